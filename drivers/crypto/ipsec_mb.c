@@ -21,7 +21,7 @@
 #define MB_CHUNK	64		/* ops in flight between flushes (< IMB_MAX_JOBS) */
 #define MB_SCRATCH	(65536 + 64)	/* largest AH packet/ESP payload + seq_hi */
 #define MB_TAG_MAX	64		/* largest digest the library may write */
-#define MB_ICV_MAX	32		/* largest ICV we accept (SHA-512/256) */
+#define MB_ICV_MAX	64		/* largest ICV we accept (full SHA-512) */
 #define MB_ESP_HDR	8		/* SPI + sequence number */
 #define MB_SALT_LEN	4		/* RFC 4106/4543/7634 salt, RFC 3686 nonce */
 
