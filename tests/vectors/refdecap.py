@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Reference receiver for checking the vectors themselves (not rxsec):
+parses an sa.conf (add lines or the `ip xfrm state` dump) and decapsulates
+frames with scapy's SecurityAssociation.decrypt (rfc_extra for what scapy
+lacks). selfcheck.py uses it on our generated cases and on the Linux
+captures, which validates our key/salt conventions against the kernel.
+
+Usage: refdecap.py CASEDIR [CASEDIR...]   (prints ok/FAIL per frame)
+"""
+import json
+import os
+import re
+import shlex
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from scapy.all import IP, IPv6, raw  # noqa: E402
+from scapy.layers.ipsec import SecurityAssociation, ESP, AH, IPSecIntegrityError  # noqa: E402
+from cryptography.exceptions import InvalidTag  # noqa: E402
+
+import rxsec_vectors as V  # noqa: E402
+import rfc_extra  # noqa: E402
+
+ENC_SCAPY = {'rfc4106(gcm(aes))': 'AES-GCM', 'rfc7539esp(chacha20,poly1305)': 'CHACHA20-POLY1305',
+             'cbc(aes)': 'AES-CBC', 'rfc3686(ctr(aes))': 'AES-CTR', 'cbc(des3_ede)': '3DES',
+             'cbc(des)': 'DES', 'ecb(cipher_null)': 'NULL', 'rfc4543(gcm(aes))': None}
+AUTH_SCAPY = {('hmac(md5)', 96): 'HMAC-MD5-96', ('hmac(sha1)', 96): 'HMAC-SHA1-96',
+              ('hmac(sha256)', 96): 'HMAC-SHA256-96', ('hmac(sha256)', 128): 'SHA2-256-128',
+              ('hmac(sha384)', 192): 'SHA2-384-192', ('hmac(sha512)', 256): 'SHA2-512-256',
+              ('xcbc(aes)', 96): 'AES-XCBC-MAC-96'}
+AUTH_DEFAULT_BITS = {'hmac(md5)': 96, 'hmac(sha1)': 96, 'hmac(sha256)': 96,
+                     'xcbc(aes)': 96, 'hmac(sha384)': 192, 'hmac(sha512)': 256}
+
+
+def _key(tok):
+    return b'' if tok in ('""', '') else bytes.fromhex(tok[2:])
+
+
+def parse_sa_conf(text):
+    """Both forms, just enough for the test SAs: returns a list of dicts."""
+    text = re.sub(r'#[^\n]*', '', text).replace('\\\n', ' ')
+    blocks, cur = [], None
+    for line in text.split('\n'):
+        toks = shlex.split(line)
+        if toks[:3] == ['ip', 'xfrm', 'state']:
+            toks = toks[4:] if len(toks) > 3 and toks[3] == 'add' else toks[3:]
+        if not toks:
+            continue
+        if toks[0] == 'src':
+            cur = []
+            blocks.append(cur)
+        cur.extend(toks if not line.startswith('\t ') else [])
+    sas = []
+    for t in blocks:
+        d = dict(window=None)
+        i = 0
+        while i < len(t):
+            w = t[i]
+            if w in ('src', 'dst', 'proto', 'mode', 'reqid'):
+                d.setdefault(w, t[i + 1])   # the first ones; `sel src ..` follows
+                i += 2
+            elif w == 'spi':
+                d['spi'] = int(t[i + 1], 16)
+                i += 2
+            elif w == 'replay-window':
+                d['window'] = int(t[i + 1])
+                i += 2
+            elif w == 'replay_window':
+                d['window'] = int(t[i + 1].rstrip(','))
+                i += 2
+            elif w == 'aead':
+                d['aead'] = (t[i + 1], _key(t[i + 2]), int(t[i + 3]))
+                i += 4
+            elif w == 'enc':
+                if t[i + 1] == 'ecb(cipher_null)' and (i + 2 >= len(t) or not
+                                                       (t[i + 2].startswith('0x') or t[i + 2] == '')):
+                    d['enc'] = (t[i + 1], b'')
+                    i += 2
+                else:
+                    d['enc'] = (t[i + 1], _key(t[i + 2]))
+                    i += 3
+            elif w == 'auth-trunc':
+                d['auth'] = (t[i + 1], _key(t[i + 2]), int(t[i + 3]))
+                i += 4
+            elif w == 'auth':
+                d['auth'] = (t[i + 1], _key(t[i + 2]), AUTH_DEFAULT_BITS[t[i + 1]])
+                i += 3
+            elif w == 'encap':
+                if t[i + 1] == 'type':
+                    d['encap'] = (int(t[i + 4]), int(t[i + 6]))
+                    i += 9
+                else:
+                    d['encap'] = (int(t[i + 2]), int(t[i + 3]))
+                    i += 5
+            else:
+                i += 1
+        sas.append(d)
+    return sas
+
+
+class RefSa:
+    def __init__(self, d):
+        self.d = d
+        self.proto = d['proto']
+        self.mode = d['mode']
+        self.spi = d['spi']
+        self.dst = d['dst']
+        kw = {}
+        self.special = None
+        if 'aead' in d:
+            name, key, bits = d['aead']
+            if name == 'rfc4543(gcm(aes))':
+                self.special = ('gmac', key[:-4], key[-4:])
+            elif name == 'rfc4106(gcm(aes))' and bits != 128:
+                self.special = ('gcm', key[:-4], key[-4:], bits // 8)
+            else:
+                kw.update(crypt_algo=ENC_SCAPY[name], crypt_key=key)
+        if 'enc' in d:
+            kw.update(crypt_algo=ENC_SCAPY[d['enc'][0]], crypt_key=d['enc'][1] or None)
+        if 'auth' in d:
+            kw.update(auth_algo=AUTH_SCAPY[(d['auth'][0], d['auth'][2])], auth_key=d['auth'][1])
+        if self.mode == 'tunnel':
+            kw['tunnel_header'] = IP() if '.' in d['src'] else IPv6()
+        self.ssa = SecurityAssociation(ESP if self.proto == 'esp' else AH, self.spi, **kw)
+
+    def tfc_nh(self, ipb):
+        """Next header of a verified ESP packet, by scapy's algorithms."""
+        pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
+        esp = pkt[ESP]
+        self.ssa.auth_algo.verify(esp, self.ssa.auth_key)
+        icv = self.ssa.crypt_icv_size or self.ssa.crypt_algo.icv_size or \
+            self.ssa.auth_algo.icv_size
+        return self.ssa.crypt_algo.decrypt(self.ssa, esp, self.ssa.crypt_key, icv).nh
+
+    def decap(self, ipb):
+        """Outer IP bytes (UDP encapsulation already removed) -> delivered IP
+        bytes; raises IPSecIntegrityError / InvalidTag on a bad ICV."""
+        pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
+        if self.special is None:
+            return raw(self.ssa.decrypt(pkt))
+        hl = V.ip_hdr_len(ipb)
+        espb = ipb[hl:]
+        if self.special[0] == 'gmac':
+            if not rfc_extra.gmac_verify(self.special[1], self.special[2], espb):
+                raise InvalidTag()
+            pt = espb[16:-16]
+        else:
+            pt = rfc_extra.gcm_decrypt(self.special[1], self.special[2], espb, self.special[3])
+        padlen, nh = pt[-2], pt[-1]
+        data = pt[:len(pt) - 2 - padlen]
+        if self.mode == 'tunnel':
+            return data
+        h = bytearray(ipb[:hl])
+        if ipb[0] >> 4 == 4:
+            h[9] = nh
+        else:
+            h[6] = nh
+        return V.fix_lengths(bytes(h) + data)
+
+
+def split_frame(frame):
+    off = 12
+    while struct.unpack('!H', frame[off:off + 2])[0] == 0x8100:
+        off += 4
+    return frame[:off], frame[off + 2:]
+
+
+def classify(ipb):
+    """-> (proto 'esp'|'ah'|None, spi, dst, ip bytes with UDP encap removed)"""
+    if ipb[0] >> 4 == 4:
+        hl, proto = V.ip_hdr_len(ipb), ipb[9]
+        dst = str(IP(ipb).dst)
+    else:
+        hl, proto = 40, ipb[6]
+        dst = str(IPv6(ipb).dst)
+    if proto in (50, 51) and len(ipb) < hl + 8:
+        return 'short', None, dst, ipb
+    if proto == 50:
+        return 'esp', struct.unpack('!L', ipb[hl:hl + 4])[0], dst, ipb
+    if proto == 51:
+        return 'ah', struct.unpack('!L', ipb[hl + 4:hl + 8])[0], dst, ipb
+    if proto == 17 and struct.unpack('!H', ipb[hl + 2:hl + 4])[0] == 4500:
+        body = ipb[hl + 8:]
+        if len(body) > 4 and body[:4] != b'\0\0\0\0':
+            b = bytearray(ipb[:hl])
+            if ipb[0] >> 4 == 4:
+                b[9] = 50
+            else:
+                b[6] = 50
+            return 'esp', struct.unpack('!L', body[:4])[0], dst, V.fix_lengths(bytes(b) + body)
+    return None, None, dst, ipb
+
+
+def norm(a):
+    return str(IP(dst=a).dst) if '.' in a else str(IPv6(dst=a).dst)
+
+
+def check_case(d, verbose=False):
+    sas = [RefSa(x) for x in parse_sa_conf(open(os.path.join(d, 'sa.conf')).read())]
+    frames = V.read_pcap(os.path.join(d, 'in.pcap'))
+    exp = json.load(open(os.path.join(d, 'expect.json')))['packets']
+    outs = V.read_pcap(os.path.join(d, 'expected.pcap'))
+    assert len(frames) == len(exp), 'frame count %d vs %d' % (len(frames), len(exp))
+    bad, oi = 0, 0
+    for fr, e in zip(frames, exp):
+        want = outs[oi] if e['verdict'] == 'deliver' else None
+        if want is not None:
+            oi += 1
+            assert 'out_hex' not in e or bytes.fromhex(e['out_hex']) == want
+        reason = e.get('reason', 'ok' if e['verdict'] == 'deliver' else None)
+        eh, ipb = split_frame(fr)
+        proto, spi, dst, ipb2 = classify(ipb)
+        sa = None
+        if proto:
+            for s in sas:
+                if s.spi == spi and s.proto == proto and norm(s.dst) == norm(dst):
+                    sa = s
+        msg = None
+        try:
+            if reason in ('invalid_packet_syntax', 'malformed', 'invalid_protocol'):
+                pass    # crafted or cut: nothing to decrypt
+            elif proto is None or (sa is None and reason == 'ok'):
+                if want != fr:
+                    msg = 'non-IPsec frame not delivered unchanged'
+            elif sa is None:
+                if reason != 'no_sa':
+                    msg = 'no SA found but expected %s' % reason
+            elif reason == 'tfc_dummy':
+                if sa.tfc_nh(ipb2) != 59:
+                    msg = 'next header is not 59'
+            elif reason.endswith('auth_failed'):
+                try:
+                    sa.decap(ipb2)
+                    msg = 'ICV verified but expected %s' % reason
+                except (IPSecIntegrityError, InvalidTag):
+                    pass
+            else:
+                inner = sa.decap(ipb2)
+                et = 0x0800 if inner[0] >> 4 == 4 else 0x86dd
+                got = eh + struct.pack('!H', et) + inner
+                if reason == 'ok' and got != want:
+                    msg = 'decap differs:\n  got  %s\n  want %s' % (got.hex(), want.hex())
+        except Exception as ex:     # noqa: BLE001
+            msg = 'exception %r' % ex
+        if msg:
+            bad += 1
+            print('FAIL %s frame %d (%s): %s' % (os.path.basename(d), e['n'], e.get('wire'), msg))
+        elif verbose:
+            print('ok   %s frame %d (%s)' % (os.path.basename(d), e['n'], e.get('wire')))
+    assert oi == len(outs), 'expected.pcap has %d frames, %d delivered' % (len(outs), oi)
+    return bad
+
+
+if __name__ == '__main__':
+    total = 0
+    for d in sys.argv[1:]:
+        total += check_case(d, verbose='-v' in os.environ.get('REFDECAP', ''))
+    print('refdecap: %d failures' % total)
+    sys.exit(1 if total else 0)

@@ -1,0 +1,595 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Test vectors for rxsec, built by scapy's own IPsec implementation
+(scapy.layers.ipsec) from known plaintext.
+
+A Case is a list of SAs and a list of received frames, each with what rxsec
+must do with it. Case.write(DIR) produces:
+  sa.conf        the SAs as `ip xfrm state add` lines (same keys scapy uses)
+  in.pcap        the received Ethernet frames (wire side), in order
+  expected.pcap  the frames rxsec must deliver, in order
+  expect.json    per received frame, in the format of
+                 shared/linux-xfrm/captures/*/expect.json, plus `reason`
+
+The reference is always the plaintext we built: tunnel mode delivers the
+received Ethernet header (ethertype set to the inner IP version) + the inner
+packet as built; transport mode delivers the original IP packet as built
+(scapy's transport encryption keeps its header; the receiver restores
+protocol, length and checksum). Never rxsec's own output.
+
+Transforms scapy lacks live in rfc_extra.py (python3-cryptography).
+Deterministic: keys and IVs come from random.Random(seeded by case name).
+"""
+import json
+import os
+import random
+import struct
+import warnings
+
+warnings.filterwarnings('ignore')
+
+import scapy  # noqa: E402
+from scapy.all import IP, IPv6, UDP, ICMP, Raw, raw, conf  # noqa: E402
+from scapy.layers.inet6 import ICMPv6EchoRequest  # noqa: E402
+from scapy.layers.ipsec import (SecurityAssociation, ESP, AH, AUTH_ALGOS,  # noqa: E402
+                                CRYPT_ALGOS, _ESPPlain, split_for_transport)
+import cryptography  # noqa: E402
+
+import rfc_extra  # noqa: E402
+
+conf.verb = 0
+
+# Scapy-side registration of the two integrity algorithms scapy lacks
+# (see rfc_extra). SecurityAssociation looks algorithms up by name.
+AUTH_ALGOS.setdefault('HMAC-SHA256-96', rfc_extra.HMAC_SHA256_96)
+AUTH_ALGOS.setdefault('AES-XCBC-MAC-96', rfc_extra.AES_XCBC_96)
+
+MAC_A = '00:00:5e:00:53:0a'     # sender
+MAC_B = '00:00:5e:00:53:14'     # receiver (rxsec)
+OUTER = {4: ('192.0.2.10', '192.0.2.20'), 6: ('2001:db8:0:1::10', '2001:db8:0:1::20')}
+INNER = {4: ('198.51.100.10', '203.0.113.20'), 6: ('2001:db8:0:a::10', '2001:db8:0:b::20')}
+OTHER_DST = {4: '192.0.2.99', 6: '2001:db8:0:1::99'}
+
+# ---------------------------------------------------------------------------
+# Algorithms: our id -> ip-xfrm name, key bytes, and how scapy calls it.
+# ---------------------------------------------------------------------------
+
+# kind 'aead': key is KEY||salt(4) in ip xfrm, and scapy takes the same bytes
+# (SecurityAssociation splits the trailing salt_size bytes off crypt_key);
+# checked against the kernel's captures by check_linux.py.
+ENC = {}
+for _bits in (128, 192, 256):
+    for _icv in (8, 12, 16):
+        ENC['aes%dgcm%d' % (_bits, _icv)] = dict(
+            kind='aead', xfrm='rfc4106(gcm(aes))', keylen=_bits // 8, saltlen=4,
+            icv=_icv, scapy='AES-GCM', blurb='AES-GCM-%d ICV %d' % (_bits, _icv * 8))
+    ENC['aes%dgmac' % _bits] = dict(
+        kind='aead', xfrm='rfc4543(gcm(aes))', keylen=_bits // 8, saltlen=4, icv=16,
+        scapy=None, blurb='AES-GMAC-%d' % _bits)    # rfc_extra.gmac_esp
+    ENC['aes%dcbc' % _bits] = dict(kind='enc', xfrm='cbc(aes)', keylen=_bits // 8,
+                                   saltlen=0, scapy='AES-CBC', blurb='AES-CBC-%d' % _bits)
+    ENC['aes%dctr' % _bits] = dict(kind='enc', xfrm='rfc3686(ctr(aes))', keylen=_bits // 8,
+                                   saltlen=4, scapy='AES-CTR', blurb='AES-CTR-%d' % _bits)
+if 'CHACHA20-POLY1305' in CRYPT_ALGOS:
+    ENC['chacha20poly1305'] = dict(kind='aead', xfrm='rfc7539esp(chacha20,poly1305)',
+                                   keylen=32, saltlen=4, icv=16, scapy='CHACHA20-POLY1305',
+                                   blurb='ChaCha20-Poly1305')
+ENC['3des'] = dict(kind='enc', xfrm='cbc(des3_ede)', keylen=24, saltlen=0, scapy='3DES',
+                   blurb='3DES-CBC')
+ENC['des'] = dict(kind='enc', xfrm='cbc(des)', keylen=8, saltlen=0, scapy='DES',
+                  blurb='DES-CBC')
+ENC['null'] = dict(kind='enc', xfrm='ecb(cipher_null)', keylen=0, saltlen=0, scapy='NULL',
+                   blurb='NULL')
+
+# plain=True: written as `auth NAME KEY`, relying on Linux's default
+# truncation (README: 96 for md5/sha1/sha256/xcbc, 192 sha384, 256 sha512).
+AUTH = {
+    'md5': dict(xfrm='hmac(md5)', keylen=16, bits=96, scapy='HMAC-MD5-96', plain=True),
+    'sha1': dict(xfrm='hmac(sha1)', keylen=20, bits=96, scapy='HMAC-SHA1-96', plain=False),
+    'sha256_96': dict(xfrm='hmac(sha256)', keylen=32, bits=96, scapy='HMAC-SHA256-96',
+                      plain=True),
+    'sha256': dict(xfrm='hmac(sha256)', keylen=32, bits=128, scapy='SHA2-256-128',
+                   plain=False),
+    'sha384': dict(xfrm='hmac(sha384)', keylen=48, bits=192, scapy='SHA2-384-192',
+                   plain=True),
+    'sha512': dict(xfrm='hmac(sha512)', keylen=64, bits=256, scapy='SHA2-512-256',
+                   plain=False),
+    'xcbc': dict(xfrm='xcbc(aes)', keylen=16, bits=96, scapy='AES-XCBC-MAC-96', plain=False),
+}
+
+STATUS_FAIL = {('esp', 'tunnel'): 'CRYPTO_TUNNEL_ESP_AUTH_FAILED',
+               ('esp', 'transport'): 'CRYPTO_TRANSPORT_ESP_AUTH_FAILED',
+               ('ah', 'tunnel'): 'CRYPTO_TUNNEL_AH_AUTH_FAILED',
+               ('ah', 'transport'): 'CRYPTO_TRANSPORT_AH_AUTH_FAILED'}
+
+
+def reason_of(status):
+    return status[len('CRYPTO_'):].lower()
+
+
+# ---------------------------------------------------------------------------
+# SA
+# ---------------------------------------------------------------------------
+
+class Sa:
+    """One inbound SA, as rxsec reads it and as scapy uses it."""
+
+    def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
+                 auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
+                 quote=True):
+        self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
+        self.src, self.dst = OUTER[family]
+        self.enc = ENC[enc] if enc else None
+        self.enc_id, self.auth_id = enc, auth
+        self.auth = AUTH[auth] if auth else None
+        self.window, self.esn, self.encap, self.reqid = window, esn, encap, reqid
+        self.quote = quote
+        keys = keys or {}
+        if self.enc:
+            n = self.enc['keylen'] + self.enc['saltlen']
+            self.enc_key = keys.get('enc') or bytes(rng.getrandbits(8) for _ in range(n))
+        if self.auth:
+            n = self.auth['keylen']
+            self.auth_key = keys.get('auth') or bytes(rng.getrandbits(8) for _ in range(n))
+        self.next_seq = 1
+
+    @property
+    def is_aead(self):
+        return self.enc is not None and self.enc['kind'] == 'aead'
+
+    @property
+    def icv_len(self):
+        if self.proto == 'ah':
+            return self.auth['bits'] // 8
+        if self.is_aead:
+            return self.enc['icv']
+        return self.auth['bits'] // 8 if self.auth else 0
+
+    def describe(self):
+        parts = [self.proto.upper(), self.mode, 'IPv%d' % self.family]
+        if self.enc:
+            parts.append(self.enc['blurb'])
+        if self.auth:
+            parts.append('%s-%d' % (self.auth['xfrm'], self.auth['bits']))
+        if self.encap:
+            parts.append('espinudp %d->%d' % self.encap)
+        return ' '.join(parts)
+
+    def _q(self, name):
+        return '"%s"' % name if self.quote else name
+
+    def xfrm_line(self):
+        w = ['ip xfrm state add src', self.src, 'dst', self.dst, 'proto', self.proto,
+             'spi 0x%08x' % self.spi, 'reqid %d' % self.reqid, 'mode', self.mode]
+        if self.window:
+            w.append('replay-window %d' % self.window)
+        if self.esn:
+            w.append('flag esn')
+        cont = []
+        if self.enc:
+            key = '0x' + self.enc_key.hex() if self.enc_key else '""'
+            if self.is_aead:
+                cont.append('aead %s %s %d' % (self._q(self.enc['xfrm']), key,
+                                               self.enc['icv'] * 8))
+            else:
+                cont.append('enc %s %s' % (self._q(self.enc['xfrm']), key))
+        if self.auth:
+            if self.auth['plain']:
+                cont.append('auth %s 0x%s' % (self._q(self.auth['xfrm']), self.auth_key.hex()))
+            else:
+                cont.append('auth-trunc %s 0x%s %d' % (self._q(self.auth['xfrm']),
+                                                       self.auth_key.hex(), self.auth['bits']))
+        if self.encap:
+            cont.append('encap espinudp %d %d 0.0.0.0' % self.encap)
+        return ' '.join(w) + ' \\\n    ' + ' \\\n    '.join(cont) + '\n'
+
+    def tunnel_header(self):
+        return IP(src=self.src, dst=self.dst) if self.family == 4 else \
+            IPv6(src=self.src, dst=self.dst)
+
+    def scapy_sa(self, seq):
+        kw = dict(seq_num=seq, esn_en=self.esn)
+        if self.proto == 'esp':
+            if self.enc and self.enc['scapy']:
+                kw['crypt_algo'] = self.enc['scapy']
+                kw['crypt_key'] = self.enc_key
+                if self.is_aead:
+                    kw['crypt_icv_size'] = self.enc['icv']
+            if self.auth:
+                kw['auth_algo'] = self.auth['scapy']
+                kw['auth_key'] = self.auth_key
+            if self.encap:
+                kw['nat_t_header'] = UDP(sport=self.encap[0], dport=self.encap[1])
+        else:
+            kw['auth_algo'] = self.auth['scapy']
+            kw['auth_key'] = self.auth_key
+        if self.mode == 'tunnel':
+            kw['tunnel_header'] = self.tunnel_header()
+        return SecurityAssociation(ESP if self.proto == 'esp' else AH, self.spi, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Byte-level helpers
+# ---------------------------------------------------------------------------
+
+def _csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def ip_hdr_len(ipb):
+    return (ipb[0] & 0xf) * 4 if ipb[0] >> 4 == 4 else 40
+
+
+def fix_lengths(ipb, udp_encap=False):
+    """Recompute IPv4 total length + checksum / IPv6 payload length (and the
+    UDP length of ESP-in-UDP) after the payload was cut or grown."""
+    ipb = bytearray(ipb)
+    hl = ip_hdr_len(ipb)
+    if ipb[0] >> 4 == 4:
+        struct.pack_into('!H', ipb, 2, len(ipb))
+        struct.pack_into('!H', ipb, 10, 0)
+        struct.pack_into('!H', ipb, 10, _csum(bytes(ipb[:hl])))
+    else:
+        struct.pack_into('!H', ipb, 4, len(ipb) - 40)
+    if udp_encap:
+        struct.pack_into('!H', ipb, hl + 4, len(ipb) - hl)
+    return bytes(ipb)
+
+
+def eth(ipb, vlan=None, ethertype=None):
+    """Ethernet frame A -> B carrying ipb (optionally 802.1Q-tagged)."""
+    if ethertype is None:
+        ethertype = 0x0800 if ipb[0] >> 4 == 4 else 0x86dd
+    dst = bytes.fromhex(MAC_B.replace(':', ''))
+    src = bytes.fromhex(MAC_A.replace(':', ''))
+    tag = struct.pack('!HH', 0x8100, vlan) if vlan is not None else b''
+    return dst + src + tag + struct.pack('!H', ethertype) + ipb
+
+
+def write_pcap(path, frames):
+    """Classic libpcap, little-endian, microseconds, Ethernet; timestamps
+    1 ms apart from 2025-01-01T00:00:00Z like the Linux captures."""
+    t0 = 1735689600
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack('<IIII', t0 + i // 1000, (i % 1000) * 1000, len(fr), len(fr)))
+            f.write(fr)
+
+
+def read_pcap(path):
+    """Frames of a classic pcap (either byte order, us or ns)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic = struct.unpack('<I', data[:4])[0]
+    if magic in (0xa1b2c3d4, 0xa1b23c4d):
+        e = '<'
+    elif magic in (0xd4c3b2a1, 0x4d3cb2a1):
+        e = '>'
+    else:
+        raise ValueError('%s: not a classic pcap' % path)
+    off, out = 24, []
+    while off + 16 <= len(data):
+        _s, _u, incl, _orig = struct.unpack(e + 'IIII', data[off:off + 16])
+        out.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Plaintext packets
+# ---------------------------------------------------------------------------
+
+def payload_bytes(tag, n):
+    s = ('[%s] ' % tag).encode()
+    filler = bytes((0x41 + i % 26) for i in range(max(0, n - len(s))))
+    return (s + filler)[:n]
+
+
+def udp_packet(family, src, dst, n, tag, ipid=1, sport=50101, dport=9000):
+    if family == 4:
+        return IP(src=src, dst=dst, id=ipid, flags='DF') / \
+            UDP(sport=sport, dport=dport) / Raw(payload_bytes(tag, n))
+    return IPv6(src=src, dst=dst, fl=0x12345) / UDP(sport=sport, dport=dport) / \
+        Raw(payload_bytes(tag, n))
+
+
+def icmp_packet(family, src, dst, n, tag, ipid=1):
+    if family == 4:
+        return IP(src=src, dst=dst, id=ipid, flags='DF') / ICMP(id=7, seq=ipid) / \
+            Raw(payload_bytes(tag, n))
+    return IPv6(src=src, dst=dst) / ICMPv6EchoRequest(id=7, seq=ipid, data=payload_bytes(tag, n))
+
+
+def freeze(pkt):
+    """Resolve every default (lengths, checksums) once: this is the packet."""
+    return pkt.__class__(raw(pkt))
+
+
+# ---------------------------------------------------------------------------
+# Protection (sender side), all with scapy's algorithms
+# ---------------------------------------------------------------------------
+
+def esp_protect(sa, pkt, seq, iv, nh=None, data=None, padding=None):
+    """ESP-protect pkt on sa with sequence number seq and IV iv; return the
+    outer IP packet bytes.
+
+    Normal packets go through scapy's SecurityAssociation.encrypt. Crafted
+    ones (other next header, other payload, hand-made padding) go through the
+    same scapy CryptAlgo.encrypt / AuthAlgo.sign with our _ESPPlain.
+    AES-GMAC uses rfc_extra.gmac_esp; short GCM ICVs are cut afterwards."""
+    ssa = sa.scapy_sa(seq)
+    crafted = nh is not None or data is not None or padding is not None
+    if sa.enc and sa.enc['scapy'] and not crafted:
+        ipb = raw(ssa.encrypt(pkt, seq_num=seq, iv=iv))
+        if sa.is_aead and sa.enc['icv'] != 16:
+            ipb = fix_lengths(ipb[:len(ipb) - (16 - sa.enc['icv'])], bool(sa.encap))
+        if seq == 0:    # scapy treats seq_num=0 as "use the SA's counter"
+            assert struct.unpack('!L', ipb[ip_hdr_len(ipb) + (8 if sa.encap else 0) + 4:][:4])[0] == 0
+        return ipb
+
+    # Same steps as scapy's SecurityAssociation._encrypt_esp.
+    if sa.mode == 'tunnel':
+        hdr = sa.tunnel_header()
+        inner_nh = 4 if pkt.version == 4 else 41
+        body = raw(pkt)
+    else:
+        hdr, inner_nh, payload = split_for_transport(pkt, 50)
+        body = raw(payload)
+    esp = _ESPPlain(spi=sa.spi, seq=seq, iv=iv,
+                    data=body if data is None else data,
+                    nh=inner_nh if nh is None else nh)
+    algo = ssa.crypt_algo
+    if padding is None:
+        if sa.enc['scapy'] is None:
+            esp.padlen = -(len(esp.data) + 2) % 4   # GMAC: 4-byte alignment only
+            esp.padding = bytes(range(1, esp.padlen + 1))
+        else:
+            esp = algo.pad(esp)
+    else:
+        esp.padding, esp.padlen = padding
+    if sa.enc_id and sa.enc_id.endswith('gmac'):
+        k, salt = sa.enc_key[:-4], sa.enc_key[-4:]
+        pt = bytes(esp.data) + bytes(esp.padding) + bytes([esp.padlen, esp.nh])
+        espb = rfc_extra.gmac_esp(k, salt, sa.spi, seq, iv, pt)
+    else:
+        enc = algo.encrypt(ssa, esp, ssa.crypt_key, ssa.crypt_icv_size,
+                           esn_en=sa.esn, esn=0)
+        ssa.auth_algo.sign(enc, ssa.auth_key)
+        espb = raw(enc)
+        if sa.is_aead and sa.enc['icv'] != 16:
+            espb = espb[:len(espb) - (16 - sa.enc['icv'])]
+    return assemble(hdr, espb, 50, sa.encap)
+
+
+def assemble(hdr, l4, proto, encap=None):
+    h = hdr.copy()
+    h.remove_payload()
+    if encap:
+        l4 = struct.pack('!HHHH', encap[0], encap[1], 8 + len(l4), 0) + l4
+        proto = 17
+    if h.version == 4:
+        h.proto = proto
+        del h.len
+        del h.chksum
+    else:
+        h.nh = proto
+        del h.plen
+    return fix_lengths(raw(h / Raw(l4)))
+
+
+def ah_protect(sa, pkt, seq, pad=None):
+    """AH-protect pkt. Default: scapy's SecurityAssociation.encrypt (IPv4 AH
+    padded to 4 bytes, IPv6 to 8). pad=bytes: Linux style, the AH header
+    padded with these (non-zero) bytes, covered by the ICV as sent."""
+    ssa = sa.scapy_sa(seq)
+    if pad is None:
+        return raw(ssa.encrypt(pkt, seq_num=seq))
+    if sa.mode == 'tunnel':
+        hdr = sa.tunnel_header()
+        nh = 4 if pkt.version == 4 else 41
+        payload = Raw(raw(pkt))
+        hdr = hdr.__class__(raw(hdr / Raw(b'')))  # resolve defaults
+        if hdr.version == 4:
+            hdr.proto = 51
+        else:
+            hdr.nh = 51
+    else:
+        hdr, nh, payload = split_for_transport(pkt, 51)
+        payload = Raw(raw(payload))
+    ah = AH(spi=sa.spi, seq=seq, nh=nh, icv=b'\0' * sa.icv_len, padding=pad)
+    ah.payloadlen = len(ah) // 4 - 2
+    hdr.remove_payload()
+    # Keep the objects (a re-dissected AH would fold the padding into the
+    # ICV field); only the lengths are fixed here, the checksum at raw().
+    if hdr.version == 4:
+        hdr.len = len(raw(hdr)) + len(ah) + len(payload)
+        hdr.chksum = None
+    else:
+        hdr.plen = len(ah) + len(payload)
+    return raw(ssa.auth_algo.sign(hdr / ah / payload, ssa.auth_key))
+
+
+# ---------------------------------------------------------------------------
+# Case
+# ---------------------------------------------------------------------------
+
+def _exp(spi, verdict, crypto_done, status, reason, wire, out=None):
+    d = dict(n=0, wire=wire, spi=None if spi is None else '0x%08x' % spi, verdict=verdict,
+             crypto_done=crypto_done, next_crypto_done=0, crypto_status=status,
+             sa_delete_req=0, reason=reason)
+    if out is not None:
+        d['out_hex'] = out.hex()
+    return d
+
+
+class Case:
+    def __init__(self, name, description, mode=None, family=None):
+        self.name, self.description = name, description
+        self.mode, self.family = mode, family
+        self.rng = random.Random('rxsec:' + name)
+        self.sas, self.entries = [], []
+        self.next_spi = 0x1000
+        self.reqid = 100
+
+    # -- SAs --
+    def sa(self, **kw):
+        if 'spi' not in kw:
+            kw['spi'] = self.next_spi
+            self.next_spi += 0x100
+        self.reqid += 1
+        s = Sa(self.rng, reqid=self.reqid, **kw)
+        self.sas.append(s)
+        return s
+
+    def iv_for(self, sa):
+        if not sa.enc:
+            return b''
+        n = CRYPT_ALGOS[sa.enc['scapy']].iv_size if sa.enc['scapy'] else 8
+        return bytes(self.rng.getrandbits(8) for _ in range(n))
+
+    # -- frames --
+    def add(self, frame, exp):
+        exp['n'] = len(self.entries)
+        self.entries.append((frame, exp))
+
+    def inner(self, sa, n, kind='udp', family=None, tag=None):
+        """A plaintext packet for sa: between the inner addresses (tunnel) or
+        the SA's own addresses (transport)."""
+        fam = family or sa.family
+        src, dst = (INNER[fam] if sa.mode == 'tunnel' else OUTER[sa.family])
+        tag = tag or '%s pkt %02d' % (self.name, len(self.entries))
+        ipid = 0x100 + len(self.entries)
+        if kind == 'icmp':
+            return freeze(icmp_packet(fam, src, dst, n, tag, ipid))
+        return freeze(udp_packet(fam, src, dst, n, tag, ipid))
+
+    def delivered(self, sa, pkt, vlan):
+        return eth(raw(pkt), vlan)
+
+    def ipsec(self, sa, pkt, seq=None, vlan=None, expect='ok', mutate=None,
+              wire=None, pad=None, **craft):
+        """Protect pkt on sa and add the frame with its expected outcome.
+        expect: 'ok' | 'auth' | a drop reason decided after a successful
+        check (replay, below_window, seq_zero, tfc_dummy) | 'no_sa' |
+        'invalid_packet_syntax' | 'invalid_protocol'.
+        mutate(ip_bytes) -> ip_bytes is applied to the protected packet."""
+        if seq is None:
+            seq = sa.next_seq
+        sa.next_seq = max(sa.next_seq, seq + 1)
+        if sa.proto == 'esp':
+            ipb = esp_protect(sa, pkt, seq, self.iv_for(sa), **craft)
+        else:
+            ipb = ah_protect(sa, pkt, seq, pad=pad)
+        if mutate:
+            ipb = mutate(ipb)
+        frame = eth(ipb, vlan)
+        wire = wire or '%s%s spi=0x%08x seq=0x%x %s' % (
+            sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi, seq, sa.mode)
+        status, cd = 'CRYPTO_SUCCESS', 1
+        out = None
+        if expect == 'ok':
+            verdict, reason = 'deliver', 'ok'
+            out = self.delivered(sa, pkt, vlan)
+        elif expect == 'auth':
+            status = STATUS_FAIL[(sa.proto, sa.mode)]
+            verdict, reason = 'drop', reason_of(status)
+        elif expect in ('invalid_packet_syntax', 'invalid_protocol'):
+            status = 'CRYPTO_' + expect.upper()
+            verdict, reason = 'drop', expect
+        elif expect == 'no_sa':
+            verdict, reason, cd = 'drop', 'no_sa', 0
+        else:
+            verdict, reason = 'drop', expect
+        self.add(frame, _exp(sa.spi, verdict, cd, status, reason, wire, out))
+        return frame
+
+    def plain(self, ipb, wire, vlan=None):
+        """A non-IPsec frame: delivered unchanged."""
+        frame = eth(ipb, vlan)
+        self.add(frame, _exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', wire, frame))
+
+    def raw_frame(self, frame, exp):
+        self.add(frame, exp)
+
+    # -- output --
+    def sa_conf(self):
+        out = ['# %s: %s\n' % (self.name, self.description),
+               '# generated by tests/vectors (scapy %s, cryptography %s)\n' %
+               (scapy.__version__, cryptography.__version__)]
+        for s in self.sas:
+            out.append('# %s\n' % s.describe())
+            out.append(s.xfrm_line())
+        return ''.join(out)
+
+    def write(self, d):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, 'sa.conf'), 'w') as f:
+            f.write(self.sa_conf())
+        write_pcap(os.path.join(d, 'in.pcap'), [fr for fr, _ in self.entries])
+        outs = [bytes.fromhex(e['out_hex']) for _, e in self.entries if 'out_hex' in e]
+        write_pcap(os.path.join(d, 'expected.pcap'), outs)
+        doc = dict(case=self.name, description=self.description, origin='generated',
+                   sa_form='add',
+                   generator=dict(scapy=scapy.__version__,
+                                  cryptography=cryptography.__version__),
+                   mode=self.mode, family=self.family,
+                   packet_count=len(self.entries), delivered_count=len(outs),
+                   packets=[e for _, e in self.entries])
+        with open(os.path.join(d, 'expect.json'), 'w') as f:
+            json.dump(doc, f, indent=1)
+            f.write('\n')
+        return d
+
+
+# ---------------------------------------------------------------------------
+# Mutations of a protected IP packet (bytes -> bytes)
+# ---------------------------------------------------------------------------
+
+def flip_last_byte(ipb):
+    """Flip a bit in the last byte: the ESP ICV (or AEAD tag)."""
+    b = bytearray(ipb)
+    b[-1] ^= 0x01
+    return bytes(b)
+
+
+def flip_ah_icv(ipb):
+    b = bytearray(ipb)
+    b[ip_hdr_len(ipb) + 12] ^= 0x80
+    return bytes(b)
+
+
+def cut(n, encap=False):
+    """Drop the last n bytes (lengths fixed so only the IPsec part is short)."""
+    return lambda ipb: fix_lengths(ipb[:len(ipb) - n], encap)
+
+
+def keep_ipsec(n, encap=False):
+    """Keep only the first n bytes after the IP (and UDP) header."""
+    def f(ipb):
+        hl = ip_hdr_len(ipb) + (8 if encap else 0)
+        return fix_lengths(ipb[:hl + n], encap)
+    return f
+
+
+def set_dst(addr):
+    """Rewrite the outer destination address (IPv4 checksum fixed)."""
+    def f(ipb):
+        p = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
+        p.dst = addr
+        if p.version == 4:
+            del p.chksum
+        return raw(p.__class__(raw(p)))
+    return f
+
+
+def set_spi(spi, encap=False):
+    def f(ipb):
+        b = bytearray(ipb)
+        struct.pack_into('!L', b, ip_hdr_len(ipb) + (8 if encap else 0), spi)
+        return bytes(b)
+    return f
