@@ -722,6 +722,36 @@ test_mixed_burst(void)
 		drv->sa_free(sas[i]);
 }
 
+/* An AH packet too long for the ESN scratch copy is refused as ERROR, not
+ * truncated or overrun. */
+static void
+test_oversize(void)
+{
+	struct esp_vec av = {
+		.name = "oversize-ah-esn", .auth = RXSEC_AUTH_HMAC_SHA1,
+		.akey = JEFE, .icv_len = 12, .esn = true,
+	};
+	struct rxsec_crypto_sa *csa = make_sa(&av, RXSEC_PROTO_AH);
+	struct rxsec_crypto_op op;
+	uint8_t icv[12] = { 0 };
+	uint8_t *big;
+
+	if (csa == NULL)
+		return;
+	big = calloc(1, 70000);
+	memset(&op, 0, sizeof(op));
+	op.csa = csa;
+	op.data = big;
+	op.len = 70000;
+	op.icv = icv;
+	op.result = 0xff;
+	drv->process_burst(lc, &op, 1);
+	CHECK(op.result == RXSEC_CRYPTO_ERROR, "oversize AH ESN: result %u",
+	      op.result);
+	free(big);
+	drv->sa_free(csa);
+}
+
 struct bad_cfg {
 	const char *name;
 	uint8_t proto;
@@ -817,6 +847,7 @@ main(void)
 	test_gcm_esn();
 	test_aead_esn_more();
 	test_macs(true);
+	test_oversize();
 	drv->lcore_free(lc);
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures != 0;
