@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Side-by-side receive benchmark: rxsec against DPDK's ipsec-secgw (issue 5).
+#
+#   scripts/bench.sh [bench.py options]
+#
+# 1. builds rxsec and rxsec-crypto-bench (ninja -C $BUILD), and a locally
+#    patched ipsec-secgw from dpdk-doc into $BUILD/bench/ipsec-secgw
+# 2. generates AES-GCM-128 tunnel ESP traffic and the SA files for both
+#    programs with scapy into $BUILD/bench/traffic (once; delete it to redo)
+# 3. verifies that every program delivers every packet as its plaintext, then
+#    measures rxsec, secgw (lookaside aesni_gcm and cpu-crypto) and testpmd io
+#    forwarding on the same traffic and lcore, alternating, --rounds times,
+#    plus IPsec-MB's own cycles per packet; prints one table.
+#
+# Useful options (scripts/bench/bench.py --help for all):
+#   --rounds N (3)  --duration S (3)  --sizes 64,512,1400,imix  --sas 1,1024
+#   --programs testpmd,rxsec,secgw-la,secgw-cpu  --mode loop|memif|both
+#   --cpu N (1: the CPU every program polls on)  --json FILE
+# Environment: BUILD (build), PACKETS (4096 packets per pcap).
+# Needs: dpdk-dev (dpdk-testpmd), dpdk-doc (secgw source), libdpdk-dev,
+# libipsec-mb-dev, libpcap-dev, python3-scapy.  Run as root (DPDK telemetry
+# sockets under /var/run/dpdk).
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PACKETS=${PACKETS:-4096}
+PY=/usr/bin/python3
+
+command -v dpdk-testpmd >/dev/null || {
+	echo "bench: dpdk-testpmd missing (apt-get install dpdk-dev)" >&2; exit 1; }
+[ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
+ninja -C "$BUILD" app/rxsec app/rxsec-crypto-bench >/dev/null || {
+	echo "bench: build failed (ninja -C $BUILD)" >&2; exit 1; }
+scripts/bench/build-secgw.sh "$BUILD/bench"
+
+traffic="$BUILD/bench/traffic"
+if [ ! -f "$traffic/manifest.json" ] || [ scripts/bench/gen_traffic.py -nt "$traffic/manifest.json" ]; then
+	echo "bench: generating traffic ($PACKETS packets per pcap, takes a few minutes)" >&2
+	rm -rf "$traffic"
+	$PY scripts/bench/gen_traffic.py --out "$traffic" --packets "$PACKETS"
+fi
+
+exec $PY scripts/bench/bench.py --traffic "$traffic" --logs "$BUILD/bench/logs" \
+	--rxsec "$BUILD/app/rxsec" --crypto-bench "$BUILD/app/rxsec-crypto-bench" \
+	--secgw "$BUILD/bench/ipsec-secgw/build/ipsec-secgw" "$@"

@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Side-by-side receive benchmark: rxsec vs DPDK ipsec-secgw (driven by scripts/bench.sh).
+
+Loop mode (part 1): each program receives the benchmark pcap from net_pcap
+(infinite_rx=1) on port 0 and sends what it delivers to net_null (no-rx=1) on
+port 1, with its one polling lcore on the same CPU.  Rates come from the
+ethdev port counters read through each process's DPDK telemetry socket
+(/ethdev/stats), twice in steady state: delivered Mpps = delta of port 1
+opackets / delta t, so start-up (SA tables, pcap loading) is not measured and
+no program has to print anything.  Programs:
+  testpmd     dpdk-testpmd io forwarding of the same frames: the I/O floor
+  rxsec       build/app/rxsec
+  secgw-la    ipsec-secgw library path (-l), lookaside crypto_aesni_gcm vdev
+  secgw-cpu   ipsec-secgw library path, SAs with `type cpu-crypto`
+Every round runs every case with every program, one after the other, so slow
+drift of the shared machine hits all programs alike; ratios are taken per
+round and the medians reported.
+
+Before measuring, a verification run per program and case feeds the finite
+pcap (no loop) and captures port 1 into a pcap: every packet must come out
+once and each delivered IP packet must equal the inner packet scapy
+encrypted (plain-*.pcap).
+
+Memif mode (part 2): dpdk-testpmd in a second process replays the pcap
+(io forwarding, net_pcap -> net_memif server) and the program under test
+receives from the net_memif client as its port 0.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+EAL_COMMON = ["--no-huge", "-m", "512", "--no-pci"]
+PROGRAMS = ("testpmd", "rxsec", "secgw-la", "secgw-cpu")
+SIZES = ("64", "512", "1400", "imix")
+SA_COUNTS = (1, 1024)
+# Issue 5 targets, medians of per-round ratios rxsec/secgw
+TARGETS = {
+    ("64", 1): {"secgw-la": 1.8, "secgw-cpu": 1.3},
+    ("64", 1024): {"secgw-la": 2.0, "secgw-cpu": 1.3},
+    ("imix", 1): {"secgw-la": 1.5, "secgw-cpu": 1.5},
+    ("imix", 1024): {"secgw-la": 1.5, "secgw-cpu": 1.5},
+    ("1400", 1): {"secgw-la": 1.1, "secgw-cpu": 1.1},
+    ("1400", 1024): {"secgw-la": 1.1, "secgw-cpu": 1.1},
+}
+CYCLES_TARGET = 1.2
+RUNDIR = "/var/run/dpdk"
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- telemetry
+
+class Telemetry:
+    """Client of one DPDK process's telemetry socket (v2 protocol)."""
+
+    def __init__(self, prefix, proc, timeout=60.0):
+        path = os.path.join(RUNDIR, prefix, "dpdk_telemetry.v2")
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("exited with %d before telemetry was up"
+                                   % proc.returncode)
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no telemetry socket %s" % path)
+                time.sleep(0.05)
+        info = json.loads(self.sock.recv(1 << 16))
+        self.max_len = info.get("max_output_len", 16384)
+
+    def query(self, cmd):
+        self.sock.send(cmd.encode())
+        reply = json.loads(self.sock.recv(self.max_len))
+        return reply[cmd.split(",")[0]]
+
+    def ports(self):
+        """(monotonic time at the middle of the reads, {port: stats})."""
+        t0 = time.monotonic()
+        st = {p: self.query("/ethdev/stats,%d" % p) for p in (0, 1)}
+        return (t0 + time.monotonic()) / 2, st
+
+    def close(self):
+        self.sock.close()
+
+
+# ---------------------------------------------------------------- commands
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.tr = args.traffic
+        self.seq = 0
+
+    def prefix(self, name):
+        self.seq += 1
+        return "rxb%d-%s-%d" % (os.getpid(), name, self.seq)
+
+    def eal(self, prefix, lcores):
+        return EAL_COMMON + ["--file-prefix", prefix, "-l", lcores]
+
+    def ports_loop(self, case):
+        return ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % self.pcap(case),
+                "--vdev", "net_null0,no-rx=1"]
+
+    def ports_verify(self, case, out):
+        return ["--vdev", "net_pcap0,rx_pcap=%s" % self.pcap(case),
+                "--vdev", "net_pcap1,tx_pcap=%s" % out]
+
+    def ports_memif(self, sock):
+        return ["--vdev", "net_memif0,role=client,id=0,socket=%s" % sock,
+                "--vdev", "net_null0,no-rx=1"]
+
+    def pcap(self, case):
+        return os.path.join(self.tr, "esp-%s-%d.pcap" % case)
+
+    def command(self, prog, case, ports, prefix):
+        """argv of prog with port vdevs `ports`; worker on --cpu."""
+        size, nsa = case
+        cpu = str(self.a.cpu)
+        if prog == "testpmd":
+            other = str(1 - self.a.cpu)
+            return ([self.a.testpmd] + EAL_COMMON
+                    + ["--file-prefix", prefix, "--lcores",
+                       "0@%s,1@%s" % (other, cpu)] + ports
+                    + ["--", "--forward-mode=io", "--nb-cores=1",
+                       "--total-num-mbufs=16384", "--no-flush-rx",
+                       "--stats-period", "3600"])
+        if prog == "rxsec":
+            return ([self.a.rxsec] + self.eal(prefix, cpu) + ports
+                    + ["--", "--sa", os.path.join(self.tr, "sa-%d.xfrm" % nsa)]
+                    + self.a.rxsec_arg)
+        mode = {"secgw-la": "lookaside", "secgw-cpu": "cpu"}[prog]
+        return ([self.a.secgw] + self.eal(prefix, cpu) + ports
+                + ["--vdev", "crypto_aesni_gcm0", "--",
+                   "-p", "0x3", "-u", "0x1", "-l", "-w", "0",
+                   "--config=(0,0,%s)" % cpu,
+                   "-f", os.path.join(self.tr, "secgw-%d-%s.cfg" % (nsa, mode))])
+
+    # ------------------------------------------------------------ processes
+
+    def start(self, argv, logname):
+        logf = open(os.path.join(self.a.logs, logname + ".log"), "w")
+        logf.write(" ".join(argv) + "\n")
+        logf.flush()
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=subprocess.STDOUT)
+
+    @staticmethod
+    def stop(proc, timeout=20.0):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return "killed"
+
+    def wait_flow(self, tel, proc, port, key, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("exited with %d" % proc.returncode)
+            if tel.query("/ethdev/stats,%d" % port)[key] > 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("nothing on port %d within %.0f s" % (port, timeout))
+
+    def measure(self, prog, case, ports, tag, extra_proc=None):
+        """Steady-state rate of one program run; dict of results."""
+        prefix = self.prefix(prog)
+        argv = self.command(prog, case, ports, prefix)
+        proc = self.start(argv, "%s-%s-%d-%s" % (tag, case[0], case[1], prog))
+        res = {"prog": prog, "size": case[0], "sas": case[1]}
+        tel = None
+        try:
+            tel = Telemetry(prefix, proc)
+            self.wait_flow(tel, proc, 1, "opackets")
+            time.sleep(self.a.warmup)
+            ta, a = tel.ports()
+            time.sleep(self.a.duration)
+            tb, b = tel.ports()
+            dt = tb - ta
+            rx = b[0]["ipackets"] - a[0]["ipackets"]
+            tx = b[1]["opackets"] - a[1]["opackets"]
+            res.update(mpps=tx / dt / 1e6, rx_mpps=rx / dt / 1e6,
+                       seconds=dt, delivered=tx, received=rx,
+                       tx_errors=b[1]["oerrors"] - a[1]["oerrors"],
+                       rx_missed=b[0]["imissed"] - a[0]["imissed"])
+        except (RuntimeError, OSError, KeyError, ValueError) as e:
+            res["error"] = str(e)
+        finally:
+            if tel is not None:
+                tel.close()
+            rc = self.stop(proc)
+            if rc != 0:
+                res.setdefault("error", "exit status %s" % rc)
+        return res
+
+    # ------------------------------------------------------------ verification
+
+    def verify(self, prog, case):
+        """Finite pcap in, port 1 to a pcap: every inner packet delivered once."""
+        out = os.path.join(self.a.logs, "verify-%s-%s-%d.pcap" % (prog, *case))
+        if os.path.exists(out):
+            os.unlink(out)
+        prefix = self.prefix(prog)
+        argv = self.command(prog, case, self.ports_verify(case, out), prefix)
+        proc = self.start(argv, "verify-%s-%d-%s" % (case[0], case[1], prog))
+        npkts = len(read_pcap(self.pcap(case)))
+        err = None
+        try:
+            tel = Telemetry(prefix, proc)
+            deadline = time.monotonic() + 60
+            last, still = -1, 0
+            while time.monotonic() < deadline and proc.poll() is None:
+                n = tel.query("/ethdev/stats,1")["opackets"]
+                still = still + 1 if n == last else 0
+                last = n
+                if n >= npkts or (n > 0 and still >= 10):
+                    break
+                time.sleep(0.05)
+            tel.close()
+        except (RuntimeError, OSError) as e:
+            err = str(e)
+        rc = self.stop(proc)
+        if err is None and rc != 0:
+            err = "exit status %s" % rc
+        if err is None:
+            err = check_delivery(prog, self.pcap(case),
+                                 os.path.join(self.tr, "plain-%s-%d.pcap" % case),
+                                 out)
+        return err
+
+
+# ---------------------------------------------------------------- pcap checks
+
+def read_pcap(path):
+    """Frames of a classic pcap file (enough for what scapy and net_pcap write)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    off, frames = 24, []
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
+        frames.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return frames
+
+
+def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
+    """None if out_pcap holds exactly the expected frames, else what is wrong."""
+    if not os.path.exists(out_pcap):
+        return "no output pcap"
+    got = read_pcap(out_pcap)
+    if prog == "testpmd":
+        want = read_pcap(esp_pcap)
+        return None if got == want else "io forwarding changed frames"
+    plain = read_pcap(plain_pcap)
+    if len(got) != len(plain):
+        return "delivered %d of %d packets" % (len(got), len(plain))
+    seen = set()
+    for fr in got:
+        if fr[12:14] != b"\x08\x00" or len(fr) < 14 + 28 + 4:
+            return "delivered a frame that is not IPv4"
+        idx = struct.unpack("!I", fr[14 + 28:14 + 32])[0]
+        if idx >= len(plain) or idx in seen:
+            return "unexpected or duplicate packet index %d" % idx
+        if fr[14:] != plain[idx][14:]:
+            return "packet %d: delivered IP packet differs from plaintext" % idx
+        seen.add(idx)
+    return None
+
+
+# ---------------------------------------------------------------- crypto floor
+
+def crypto_cycles(args, case):
+    argv = [args.crypto_bench, "--pcap",
+            os.path.join(args.traffic, "esp-%s-%d.pcap" % case),
+            "--keys", os.path.join(args.traffic, "keys-%d.txt" % case[1]),
+            "--seconds", str(min(1.0, args.duration))]
+    out = subprocess.run(argv, capture_output=True, text=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {args.cpu}))
+    if out.returncode != 0:
+        raise RuntimeError("rxsec-crypto-bench: " + out.stderr.strip())
+    kv = dict(f.split("=", 1) for f in out.stdout.split())
+    return float(kv["cycles_per_pkt"]), float(kv["tsc_hz"])
+
+
+# ---------------------------------------------------------------- report
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec="%.2f"):
+    return "-" if x is None else spec % x
+
+
+def summarize(runs, crypto, cases, progs, title):
+    rows = []
+    header = ["inner size", "SAs"] + ["%s Mpps" % p for p in progs]
+    ratio_progs = [p for p in ("secgw-la", "secgw-cpu") if p in progs]
+    if "rxsec" in progs:
+        header += ["rxsec/%s" % p for p in ratio_progs]
+        if crypto and "testpmd" in progs:
+            header += ["rxsec cyc/pkt", "I/O+crypto cyc/pkt", "rxsec/floor"]
+    header += ["targets"]
+    verdicts = []
+    for case in cases:
+        by = {p: [r for r in runs if (r["size"], r["sas"]) == case
+                  and r["prog"] == p] for p in progs}
+        rounds = max((len(v) for v in by.values()), default=0)
+
+        def rate(p, i):
+            v = by[p]
+            return v[i].get("mpps") if i < len(v) else None
+
+        row = [case[0], str(case[1])]
+        row += [fmt(med([r.get("mpps") for r in by[p]])) for p in progs]
+        ratios = {}
+        if "rxsec" in progs:
+            for p in ratio_progs:
+                rr = [rate("rxsec", i) / rate(p, i) for i in range(rounds)
+                      if rate("rxsec", i) and rate(p, i)]
+                ratios[p] = med(rr)
+                row.append(fmt(ratios[p]))
+            if crypto and "testpmd" in progs:
+                cyc = crypto.get(case)
+                rx_m = med([r.get("mpps") for r in by["rxsec"]])
+                io_m = med([r.get("mpps") for r in by["testpmd"]])
+                if cyc and rx_m and io_m:
+                    c, hz = med([c[0] for c in cyc]), med([c[1] for c in cyc])
+                    rx_c = hz / (rx_m * 1e6)
+                    floor = hz / (io_m * 1e6) + c
+                    row += ["%.0f" % rx_c, "%.0f = %.0f + %.0f" % (
+                        floor, hz / (io_m * 1e6), c), "%.2f" % (rx_c / floor)]
+                    ratios["floor"] = rx_c / floor
+                else:
+                    row += ["-", "-", "-"]
+        tgt = []
+        for p, t in TARGETS.get(case, {}).items():
+            if p in ratios:
+                ok = ratios[p] is not None and ratios[p] >= t
+                tgt.append("%s>=%.1f %s" % (p.split("-")[1], t,
+                                            "ok" if ok else "MISS"))
+                verdicts.append(ok)
+        if "floor" in ratios:
+            ok = ratios["floor"] <= CYCLES_TARGET
+            tgt.append("floor<=%.1f %s" % (CYCLES_TARGET, "ok" if ok else "MISS"))
+            verdicts.append(ok)
+        row.append(", ".join(tgt) or "-")
+        rows.append(row)
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = [title, ""]
+    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
+    return "\n".join(lines), verdicts
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--traffic", default=os.path.join(root, "build/bench/traffic"))
+    ap.add_argument("--logs", default=os.path.join(root, "build/bench/logs"))
+    ap.add_argument("--rxsec", default=os.path.join(root, "build/app/rxsec"))
+    ap.add_argument("--rxsec-arg", action="append", default=[],
+                    help="extra rxsec option after --, repeatable")
+    ap.add_argument("--secgw", default=os.path.join(
+        root, "build/bench/ipsec-secgw/build/ipsec-secgw"))
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--crypto-bench",
+                    default=os.path.join(root, "build/app/rxsec-crypto-bench"))
+    ap.add_argument("--programs", default=",".join(PROGRAMS))
+    ap.add_argument("--sizes", default=",".join(SIZES))
+    ap.add_argument("--sas", default=",".join(map(str, SA_COUNTS)))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=3.0,
+                    help="seconds measured per run (after warm-up)")
+    ap.add_argument("--warmup", type=float, default=0.5)
+    ap.add_argument("--cpu", type=int, default=1,
+                    help="CPU of every program's polling lcore")
+    ap.add_argument("--mode", choices=("loop", "memif", "both"), default="loop")
+    ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--json", help="write all runs here")
+    return ap.parse_args()
+
+
+def run_loop(b, args, progs, cases):
+    crypto = {}
+    runs = []
+    for rnd in range(args.rounds):
+        order = progs[rnd % len(progs):] + progs[:rnd % len(progs)]
+        for case in cases:
+            for p in order:
+                r = b.measure(p, case, b.ports_loop(case), "loop")
+                r["round"] = rnd
+                runs.append(r)
+                log("round %d %-5s %4d SA %-9s %s" % (
+                    rnd, case[0], case[1], p,
+                    r.get("error") or "%.3f Mpps (rx %.3f)" % (r["mpps"], r["rx_mpps"])))
+            if os.access(args.crypto_bench, os.X_OK):
+                try:
+                    crypto.setdefault(case, []).append(crypto_cycles(args, case))
+                except RuntimeError as e:
+                    log(str(e))
+    return runs, crypto
+
+
+def run_memif(b, args, progs, cases):
+    runs = []
+    receivers = [p for p in progs]
+    for rnd in range(args.rounds):
+        for case in cases:
+            for p in receivers:
+                sock = "/tmp/rxb%d-memif-%d.sock" % (os.getpid(), b.seq)
+                gen_prefix = b.prefix("gen")
+                gen_argv = ([args.testpmd] + EAL_COMMON
+                            + ["--file-prefix", gen_prefix, "--lcores",
+                               "0@%d,1@%d" % (1 - args.cpu, 1 - args.cpu),
+                               "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1"
+                               % b.pcap(case),
+                               "--vdev", "net_memif0,role=server,id=0,socket=%s"
+                               % sock,
+                               "--", "--forward-mode=io", "--nb-cores=1",
+                               "--total-num-mbufs=16384", "--no-flush-rx",
+                               "--stats-period", "3600"])
+                gen = b.start(gen_argv, "memif-%s-%d-%s-gen" % (case[0], case[1], p))
+                try:
+                    gtel = Telemetry(gen_prefix, gen)
+                    gtel.close()
+                    r = b.measure(p, case, b.ports_memif(sock), "memif")
+                finally:
+                    b.stop(gen)
+                    if os.path.exists(sock):
+                        os.unlink(sock)
+                r["round"] = rnd
+                runs.append(r)
+                log("memif round %d %-5s %4d SA %-9s %s" % (
+                    rnd, case[0], case[1], p,
+                    r.get("error") or "%.3f Mpps (rx %.3f)" % (r["mpps"], r["rx_mpps"])))
+    return runs
+
+
+def main():
+    args = parse_args()
+    os.makedirs(args.logs, exist_ok=True)
+    progs = [p for p in args.programs.split(",") if p]
+    for p in progs:
+        if p not in PROGRAMS:
+            sys.exit("unknown program %s" % p)
+    if "rxsec" in progs and not os.access(args.rxsec, os.X_OK):
+        log("bench: %s not built, leaving rxsec out" % args.rxsec)
+        progs.remove("rxsec")
+    cases = [(s, int(n)) for n in args.sas.split(",") for s in args.sizes.split(",")]
+    b = Bench(args)
+    failed = False
+
+    if not args.no_verify:
+        for p in progs:
+            for case in cases:
+                err = b.verify(p, case)
+                log("verify %-9s %-5s %4d SA: %s" % (p, case[0], case[1], err or "ok"))
+                if err:
+                    failed = True
+        if failed:
+            log("bench: verification failed; rates of failing programs are not reported")
+
+    out = {"args": vars(args), "programs": progs}
+    verdicts = []
+    if args.mode in ("loop", "both"):
+        runs, crypto = run_loop(b, args, progs, cases)
+        table, v = summarize(runs, crypto, cases, progs,
+                             "Loop: net_pcap infinite_rx -> program (1 lcore) -> net_null; "
+                             "Mpps delivered, medians of %d rounds x %.0f s"
+                             % (args.rounds, args.duration))
+        verdicts += v
+        print(table)
+        print()
+        out["loop"] = runs
+        out["crypto"] = {"%s-%d" % k: v for k, v in crypto.items()}
+    if args.mode in ("memif", "both"):
+        runs = run_memif(b, args, progs, cases)
+        table, v = summarize(runs, {}, cases, progs,
+                             "Memif: dpdk-testpmd replays the pcap over net_memif into "
+                             "program (1 lcore) -> net_null; Mpps delivered, medians")
+        print(table)
+        print()
+        out["memif"] = runs
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    errors = [r for k in ("loop", "memif") for r in out.get(k, []) if "error" in r]
+    for r in errors:
+        log("run error: %s %s-%d: %s" % (r["prog"], r["size"], r["sas"], r["error"]))
+    if verdicts:
+        print("targets met: %d of %d" % (sum(verdicts), len(verdicts)))
+    sys.exit(1 if failed or errors else 0)
+
+
+if __name__ == "__main__":
+    main()
