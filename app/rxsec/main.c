@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * rxsec: the IPsec receive-offload dataplane daemon. Sets up ports, SAs and
+ * stages, places engine and transport stages on lcores, runs until a
+ * signal or --idle-exit, then drains, reports and checks every mbuf came back.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+
+#include "capability.h"
+#include "engine.h"
+#include "options.h"
+#include "pkt_meta.h"
+#include "ports.h"
+#include "report.h"
+#include "rxsec_crypto.h"
+#include "rxsec_result.h"
+#include "sa_parse.h"
+#include "sa_table.h"
+#include "transport.h"
+#include "verdict_file.h"
+
+#define STAGES_PER_LCORE_MAX	(64 + RXSEC_TRANSPORT_MAX)
+#define RING_SIZE		1024
+
+struct lcore_plan {
+	struct rxsec_engine *eng[STAGES_PER_LCORE_MAX];
+	struct rxsec_transport *tr[STAGES_PER_LCORE_MAX];
+	unsigned int nb_eng, nb_tr;
+	bool used;
+};
+
+static struct {
+	struct rxsec_options opt;
+	struct rxsec_ports ports;
+	struct rxsec_sa_table sat;
+	rte_spinlock_t sat_lock;
+	struct rxsec_caps caps;
+	const struct rxsec_crypto_driver *drv;
+	struct rxsec_engine *eng[64];
+	struct rxsec_transport *tr[RXSEC_TRANSPORT_MAX];
+	unsigned int nb_eng, nb_tr;
+	struct lcore_plan plan[RTE_MAX_LCORE];
+	struct rxsec_verdict_files vf;
+	uint32_t next_n;
+	volatile int rx_stop;		/* engines stop receiving */
+	volatile int signalled;
+	unsigned int engines_done;	/* engines that stopped receiving */
+} g;
+
+static void
+on_signal(int sig)
+{
+	g.signalled = sig;
+	g.rx_stop = 1;
+}
+
+static int
+load_sas(void)
+{
+	struct rxsec_sa_list list = {0};
+	struct rxsec_sa_parse_error err;
+	char msg[512];
+	int ret = 0;
+
+	for (unsigned int i = 0; i < g.opt.nb_sa_files; i++) {
+		if (rxsec_sa_parse_file(g.opt.sa_files[i], &list, &err) != 0) {
+			rxsec_sa_parse_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "rxsec: bad SA file: %s\n", msg);
+			rxsec_sa_list_free(&list);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < list.n && ret == 0; i++) {
+		struct rxsec_sa_config *c = &list.sa[i];
+		int id;
+
+		if (g.opt.replay_window >= 0)
+			c->replay_window = (uint32_t)g.opt.replay_window;
+		id = rxsec_sa_table_add(&g.sat, c, msg, sizeof(msg));
+		if (id < 0) {
+			fprintf(stderr, "rxsec: bad SA: %s\n", msg);
+			ret = -1;
+			break;
+		}
+		g.sat.slot[id]->offload = rxsec_caps_sa_offloadable(&g.caps, c);
+	}
+	if (ret == 0)
+		printf("rxsec: %u SAs loaded from %u file(s)\n", list.n, g.opt.nb_sa_files);
+	rxsec_sa_list_free(&list);
+	return ret;
+}
+
+static int
+setup_caps(void)
+{
+	char err[128];
+
+	rxsec_caps_init(&g.caps, g.opt.offload);
+	if (g.opt.no_ipv4_options)
+		g.caps.excluded_flags |= RXSEC_PKT_F_IPV4_OPTS;
+	if (g.opt.no_ipv6_ext)
+		g.caps.excluded_flags |= RXSEC_PKT_F_IPV6_EXT;
+	if (g.opt.no_udp_esp)
+		g.caps.excluded_flags |= RXSEC_PKT_F_UDP_ENCAP;
+	if (g.opt.offload_algs != NULL &&
+	    rxsec_caps_restrict_algs(&g.caps, g.opt.offload_algs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rxsec: --offload-algs: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Defaults: one lcore runs everything; otherwise one transport and as many
+ * workers as the other lcores and the wire port's RX queues allow. */
+static void
+choose_stage_counts(void)
+{
+	unsigned int lcores = rte_lcore_count();
+
+	if (g.opt.transports == 0)
+		g.opt.transports = 1;
+	if (g.opt.workers == 0) {
+		unsigned int w = lcores > g.opt.transports ? lcores - g.opt.transports : 1;
+		uint16_t maxq = rxsec_ports_max_rxq();
+
+		g.opt.workers = w < maxq ? w : maxq;
+		if (g.opt.workers == 0)
+			g.opt.workers = 1;
+	}
+}
+
+/* Stages in order W0..WN-1, T0..TM-1 over the worker lcores, the main lcore
+ * last, wrapping around when there are more stages than lcores. */
+static void
+place_stages(void)
+{
+	unsigned int slots[RTE_MAX_LCORE], nb = 0, s = 0;
+	unsigned int lc;
+
+	RTE_LCORE_FOREACH_WORKER(lc)
+		slots[nb++] = lc;
+	slots[nb++] = rte_get_main_lcore();
+	for (unsigned int i = 0; i < g.nb_eng; i++, s++) {
+		struct lcore_plan *p = &g.plan[slots[s % nb]];
+
+		p->eng[p->nb_eng++] = g.eng[i];
+		p->used = true;
+	}
+	for (unsigned int i = 0; i < g.nb_tr; i++, s++) {
+		struct lcore_plan *p = &g.plan[slots[s % nb]];
+
+		p->tr[p->nb_tr++] = g.tr[i];
+		p->used = true;
+	}
+	for (unsigned int i = 0; i < nb; i++) {
+		struct lcore_plan *p = &g.plan[slots[i]];
+
+		if (p->used)
+			printf("rxsec: lcore %u: %u engine(s), %u transport(s)\n",
+			       slots[i], p->nb_eng, p->nb_tr);
+	}
+}
+
+static int
+create_stages(void)
+{
+	char name[RTE_RING_NAMESIZE];
+	unsigned int flags;
+
+	g.nb_tr = g.opt.transports;
+	g.nb_eng = g.opt.workers;
+	flags = RING_F_SC_DEQ | (g.nb_eng == 1 ? RING_F_SP_ENQ : 0);
+	for (unsigned int i = 0; i < g.nb_tr; i++) {
+		struct rxsec_transport *t = rte_zmalloc("rxsec_tr", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+		if (t == NULL)
+			return -1;
+		snprintf(name, sizeof(name), "rxsec_tr%u", i);
+		t->id = (uint16_t)i;
+		t->ring = rte_ring_create(name, RING_SIZE, rte_socket_id(), flags);
+		t->tx_port = g.ports.out;
+		t->tx_queue = (uint16_t)i;
+		t->sat = &g.sat;
+		t->sat_lock = &g.sat_lock;
+		t->drv = g.drv;
+		t->cctx = g.drv->lcore_create();
+		t->verdicts = rxsec_verdict_files_get(&g.vf, i);
+		g.tr[i] = t;
+		if (t->ring == NULL || t->cctx == NULL) {
+			fprintf(stderr, "rxsec: cannot create transport stage %u\n", i);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < g.nb_eng; i++) {
+		struct rxsec_engine *e = rte_zmalloc("rxsec_eng", sizeof(*e), RTE_CACHE_LINE_SIZE);
+
+		if (e == NULL)
+			return -1;
+		e->port = g.ports.wire;
+		e->queue = (uint16_t)i;
+		e->offload = !g.opt.offload_off;
+		e->excluded_flags = g.caps.excluded_flags;
+		e->nb_rings = (uint16_t)g.nb_tr;
+		for (unsigned int t = 0; t < g.nb_tr; t++)
+			e->ring[t] = g.tr[t]->ring;
+		e->sat = &g.sat;
+		e->drv = g.drv;
+		e->cctx = g.drv->lcore_create();
+		e->next_n = &g.next_n;
+		e->last_rx_tsc = rte_rdtsc();
+		g.eng[i] = e;
+		if (e->cctx == NULL) {
+			fprintf(stderr, "rxsec: cannot create crypto context for worker %u\n", i);
+			return -1;
+		}
+	}
+	/* Each SA's window has one writer: the transport its id maps to. */
+	for (uint32_t i = 0; i < g.sat.capacity; i++)
+		if (g.sat.slot[i] != NULL)
+			g.sat.slot[i]->transport_id = (uint8_t)(i % g.nb_tr);
+	return 0;
+}
+
+static bool
+rings_empty(const struct lcore_plan *p)
+{
+	for (unsigned int i = 0; i < p->nb_tr; i++)
+		if (!rte_ring_empty(p->tr[i]->ring))
+			return false;
+	return true;
+}
+
+static void housekeeping(void);
+
+/* Engines until rx_stop; transports until every engine stopped and the rings
+ * are empty. A transport drains its ring each round so an engine sharing its
+ * lcore never waits on a full ring. */
+static int
+lcore_main(void *arg)
+{
+	struct lcore_plan *p = arg;
+	bool is_main = rte_lcore_id() == rte_get_main_lcore();
+	bool engines_stopped = p->nb_eng == 0;
+	uint64_t iter = 0;
+
+	for (;;) {
+		if (!engines_stopped) {
+			if (g.rx_stop) {
+				engines_stopped = true;
+				__atomic_add_fetch(&g.engines_done, p->nb_eng, __ATOMIC_RELEASE);
+			} else {
+				for (unsigned int i = 0; i < p->nb_eng; i++)
+					rxsec_engine_poll(p->eng[i]);
+			}
+		}
+		for (unsigned int i = 0; i < p->nb_tr; i++)
+			while (rxsec_transport_poll(p->tr[i]) == RXSEC_BURST_MAX)
+				;
+		if (is_main && (++iter & 1023) == 0)
+			housekeeping();
+		if (engines_stopped &&
+		    __atomic_load_n(&g.engines_done, __ATOMIC_ACQUIRE) == g.nb_eng &&
+		    rings_empty(p))
+			break;
+		if (p->nb_eng == 0 && p->nb_tr == 0) {
+			if (is_main)
+				housekeeping();
+			if (g.rx_stop)
+				break;
+			rte_delay_us_sleep(1000);
+		}
+	}
+	return 0;
+}
+
+static void
+housekeeping(void)
+{
+	static uint64_t last_stats;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+
+	if (g.opt.idle_exit_ms && !g.rx_stop) {
+		uint64_t last = 0;
+
+		for (unsigned int i = 0; i < g.nb_eng; i++)
+			if (g.eng[i]->last_rx_tsc > last)
+				last = g.eng[i]->last_rx_tsc;
+		if (now > last && (now - last) * 1000 / hz >= g.opt.idle_exit_ms)
+			g.rx_stop = 1;
+	}
+	if (g.opt.stats_period_s && now - last_stats >= g.opt.stats_period_s * hz) {
+		if (last_stats != 0) {
+			rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
+			fflush(stdout);
+		}
+		last_stats = now;
+	}
+}
+
+static int
+run(void)
+{
+	unsigned int lc;
+
+	RTE_LCORE_FOREACH_WORKER(lc)
+		rte_eal_remote_launch(lcore_main, &g.plan[lc], lc);
+	lcore_main(&g.plan[rte_get_main_lcore()]);
+	rte_eal_mp_wait_lcore();
+	return 0;
+}
+
+static void
+free_stages(void)
+{
+	for (unsigned int i = 0; i < g.nb_eng; i++) {
+		if (g.eng[i]->cctx)
+			g.drv->lcore_free(g.eng[i]->cctx);
+		rte_free(g.eng[i]);
+	}
+	for (unsigned int i = 0; i < g.nb_tr; i++) {
+		if (g.tr[i]->cctx)
+			g.drv->lcore_free(g.tr[i]->cctx);
+		rte_ring_free(g.tr[i]->ring);
+		rte_free(g.tr[i]);
+	}
+}
+
+/* Spec: nothing lost silently. After the ports closed, every mbuf is home. */
+static int
+check_mbufs(void)
+{
+	unsigned int size = g.ports.pool->size;
+	unsigned int avail = rte_mempool_avail_count(g.ports.pool);
+
+	if (avail != size) {
+		printf("mbufs: %u of %u returned to pool\n", avail, size);
+		fprintf(stderr, "rxsec: mbuf leak: %u mbufs not returned\n", size - avail);
+		return -1;
+	}
+	printf("mbufs: all %u returned to pool\n", size);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int eal_args, ret, rc = 0;
+
+	eal_args = rte_eal_init(argc, argv);
+	if (eal_args < 0) {
+		fprintf(stderr, "rxsec: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	argv[eal_args] = argv[0];
+	ret = rxsec_options_parse(argc - eal_args, argv + eal_args, &g.opt);
+	if (ret != 0) {
+		rte_eal_cleanup();
+		return ret > 0 ? 0 : 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rte_spinlock_init(&g.sat_lock);
+	g.drv = &rxsec_crypto_ipsec_mb;
+
+	/* The larger field first: dynfield space is small and first-fit. */
+	if (rxsec_pkt_meta_register() != 0 || rxsec_result_register() != 0) {
+		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));
+		rc = 1;
+		goto out_eal;
+	}
+	choose_stage_counts();
+	if (setup_caps() != 0 ||
+	    rxsec_sa_table_create(&g.sat, "rxsec_sa", g.opt.max_sa, (int)rte_socket_id(), g.drv) != 0) {
+		rc = 2;
+		goto out_eal;
+	}
+	if (load_sas() != 0) {
+		rc = 2;
+		goto out_sat;
+	}
+	if (rxsec_verdict_files_open(&g.vf, g.opt.verdicts, g.opt.transports) != 0 ||
+	    rxsec_ports_init(&g.ports, g.opt.workers, g.opt.transports) != 0 ||
+	    create_stages() != 0) {
+		rc = 1;
+		goto out_stages;
+	}
+	place_stages();
+	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u\n",
+	       g.opt.offload, g.nb_eng, g.nb_tr, g.ports.wire, g.ports.out);
+	fflush(stdout);
+
+	run();
+
+	if (g.signalled)
+		printf("rxsec: stopped by signal %d\n", g.signalled);
+	rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
+	rxsec_ports_print_stats(&g.ports);
+out_stages:
+	if (rxsec_verdict_files_close(&g.vf) != 0)
+		rc = rc ? rc : 1;
+	if (g.ports.pool != NULL)
+		rxsec_ports_close(&g.ports);
+	free_stages();
+	if (g.ports.pool != NULL) {
+		if (rc == 0 && check_mbufs() != 0)
+			rc = 3;
+		rte_mempool_free(g.ports.pool);
+	}
+out_sat:
+	rxsec_sa_table_free(&g.sat);
+out_eal:
+	fflush(stdout);
+	rte_eal_cleanup();
+	return rc;
+}

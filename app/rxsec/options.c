@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "replay.h"
+
+enum {
+	OPT_SA = 256,
+	OPT_OFFLOAD,
+	OPT_NO_OFFLOAD,
+	OPT_NO_IPV4_OPTIONS,
+	OPT_NO_IPV6_EXT,
+	OPT_NO_UDP_ESP,
+	OPT_OFFLOAD_ALGS,
+	OPT_VERDICTS,
+	OPT_IDLE_EXIT,
+	OPT_STATS_PERIOD,
+	OPT_WORKERS,
+	OPT_TRANSPORTS,
+	OPT_REPLAY_WINDOW,
+	OPT_MAX_SA,
+	OPT_CONTROL,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "sa", required_argument, NULL, OPT_SA },
+	{ "offload", required_argument, NULL, OPT_OFFLOAD },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "no-offload-ipv4-options", no_argument, NULL, OPT_NO_IPV4_OPTIONS },
+	{ "no-offload-ipv6-ext", no_argument, NULL, OPT_NO_IPV6_EXT },
+	{ "no-offload-udp-esp", no_argument, NULL, OPT_NO_UDP_ESP },
+	{ "offload-algs", required_argument, NULL, OPT_OFFLOAD_ALGS },
+	{ "verdicts", required_argument, NULL, OPT_VERDICTS },
+	{ "idle-exit", required_argument, NULL, OPT_IDLE_EXIT },
+	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "transports", required_argument, NULL, OPT_TRANSPORTS },
+	{ "replay-window", required_argument, NULL, OPT_REPLAY_WINDOW },
+	{ "max-sa", required_argument, NULL, OPT_MAX_SA },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+rxsec_options_usage(const char *prog)
+{
+	printf("Usage: %s [EAL options] -- --sa FILE [--sa FILE ...] [options]\n"
+	       "\n"
+	       "IPsec receive-path offload dataplane. Port 0 is the wire; delivered\n"
+	       "packets leave on port 1 if present, else on port 0.\n"
+	       "\n"
+	       "  --sa FILE              SAs in `ip xfrm state` syntax (add lines or dump); repeatable\n"
+	       "  --offload v1|v2        advertised IPsec offload version (default v2)\n"
+	       "  --no-offload           offload off on the port: every packet indicated unprocessed\n"
+	       "  --no-offload-ipv4-options, --no-offload-ipv6-ext, --no-offload-udp-esp\n"
+	       "                         narrow the capabilities; such packets go to the software path\n"
+	       "  --offload-algs LIST    comma-separated algorithms the engine offloads\n"
+	       "                         (e.g. rfc4106(gcm(aes)),hmac(sha256)); others: software path\n"
+	       "  --verdicts FILE        write one JSON line per received packet\n"
+	       "  --idle-exit MS         stop after MS ms without received packets, once drained\n"
+	       "  --stats-period S       print counters every S seconds\n"
+	       "  --workers N            engine (RX + crypto) stages, one RX queue each\n"
+	       "  --transports M         transport stages (replay window, decap, TX)\n"
+	       "  --replay-window N      override every SA's replay window (0..%u, 0 = off)\n"
+	       "  --max-sa N             SA table capacity (default 4096)\n"
+	       "  --control PATH         control socket for rxsec-ctl\n"
+	       "  --help                 this text\n",
+	       prog, RXSEC_REPLAY_WINDOW_MAX);
+}
+
+static int
+parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (s[0] == '-' || s[0] == '\0')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	fprintf(stderr, "rxsec: --%s: expected a whole number from 0 to %" PRIu64 ", got '%s'\n",
+		opt, max, s);
+	return -1;
+}
+
+/* Called when parsing failed (message printed) or the value was zero. */
+static int
+at_least_one(const char *opt, uint64_t v)
+{
+	if (v == 0)
+		fprintf(stderr, "rxsec: --%s: must be at least 1\n", opt);
+	return -1;
+}
+
+static int
+parse_offload(const char *s, struct rxsec_options *o)
+{
+	if (strcmp(s, "v1") == 0)
+		o->offload = RXSEC_OFFLOAD_V1;
+	else if (strcmp(s, "v2") == 0)
+		o->offload = RXSEC_OFFLOAD_V2;
+	else {
+		fprintf(stderr, "rxsec: --offload: expected v1 or v2, got '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
+{
+	uint64_t v = 0;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->offload = RXSEC_OFFLOAD_V2;
+	o->replay_window = -1;
+	o->max_sa = 4096;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SA:
+			if (o->nb_sa_files == RXSEC_SA_FILES_MAX) {
+				fprintf(stderr, "rxsec: --sa: at most %d files\n", RXSEC_SA_FILES_MAX);
+				return -1;
+			}
+			o->sa_files[o->nb_sa_files++] = optarg;
+			break;
+		case OPT_OFFLOAD:
+			if (parse_offload(optarg, o) != 0)
+				return -1;
+			break;
+		case OPT_NO_OFFLOAD:
+			o->offload_off = true;
+			break;
+		case OPT_NO_IPV4_OPTIONS:
+			o->no_ipv4_options = true;
+			break;
+		case OPT_NO_IPV6_EXT:
+			o->no_ipv6_ext = true;
+			break;
+		case OPT_NO_UDP_ESP:
+			o->no_udp_esp = true;
+			break;
+		case OPT_OFFLOAD_ALGS:
+			o->offload_algs = optarg;
+			break;
+		case OPT_VERDICTS:
+			o->verdicts = optarg;
+			break;
+		case OPT_IDLE_EXIT:
+			if (parse_u64("idle-exit", optarg, 86400000ull, &v) != 0)
+				return -1;
+			o->idle_exit_ms = v;
+			break;
+		case OPT_STATS_PERIOD:
+			if (parse_u64("stats-period", optarg, 86400, &v) != 0)
+				return -1;
+			o->stats_period_s = (uint32_t)v;
+			break;
+		case OPT_WORKERS:
+			if (parse_u64("workers", optarg, 64, &v) != 0 || v == 0)
+				return at_least_one("workers", v);
+			o->workers = (unsigned int)v;
+			break;
+		case OPT_TRANSPORTS:
+			if (parse_u64("transports", optarg, 16, &v) != 0 || v == 0)
+				return at_least_one("transports", v);
+			o->transports = (unsigned int)v;
+			break;
+		case OPT_REPLAY_WINDOW:
+			if (parse_u64("replay-window", optarg, RXSEC_REPLAY_WINDOW_MAX, &v) != 0)
+				return -1;
+			o->replay_window = (int64_t)v;
+			break;
+		case OPT_MAX_SA:
+			if (parse_u64("max-sa", optarg, 1u << 20, &v) != 0 || v == 0)
+				return at_least_one("max-sa", v);
+			o->max_sa = (uint32_t)v;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
+		case OPT_HELP:
+			rxsec_options_usage(argv[0]);
+			return 1;
+		case ':':
+			fprintf(stderr, "rxsec: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt != 0 && optopt < 256)
+				fprintf(stderr, "rxsec: unknown option '-%c' (try --help)\n", optopt);
+			else
+				fprintf(stderr, "rxsec: unknown or incomplete option '%s' (try --help)\n",
+					argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rxsec: unexpected argument '%s' (try --help)\n", argv[optind]);
+		return -1;
+	}
+	if (o->nb_sa_files == 0) {
+		fprintf(stderr, "rxsec: no SA file given: use --sa FILE (try --help)\n");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "ports.h"
+
+#define RX_DESC		1024
+#define TX_DESC		1024
+#define POOL_CACHE	256
+
+uint16_t
+rxsec_ports_max_rxq(void)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_count_avail() == 0 || rte_eth_dev_info_get(0, &info) != 0)
+		return 1;
+	return info.max_rx_queues ? info.max_rx_queues : 1;
+}
+
+static int
+port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t rxd = RX_DESC, txd = TX_DESC;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret != 0) {
+		fprintf(stderr, "rxsec: port %u: cannot read device info: %s\n", port, strerror(-ret));
+		return -1;
+	}
+	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
+		fprintf(stderr, "rxsec: port %u (%s) has %u RX / %u TX queues; %u RX and %u TX needed "
+			"(lower --workers / --transports)\n", port, info.driver_name,
+			info.max_rx_queues, info.max_tx_queues, nb_rxq, nb_txq);
+		return -1;
+	}
+	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		/* Spread by outer addresses: one SA stays on one queue, in order. */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	}
+	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);
+	if (ret == 0)
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	for (uint16_t q = 0; ret == 0 && q < nb_rxq; q++)
+		ret = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port), NULL, pool);
+	for (uint16_t q = 0; ret == 0 && q < nb_txq; q++)
+		ret = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(port);
+	if (ret != 0) {
+		fprintf(stderr, "rxsec: port %u (%s): setup failed: %s\n", port, info.driver_name,
+			strerror(-ret));
+		return -1;
+	}
+	rte_eth_promiscuous_enable(port);
+	return 0;
+}
+
+int
+rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports)
+{
+	unsigned int nb_mbufs;
+
+	memset(p, 0, sizeof(*p));
+	p->nb_ports = rte_eth_dev_count_avail();
+	if (p->nb_ports == 0) {
+		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "
+			"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap) or a NIC\n");
+		return -1;
+	}
+	p->wire = 0;
+	p->out = p->nb_ports > 1 ? 1 : 0;
+	p->nb_rxq = (uint16_t)workers;
+	p->nb_txq = (uint16_t)transports;
+	/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight. */
+	nb_mbufs = workers * RX_DESC + transports * (1024 + TX_DESC) +
+		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
+	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (p->pool == NULL) {
+		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs: %s\n", nb_mbufs,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	if (p->out == p->wire)
+		return port_setup(p->wire, p->nb_rxq, p->nb_txq, p->pool);
+	if (port_setup(p->wire, p->nb_rxq, 1, p->pool) != 0)
+		return -1;
+	return port_setup(p->out, 1, p->nb_txq, p->pool);
+}
+
+void
+rxsec_ports_print_stats(const struct rxsec_ports *p)
+{
+	for (uint16_t port = 0; port < p->nb_ports; port++) {
+		struct rte_eth_stats s;
+
+		if (rte_eth_stats_get(port, &s) != 0)
+			continue;
+		printf("port %u: rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
+		       " rx_errors %" PRIu64 " tx_errors %" PRIu64 "\n",
+		       port, s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors);
+	}
+}
+
+void
+rxsec_ports_close(struct rxsec_ports *p)
+{
+	for (uint16_t port = 0; port < p->nb_ports; port++) {
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
+	}
+}

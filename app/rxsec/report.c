@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "report.h"
+
+static void
+report_sa(const struct rxsec_sa *sa, const char *state)
+{
+	const struct rxsec_sa_stats *s = &sa->stats;
+	char src[64], dst[64];
+
+	printf("sa 0x%08x %s %s -> %s %s %s %s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
+	       sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
+	       rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
+	       rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
+	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
+	       rxsec_cipher_alg_name(sa->cfg.cipher),
+	       sa->cfg.auth != RXSEC_AUTH_NONE ? rxsec_auth_alg_name(sa->cfg.auth) : "",
+	       sa->offload ? "" : " [software]", state[0] ? " " : "", state,
+	       s->delivered, s->delivered_bytes);
+	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
+		if (s->reason[r])
+			printf(", %s %" PRIu64, rxsec_reason_name(r), s->reason[r]);
+	printf("\n");
+}
+
+void
+rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
+	     struct rxsec_transport *const *tr, unsigned int nb_tr,
+	     const struct rxsec_sa_table *sat)
+{
+	struct rxsec_engine_stats es = {0};
+	struct rxsec_transport_stats ts = {0};
+
+	for (unsigned int i = 0; i < nb_eng; i++) {
+		const struct rxsec_engine_stats *s = &eng[i]->stats;
+
+		es.rx += s->rx;
+		es.unprocessed += s->unprocessed;
+		es.crypto_done += s->crypto_done;
+		es.sa_delete_req += s->sa_delete_req;
+		es.ring_full += s->ring_full;
+		for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+			es.status[k] += s->status[k];
+	}
+	for (unsigned int i = 0; i < nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &tr[i]->stats;
+
+		ts.rx += s->rx;
+		ts.delivered += s->delivered;
+		ts.delivered_bytes += s->delivered_bytes;
+		ts.software += s->software;
+		ts.sa_deleted += s->sa_deleted;
+		ts.soft_expired += s->soft_expired;
+		for (int k = 0; k < RXSEC_REASON_MAX; k++)
+			ts.reason[k] += s->reason[k];
+	}
+	printf("engine: rx %" PRIu64 " crypto_done %" PRIu64 " unprocessed %" PRIu64
+	       " sa_delete_req %" PRIu64 " backpressure %" PRIu64 "\n",
+	       es.rx, es.crypto_done, es.unprocessed, es.sa_delete_req, es.ring_full);
+	printf("engine status:");
+	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+		printf(" %s %" PRIu64, rxsec_crypto_status_name(k), es.status[k]);
+	printf("\n");
+	printf("transport: rx %" PRIu64 " delivered %" PRIu64 " (%" PRIu64 " bytes) dropped %" PRIu64
+	       " software %" PRIu64 " sa_deleted %" PRIu64 " soft_expired %" PRIu64 "\n",
+	       ts.rx, ts.delivered, ts.delivered_bytes, ts.rx - ts.delivered, ts.software,
+	       ts.sa_deleted, ts.soft_expired);
+	printf("reasons:");
+	for (int r = 0; r < RXSEC_REASON_MAX; r++)
+		printf(" %s %" PRIu64, rxsec_reason_name(r), ts.reason[r]);
+	printf("\n");
+	for (uint32_t i = 0; i < sat->capacity; i++)
+		if (sat->slot[i] != NULL)
+			report_sa(sat->slot[i], "");
+	for (uint32_t i = 0; i < sat->nb_gone; i++)
+		report_sa(sat->gone[i], "[deleted]");
+}

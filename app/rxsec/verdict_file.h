@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * --verdicts FILE: one JSON line per received packet, in receive order. Each
+ * transport stage writes its own stream; with several, the streams are
+ * merged by packet number when rxsec stops.
+ */
+#ifndef RXSEC_VERDICT_FILE_H
+#define RXSEC_VERDICT_FILE_H
+
+#include <stdio.h>
+
+#include "engine.h"
+
+struct rxsec_verdict_files {
+	const char *path;
+	unsigned int nb;
+	FILE *f[RXSEC_TRANSPORT_MAX];
+};
+
+/* path NULL: no verdicts. -1 with a message if a file cannot be created. */
+int rxsec_verdict_files_open(struct rxsec_verdict_files *v, const char *path, unsigned int nb);
+
+/* The stream of transport stage i, or NULL. */
+FILE *rxsec_verdict_files_get(struct rxsec_verdict_files *v, unsigned int i);
+
+/* Flush, merge and close; -1 with a message on an I/O error. */
+int rxsec_verdict_files_close(struct rxsec_verdict_files *v);
+
+#endif /* RXSEC_VERDICT_FILE_H */

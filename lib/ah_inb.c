@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "ah_inb.h"
+#include "esp_inb.h"
+
+#define AH_FIXED_LEN	12
+
+static inline uint32_t
+ah_len(const uint8_t *ah)
+{
+	return (ah[1] + 2u) * 4;	/* RFC 4302 2.2: 32-bit words minus 2 */
+}
+
+/* RFC 4302 A.1: options that do not change in transit stay in the ICV. */
+static inline int
+ipv4_opt_immutable(uint8_t type)
+{
+	return type == 0 || type == 1 || type == 130 || type == 133 ||
+	       type == 134 || type == 148 || type == 149;
+}
+
+static int
+ipv4_zero_mutable(uint8_t *ip)
+{
+	uint32_t ihl = (ip[0] & 0xf) * 4u, off = 20;
+
+	ip[1] = 0;			/* DSCP/ECN */
+	ip[6] = ip[7] = 0;		/* flags, fragment offset */
+	ip[8] = 0;			/* TTL */
+	ip[10] = ip[11] = 0;		/* header checksum */
+	while (off < ihl) {
+		uint8_t type = ip[off];
+		uint32_t len;
+
+		if (type == 0)
+			break;
+		if (type == 1) {
+			off++;
+			continue;
+		}
+		if (off + 1 >= ihl || ip[off + 1] < 2 || off + ip[off + 1] > ihl)
+			return -1;
+		len = ip[off + 1];
+		if (!ipv4_opt_immutable(type))
+			memset(ip + off, 0, len);	/* RFC 4302 A.1: whole option */
+		off += len;
+	}
+	return 0;
+}
+
+/* RFC 4302 A.2: in hop-by-hop and destination options, zero option data
+ * whose type has the "may change en route" bit set. */
+static int
+ipv6_zero_opts(uint8_t *h, uint32_t hlen)
+{
+	uint32_t off = 2;
+
+	while (off < hlen) {
+		uint8_t type = h[off];
+		uint32_t len;
+
+		if (type == 0) {	/* Pad1 */
+			off++;
+			continue;
+		}
+		if (off + 2 > hlen)
+			return -1;
+		len = h[off + 1];
+		if (off + 2 + len > hlen)
+			return -1;
+		if (type & 0x20)
+			memset(h + off + 2, 0, len);
+		off += 2 + len;
+	}
+	return 0;
+}
+
+static int
+ipv6_zero_mutable(uint8_t *ip, uint32_t hdrs_len)
+{
+	uint32_t off = 40;
+	uint8_t nh = ip[6];
+
+	ip[0] &= 0xf0;			/* traffic class, flow label */
+	ip[1] = ip[2] = ip[3] = 0;
+	ip[7] = 0;			/* hop limit */
+	while (off < hdrs_len) {
+		uint32_t hlen = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
+
+		if (off + hlen > hdrs_len)
+			return -1;
+		if ((nh == 0 || nh == 60) && ipv6_zero_opts(ip + off, hlen) != 0)
+			return -1;
+		nh = ip[off];
+		off += hlen;
+	}
+	return 0;
+}
+
+enum rxsec_crypto_status
+rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
+		     const struct rxsec_sa *sa, struct rxsec_crypto_op *op)
+{
+	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip = base + md->l3_off, *ah = base + md->ipsec_off;
+	uint8_t *save = (uint8_t *)(uintptr_t)op->icv;
+	uint32_t hdrs = md->ipsec_off - md->l3_off, len;
+	int bad;
+
+	if (md->flags & RXSEC_PKT_F_UDP_ENCAP)
+		return RXSEC_CRYPTO_INVALID_PROTOCOL;
+	len = ah_len(ah);
+	/* RFC 4302 2.2/3.3.3.2: the ICV fits, AH is 32-bit (IPv4) or 64-bit (IPv6) aligned. */
+	if (len < AH_FIXED_LEN + (uint32_t)sa->icv_len || md->ipsec_off + len > (uint32_t)md->ip_end ||
+	    ((md->flags & RXSEC_PKT_F_IPV6) && len % 8 != 0))
+		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
+	if (hdrs > RXSEC_AH_HDR_SAVE_MAX || sa->icv_len > RXSEC_AH_ICV_MAX)
+		return RXSEC_CRYPTO_GENERIC_ERROR;
+
+	md->seq_hi = sa->esn ? rxsec_esn_infer_hi(rxsec_replay_top(&sa->replay),
+		sa->window, rte_be_to_cpu_32(*(const rte_be32_t *)(ah + 8))) : 0;
+	memcpy(save, ah + AH_FIXED_LEN, sa->icv_len);
+	memcpy(save + RXSEC_AH_ICV_MAX, ip, hdrs);
+	memset(ah + AH_FIXED_LEN, 0, sa->icv_len);
+	bad = md->flags & RXSEC_PKT_F_IPV6 ? ipv6_zero_mutable(ip, hdrs) :
+		ipv4_zero_mutable(ip);
+	if (bad) {
+		memcpy(ip, save + RXSEC_AH_ICV_MAX, hdrs);
+		memcpy(ah + AH_FIXED_LEN, save, sa->icv_len);
+		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
+	}
+	op->csa = sa->csa;
+	op->data = ip;
+	op->len = md->ip_end - md->l3_off;
+	op->seq_hi = md->seq_hi;
+	op->result = RXSEC_CRYPTO_ERROR;
+	return RXSEC_CRYPTO_SUCCESS;
+}
+
+void
+rxsec_ah_inb_restore(struct rte_mbuf *m, const struct rxsec_pkt_meta *md,
+		     const struct rxsec_sa *sa, const struct rxsec_crypto_op *op)
+{
+	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memcpy(base + md->l3_off, op->icv + RXSEC_AH_ICV_MAX,
+	       md->ipsec_off - md->l3_off);
+	memcpy(base + md->ipsec_off + AH_FIXED_LEN, op->icv, sa->icv_len);
+}
+
+enum rxsec_crypto_status
+rxsec_ah_inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
+		    const struct rxsec_sa *sa)
+{
+	const uint8_t *ah = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->ipsec_off);
+	uint8_t nh = ah[0];
+
+	if (nh == 0 || (sa->mode == RXSEC_MODE_TUNNEL && nh != RXSEC_NH_IPV4 &&
+			nh != RXSEC_NH_IPV6 && nh != RXSEC_NH_NONE))
+		return RXSEC_CRYPTO_INVALID_PROTOCOL;
+	md->payload_off = (uint16_t)(md->ipsec_off + ah_len(ah));
+	md->payload_end = md->ip_end;
+	md->next_proto = nh;
+	return RXSEC_CRYPTO_SUCCESS;
+}

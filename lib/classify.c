@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "classify.h"
+
+#define ETH_HLEN		14
+#define IPPROTO_ESP_NUM		50
+#define IPPROTO_AH_NUM		51
+#define IPPROTO_UDP_NUM		17
+#define ESP_HDR_LEN		8	/* SPI + sequence number */
+#define AH_FIXED_LEN		12	/* next, len, reserved, SPI, sequence */
+#define IPV6_EXT_MAX		8	/* headers walked before giving up */
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static enum rxsec_pkt_kind
+classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
+	       struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
+{
+	uint32_t off = meta->ipsec_off;
+
+	if (proto == IPPROTO_ESP_NUM) {
+		if (off + ESP_HDR_LEN > end)
+			return RXSEC_PKT_MALFORMED;
+		memcpy(&key->spi, f + off, 4);
+		meta->kind = RXSEC_PKT_ESP;
+	} else {
+		if (off + AH_FIXED_LEN > end)
+			return RXSEC_PKT_MALFORMED;
+		memcpy(&key->spi, f + off + 4, 4);
+		meta->kind = RXSEC_PKT_AH;
+	}
+	key->proto = proto;
+	key->zero = 0;
+	return (enum rxsec_pkt_kind)meta->kind;
+}
+
+/*
+ * RFC 3948 2.2: on the NAT-T port a datagram is ESP unless it is a one-byte
+ * NAT-keepalive or starts with the 4-byte zero non-ESP marker (IKE).
+ */
+static enum rxsec_pkt_kind
+classify_udp(const uint8_t *f, uint32_t end, uint32_t l4,
+	     struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
+{
+	uint32_t pl = l4 + sizeof(struct rte_udp_hdr);
+	static const uint8_t marker[4];
+
+	if (pl > end)
+		return RXSEC_PKT_OTHER;
+	if (rd16(f + l4 + 2) != RXSEC_IKE_NATT_PORT)
+		return RXSEC_PKT_OTHER;
+	if (end - pl == 1 && f[pl] == 0xff)
+		return RXSEC_PKT_OTHER;
+	if (end - pl >= 4 && memcmp(f + pl, marker, 4) == 0)
+		return RXSEC_PKT_OTHER;
+	meta->ipsec_off = (uint16_t)pl;
+	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;
+	return classify_ipsec(f, end, IPPROTO_ESP_NUM, meta, key);
+}
+
+static enum rxsec_pkt_kind
+classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
+	      struct rxsec_sa_key *key)
+{
+	const struct rte_ipv4_hdr *ip = (const void *)(f + meta->l3_off);
+	uint32_t l3 = meta->l3_off, ihl, tot;
+	uint16_t frag;
+
+	if (l3 + sizeof(*ip) > len || (ip->version_ihl >> 4) != 4)
+		return RXSEC_PKT_MALFORMED;
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (ihl < sizeof(*ip) || tot < ihl || l3 + tot > len)
+		return RXSEC_PKT_MALFORMED;
+	meta->ip_end = (uint16_t)(l3 + tot);
+	meta->nh_off = (uint16_t)(l3 + offsetof(struct rte_ipv4_hdr, next_proto_id));
+	meta->ipsec_off = (uint16_t)(l3 + ihl);
+	if (ihl > sizeof(*ip))
+		meta->flags |= RXSEC_PKT_F_IPV4_OPTS;
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		meta->flags |= RXSEC_PKT_F_FRAGMENT;
+	key->family = 4;
+	memset(key->dst, 0, sizeof(key->dst));
+	memcpy(key->dst, &ip->dst_addr, 4);
+
+	switch (ip->next_proto_id) {
+	case IPPROTO_ESP_NUM:
+	case IPPROTO_AH_NUM:
+		return classify_ipsec(f, meta->ip_end, ip->next_proto_id, meta, key);
+	case IPPROTO_UDP_NUM:
+		return classify_udp(f, meta->ip_end, meta->ipsec_off, meta, key);
+	default:
+		return RXSEC_PKT_OTHER;
+	}
+}
+
+static inline int
+ipv6_is_ext(uint8_t nh)
+{
+	/* hop-by-hop, routing, fragment, destination options */
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
+static enum rxsec_pkt_kind
+classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
+	      struct rxsec_sa_key *key)
+{
+	const struct rte_ipv6_hdr *ip = (const void *)(f + meta->l3_off);
+	uint32_t l3 = meta->l3_off, off, end;
+	uint8_t nh;
+
+	if (l3 + sizeof(*ip) > len || (f[l3] >> 4) != 6)
+		return RXSEC_PKT_MALFORMED;
+	end = l3 + sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
+	if (end > len)
+		return RXSEC_PKT_MALFORMED;
+	meta->ip_end = (uint16_t)end;
+	meta->flags |= RXSEC_PKT_F_IPV6;
+	key->family = 6;
+	memcpy(key->dst, ip->dst_addr, 16);
+
+	nh = ip->proto;
+	meta->nh_off = (uint16_t)(l3 + offsetof(struct rte_ipv6_hdr, proto));
+	off = l3 + sizeof(*ip);
+	for (int i = 0; i < IPV6_EXT_MAX && ipv6_is_ext(nh); i++) {
+		uint32_t hlen;
+
+		if (off + 8 > end)
+			return RXSEC_PKT_MALFORMED;
+		hlen = nh == 44 ? 8 : (f[off + 1] + 1u) * 8;
+		if (nh == 44)
+			meta->flags |= RXSEC_PKT_F_FRAGMENT;
+		meta->flags |= RXSEC_PKT_F_IPV6_EXT;
+		meta->nh_off = (uint16_t)off;
+		nh = f[off];
+		off += hlen;
+	}
+	if (off > end)
+		return RXSEC_PKT_MALFORMED;
+	meta->ipsec_off = (uint16_t)off;
+
+	switch (nh) {
+	case IPPROTO_ESP_NUM:
+	case IPPROTO_AH_NUM:
+		return classify_ipsec(f, end, nh, meta, key);
+	case IPPROTO_UDP_NUM:
+		return classify_udp(f, end, off, meta, key);
+	default:
+		return RXSEC_PKT_OTHER;
+	}
+}
+
+enum rxsec_pkt_kind
+rxsec_classify(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *meta,
+	       struct rxsec_sa_key *key)
+{
+	uint32_t l3 = ETH_HLEN;
+	uint16_t type;
+	enum rxsec_pkt_kind kind;
+
+	meta->kind = RXSEC_PKT_OTHER;
+	meta->flags = 0;
+	meta->sa_id = RXSEC_SA_NONE;
+	meta->seq_hi = 0;
+	if (len < ETH_HLEN)
+		return RXSEC_PKT_OTHER;
+	type = rd16(frame + 12);
+	if (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
+		if (len < ETH_HLEN + 4)
+			return RXSEC_PKT_OTHER;
+		type = rd16(frame + 16);
+		l3 += 4;
+	}
+	meta->l3_off = (uint16_t)l3;
+	if (type == RTE_ETHER_TYPE_IPV4)
+		kind = classify_ipv4(frame, len, meta, key);
+	else if (type == RTE_ETHER_TYPE_IPV6)
+		kind = classify_ipv6(frame, len, meta, key);
+	else
+		kind = RXSEC_PKT_OTHER;
+	meta->kind = (uint8_t)kind;
+	return kind;
+}

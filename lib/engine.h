@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The offload engine ("the NIC", spec section 3): receive a burst, classify,
+ * look up SAs in bulk, decrypt/verify, write the result record, and hand
+ * every packet to its transport stage. The engine never drops.
+ */
+#ifndef RXSEC_ENGINE_H
+#define RXSEC_ENGINE_H
+
+#include <stdint.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "ipsec_inb.h"
+#include "rxsec_crypto.h"
+#include "sa_table.h"
+
+#define RXSEC_TRANSPORT_MAX	16
+
+struct rxsec_engine_stats {
+	uint64_t rx;
+	uint64_t unprocessed;		/* indicated with CryptoDone=0 */
+	uint64_t crypto_done;
+	uint64_t status[RXSEC_CRYPTO_STATUS_MAX];
+	uint64_t sa_delete_req;
+	uint64_t ring_full;		/* enqueue retries (back-pressure) */
+};
+
+struct rxsec_engine {
+	uint16_t port;
+	uint16_t queue;
+	uint8_t offload;		/* offload enabled on the port */
+	uint8_t excluded_flags;		/* RXSEC_PKT_F_* outside the capabilities */
+	uint16_t nb_rings;
+	struct rte_ring *ring[RXSEC_TRANSPORT_MAX];	/* one per transport stage */
+	struct rxsec_sa_table *sat;
+	const struct rxsec_crypto_driver *drv;
+	void *cctx;
+	uint32_t *next_n;		/* shared receive index */
+	uint64_t last_rx_tsc;
+	struct rxsec_engine_stats stats;
+};
+
+/* Receive one burst and process it; returns the number of packets received. */
+uint16_t rxsec_engine_poll(struct rxsec_engine *e);
+
+/* Process packets already received (also used by tests). */
+void rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* RXSEC_ENGINE_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * rxsec's private per-packet state, kept in a second mbuf dynfield so the
+ * transport stage does not parse the frame again. Not part of the public
+ * result record.
+ */
+#ifndef RXSEC_PKT_META_H
+#define RXSEC_PKT_META_H
+
+#include <stdint.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#define RXSEC_SA_NONE	UINT32_MAX
+
+enum rxsec_pkt_kind {
+	RXSEC_PKT_OTHER = 0,	/* not IPsec: delivered unchanged */
+	RXSEC_PKT_ESP,
+	RXSEC_PKT_AH,
+	RXSEC_PKT_MALFORMED,	/* claims IPsec (or IP) but headers are truncated */
+};
+
+/* Packet properties that capabilities may exclude (spec section 3, rule 4). */
+#define RXSEC_PKT_F_IPV6	(1u << 0)
+#define RXSEC_PKT_F_IPV4_OPTS	(1u << 1)
+#define RXSEC_PKT_F_IPV6_EXT	(1u << 2)
+#define RXSEC_PKT_F_UDP_ENCAP	(1u << 3)
+#define RXSEC_PKT_F_FRAGMENT	(1u << 4)
+
+struct rxsec_pkt_meta {
+	uint32_t sa_id;		/* SA slot, or RXSEC_SA_NONE */
+	uint32_t seq_hi;	/* ESN high bits the checks used */
+	uint16_t l3_off;	/* outer IP header */
+	uint16_t ipsec_off;	/* ESP/AH header */
+	uint16_t ip_end;	/* end of the IP datagram (Ethernet padding excluded) */
+	uint16_t nh_off;	/* byte that names ESP/AH (IPv4 proto, IPv6 next header) */
+	uint16_t payload_off;	/* first plaintext byte, once checked */
+	uint16_t payload_end;	/* end of plaintext (pad, trailer, ICV stripped) */
+	uint8_t kind;		/* enum rxsec_pkt_kind */
+	uint8_t flags;		/* RXSEC_PKT_F_* */
+	uint8_t next_proto;	/* ESP/AH next header, once checked */
+	uint8_t reserved;
+};
+
+/* The receive index (verdict "n") lives in the user tag: after RX it is ours. */
+static inline uint32_t
+rxsec_pkt_rx_index(const struct rte_mbuf *m)
+{
+	return m->hash.usr;
+}
+
+static inline uint32_t
+rxsec_pkt_spi(const struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 4 : 0);
+
+	return *rte_pktmbuf_mtod_offset(m, const uint32_t *, off);
+}
+
+extern int rxsec_pkt_meta_offset;
+
+int rxsec_pkt_meta_register(void);
+
+static inline struct rxsec_pkt_meta *
+rxsec_pkt_meta(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, rxsec_pkt_meta_offset, struct rxsec_pkt_meta *);
+}
+
+_Static_assert(sizeof(struct rxsec_pkt_meta) == 24,
+	       "fits beside the result and the PMDs' timestamp in dynfield1");
+
+#endif /* RXSEC_PKT_META_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * A live inbound SA: the parsed configuration plus everything the data path
+ * derives from it once at load time. Engines read it; one transport stage
+ * (transport_id) owns its replay window and its counters.
+ */
+#ifndef RXSEC_SA_H
+#define RXSEC_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_common.h>
+
+#include "reason.h"
+#include "replay.h"
+#include "sa_config.h"
+
+struct rxsec_crypto_sa;
+struct rxsec_crypto_driver;
+
+/* Lookup key (spec section 3, rule 3): SPI, destination, protocol. */
+struct rxsec_sa_key {
+	uint32_t spi;		/* network order, as on the wire */
+	uint8_t proto;
+	uint8_t family;		/* 4 or 6 */
+	uint16_t zero;
+	uint8_t dst[16];
+};
+
+struct rxsec_sa_stats {
+	uint64_t delivered;
+	uint64_t delivered_bytes;
+	uint64_t reason[RXSEC_REASON_MAX];
+};
+
+struct rxsec_sa {
+	/* read by engines on every packet */
+	uint32_t id;
+	uint32_t spi;			/* host order */
+	uint8_t proto;
+	uint8_t mode;			/* enum rxsec_sa_mode */
+	uint8_t esn;
+	uint8_t offload;		/* inside the advertised capabilities */
+	uint8_t iv_len;
+	uint8_t icv_len;
+	uint8_t block_len;
+	uint8_t transport_id;
+	uint8_t has_hard_limit;
+	uint8_t auth_failed_status;	/* CryptoStatus for an ICV failure */
+	uint32_t window;
+	struct rxsec_crypto_sa *csa;
+	uint64_t packet_hard, byte_hard;
+	uint64_t packet_soft, byte_soft;
+
+	/* engine-side lifetime accounting (only SAs with limits pay for it) */
+	uint64_t life_packets __rte_cache_aligned;
+	uint64_t life_bytes;
+
+	/* owned by the SA's transport stage */
+	struct rxsec_replay replay __rte_cache_aligned;
+	struct rxsec_sa_stats stats;
+	uint8_t deleted;
+	uint8_t soft_expired;
+
+	struct rxsec_sa_config cfg;
+	struct rxsec_sa_key key;
+};
+
+#endif /* RXSEC_SA_H */

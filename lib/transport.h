@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The transport stage (spec section 4): read each packet's result record,
+ * run the software path for packets the engine left unprocessed, check and
+ * move the replay window, decapsulate and deliver, or drop and count why.
+ */
+#ifndef RXSEC_TRANSPORT_H
+#define RXSEC_TRANSPORT_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+
+#include "ipsec_inb.h"
+#include "reason.h"
+#include "sa_table.h"
+
+struct rxsec_transport_stats {
+	uint64_t rx;
+	uint64_t delivered;
+	uint64_t delivered_bytes;
+	uint64_t software;		/* decrypted here, outside the capabilities */
+	uint64_t reason[RXSEC_REASON_MAX];
+	uint64_t sa_deleted;
+	uint64_t soft_expired;
+};
+
+struct rxsec_transport {
+	uint16_t id;
+	uint16_t tx_port;
+	uint16_t tx_queue;
+	struct rte_ring *ring;
+	struct rxsec_sa_table *sat;
+	rte_spinlock_t *sat_lock;	/* serialises SA table writers */
+	const struct rxsec_crypto_driver *drv;
+	void *cctx;
+	FILE *verdicts;			/* JSON Lines, or NULL */
+	uint64_t last_work_tsc;
+	struct rxsec_transport_stats stats;
+};
+
+/* Dequeue one burst and handle it; returns the number of packets handled. */
+uint16_t rxsec_transport_poll(struct rxsec_transport *t);
+
+/* Handle packets already dequeued (also used by tests). */
+void rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* RXSEC_TRANSPORT_H */
