@@ -94,6 +94,29 @@ tok_err(struct pctx *p, const struct tok *t, const char *fmt, ...)
 	return perr(p, t->line, t->s, "%s", msg);
 }
 
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Error whose token is the text [s, e) of a raw line. */
+static int
+perr_span(struct pctx *p, unsigned int line, const char *s, const char *e,
+	  const char *msg)
+{
+	char tok[sizeof(((struct rxsec_sa_parse_error *)0)->token) + 8];
+	size_t n = (size_t)(e - s);
+
+	if (n >= sizeof(tok))
+		n = sizeof(tok) - 1;
+	memcpy(tok, s, n);
+	tok[n] = '\0';
+	while (n > 0 && is_blank(tok[n - 1]))
+		tok[--n] = '\0';
+	return perr(p, line, tok, "%s", msg);
+}
+
 /* Growable builder for one logical line. */
 struct lbuild {
 	char *buf;
@@ -201,12 +224,6 @@ lb_finish(struct lbuild *b, struct lines *ls)
 	return 0;
 }
 
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
 /*
  * Split one physical line [s, e) into words, shell-like: quotes group (and
  * may make an empty word), `#` at the start of a word comments out the rest,
@@ -244,8 +261,8 @@ lex_line(struct pctx *p, struct lbuild *b, const char *s, const char *e,
 				const char *close = memchr(q + 1, *q, e - q - 1);
 
 				if (close == NULL)
-					return perr(p, lineno, q,
-						    "unterminated quote");
+					return perr_span(p, lineno, q, e,
+							 "unterminated quote");
 				if (!in_tok && lb_start_tok(b, lineno) < 0)
 					return perr(p, lineno, "", "out of memory");
 				in_tok = true;
