@@ -121,7 +121,7 @@ rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 		return RXSEC_CRYPTO_GENERIC_ERROR;
 
 	md->seq_hi = sa->esn ? rxsec_esn_infer_hi(rxsec_replay_top(&sa->replay),
-		sa->window, rte_be_to_cpu_32(*(const rte_be32_t *)(ah + 8))) : 0;
+		sa->window, rxsec_rd_be32(ah + 8)) : 0;
 	memcpy(save, ah + AH_FIXED_LEN, sa->icv_len);
 	memcpy(save + RXSEC_AH_ICV_MAX, ip, hdrs);
 	memset(ah + AH_FIXED_LEN, 0, sa->icv_len);

@@ -19,7 +19,7 @@ rxsec_esp_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	if (ct_len % sa->block_len != 0)
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 
-	seq = rte_be_to_cpu_32(*(const rte_be32_t *)(esp + 4));
+	seq = rxsec_rd_be32(esp + 4);
 	md->seq_hi = sa->esn ?
 		rxsec_esn_infer_hi(rxsec_replay_top(&sa->replay), sa->window, seq) : 0;
 	op->csa = sa->csa;

@@ -70,7 +70,7 @@ rxsec_ipsec_seq(struct rte_mbuf *m)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 8 : 4);
-	uint32_t lo = rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, const rte_be32_t *, off));
+	uint32_t lo = rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 
 	return (uint64_t)md->seq_hi << 32 | lo;
 }

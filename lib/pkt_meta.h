@@ -8,6 +8,9 @@
 #define RXSEC_PKT_META_H
 
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
@@ -42,6 +45,16 @@ struct rxsec_pkt_meta {
 	uint8_t reserved;
 };
 
+/* Headers behind a 14-byte Ethernet header are only 2-byte aligned. */
+static inline uint32_t
+rxsec_rd_be32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
+
 /* The receive index (verdict "n") lives in the user tag: after RX it is ours. */
 static inline uint32_t
 rxsec_pkt_rx_index(const struct rte_mbuf *m)
@@ -54,7 +67,7 @@ rxsec_pkt_spi(const struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
 	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 4 : 0);
 
-	return *rte_pktmbuf_mtod_offset(m, const uint32_t *, off);
+	return rte_cpu_to_be_32(rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off)));
 }
 
 extern int rxsec_pkt_meta_offset;

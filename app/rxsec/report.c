@@ -8,15 +8,20 @@ static void
 report_sa(const struct rxsec_sa *sa, const char *state)
 {
 	const struct rxsec_sa_stats *s = &sa->stats;
-	char src[64], dst[64];
+	char src[64], dst[64], alg[96];
 
-	printf("sa 0x%08x %s %s -> %s %s %s %s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
+	if (sa->cfg.cipher == RXSEC_CIPHER_NONE)
+		snprintf(alg, sizeof(alg), "%s", rxsec_auth_alg_name(sa->cfg.auth));
+	else if (sa->cfg.auth == RXSEC_AUTH_NONE)
+		snprintf(alg, sizeof(alg), "%s", rxsec_cipher_alg_name(sa->cfg.cipher));
+	else
+		snprintf(alg, sizeof(alg), "%s+%s", rxsec_cipher_alg_name(sa->cfg.cipher),
+			 rxsec_auth_alg_name(sa->cfg.auth));
+	printf("sa 0x%08x %s %s -> %s %s %s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
 	       sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
 	       rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 	       rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
-	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
-	       rxsec_cipher_alg_name(sa->cfg.cipher),
-	       sa->cfg.auth != RXSEC_AUTH_NONE ? rxsec_auth_alg_name(sa->cfg.auth) : "",
+	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", alg,
 	       sa->offload ? "" : " [software]", state[0] ? " " : "", state,
 	       s->delivered, s->delivered_bytes);
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)

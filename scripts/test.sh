@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite: set up and build, run every meson test, then build
+# again with ASan+UBSan and run the suite there too. Ends with one line
+# "N passed, M failed" counted over both runs; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh build || { echo "0 passed, 1 failed"; exit 1; }
+
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan --buildtype=debugoptimized \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
+		{ echo "0 passed, 1 failed"; exit 1; }
+fi
+ninja -C build-asan >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+# UBSan findings are errors; LeakSanitizer runs in every test process.
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+
+status=0
+meson test -C build --print-errorlogs --num-processes 2 "$@" || status=1
+meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 "$@" || status=1
+
+/usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAILED: {path.split('/')[0]}: {json.loads(line)['name']} ({r})")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+[ $? -eq 0 ] && [ $status -eq 0 ]
