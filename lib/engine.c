@@ -71,8 +71,8 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 
 		if (sas[j] == NULL)
 			continue;
-		/* The id also serves the transport's software path. */
-		md->sa_id = sas[j]->id;
+		/* The handle also serves the transport's software path. */
+		md->sa_id = sas[j]->handle;
 		if (!e->offload || !sas[j]->offload || (md->flags & e->excluded_flags))
 			continue;
 		cm[c] = m;
@@ -121,8 +121,8 @@ engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	}
 	/* One transport per SA keeps one writer per replay window and SA order. */
 	for (uint16_t i = 0; i < n; i++) {
-		uint32_t id = rxsec_pkt_meta(pkts[i])->sa_id;
-		uint16_t t = id == RXSEC_SA_NONE ? 0 : id % e->nb_rings;
+		uint32_t h = rxsec_pkt_meta(pkts[i])->sa_id;
+		uint16_t t = h == RXSEC_SA_NONE ? 0 : (h & RXSEC_SA_SLOT_MASK) % e->nb_rings;
 
 		per[t][cnt[t]++] = pkts[i];
 	}

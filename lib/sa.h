@@ -33,9 +33,16 @@ struct rxsec_sa_stats {
 	uint64_t reason[RXSEC_REASON_MAX];
 };
 
+/* A packet carries its SA's handle: the slot id plus the slot's generation,
+ * so a packet still queued when its SA is deleted and the slot reused later
+ * never meets the new SA (it becomes no_sa). */
+#define RXSEC_SA_SLOT_BITS	24
+#define RXSEC_SA_SLOT_MASK	((1u << RXSEC_SA_SLOT_BITS) - 1)
+
 struct rxsec_sa {
 	/* read by engines on every packet */
-	uint32_t id;
+	uint32_t id;			/* slot */
+	uint32_t handle;		/* generation << RXSEC_SA_SLOT_BITS | slot */
 	uint32_t spi;			/* host order */
 	uint8_t proto;
 	uint8_t mode;			/* enum rxsec_sa_mode */
@@ -61,6 +68,12 @@ struct rxsec_sa {
 	struct rxsec_sa_stats stats;
 	uint8_t deleted;
 	uint8_t soft_expired;
+
+	/* control plane (main lcore): lifetimes in seconds, NDIS UPDATE_SA */
+	uint64_t add_time;		/* rte_get_timer_cycles() when added */
+	uint64_t first_use;		/* first time packets were seen, 0 = unused */
+	uint64_t esn_hi_req;		/* (1 << 32 | hi) while an update is pending */
+	uint8_t hard_expired;
 
 	struct rxsec_sa_config cfg;
 	struct rxsec_sa_key key;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -10,6 +11,19 @@
 
 #include "rxsec_crypto.h"
 #include "sa_table.h"
+
+static void
+table_release(struct rxsec_sa_table *t)
+{
+	rte_free(t->slot);
+	rte_free(t->slot_busy);
+	rte_free(t->slot_gen);
+	rte_free(t->gone);
+	rte_free(t->pending);
+	rte_free(t->qsbr);
+	rte_hash_free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
 
 int
 rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
@@ -22,28 +36,52 @@ rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
 		.key_len = sizeof(struct rxsec_sa_key),
 		.hash_func = rte_jhash,
 		.socket_id = socket,
-		/* Engines read while the control plane adds and deletes. */
+		/* Engines read while the control plane adds and deletes; key
+		 * slots are freed by us after the RCU grace period. */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
+	size_t qsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 
 	memset(t, 0, sizeof(*t));
+	if (capacity > RXSEC_SA_SLOT_MASK)
+		return -EINVAL;
 	t->hash = rte_hash_create(&p);
 	if (t->hash == NULL)
 		return -rte_errno;
-	t->slot = rte_zmalloc_socket("rxsec_sa_slots",
-				     sizeof(*t->slot) * capacity, 0, socket);
-	t->gone = rte_zmalloc_socket("rxsec_sa_gone",
-				     sizeof(*t->gone) * capacity, 0, socket);
-	if (t->slot == NULL || t->gone == NULL) {
-		rte_free(t->slot);
-		rte_free(t->gone);
-		rte_hash_free(t->hash);
-		t->hash = NULL;
+	t->slot = rte_zmalloc_socket("rxsec_sa_slots", sizeof(*t->slot) * capacity, 0, socket);
+	t->slot_busy = rte_zmalloc_socket("rxsec_sa_busy", capacity, 0, socket);
+	t->slot_gen = rte_zmalloc_socket("rxsec_sa_gen", capacity, 0, socket);
+	t->gone = rte_zmalloc_socket("rxsec_sa_gone", sizeof(*t->gone) * RXSEC_SA_GONE_MAX,
+				     0, socket);
+	t->pending = rte_zmalloc_socket("rxsec_sa_pending", sizeof(*t->pending) * capacity,
+					0, socket);
+	t->qsbr = rte_zmalloc_socket("rxsec_sa_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket);
+	if (t->slot == NULL || t->slot_busy == NULL || t->slot_gen == NULL ||
+	    t->gone == NULL || t->pending == NULL || t->qsbr == NULL ||
+	    rte_rcu_qsbr_init(t->qsbr, RTE_MAX_LCORE) != 0) {
+		table_release(t);
 		return -ENOMEM;
 	}
 	t->capacity = capacity;
+	t->nb_transports = 1;
 	t->drv = drv;
 	return 0;
+}
+
+int
+rxsec_sa_table_reader_register(struct rxsec_sa_table *t, unsigned int lcore)
+{
+	if (rte_rcu_qsbr_thread_register(t->qsbr, lcore) != 0)
+		return -1;
+	rte_rcu_qsbr_thread_online(t->qsbr, lcore);
+	return 0;
+}
+
+void
+rxsec_sa_table_reader_unregister(struct rxsec_sa_table *t, unsigned int lcore)
+{
+	rte_rcu_qsbr_thread_offline(t->qsbr, lcore);
+	rte_rcu_qsbr_thread_unregister(t->qsbr, lcore);
 }
 
 void
@@ -61,12 +99,11 @@ rxsec_sa_table_free(struct rxsec_sa_table *t)
 {
 	for (uint32_t i = 0; i < t->capacity && t->slot != NULL; i++)
 		rxsec_sa_destroy(t, t->slot[i]);
+	for (uint32_t i = 0; i < t->nb_pending; i++)
+		rxsec_sa_destroy(t, t->pending[i].sa);
 	for (uint32_t i = 0; i < t->nb_gone; i++)
 		rxsec_sa_destroy(t, t->gone[i]);
-	rte_free(t->slot);
-	rte_free(t->gone);
-	rte_hash_free(t->hash);
-	memset(t, 0, sizeof(*t));
+	table_release(t);
 }
 
 void
@@ -114,12 +151,18 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	rxsec_sa_key_from_config(&sa->key, c);
 }
 
+/* Round robin, so a slot is reused as late as possible. */
 static int
-free_slot(const struct rxsec_sa_table *t)
+free_slot(struct rxsec_sa_table *t)
 {
-	for (uint32_t i = 0; i < t->capacity; i++)
-		if (t->slot[i] == NULL)
+	for (uint32_t k = 0; k < t->capacity; k++) {
+		uint32_t i = (t->next_slot + k) % t->capacity;
+
+		if (!t->slot_busy[i]) {
+			t->next_slot = (i + 1) % t->capacity;
 			return (int)i;
+		}
+	}
 	return -1;
 }
 
@@ -142,6 +185,10 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	}
 	sa_derive(sa, c);
 	sa->id = (uint32_t)id;
+	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
+		(uint32_t)id;
+	sa->transport_id = (uint8_t)(sa->id % t->nb_transports);
+	sa->add_time = rte_get_timer_cycles();
 	if (rte_hash_lookup(t->hash, &sa->key) >= 0) {
 		snprintf(err, errlen, "%s: SA spi 0x%08x already exists", c->origin, c->spi);
 		rte_free(sa);
@@ -156,31 +203,89 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		rte_free(sa);
 		return -1;
 	}
-	t->slot[id] = sa;
+	/* Published fully built: the slot first, then the key engines find. */
+	t->slot_gen[id] = (uint8_t)(sa->handle >> RXSEC_SA_SLOT_BITS);
+	t->slot_busy[id] = 1;
+	__atomic_store_n(&t->slot[id], sa, __ATOMIC_RELEASE);
 	ret = rte_hash_add_key_data(t->hash, &sa->key, sa);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: cannot insert SA: %s", c->origin, strerror(-ret));
-		t->slot[id] = NULL;
+		__atomic_store_n(&t->slot[id], NULL, __ATOMIC_RELEASE);
+		t->slot_busy[id] = 0;
 		rxsec_sa_destroy(t, sa);
 		return -1;
 	}
 	t->count++;
+	t->added++;
 	return id;
 }
 
 struct rxsec_sa *
 rxsec_sa_table_remove(struct rxsec_sa_table *t, uint32_t id)
 {
-	struct rxsec_sa *sa = rxsec_sa_table_get(t, id);
+	struct rxsec_sa *sa = id < t->capacity ? t->slot[id] : NULL;
+	struct rxsec_sa_pending *p;
 
 	if (sa == NULL)
 		return NULL;
-	rte_hash_del_key(t->hash, &sa->key);
+	p = &t->pending[t->nb_pending++];
+	p->sa = sa;
+	p->key_pos = rte_hash_del_key(t->hash, &sa->key);
 	__atomic_store_n(&t->slot[id], NULL, __ATOMIC_RELEASE);
+	/* Readers that saw the SA have not yet reported this token. */
+	p->token = rte_rcu_qsbr_start(t->qsbr);
 	t->count--;
-	if (t->nb_gone < t->capacity)
-		t->gone[t->nb_gone++] = sa;
+	t->removed++;
 	return sa;
+}
+
+/* Keep a reclaimed SA's counters for reports; its keys are wiped. */
+static void
+sa_retire(struct rxsec_sa_table *t, struct rxsec_sa *sa)
+{
+	if (sa->csa != NULL)
+		t->drv->sa_free(sa->csa);
+	sa->csa = NULL;
+	memset(sa->cfg.cipher_key, 0, sizeof(sa->cfg.cipher_key));
+	memset(sa->cfg.auth_key, 0, sizeof(sa->cfg.auth_key));
+	if (t->nb_gone == RXSEC_SA_GONE_MAX)
+		rxsec_sa_destroy(t, t->gone[t->gone_next]);
+	else
+		t->nb_gone++;
+	t->gone[t->gone_next] = sa;
+	t->gone_next = (t->gone_next + 1) % RXSEC_SA_GONE_MAX;
+}
+
+unsigned int
+rxsec_sa_table_reclaim(struct rxsec_sa_table *t)
+{
+	unsigned int done = 0;
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < t->nb_pending; i++) {
+		struct rxsec_sa_pending *p = &t->pending[i];
+
+		if (rte_rcu_qsbr_check(t->qsbr, p->token, false) != 1) {
+			t->pending[keep++] = *p;
+			continue;
+		}
+		if (p->key_pos >= 0)
+			rte_hash_free_key_with_position(t->hash, p->key_pos);
+		t->slot_busy[p->sa->id] = 0;
+		sa_retire(t, p->sa);
+		done++;
+	}
+	t->nb_pending = keep;
+	t->reclaimed += done;
+	return done;
+}
+
+struct rxsec_sa *
+rxsec_sa_table_find(const struct rxsec_sa_table *t, const struct rxsec_sa_key *k)
+{
+	void *data;
+
+	return rte_hash_lookup_data(t->hash, k, &data) >= 0 ? data : NULL;
 }
 
 struct rxsec_sa *

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * The inbound SA database: an rte_hash from (SPI, destination, protocol) to
- * the live SA, plus a slot array so packets can carry a small SA id.
+ * the live SA, plus a slot array so packets can carry a small SA handle.
+ *
+ * Engines and transports read without locks (rte_hash lock-free RW
+ * concurrency); writers (control plane, SaDeleteReq) are serialised by the
+ * caller. A removed SA is reclaimed with rte_rcu QSBR: its memory, hash key
+ * slot and SA slot are reused only after every reader lcore reported a
+ * quiescent state. Packets still queued carry a handle whose generation no
+ * longer matches, so they see no SA.
  */
 #ifndef RXSEC_SA_TABLE_H
 #define RXSEC_SA_TABLE_H
@@ -9,17 +16,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_rcu_qsbr.h>
+
+#include "pkt_meta.h"
 #include "sa.h"
 
 struct rte_hash;
 
+/* Deleted SAs kept (keys wiped) for their counters, most recent last. */
+#define RXSEC_SA_GONE_MAX	1024u
+
+struct rxsec_sa_pending {
+	struct rxsec_sa *sa;
+	uint64_t token;		/* rte_rcu_qsbr_start() at removal */
+	int32_t key_pos;	/* hash key slot to free after the grace period */
+};
+
 struct rxsec_sa_table {
 	struct rte_hash *hash;
-	struct rxsec_sa **slot;		/* by SA id; NULL when free */
-	struct rxsec_sa **gone;		/* removed, kept until freed (in-flight packets) */
+	struct rxsec_sa **slot;		/* by SA id; NULL when free or pending */
+	uint8_t *slot_busy;		/* live or awaiting its grace period */
+	uint8_t *slot_gen;		/* generation of each slot's current SA */
+	struct rxsec_sa **gone;		/* retired SAs, counters only (ring) */
+	struct rxsec_sa_pending *pending;
+	struct rte_rcu_qsbr *qsbr;
 	uint32_t capacity;
 	uint32_t count;
-	uint32_t nb_gone;
+	uint32_t nb_gone;		/* entries used in gone[] */
+	uint32_t gone_next;		/* next gone[] entry to overwrite */
+	uint32_t nb_pending;
+	uint32_t next_slot;		/* round robin: slots are reused last */
+	uint32_t nb_transports;		/* transport_id = id % nb_transports */
+	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
+	uint64_t added, removed, reclaimed;
 	const struct rxsec_crypto_driver *drv;
 };
 
@@ -31,14 +60,21 @@ void rxsec_sa_table_free(struct rxsec_sa_table *t);
 /* Build the key of a configured SA. */
 void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_config *c);
 
-/* Add a configured SA; returns its id, or -1 with a reason in err. */
+/* Add a configured SA; returns its id (slot), or -1 with a reason in err. */
 int rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		       char *err, size_t errlen);
 
-/* Remove an SA from lookups; its memory stays in `gone` while packets may
- * still point at it. NULL if the id is free. */
+/* Remove an SA from lookups; it is freed by rxsec_sa_table_reclaim() once
+ * every reader passed a quiescent state. NULL if the id is free. */
 struct rxsec_sa *rxsec_sa_table_remove(struct rxsec_sa_table *t, uint32_t id);
 void rxsec_sa_destroy(struct rxsec_sa_table *t, struct rxsec_sa *sa);
+
+/* Free what no reader can still see; returns how many SAs were reclaimed. */
+unsigned int rxsec_sa_table_reclaim(struct rxsec_sa_table *t);
+
+/* Find by key (control plane). */
+struct rxsec_sa *rxsec_sa_table_find(const struct rxsec_sa_table *t,
+				     const struct rxsec_sa_key *k);
 
 /* Find the outbound SA paired with sa: same reqid, swapped addresses. */
 struct rxsec_sa *rxsec_sa_table_find_pair(const struct rxsec_sa_table *t,
@@ -49,10 +85,28 @@ void rxsec_sa_table_lookup_bulk(const struct rxsec_sa_table *t,
 				const struct rxsec_sa_key **keys, uint32_t n,
 				struct rxsec_sa **sas);
 
-static inline struct rxsec_sa *
-rxsec_sa_table_get(const struct rxsec_sa_table *t, uint32_t id)
+/* Reader lcores (engines, transports): register once, then report a
+ * quiescent state once per loop, when they hold no SA pointer. */
+int rxsec_sa_table_reader_register(struct rxsec_sa_table *t, unsigned int lcore);
+void rxsec_sa_table_reader_unregister(struct rxsec_sa_table *t, unsigned int lcore);
+
+static inline void
+rxsec_sa_table_quiescent(struct rxsec_sa_table *t, unsigned int lcore)
 {
-	return id < t->capacity ? t->slot[id] : NULL;
+	rte_rcu_qsbr_quiescent(t->qsbr, lcore);
+}
+
+/* The SA a packet's handle names, or NULL if it was deleted meanwhile. */
+static inline struct rxsec_sa *
+rxsec_sa_table_get(const struct rxsec_sa_table *t, uint32_t handle)
+{
+	uint32_t id = handle & RXSEC_SA_SLOT_MASK;
+	struct rxsec_sa *sa;
+
+	if (handle == RXSEC_SA_NONE || id >= t->capacity)
+		return NULL;
+	sa = __atomic_load_n(&t->slot[id], __ATOMIC_ACQUIRE);
+	return sa != NULL && sa->handle == handle ? sa : NULL;
 }
 
 #endif /* RXSEC_SA_TABLE_H */
