@@ -89,10 +89,16 @@ class Telemetry:
         return reply[cmd.split(",")[0]]
 
     def ports(self):
-        """(monotonic time at the middle of the reads, {port: stats})."""
-        t0 = time.monotonic()
-        st = {p: self.query("/ethdev/stats,%d" % p) for p in (0, 1)}
-        return (t0 + time.monotonic()) / 2, st
+        """{port: (monotonic time in the middle of its read, stats)}.
+
+        Each port gets its own time: when the telemetry thread shares a busy
+        CPU (memif mode) the two reads can be milliseconds apart."""
+        res = {}
+        for p in (0, 1):
+            t0 = time.monotonic()
+            st = self.query("/ethdev/stats,%d" % p)
+            res[p] = ((t0 + time.monotonic()) / 2, st)
+        return res
 
     def close(self):
         self.sock.close()
@@ -181,7 +187,7 @@ class Bench:
             time.sleep(0.05)
         raise RuntimeError("nothing on port %d within %.0f s" % (port, timeout))
 
-    def measure(self, prog, case, ports, tag, extra_proc=None):
+    def measure(self, prog, case, ports, tag, peer=None):
         """Steady-state rate of one program run; dict of results."""
         prefix = self.prefix(prog)
         argv = self.command(prog, case, ports, prefix)
@@ -192,16 +198,30 @@ class Bench:
             tel = Telemetry(prefix, proc)
             self.wait_flow(tel, proc, 1, "opackets")
             time.sleep(self.a.warmup)
-            ta, a = tel.ports()
+            pa = peer.ports() if peer else None
+            a = tel.ports()
             time.sleep(self.a.duration)
-            tb, b = tel.ports()
-            dt = tb - ta
+            b = tel.ports()
+            if peer:
+                # the generator: frames read (port 0) and handed to memif
+                # (port 1); equal rates mean the receiver kept up with it
+                pb = peer.ports()
+                res["gen_rx_mpps"] = ((pb[0][1]["ipackets"] - pa[0][1]["ipackets"])
+                                      / (pb[0][0] - pa[0][0]) / 1e6)
+                res["gen_tx_mpps"] = ((pb[1][1]["opackets"] - pa[1][1]["opackets"])
+                                      / (pb[1][0] - pa[1][0]) / 1e6)
+            dt0, dt1 = b[0][0] - a[0][0], b[1][0] - a[1][0]
+            a, b = {p: v[1] for p, v in a.items()}, {p: v[1] for p, v in b.items()}
             rx = b[0]["ipackets"] - a[0]["ipackets"]
             tx = b[1]["opackets"] - a[1]["opackets"]
-            res.update(mpps=tx / dt / 1e6, rx_mpps=rx / dt / 1e6,
-                       seconds=dt, delivered=tx, received=rx,
+            res.update(mpps=tx / dt1 / 1e6, rx_mpps=rx / dt0 / 1e6,
+                       seconds=dt1, delivered=tx, received=rx,
                        tx_errors=b[1]["oerrors"] - a[1]["oerrors"],
                        rx_missed=b[0]["imissed"] - a[0]["imissed"])
+            # a program that drops (bad ICV, no SA, ...) is not measured
+            if rx == 0 or 1 - res["mpps"] / res["rx_mpps"] > self.a.max_loss:
+                res["error"] = "delivered %.3f Mpps of %.3f Mpps received" % (
+                    res["mpps"], res["rx_mpps"])
         except (RuntimeError, OSError, KeyError, ValueError) as e:
             res["error"] = str(e)
         finally:
@@ -404,6 +424,8 @@ def parse_args():
                     help="CPU of every program's polling lcore")
     ap.add_argument("--mode", choices=("loop", "memif", "both"), default="loop")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--max-loss", type=float, default=0.01,
+                    help="largest share of received packets not delivered")
     ap.add_argument("--json", help="write all runs here")
     return ap.parse_args()
 
@@ -448,11 +470,18 @@ def run_memif(b, args, progs, cases):
                                "--total-num-mbufs=16384", "--no-flush-rx",
                                "--stats-period", "3600"])
                 gen = b.start(gen_argv, "memif-%s-%d-%s-gen" % (case[0], case[1], p))
+                gtel = None
                 try:
                     gtel = Telemetry(gen_prefix, gen)
-                    gtel.close()
-                    r = b.measure(p, case, b.ports_memif(sock), "memif")
+                    r = b.measure(p, case, b.ports_memif(sock), "memif", gtel)
+                except RuntimeError as e:
+                    r = {"prog": p, "size": case[0], "sas": case[1],
+                         "error": "generator: %s" % e}
                 finally:
+                    if gtel is not None:
+                        gtel.close()
+                    # testpmd's memif server may crash once its client has
+                    # gone (exit status ignored: it is only the source)
                     b.stop(gen)
                     if os.path.exists(sock):
                         os.unlink(sock)
@@ -460,7 +489,9 @@ def run_memif(b, args, progs, cases):
                 runs.append(r)
                 log("memif round %d %-5s %4d SA %-9s %s" % (
                     rnd, case[0], case[1], p,
-                    r.get("error") or "%.3f Mpps (rx %.3f)" % (r["mpps"], r["rx_mpps"])))
+                    r.get("error") or "%.3f Mpps (rx %.3f; generator read %.3f, sent %.3f%s)" % (
+                        r["mpps"], r["rx_mpps"], r["gen_rx_mpps"], r["gen_tx_mpps"],
+                        ": generator-bound" if r["gen_tx_mpps"] > 0.98 * r["gen_rx_mpps"] else "")))
     return runs
 
 
