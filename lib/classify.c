@@ -12,8 +12,10 @@
 #define IPPROTO_ESP_NUM		50
 #define IPPROTO_AH_NUM		51
 #define IPPROTO_UDP_NUM		17
-#define ESP_HDR_LEN		8	/* SPI + sequence number */
-#define AH_FIXED_LEN		12	/* next, len, reserved, SPI, sequence */
+/* Enough to read the SPI; a shorter header than that cannot name an SA.
+ * Truncations past the SPI get CRYPTO_INVALID_PACKET_SYNTAX from the SA's checks. */
+#define ESP_SPI_END		4	/* SPI */
+#define AH_SPI_END		8	/* next, len, reserved, SPI */
 #define IPV6_EXT_MAX		8	/* headers walked before giving up */
 
 static inline uint16_t
@@ -29,12 +31,12 @@ classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
 	uint32_t off = meta->ipsec_off;
 
 	if (proto == IPPROTO_ESP_NUM) {
-		if (off + ESP_HDR_LEN > end)
+		if (off + ESP_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
 		memcpy(&key->spi, f + off, 4);
 		meta->kind = RXSEC_PKT_ESP;
 	} else {
-		if (off + AH_FIXED_LEN > end)
+		if (off + AH_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
 		memcpy(&key->spi, f + off + 4, 4);
 		meta->kind = RXSEC_PKT_AH;
