@@ -168,6 +168,7 @@ def main(argv=None):
 
 
 def run_cases(cases, rxsec, lcores='both', workdir=None, timeout=60):
+    rxsec = os.path.abspath(rxsec)     # rxsec runs in its output directory
     if not os.access(rxsec, os.X_OK):
         print('FAIL rxsec binary %s not found' % rxsec)
         return 1
