@@ -9,6 +9,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include "capability.h"
 #include "rxsec_crypto.h"
 #include "sa_table.h"
 
@@ -137,7 +138,9 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->has_hard_limit = c->packet_hard != RXSEC_LIMIT_INF ||
 		c->byte_hard != RXSEC_LIMIT_INF ||
 		c->packet_soft != RXSEC_LIMIT_INF ||
-		c->byte_soft != RXSEC_LIMIT_INF;
+		c->byte_soft != RXSEC_LIMIT_INF ||
+		c->use_soft_sec != RXSEC_LIMIT_INF ||
+		c->use_hard_sec != RXSEC_LIMIT_INF;	/* first use is seen by counting */
 	if (c->proto == RXSEC_PROTO_AH)
 		sa->auth_failed_status = c->mode == RXSEC_MODE_TUNNEL ?
 			RXSEC_CRYPTO_TUNNEL_AH_AUTH_FAILED :
@@ -188,6 +191,8 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
 	sa->transport_id = (uint8_t)(sa->id % t->nb_transports);
+	if (t->caps != NULL)
+		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();
 	if (rte_hash_lookup(t->hash, &sa->key) >= 0) {
 		snprintf(err, errlen, "%s: SA spi 0x%08x already exists", c->origin, c->spi);

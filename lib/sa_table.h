@@ -22,9 +22,12 @@
 #include "sa.h"
 
 struct rte_hash;
+struct rxsec_caps;
 
 /* Deleted SAs kept (keys wiped) for their counters, most recent last. */
 #define RXSEC_SA_GONE_MAX	1024u
+
+#define RXSEC_SA_TABLE_TRANSPORTS_MAX	64u
 
 struct rxsec_sa_pending {
 	struct rxsec_sa *sa;
@@ -48,8 +51,11 @@ struct rxsec_sa_table {
 	uint32_t next_slot;		/* round robin: slots are reused last */
 	uint32_t nb_transports;		/* transport_id = id % nb_transports */
 	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
+	uint64_t esn_seen[RXSEC_SA_TABLE_TRANSPORTS_MAX];	/* per transport */
+	uint64_t esn_reverified;	/* packets saved by ESN re-verification */
 	uint64_t added, removed, reclaimed;
 	const struct rxsec_crypto_driver *drv;
+	const struct rxsec_caps *caps;	/* decides sa->offload when set */
 };
 
 int rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * SA lifetimes off the hot path (RFC 4301 4.4.2.1 "SA lifetime"): the engine
+ * only counts packets/bytes and flags the packet that reaches a hard limit
+ * (SaDeleteReq); soft limits and the time limits are checked here by the
+ * main lcore's housekeeping, and deleting an SA pair is one function shared
+ * with the transport's SaDeleteReq handling.
+ */
+#ifndef RXSEC_LIFETIME_H
+#define RXSEC_LIFETIME_H
+
+#include <stdint.h>
+
+#include "sa_table.h"
+
+struct rxsec_lifetime_events {
+	uint32_t soft_expired;		/* SAs whose soft limit was reached now */
+	uint32_t hard_expired;		/* SAs deleted now for a time limit */
+	uint32_t deleted;		/* SAs deleted (pairs included) */
+};
+
+/* Delete sa, then the outbound SA paired with it (same reqid, swapped
+ * addresses), logging both with why. Caller serialises table writers.
+ * Returns the number of SAs deleted (0 if sa was already gone). */
+unsigned int rxsec_sa_delete_pair(struct rxsec_sa_table *t, struct rxsec_sa *sa,
+				  const char *why);
+
+/* Soft (packets, bytes, seconds) and hard time limits of every live SA at
+ * timer value now; caller serialises table writers. */
+void rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now,
+			 struct rxsec_lifetime_events *ev);
+
+#endif /* RXSEC_LIFETIME_H */
