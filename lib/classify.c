@@ -163,6 +163,44 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	}
 }
 
+enum rxsec_pkt_nest
+rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
+		     uint8_t outer_mode, struct rxsec_pkt_meta *in,
+		     struct rxsec_sa_key *key)
+{
+	enum rxsec_pkt_kind kind;
+
+	memset(in, 0, sizeof(*in));
+	in->sa_id = RXSEC_SA_NONE;
+	in->l3_off = outer->payload_off;
+	if (outer_mode == RXSEC_MODE_TUNNEL && outer->next_proto == 4)
+		kind = classify_ipv4(f, outer->payload_end, in, key);
+	else if (outer_mode == RXSEC_MODE_TUNNEL && outer->next_proto == 41)
+		kind = classify_ipv6(f, outer->payload_end, in, key);
+	else if (outer->kind == RXSEC_PKT_AH && outer->next_proto == IPPROTO_ESP_NUM &&
+		 outer_mode == RXSEC_MODE_TRANSPORT) {
+		/* RFC 4302 3.1: AH over ESP, both under the original IP header. */
+		*in = *outer;
+		in->sa_id = RXSEC_SA_NONE;
+		in->ipsec_off = outer->payload_off;
+		in->ip_end = outer->payload_end;
+		in->nh_off = outer->ipsec_off;	/* AH's next header byte */
+		key->family = (outer->flags & RXSEC_PKT_F_IPV6) ? 6 : 4;
+		memset(key->dst, 0, sizeof(key->dst));
+		memcpy(key->dst, f + outer->l3_off + (key->family == 6 ? 24 : 16),
+		       key->family == 6 ? 16 : 4);
+		if (classify_ipsec(f, in->ip_end, IPPROTO_ESP_NUM, in, key) != RXSEC_PKT_ESP)
+			return RXSEC_NEST_NONE;
+		return RXSEC_NEST_BUNDLE;
+	} else {
+		return RXSEC_NEST_NONE;
+	}
+	in->kind = (uint8_t)kind;
+	if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)
+		return RXSEC_NEST_NONE;
+	return RXSEC_NEST_TUNNEL;
+}
+
 enum rxsec_pkt_kind
 rxsec_classify(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *meta,
 	       struct rxsec_sa_key *key)

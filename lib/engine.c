@@ -5,6 +5,7 @@
 
 #include "classify.h"
 #include "engine.h"
+#include "esn_reverify.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 
@@ -43,13 +44,77 @@ engine_classify(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n,
 		*rxsec_result_ptr(m) = 0;
 		kind = rxsec_classify(rte_pktmbuf_mtod(m, uint8_t *),
 				      rte_pktmbuf_data_len(m), md, &keys[i]);
-		m->hash.usr = first + i;
+		rxsec_pkt_priv(m)->n = first + i;
+		rxsec_pkt_priv(m)->nest = RXSEC_NEST_NONE;
 		if (kind == RXSEC_PKT_ESP || kind == RXSEC_PKT_AH) {
 			kp[k] = &keys[i];
 			idx[k++] = i;
 		}
 	}
 	*nb_ipsec = k;
+}
+
+/*
+ * Rule 5: a verified first layer may carry a second one (a tunnel SA's inner
+ * packet in transport ESP/AH, or AH over ESP). Process every such inner layer
+ * of the burst in one more crypto burst; NextCryptoDone=1 only for those.
+ */
+static void
+engine_nested(struct rxsec_engine *e, struct rte_mbuf **cm, struct rxsec_sa **csa,
+	      uint16_t c, uint8_t *st, uint32_t *nflags)
+{
+	struct rxsec_sa_key keys[RXSEC_BURST_MAX];
+	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
+	struct rxsec_sa *sas[RXSEC_BURST_MAX], *isa[RXSEC_BURST_MAX];
+	struct rte_mbuf *im[RXSEC_BURST_MAX];
+	uint16_t idx[RXSEC_BURST_MAX], k = 0, n = 0;
+	uint8_t ist[RXSEC_BURST_MAX];
+
+	for (uint16_t j = 0; j < c; j++) {
+		struct rxsec_pkt_priv *p = rxsec_pkt_priv(cm[j]);
+		uint8_t np = p->outer.next_proto;
+
+		nflags[j] = 0;
+		if (likely(st[j] != RXSEC_CRYPTO_SUCCESS ||
+			   (np != 4 && np != 41 && np != RXSEC_PROTO_ESP)))
+			continue;
+		p->nest = (uint8_t)rxsec_classify_inner(rte_pktmbuf_mtod(cm[j], uint8_t *),
+						       &p->outer, csa[j]->mode,
+						       &p->inner, &keys[k]);
+		if (p->nest == RXSEC_NEST_NONE)
+			continue;
+		kp[k] = &keys[k];
+		idx[k++] = j;
+	}
+	if (k == 0)
+		return;
+	rxsec_sa_table_lookup_bulk(e->sat, kp, k, sas);
+	for (uint16_t i = 0; i < k; i++) {
+		struct rxsec_pkt_priv *p = rxsec_pkt_priv(cm[idx[i]]);
+
+		/* Only a transport-mode inner SA inside our capabilities is ours. */
+		if (sas[i] == NULL || !sas[i]->offload || sas[i]->mode != RXSEC_MODE_TRANSPORT ||
+		    (p->inner.flags & e->excluded_flags)) {
+			p->nest = RXSEC_NEST_NONE;
+			continue;
+		}
+		p->inner.sa_id = sas[i]->handle;
+		im[n] = cm[idx[i]];
+		isa[n] = sas[i];
+		idx[n++] = idx[i];
+	}
+	if (n == 0)
+		return;
+	rxsec_ipsec_inb_burst(e->drv, e->cctx, im, isa, n, ist, 1);
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t j = idx[i];
+
+		nflags[j] = RXSEC_RESULT_NEXT_CRYPTO_DONE;
+		if (ist[i] != RXSEC_CRYPTO_SUCCESS)
+			st[j] = ist[i];
+		else if (isa[i]->has_hard_limit)
+			nflags[j] |= engine_lifetime(isa[i], &rxsec_pkt_priv(im[i])->inner);
+	}
 }
 
 /* Rules 3-6: find the SA, keep what is outside the capabilities for the
@@ -62,6 +127,7 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	struct rte_mbuf *cm[RXSEC_BURST_MAX];
 	struct rxsec_sa *csa[RXSEC_BURST_MAX];
 	uint8_t st[RXSEC_BURST_MAX];
+	uint32_t nflags[RXSEC_BURST_MAX];
 	uint16_t c = 0;
 
 	rxsec_sa_table_lookup_bulk(e->sat, kp, k, sas);
@@ -80,9 +146,11 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	}
 	if (c == 0)
 		return 0;
-	rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st);
+	rxsec_esn_backup_burst(cm, csa, c);
+	rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st, 0);
+	engine_nested(e, cm, csa, c, st, nflags);
 	for (uint16_t j = 0; j < c; j++) {
-		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE;
+		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE | nflags[j];
 
 		if (csa[j]->has_hard_limit && st[j] == RXSEC_CRYPTO_SUCCESS)
 			flags |= engine_lifetime(csa[j], rxsec_pkt_meta(cm[j]));

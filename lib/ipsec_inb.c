@@ -40,7 +40,7 @@ inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 void
 rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 		      struct rte_mbuf **m, struct rxsec_sa **sa,
-		      uint32_t n, uint8_t *st)
+		      uint32_t n, uint8_t *st, int inner)
 {
 	struct rxsec_crypto_op ops[RXSEC_BURST_MAX];
 	uint8_t scratch[RXSEC_BURST_MAX][RXSEC_AH_SCRATCH_LEN];
@@ -48,7 +48,7 @@ rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m[i]);
+		struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m[i], inner);
 
 		ops[k].icv = scratch[k];
 		st[i] = inb_prepare(m[i], md, sa[i], &ops[k]);
@@ -61,14 +61,13 @@ rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 	for (uint32_t j = 0; j < k; j++) {
 		uint32_t i = idx[j];
 
-		st[i] = inb_finish(m[i], rxsec_pkt_meta(m[i]), sa[i], &ops[j]);
+		st[i] = inb_finish(m[i], rxsec_ipsec_layer(m[i], inner), sa[i], &ops[j]);
 	}
 }
 
 uint64_t
-rxsec_ipsec_seq(struct rte_mbuf *m)
+rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
-	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 8 : 4);
 	uint32_t lo = rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 

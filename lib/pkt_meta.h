@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * rxsec's private per-packet state, kept in a second mbuf dynfield so the
+ * rxsec's private per-packet state, kept in the mbuf private area of
+ * rxsec's pools (the dynfield space is too small for two layers) so the
  * transport stage does not parse the frame again. Not part of the public
- * result record.
+ * result record, which is a dynfield any application can read.
  */
 #ifndef RXSEC_PKT_META_H
 #define RXSEC_PKT_META_H
@@ -12,7 +13,6 @@
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include <rte_mbuf_dyn.h>
 
 #define RXSEC_SA_NONE	UINT32_MAX
 
@@ -55,11 +55,33 @@ rxsec_rd_be32(const void *p)
 	return rte_be_to_cpu_32(v);
 }
 
-/* The receive index (verdict "n") lives in the user tag: after RX it is ours. */
-static inline uint32_t
-rxsec_pkt_rx_index(const struct rte_mbuf *m)
+/* How a second IPsec layer sits inside the first (spec section 3, rule 5). */
+enum rxsec_pkt_nest {
+	RXSEC_NEST_NONE = 0,
+	RXSEC_NEST_TUNNEL,	/* tunnel SA carrying an IP packet with transport ESP/AH */
+	RXSEC_NEST_BUNDLE,	/* AH directly followed by ESP under one IP header */
+};
+
+struct rxsec_pkt_priv {
+	struct rxsec_pkt_meta outer;
+	struct rxsec_pkt_meta inner;	/* valid when nest != NONE */
+	uint32_t n;			/* receive index, for verdicts */
+	uint8_t nest;			/* enum rxsec_pkt_nest */
+};
+
+#define RXSEC_PKT_PRIV_SIZE \
+	RTE_ALIGN(sizeof(struct rxsec_pkt_priv), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct rxsec_pkt_priv *
+rxsec_pkt_priv(struct rte_mbuf *m)
 {
-	return m->hash.usr;
+	return (struct rxsec_pkt_priv *)rte_mbuf_to_priv(m);
+}
+
+static inline uint32_t
+rxsec_pkt_rx_index(struct rte_mbuf *m)
+{
+	return rxsec_pkt_priv(m)->n;
 }
 
 static inline uint32_t
@@ -70,17 +92,19 @@ rxsec_pkt_spi(const struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	return rte_cpu_to_be_32(rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off)));
 }
 
-extern int rxsec_pkt_meta_offset;
-
-int rxsec_pkt_meta_register(void);
-
+/* The outer (first) IPsec layer. */
 static inline struct rxsec_pkt_meta *
 rxsec_pkt_meta(struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, rxsec_pkt_meta_offset, struct rxsec_pkt_meta *);
+	return &rxsec_pkt_priv(m)->outer;
 }
 
-_Static_assert(sizeof(struct rxsec_pkt_meta) == 24,
-	       "fits beside the result and the PMDs' timestamp in dynfield1");
+/* Does the pool give every mbuf room for the private state? */
+static inline int
+rxsec_pkt_pool_ok(struct rte_mempool *mp)
+{
+	return rte_pktmbuf_priv_size(mp) >= RXSEC_PKT_PRIV_SIZE;
+}
+
 
 #endif /* RXSEC_PKT_META_H */

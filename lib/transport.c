@@ -6,7 +6,9 @@
 #include <rte_log.h>
 
 #include "decap.h"
+#include "esn_reverify.h"
 #include "esp_inb.h"
+#include "lifetime.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 #include "transport.h"
@@ -49,41 +51,45 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 	}
 	if (k == 0)
 		return;
-	rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st);
+	rxsec_esn_backup_burst(sm, ssa, k);
+	rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
 	for (uint16_t j = 0; j < k; j++)
 		sw_st[idx[j]] = st[j];
 	t->stats.software += k;
 }
 
+/* Spec section 4: the inbound SA, then its paired outbound SA; rare, so
+ * the table writers' lock is acceptable here. */
 static void
 transport_delete_sa(struct rxsec_transport *t, struct rxsec_sa *sa)
 {
-	struct rxsec_sa *pair;
-	char a[64], b[64];
-
 	rte_spinlock_lock(t->sat_lock);
-	if (sa->deleted) {
-		rte_spinlock_unlock(t->sat_lock);
-		return;
-	}
-	pair = rxsec_sa_table_find_pair(t->sat, sa);
-	sa->deleted = 1;
-	rxsec_sa_table_remove(t->sat, sa->id);
-	RTE_LOG(NOTICE, RXSEC, "SaDeleteReq: deleted inbound SA spi 0x%08x %s -> %s reqid %u\n",
-		sa->spi, rxsec_addr_str(&sa->cfg.src, a, sizeof(a)),
-		rxsec_addr_str(&sa->cfg.dst, b, sizeof(b)), sa->cfg.reqid);
-	t->stats.sa_deleted++;
-	if (pair != NULL) {
-		pair->deleted = 1;
-		rxsec_sa_table_remove(t->sat, pair->id);
-		RTE_LOG(NOTICE, RXSEC, "SaDeleteReq: deleted paired outbound SA spi 0x%08x reqid %u\n",
-			pair->spi, pair->cfg.reqid);
-		t->stats.sa_deleted++;
-	} else {
-		RTE_LOG(NOTICE, RXSEC, "SaDeleteReq: no outbound SA paired with spi 0x%08x\n",
-			sa->spi);
-	}
+	t->stats.sa_deleted += rxsec_sa_delete_pair(t->sat, sa, "SaDeleteReq");
 	rte_spinlock_unlock(t->sat_lock);
+}
+
+/* NDIS UPDATE_SA from the control plane: only the window's owner writes its
+ * top, so pending high-bit updates are applied here, once per poll. */
+static void
+transport_apply_esn_updates(struct rxsec_transport *t)
+{
+	struct rxsec_sa_table *sat = t->sat;
+
+	for (uint32_t i = 0; i < sat->capacity; i++) {
+		struct rxsec_sa *sa = __atomic_load_n(&sat->slot[i], __ATOMIC_ACQUIRE);
+		uint64_t req;
+
+		if (sa == NULL || sa->transport_id != t->id)
+			continue;
+		req = __atomic_load_n(&sa->esn_hi_req, __ATOMIC_ACQUIRE);
+		if (!(req >> 32))
+			continue;
+		/* The bitmap is indexed by the low bits only: it stays valid. */
+		__atomic_store_n(&sa->replay.top, (uint64_t)(uint32_t)req << 32 |
+				 (uint32_t)sa->replay.top, __ATOMIC_RELEASE);
+		__atomic_compare_exchange_n(&sa->esn_hi_req, &req, 0, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
 }
 
 static inline enum rxsec_reason
@@ -98,31 +104,99 @@ replay_reason(enum rxsec_replay_verdict v)
 	return (enum rxsec_reason)map[v];
 }
 
-/* Rules of spec section 4 for an IPsec packet whose checks passed. */
+static inline int
+transport_decap(struct rte_mbuf *m, const struct rxsec_sa *sa,
+		const struct rxsec_pkt_meta *md)
+{
+	return sa->mode == RXSEC_MODE_TUNNEL ? rxsec_decap_tunnel(m, md) :
+		rxsec_decap_transport(m, md);
+}
+
+/* Both layers of a nested packet were verified by the engine: remove the
+ * outer tunnel then the inner transport header, or, for AH over ESP, the
+ * ESP layer first and then AH (whose next header ESP's decap rewrote). */
+static int
+transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
+		       const struct rxsec_sa *outer)
+{
+	struct rxsec_pkt_meta *o = &p->outer, *in = &p->inner;
+
+	if (p->nest == RXSEC_NEST_TUNNEL) {
+		uint16_t delta = o->payload_off - o->l3_off;
+
+		if (transport_decap(m, outer, o) != 0)
+			return -1;
+		in->l3_off -= delta;
+		in->ipsec_off -= delta;
+		in->ip_end -= delta;
+		in->nh_off -= delta;
+		in->payload_off -= delta;
+		in->payload_end -= delta;
+		return rxsec_decap_transport(m, in);
+	}
+	if (rxsec_decap_transport(m, in) != 0)
+		return -1;
+	o->next_proto = in->next_proto;
+	o->payload_end = in->payload_end - (in->payload_off - in->ipsec_off);
+	return rxsec_decap_transport(m, o);
+}
+
+/* Rules of spec section 4 for an IPsec packet whose checks passed. With a
+ * second layer both windows must accept the packet before either moves. */
 static enum rxsec_reason
 transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
-		struct rxsec_sa *sa, uint32_t result)
+		struct rxsec_sa *sa, uint32_t result, struct rxsec_sa **inner_out)
 {
-	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-	uint64_t seq = rxsec_ipsec_seq(m);
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+	const struct rxsec_pkt_meta *md = &p->outer;
+	uint64_t seq = rxsec_ipsec_seq(m, md), iseq = 0;
 	enum rxsec_replay_verdict rv = rxsec_replay_check(&sa->replay, seq);
+	struct rxsec_sa *isa = NULL;
+	uint8_t last_proto = md->next_proto;
 
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
+	if (unlikely(rxsec_result_next_crypto_done(result))) {
+		isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
+		*inner_out = isa;
+		if (isa == NULL)
+			return RXSEC_REASON_NO_SA;
+		iseq = rxsec_ipsec_seq(m, &p->inner);
+		rv = rxsec_replay_check(&isa->replay, iseq);
+		if (rv != RXSEC_REPLAY_OK)
+			return replay_reason(rv);
+		rxsec_replay_update(&isa->replay, iseq);
+		last_proto = p->inner.next_proto;
+	}
 	rxsec_replay_update(&sa->replay, seq);
-	if (rxsec_result_sa_delete_req(result))
+	if (rxsec_result_sa_delete_req(result)) {
 		transport_delete_sa(t, sa);
-	if (md->next_proto == RXSEC_NH_NONE)
+		if (isa != NULL)
+			transport_delete_sa(t, isa);
+	}
+	if (last_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
-	if ((sa->mode == RXSEC_MODE_TUNNEL ? rxsec_decap_tunnel(m, md) :
-	     rxsec_decap_transport(m, md)) != 0)
+	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
+	     transport_decap(m, sa, md)) != 0)
 		return RXSEC_REASON_MALFORMED;
 	return RXSEC_REASON_OK;
 }
 
+/* Spec section 4: an ICV failure on an ESN SA near a subspace boundary is
+ * checked again with the other high bits before it counts as a failure. */
+static enum rxsec_crypto_status
+transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa)
+{
+	enum rxsec_crypto_status st = rxsec_esn_reverify(t->drv, t->cctx, m, sa);
+
+	if (st == RXSEC_CRYPTO_SUCCESS)
+		__atomic_add_fetch(&t->sat->esn_reverified, 1, __ATOMIC_RELAXED);
+	return st;
+}
+
 static enum rxsec_reason
 transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_status,
-		 struct rxsec_sa **sa_out)
+		 struct rxsec_sa **sa_out, struct rxsec_sa **inner_out)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint32_t result = rxsec_result_get(m);
@@ -130,19 +204,23 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	struct rxsec_sa *sa;
 
 	*sa_out = NULL;
+	*inner_out = NULL;
 	if (md->kind == RXSEC_PKT_OTHER && !rxsec_result_crypto_done(result))
 		return RXSEC_REASON_OK;
 	if (md->kind == RXSEC_PKT_MALFORMED)
 		return RXSEC_REASON_MALFORMED;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);
 	*sa_out = sa;
+	if (!rxsec_result_crypto_done(result))
+		st = (enum rxsec_crypto_status)sw_status;
+	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL && sa->esn &&
+	    st == sa->auth_failed_status)
+		st = transport_esn_reverify(t, m, sa);
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return rxsec_reason_from_status(st);
 	if (sa == NULL)
 		return RXSEC_REASON_NO_SA;	/* RFC 4303 3.4.2 */
-	if (!rxsec_result_crypto_done(result) && sw_status != RXSEC_CRYPTO_SUCCESS)
-		return rxsec_reason_from_status((enum rxsec_crypto_status)sw_status);
-	return transport_ipsec(t, m, sa, result);
+	return transport_ipsec(t, m, sa, result, inner_out);
 }
 
 static inline void
@@ -181,7 +259,7 @@ void
 rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *out[RXSEC_BURST_MAX], *drop[RXSEC_BURST_MAX];
-	struct rxsec_sa *out_sa[RXSEC_BURST_MAX];
+	struct rxsec_sa *out_sa[RXSEC_BURST_MAX], *out_isa[RXSEC_BURST_MAX];
 	struct verdict_rec vr[RXSEC_BURST_MAX];
 	uint16_t out_vr[RXSEC_BURST_MAX];
 	uint32_t out_len[RXSEC_BURST_MAX];
@@ -192,17 +270,18 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-		struct rxsec_sa *sa;
+		struct rxsec_sa *sa, *isa;
 		enum rxsec_reason r;
 
 		vr[i].n = rxsec_pkt_rx_index(m);
 		vr[i].has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
 		vr[i].spi = vr[i].has_spi ? rxsec_pkt_spi(m, md) : 0;
 		vr[i].result = rxsec_result_get(m);
-		r = transport_decide(t, m, sw_st[i], &sa);
+		r = transport_decide(t, m, sw_st[i], &sa, &isa);
 		vr[i].reason = (uint8_t)r;
 		if (r == RXSEC_REASON_OK) {
 			out_sa[nout] = sa;
+			out_isa[nout] = isa;
 			out_vr[nout] = i;
 			out_len[nout] = rte_pktmbuf_pkt_len(m);
 			out[nout++] = m;
@@ -210,6 +289,8 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 			t->stats.reason[r]++;
 			if (sa != NULL)
 				sa_count(sa, r, 0);
+			if (isa != NULL)
+				sa_count(isa, r, 0);
 			drop[ndrop++] = m;
 		}
 	}
@@ -220,6 +301,8 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 		t->stats.reason[r]++;
 		if (out_sa[i] != NULL)
 			sa_count(out_sa[i], r, out_len[i]);
+		if (out_isa[i] != NULL)
+			sa_count(out_isa[i], r, out_len[i]);
 		if (i < sent)
 			t->stats.delivered_bytes += out_len[i];
 		vr[out_vr[i]].reason = (uint8_t)r;
@@ -238,8 +321,14 @@ uint16_t
 rxsec_transport_poll(struct rxsec_transport *t)
 {
 	struct rte_mbuf *pkts[RXSEC_BURST_MAX];
-	unsigned int n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
+	uint64_t esn_req = __atomic_load_n(&t->sat->esn_req_seq, __ATOMIC_ACQUIRE);
+	unsigned int n;
 
+	if (unlikely(esn_req != t->sat->esn_seen[t->id])) {
+		t->sat->esn_seen[t->id] = esn_req;
+		transport_apply_esn_updates(t);
+	}
+	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)
 		return 0;
 	t->last_work_tsc = rte_rdtsc();

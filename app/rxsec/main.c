@@ -378,8 +378,7 @@ main(int argc, char **argv)
 	rte_spinlock_init(&g.sat_lock);
 	g.drv = &rxsec_crypto_ipsec_mb;
 
-	/* The larger field first: dynfield space is small and first-fit. */
-	if (rxsec_pkt_meta_register() != 0 || rxsec_result_register() != 0) {
+	if (rxsec_result_register() != 0) {
 		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));
 		rc = 1;
 		goto out_eal;

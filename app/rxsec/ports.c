@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "pkt_meta.h"
 #include "ports.h"
 
 #define RX_DESC		1024
@@ -85,7 +86,7 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight. */
 	nb_mbufs = workers * RX_DESC + transports * (1024 + TX_DESC) +
 		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
-	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, 0,
+	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, RXSEC_PKT_PRIV_SIZE,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (p->pool == NULL) {
 		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs: %s\n", nb_mbufs,
