@@ -23,6 +23,7 @@
 #include <rte_spinlock.h>
 
 #include "capability.h"
+#include "control.h"
 #include "engine.h"
 #include "options.h"
 #include "pkt_meta.h"
@@ -32,6 +33,7 @@
 #include "rxsec_result.h"
 #include "sa_parse.h"
 #include "sa_table.h"
+#include "telemetry.h"
 #include "transport.h"
 #include "verdict_file.h"
 
@@ -57,6 +59,8 @@ static struct {
 	unsigned int nb_eng, nb_tr;
 	struct lcore_plan plan[RTE_MAX_LCORE];
 	struct rxsec_verdict_files vf;
+	struct rxsec_control_ctx ctl_ctx;
+	struct rxsec_control *ctl;
 	uint32_t next_n;
 	volatile int rx_stop;		/* engines stop receiving */
 	volatile int signalled;
@@ -257,9 +261,12 @@ lcore_main(void *arg)
 	struct lcore_plan *p = arg;
 	bool is_main = rte_lcore_id() == rte_get_main_lcore();
 	bool engines_stopped = p->nb_eng == 0;
+	unsigned int lcore = rte_lcore_id();
 	uint64_t iter = 0;
 
 	for (;;) {
+		/* No SA pointer is held between iterations (RCU QSBR). */
+		rxsec_sa_table_quiescent(&g.sat, lcore);
 		if (!engines_stopped) {
 			if (g.rx_stop) {
 				engines_stopped = true;
@@ -286,6 +293,7 @@ lcore_main(void *arg)
 			rte_delay_us_sleep(1000);
 		}
 	}
+	rte_rcu_qsbr_thread_offline(g.sat.qsbr, lcore);
 	return 0;
 }
 
@@ -311,6 +319,26 @@ housekeeping(void)
 		}
 		last_stats = now;
 	}
+	rxsec_control_housekeeping(&g.ctl_ctx, g.ctl);
+}
+
+/* Control socket and telemetry read the stages through one context. */
+static int
+setup_control(void)
+{
+	g.ctl_ctx = (struct rxsec_control_ctx){
+		.sat = &g.sat, .lock = &g.sat_lock, .replay_window = g.opt.replay_window,
+		.eng = g.eng, .nb_eng = g.nb_eng, .tr = g.tr, .nb_tr = g.nb_tr,
+	};
+	if (rxsec_telemetry_register(&g.ctl_ctx) != 0)
+		fprintf(stderr, "rxsec: telemetry endpoints not registered\n");
+	if (g.opt.control == NULL)
+		return 0;
+	g.ctl = rxsec_control_open(g.opt.control, &g.ctl_ctx);
+	if (g.ctl == NULL)
+		return -1;
+	printf("rxsec: control socket %s\n", g.opt.control);
+	return 0;
 }
 
 static int
@@ -318,6 +346,9 @@ run(void)
 {
 	unsigned int lc;
 
+	RTE_LCORE_FOREACH(lc)
+		if (rxsec_sa_table_reader_register(&g.sat, lc) != 0)
+			return -1;
 	RTE_LCORE_FOREACH_WORKER(lc)
 		rte_eal_remote_launch(lcore_main, &g.plan[lc], lc);
 	lcore_main(&g.plan[rte_get_main_lcore()]);
@@ -389,6 +420,8 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out_eal;
 	}
+	g.sat.caps = &g.caps;
+	g.sat.nb_transports = g.opt.transports;
 	if (load_sas() != 0) {
 		rc = 2;
 		goto out_sat;
@@ -400,6 +433,10 @@ main(int argc, char **argv)
 		goto out_stages;
 	}
 	place_stages();
+	if (setup_control() != 0) {
+		rc = 1;
+		goto out_stages;
+	}
 	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u\n",
 	       g.opt.offload, g.nb_eng, g.nb_tr, g.ports.wire, g.ports.out);
 	fflush(stdout);
@@ -411,6 +448,7 @@ main(int argc, char **argv)
 	rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
 	rxsec_ports_print_stats(&g.ports);
 out_stages:
+	rxsec_control_close(g.ctl);
 	if (rxsec_verdict_files_close(&g.vf) != 0)
 		rc = rc ? rc : 1;
 	if (g.ports.pool != NULL)

@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+
+#include "control.h"
+#include "lifetime.h"
+#include "sa_parse.h"
+
+#define RTE_LOGTYPE_RXSEC RTE_LOGTYPE_USER1
+
+#define REQUEST_MAX	(1u << 20)
+#define REQUEST_TIMEOUT_S	5
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+struct rxsec_control {
+	int lfd, cfd;
+	uint64_t cfd_since;		/* timer cycles at accept */
+	struct sbuf req;
+	struct rxsec_control_ctx *ctx;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void __rte_format_printf(2, 3)
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
+		char *p = realloc(b->p, cap);
+
+		if (p == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+rxsec_control_totals(const struct rxsec_control_ctx *ctx, struct rxsec_engine_stats *es,
+		     struct rxsec_transport_stats *ts)
+{
+	memset(es, 0, sizeof(*es));
+	memset(ts, 0, sizeof(*ts));
+	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
+		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
+
+		es->rx += s->rx;
+		es->unprocessed += s->unprocessed;
+		es->crypto_done += s->crypto_done;
+		es->sa_delete_req += s->sa_delete_req;
+		es->ring_full += s->ring_full;
+		for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+			es->status[k] += s->status[k];
+	}
+	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+
+		ts->rx += s->rx;
+		ts->delivered += s->delivered;
+		ts->delivered_bytes += s->delivered_bytes;
+		ts->software += s->software;
+		ts->sa_deleted += s->sa_deleted;
+		ts->soft_expired += s->soft_expired;
+		for (int k = 0; k < RXSEC_REASON_MAX; k++)
+			ts->reason[k] += s->reason[k];
+	}
+}
+
+static void
+json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+{
+	const struct rxsec_sa_table *t = ctx->sat;
+	struct rxsec_engine_stats es;
+	struct rxsec_transport_stats ts;
+
+	rxsec_control_totals(ctx, &es, &ts);
+	sb_printf(b, "\"engine\":{\"rx\":%" PRIu64 ",\"crypto_done\":%" PRIu64
+		  ",\"unprocessed\":%" PRIu64 ",\"sa_delete_req\":%" PRIu64
+		  ",\"backpressure\":%" PRIu64 ",\"status\":{",
+		  es.rx, es.crypto_done, es.unprocessed, es.sa_delete_req, es.ring_full);
+	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+		sb_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "",
+			  rxsec_crypto_status_name((enum rxsec_crypto_status)k), es.status[k]);
+	sb_printf(b, "}},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
+		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
+		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64 ",\"reasons\":{",
+		  ts.rx, ts.delivered, ts.delivered_bytes, ts.rx - ts.delivered,
+		  ts.software, ts.sa_deleted);
+	for (int r = 0; r < RXSEC_REASON_MAX; r++)
+		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",
+			  rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);
+	sb_printf(b, "}},\"sa\":{\"live\":%u,\"added\":%" PRIu64 ",\"removed\":%" PRIu64
+		  ",\"reclaimed\":%" PRIu64 ",\"pending_reclaim\":%u,\"soft_expired\":%" PRIu64
+		  ",\"hard_expired\":%" PRIu64 ",\"esn_reverified\":%" PRIu64 "}",
+		  t->count, t->added, t->removed, t->reclaimed, t->nb_pending,
+		  ctx->soft_expired, ctx->hard_expired,
+		  __atomic_load_n(&t->esn_reverified, __ATOMIC_RELAXED));
+}
+
+static void
+json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
+{
+	const struct rxsec_sa_stats *s = &sa->stats;
+	uint64_t top = rxsec_replay_top(&sa->replay);
+	char src[64], dst[64];
+
+	sb_printf(b, "{\"spi\":\"0x%08x\",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
+		  "\"mode\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,\"transport\":%u,"
+		  "\"offload\":%s,\"esn\":%s,\"replay_window\":%u,\"seq\":%" PRIu64
+		  ",\"seq_hi\":%u,\"life_packets\":%" PRIu64 ",\"life_bytes\":%" PRIu64
+		  ",\"soft_expired\":%s,\"delivered\":%" PRIu64 ",\"delivered_bytes\":%" PRIu64
+		  ",\"drops\":{",
+		  sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
+		  rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
+		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
+		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", sa->cfg.reqid,
+		  state, sa->id, sa->transport_id, sa->offload ? "true" : "false",
+		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),
+		  sa->life_packets, sa->life_bytes, sa->soft_expired ? "true" : "false",
+		  s->delivered, s->delivered_bytes);
+	for (int r = RXSEC_REASON_OK + 1, first = 1; r < RXSEC_REASON_MAX; r++) {
+		if (s->reason[r] == 0)
+			continue;
+		sb_printf(b, "%s\"%s\":%" PRIu64, first ? "" : ",",
+			  rxsec_reason_name((enum rxsec_reason)r), s->reason[r]);
+		first = 0;
+	}
+	sb_printf(b, "}}");
+}
+
+static void
+json_list(struct sbuf *b, const struct rxsec_sa_table *t)
+{
+	int first = 1;
+
+	sb_printf(b, "\"sas\":[");
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		if (t->slot[i] == NULL)
+			continue;
+		sb_printf(b, "%s", first ? "" : ",");
+		json_sa(b, t->slot[i], "live");
+		first = 0;
+	}
+	for (uint32_t i = 0; i < t->nb_pending; i++) {
+		sb_printf(b, "%s", first ? "" : ",");
+		json_sa(b, t->pending[i].sa, "deleted");
+		first = 0;
+	}
+	for (uint32_t i = 0; i < t->nb_gone; i++) {
+		sb_printf(b, "%s", first ? "" : ",");
+		json_sa(b, t->gone[(t->gone_next + RXSEC_SA_GONE_MAX - t->nb_gone + i) %
+			       RXSEC_SA_GONE_MAX], "deleted");
+		first = 0;
+	}
+	sb_printf(b, "]");
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                             */
+/* ------------------------------------------------------------------ */
+
+struct sa_ref {
+	struct rxsec_sa_key key;
+	int has_spi, has_dst, pair;
+	uint64_t hi;
+	int has_hi;
+};
+
+static int
+parse_addr(const char *s, struct rxsec_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->bytes) == 1)
+		a->family = 4;
+	else if (inet_pton(AF_INET6, s, a->bytes) == 1)
+		a->family = 6;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_u64_any(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno != 0 || end == s || *end != '\0' || s[0] == '-' || *v > max ? -1 : 0;
+}
+
+/* "spi N dst ADDR [proto esp|ah] [hi N] [pair]" */
+static int
+parse_ref(char *args, struct sa_ref *r, struct sbuf *why)
+{
+	struct rxsec_sa_config c;
+	char *save = NULL, *w;
+	uint64_t v;
+
+	memset(r, 0, sizeof(*r));
+	rxsec_sa_config_init(&c);
+	c.proto = RXSEC_PROTO_ESP;
+	for (w = strtok_r(args, " \t\n", &save); w != NULL; w = strtok_r(NULL, " \t\n", &save)) {
+		char *val = NULL;
+
+		if (strcmp(w, "pair") == 0) {
+			r->pair = 1;
+			continue;
+		}
+		val = strtok_r(NULL, " \t\n", &save);
+		if (val == NULL) {
+			sb_printf(why, "'%s' needs a value", w);
+			return -1;
+		}
+		if (strcmp(w, "spi") == 0 && parse_u64_any(val, UINT32_MAX, &v) == 0) {
+			c.spi = (uint32_t)v;
+			r->has_spi = 1;
+		} else if (strcmp(w, "dst") == 0 && parse_addr(val, &c.dst) == 0) {
+			r->has_dst = 1;
+		} else if (strcmp(w, "proto") == 0 &&
+			   (strcmp(val, "esp") == 0 || strcmp(val, "ah") == 0)) {
+			c.proto = val[0] == 'a' ? RXSEC_PROTO_AH : RXSEC_PROTO_ESP;
+		} else if (strcmp(w, "hi") == 0 && parse_u64_any(val, UINT32_MAX, &v) == 0) {
+			r->hi = v;
+			r->has_hi = 1;
+		} else {
+			sb_printf(why, "bad '%s %s'", w, val);
+			return -1;
+		}
+	}
+	if (!r->has_spi || !r->has_dst) {
+		sb_printf(why, "need spi N dst ADDR");
+		return -1;
+	}
+	rxsec_sa_key_from_config(&r->key, &c);
+	return 0;
+}
+
+static void
+json_str(struct sbuf *b, const char *s)
+{
+	sb_printf(b, "\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_printf(b, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			sb_printf(b, "\\u%04x", *s);
+		else
+			sb_printf(b, "%c", *s);
+	}
+	sb_printf(b, "\"");
+}
+
+static void
+reply_error(struct sbuf *out, const char *msg)
+{
+	sb_printf(out, "{\"ok\":false,\"error\":");
+	json_str(out, msg);
+	sb_printf(out, "}\n");
+}
+
+static void
+cmd_add(struct rxsec_control_ctx *ctx, const char *text, struct sbuf *out)
+{
+	struct rxsec_sa_list list = {0};
+	struct rxsec_sa_parse_error perr;
+	char msg[512];
+	int ok = 1;
+
+	if (rxsec_sa_parse_string(text, "control", &list, &perr) != 0) {
+		rxsec_sa_parse_error_format(&perr, msg, sizeof(msg));
+		reply_error(out, msg);
+		return;
+	}
+	sb_printf(out, "{\"added\":[");
+	for (unsigned int i = 0; i < list.n; i++) {
+		struct rxsec_sa_config *c = &list.sa[i];
+		int id;
+
+		if (ctx->replay_window >= 0)
+			c->replay_window = (uint32_t)ctx->replay_window;
+		rte_spinlock_lock(ctx->lock);
+		id = rxsec_sa_table_add(ctx->sat, c, msg, sizeof(msg));
+		rte_spinlock_unlock(ctx->lock);
+		if (id < 0) {
+			ok = 0;
+			sb_printf(out, "%s{\"spi\":\"0x%08x\",\"error\":", i ? "," : "", c->spi);
+			json_str(out, msg);
+			sb_printf(out, "}");
+			continue;
+		}
+		RTE_LOG(NOTICE, RXSEC, "control: added SA spi 0x%08x (id %d)\n", c->spi, id);
+		sb_printf(out, "%s{\"spi\":\"0x%08x\",\"id\":%d}", i ? "," : "", c->spi, id);
+	}
+	sb_printf(out, "],\"ok\":%s}\n", ok && list.n ? "true" : "false");
+	rxsec_sa_list_free(&list);
+}
+
+static void
+cmd_del(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
+{
+	struct sbuf why = {0};
+	struct sa_ref r;
+	struct rxsec_sa *sa;
+	unsigned int n = 0;
+
+	if (parse_ref(args, &r, &why) != 0) {
+		reply_error(out, why.p ? why.p : "bad request");
+		free(why.p);
+		return;
+	}
+	rte_spinlock_lock(ctx->lock);
+	sa = rxsec_sa_table_find(ctx->sat, &r.key);
+	if (sa != NULL && r.pair) {
+		n = rxsec_sa_delete_pair(ctx->sat, sa, "control");
+	} else if (sa != NULL) {
+		sa->deleted = 1;
+		rxsec_sa_table_remove(ctx->sat, sa->id);
+		RTE_LOG(NOTICE, RXSEC, "control: deleted SA spi 0x%08x\n", sa->spi);
+		n = 1;
+	}
+	rte_spinlock_unlock(ctx->lock);
+	if (n == 0)
+		reply_error(out, "no such SA");
+	else
+		sb_printf(out, "{\"ok\":true,\"deleted\":%u}\n", n);
+}
+
+/* NDIS UPDATE_SA: queued for the SA's transport, the window's only writer. */
+static void
+cmd_update_esn(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
+{
+	struct sbuf why = {0};
+	struct sa_ref r;
+	struct rxsec_sa *sa;
+
+	if (parse_ref(args, &r, &why) != 0 || !r.has_hi) {
+		reply_error(out, why.p ? why.p : "need hi N");
+		free(why.p);
+		return;
+	}
+	rte_spinlock_lock(ctx->lock);
+	sa = rxsec_sa_table_find(ctx->sat, &r.key);
+	if (sa != NULL && sa->esn) {
+		__atomic_store_n(&sa->esn_hi_req, 1ull << 32 | r.hi, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&ctx->sat->esn_req_seq, 1, __ATOMIC_RELEASE);
+	}
+	rte_spinlock_unlock(ctx->lock);
+	if (sa == NULL)
+		reply_error(out, "no such SA");
+	else if (!sa->esn)
+		reply_error(out, "SA has no ESN (flag esn)");
+	else
+		sb_printf(out, "{\"ok\":true,\"spi\":\"0x%08x\",\"seq_hi\":%" PRIu64
+			  ",\"queued\":true}\n", sa->spi, r.hi);
+}
+
+static void
+cmd_stats(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
+{
+	struct sbuf why = {0};
+	struct sa_ref r;
+	struct rxsec_sa *sa;
+
+	rte_spinlock_lock(ctx->lock);
+	if (strspn(args, " \t\n") == strlen(args)) {
+		sb_printf(out, "{\"ok\":true,");
+		json_totals(out, ctx);
+		sb_printf(out, "}\n");
+	} else if (parse_ref(args, &r, &why) != 0) {
+		reply_error(out, why.p ? why.p : "bad request");
+	} else if ((sa = rxsec_sa_table_find(ctx->sat, &r.key)) == NULL) {
+		reply_error(out, "no such SA");
+	} else {
+		sb_printf(out, "{\"ok\":true,\"sa\":");
+		json_sa(out, sa, "live");
+		sb_printf(out, "}\n");
+	}
+	rte_spinlock_unlock(ctx->lock);
+	free(why.p);
+}
+
+static void
+control_handle(struct rxsec_control *c, char *req, struct sbuf *out)
+{
+	char *args = req + strcspn(req, " \t\n");
+
+	if (*args != '\0')
+		*args++ = '\0';
+	if (strcmp(req, "add") == 0) {
+		cmd_add(c->ctx, args, out);
+	} else if (strcmp(req, "del") == 0) {
+		cmd_del(c->ctx, args, out);
+	} else if (strcmp(req, "update-esn") == 0) {
+		cmd_update_esn(c->ctx, args, out);
+	} else if (strcmp(req, "list") == 0) {
+		rte_spinlock_lock(c->ctx->lock);
+		sb_printf(out, "{\"ok\":true,");
+		json_list(out, c->ctx->sat);
+		sb_printf(out, "}\n");
+		rte_spinlock_unlock(c->ctx->lock);
+	} else if (strcmp(req, "stats") == 0) {
+		cmd_stats(c->ctx, args, out);
+	} else {
+		reply_error(out, "unknown command (add, del, update-esn, list, stats)");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+conn_close(struct rxsec_control *c)
+{
+	close(c->cfd);
+	c->cfd = -1;
+	c->req.len = 0;
+}
+
+/* The reply is small and the client waits for it: write it blocking, with
+ * a timeout so a stuck client cannot hold the main lcore. */
+static void
+conn_reply(struct rxsec_control *c, const struct sbuf *out)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	size_t off = 0;
+
+	fcntl(c->cfd, F_SETFL, fcntl(c->cfd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(c->cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (off < out->len) {
+		ssize_t n = send(c->cfd, out->p + off, out->len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static void
+conn_serve(struct rxsec_control *c)
+{
+	struct sbuf out = {0};
+
+	c->req.p[c->req.len] = '\0';
+	control_handle(c, c->req.p, &out);
+	if (out.oom) {
+		out.len = 0;
+		reply_error(&out, "out of memory");
+	}
+	conn_reply(c, &out);
+	free(out.p);
+	conn_close(c);
+}
+
+/* Read what is there; serve once the client closed its side. */
+static void
+conn_read(struct rxsec_control *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->req.len + 1 >= REQUEST_MAX) {
+			struct sbuf out = {0};
+
+			reply_error(&out, "request too large");
+			conn_reply(c, &out);
+			free(out.p);
+			conn_close(c);
+			return;
+		}
+		if (c->req.cap - c->req.len < 4096) {
+			size_t cap = c->req.cap ? c->req.cap * 2 : 8192;
+			char *p = realloc(c->req.p, cap);
+
+			if (p == NULL) {
+				conn_close(c);
+				return;
+			}
+			c->req.p = p;
+			c->req.cap = cap;
+		}
+		n = recv(c->cfd, c->req.p + c->req.len, c->req.cap - c->req.len - 1, 0);
+		if (n > 0) {
+			c->req.len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			conn_serve(c);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			conn_close(c);
+		} else if (rte_get_timer_cycles() - c->cfd_since >
+			   REQUEST_TIMEOUT_S * rte_get_timer_hz()) {
+			conn_close(c);
+		}
+		return;
+	}
+}
+
+void
+rxsec_control_poll(struct rxsec_control *c)
+{
+	if (c == NULL)
+		return;
+	/* Several short requests per call, so a client loop is not throttled
+	 * to the housekeeping period. */
+	for (int i = 0; i < 8; i++) {
+		if (c->cfd < 0) {
+			c->cfd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (c->cfd < 0)
+				return;
+			c->cfd_since = rte_get_timer_cycles();
+		}
+		conn_read(c);
+		if (c->cfd >= 0)
+			return;		/* request still coming */
+	}
+}
+
+struct rxsec_control *
+rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct rxsec_control *c;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "rxsec: --control: path too long: %s\n", path);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->ctx = ctx;
+	c->cfd = -1;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	unlink(path);
+	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(c->lfd, 16) != 0) {
+		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
+		if (c->lfd >= 0)
+			close(c->lfd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+rxsec_control_close(struct rxsec_control *c)
+{
+	if (c == NULL)
+		return;
+	if (c->cfd >= 0)
+		close(c->cfd);
+	close(c->lfd);
+	unlink(c->path);
+	free(c->req.p);
+	free(c);
+}
+
+/* Main lcore housekeeping: reclaim deleted SAs past their grace period,
+ * check lifetimes, then serve the control socket. */
+void
+rxsec_control_housekeeping(struct rxsec_control_ctx *ctx, struct rxsec_control *c)
+{
+	struct rxsec_lifetime_events ev = {0};
+
+	rte_spinlock_lock(ctx->lock);
+	rxsec_sa_table_reclaim(ctx->sat);
+	rxsec_lifetime_scan(ctx->sat, rte_get_timer_cycles(), &ev);
+	rte_spinlock_unlock(ctx->lock);
+	ctx->soft_expired += ev.soft_expired;
+	ctx->hard_expired += ev.hard_expired;
+	/* Also in the stage counter the final report prints (no stage writes it). */
+	if (ev.soft_expired && ctx->nb_tr)
+		__atomic_add_fetch(&ctx->tr[0]->stats.soft_expired, ev.soft_expired,
+				   __ATOMIC_RELAXED);
+	rxsec_control_poll(c);
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "telemetry.h"
+
+static struct rxsec_control_ctx *tel_ctx;
+
+static int
+tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	const struct rxsec_sa_table *t = tel_ctx->sat;
+	struct rxsec_engine_stats es;
+	struct rxsec_transport_stats ts;
+
+	rxsec_control_totals(tel_ctx, &es, &ts);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "engine_rx", es.rx);
+	rte_tel_data_add_dict_u64(d, "engine_crypto_done", es.crypto_done);
+	rte_tel_data_add_dict_u64(d, "engine_unprocessed", es.unprocessed);
+	rte_tel_data_add_dict_u64(d, "engine_sa_delete_req", es.sa_delete_req);
+	rte_tel_data_add_dict_u64(d, "engine_backpressure", es.ring_full);
+	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+		rte_tel_data_add_dict_u64(d, rxsec_crypto_status_name((enum rxsec_crypto_status)k),
+					  es.status[k]);
+	rte_tel_data_add_dict_u64(d, "rx", ts.rx);
+	rte_tel_data_add_dict_u64(d, "delivered", ts.delivered);
+	rte_tel_data_add_dict_u64(d, "delivered_bytes", ts.delivered_bytes);
+	rte_tel_data_add_dict_u64(d, "dropped", ts.rx - ts.delivered);
+	rte_tel_data_add_dict_u64(d, "software", ts.software);
+	rte_tel_data_add_dict_u64(d, "sa_deleted", ts.sa_deleted);
+	/* Drop reasons under their one-table names ("ok" is delivered). */
+	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
+		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);
+	rte_tel_data_add_dict_u64(d, "sa_live", t->count);
+	rte_tel_data_add_dict_u64(d, "sa_added", t->added);
+	rte_tel_data_add_dict_u64(d, "sa_removed", t->removed);
+	rte_tel_data_add_dict_u64(d, "sa_reclaimed", t->reclaimed);
+	rte_tel_data_add_dict_u64(d, "soft_expired", tel_ctx->soft_expired);
+	rte_tel_data_add_dict_u64(d, "hard_expired", tel_ctx->hard_expired);
+	rte_tel_data_add_dict_u64(d, "esn_reverified",
+				  __atomic_load_n(&t->esn_reverified, __ATOMIC_RELAXED));
+	return 0;
+}
+
+static int
+tel_sa_list(const char *cmd __rte_unused, const char *params __rte_unused,
+	    struct rte_tel_data *d)
+{
+	const struct rxsec_sa_table *t = tel_ctx->sat;
+	unsigned int n = 0;
+
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	rte_spinlock_lock(tel_ctx->lock);
+	for (uint32_t i = 0; i < t->capacity && n < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
+		const struct rxsec_sa *sa = t->slot[i];
+		char s[RTE_TEL_MAX_STRING_LEN], dst[64];
+
+		if (sa == NULL)
+			continue;
+		snprintf(s, sizeof(s), "0x%08x %s %s", sa->spi,
+			 sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
+			 rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)));
+		rte_tel_data_add_array_string(d, s);
+		n++;
+	}
+	rte_spinlock_unlock(tel_ctx->lock);
+	return 0;
+}
+
+static void
+tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
+{
+	const struct rxsec_sa_stats *s = &sa->stats;
+	uint64_t top = rxsec_replay_top(&sa->replay);
+	char buf[64];
+
+	rte_tel_data_start_dict(d);
+	snprintf(buf, sizeof(buf), "0x%08x", sa->spi);
+	rte_tel_data_add_dict_string(d, "spi", buf);
+	rte_tel_data_add_dict_string(d, "proto", sa->proto == RXSEC_PROTO_AH ? "ah" : "esp");
+	rte_tel_data_add_dict_string(d, "src", rxsec_addr_str(&sa->cfg.src, buf, sizeof(buf)));
+	rte_tel_data_add_dict_string(d, "dst", rxsec_addr_str(&sa->cfg.dst, buf, sizeof(buf)));
+	rte_tel_data_add_dict_u64(d, "reqid", sa->cfg.reqid);
+	rte_tel_data_add_dict_u64(d, "esn", sa->esn);
+	rte_tel_data_add_dict_u64(d, "replay_window", sa->window);
+	rte_tel_data_add_dict_u64(d, "seq", top);
+	rte_tel_data_add_dict_u64(d, "seq_hi", top >> 32);
+	rte_tel_data_add_dict_u64(d, "life_packets", sa->life_packets);
+	rte_tel_data_add_dict_u64(d, "life_bytes", sa->life_bytes);
+	rte_tel_data_add_dict_u64(d, "soft_expired", sa->soft_expired);
+	rte_tel_data_add_dict_u64(d, "delivered", s->delivered);
+	rte_tel_data_add_dict_u64(d, "delivered_bytes", s->delivered_bytes);
+	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
+		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), s->reason[r]);
+}
+
+/* params: SPI or SPI,DST */
+static int
+tel_sa_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct rxsec_sa_table *t = tel_ctx->sat;
+	char p[128], *comma, *end;
+	struct rxsec_addr dst = {0};
+	unsigned long spi;
+	int found = 0;
+
+	if (params == NULL || *params == '\0' || strlen(params) >= sizeof(p))
+		return -EINVAL;
+	snprintf(p, sizeof(p), "%s", params);
+	comma = strchr(p, ',');
+	if (comma != NULL) {
+		*comma++ = '\0';
+		if (inet_pton(AF_INET, comma, dst.bytes) == 1)
+			dst.family = 4;
+		else if (inet_pton(AF_INET6, comma, dst.bytes) == 1)
+			dst.family = 6;
+		else
+			return -EINVAL;
+	}
+	errno = 0;
+	spi = strtoul(p, &end, 0);
+	if (errno != 0 || *end != '\0' || spi > UINT32_MAX)
+		return -EINVAL;
+	rte_spinlock_lock(tel_ctx->lock);
+	for (uint32_t i = 0; i < t->capacity && !found; i++) {
+		const struct rxsec_sa *sa = t->slot[i];
+
+		if (sa == NULL || sa->spi != spi ||
+		    (dst.family && memcmp(&dst, &sa->cfg.dst, sizeof(dst)) != 0))
+			continue;
+		tel_sa(d, sa);
+		found = 1;
+	}
+	rte_spinlock_unlock(tel_ctx->lock);
+	return found ? 0 : -ENOENT;
+}
+
+int
+rxsec_telemetry_register(struct rxsec_control_ctx *ctx)
+{
+	tel_ctx = ctx;
+	if (rte_telemetry_register_cmd("/rxsec/stats", tel_stats,
+			"rxsec totals: engine, transport, drop reasons, SA table. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/rxsec/sa/list", tel_sa_list,
+			"Live SAs as \"0xSPI proto dst\". No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/rxsec/sa/stats", tel_sa_stats,
+			"One SA's counters. Parameters: SPI[,DST]") != 0)
+		return -1;
+	return 0;
+}
