@@ -2,6 +2,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
+#include <string.h>
 
 #include "classify.h"
 #include "engine.h"
@@ -52,6 +53,51 @@ engine_classify(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n,
 		}
 	}
 	*nb_ipsec = k;
+}
+
+static inline int
+sa_key_equal(const struct rxsec_sa_key *a, const struct rxsec_sa_key *b)
+{
+	uint64_t x[3], y[3];
+
+	RTE_BUILD_BUG_ON(sizeof(*a) != sizeof(x));
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+/*
+ * A one-entry SA cache per engine in front of the hash: most bursts carry
+ * one SA. The cached handle is looked up again each burst, so an SA deleted
+ * meanwhile (new slot generation) simply misses.
+ */
+static inline void
+engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k,
+	      struct rxsec_sa **sas)
+{
+	const struct rxsec_sa_key *miss[RXSEC_BURST_MAX];
+	struct rxsec_sa *found[RXSEC_BURST_MAX];
+	struct rxsec_sa *cached = rxsec_sa_table_get(e->sat, e->cache_handle);
+	uint16_t midx[RXSEC_BURST_MAX], nm = 0;
+
+	for (uint16_t j = 0; j < k; j++) {
+		if (cached != NULL && sa_key_equal(kp[j], &e->cache_key)) {
+			sas[j] = cached;
+			continue;
+		}
+		miss[nm] = kp[j];
+		midx[nm++] = j;
+	}
+	if (nm == 0)
+		return;
+	rxsec_sa_table_lookup_bulk(e->sat, miss, nm, found);
+	for (uint16_t i = 0; i < nm; i++) {
+		sas[midx[i]] = found[i];
+		if (found[i] != NULL) {
+			e->cache_key = *miss[i];
+			e->cache_handle = found[i]->handle;
+		}
+	}
 }
 
 /*
@@ -130,7 +176,7 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	uint32_t nflags[RXSEC_BURST_MAX];
 	uint16_t c = 0;
 
-	rxsec_sa_table_lookup_bulk(e->sat, kp, k, sas);
+	engine_lookup(e, kp, k, sas);
 	for (uint16_t j = 0; j < k; j++) {
 		struct rte_mbuf *m = pkts[idx[j]];
 		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);

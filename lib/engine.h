@@ -37,6 +37,8 @@ struct rxsec_engine {
 	const struct rxsec_crypto_driver *drv;
 	void *cctx;
 	uint32_t *next_n;		/* shared receive index */
+	uint32_t cache_handle;		/* one-entry SA cache; RXSEC_SA_NONE when empty */
+	struct rxsec_sa_key cache_key;
 	uint64_t last_rx_tsc;
 	struct rxsec_engine_stats stats;
 };

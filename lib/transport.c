@@ -255,8 +255,9 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 	}
 }
 
-void
-rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n)
+static __rte_always_inline void
+transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
+		const bool with_verdicts)
 {
 	struct rte_mbuf *out[RXSEC_BURST_MAX], *drop[RXSEC_BURST_MAX];
 	struct rxsec_sa *out_sa[RXSEC_BURST_MAX], *out_isa[RXSEC_BURST_MAX];
@@ -273,10 +274,12 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 		struct rxsec_sa *sa, *isa;
 		enum rxsec_reason r;
 
-		vr[i].n = rxsec_pkt_rx_index(m);
-		vr[i].has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
-		vr[i].spi = vr[i].has_spi ? rxsec_pkt_spi(m, md) : 0;
-		vr[i].result = rxsec_result_get(m);
+		if (with_verdicts) {
+			vr[i].n = rxsec_pkt_rx_index(m);
+			vr[i].has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
+			vr[i].spi = vr[i].has_spi ? rxsec_pkt_spi(m, md) : 0;
+			vr[i].result = rxsec_result_get(m);
+		}
 		r = transport_decide(t, m, sw_st[i], &sa, &isa);
 		vr[i].reason = (uint8_t)r;
 		if (r == RXSEC_REASON_OK) {
@@ -313,8 +316,19 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 	t->stats.delivered += sent;
 	if (ndrop)
 		rte_pktmbuf_free_bulk(drop, ndrop);
-	if (t->verdicts != NULL)
+	if (with_verdicts)
 		verdicts_write(t->verdicts, vr, n);
+}
+
+/* Verdict records cost a read of every header: only the burst loop built
+ * for --verdicts pays for them. */
+void
+rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (t->verdicts != NULL)
+		transport_burst(t, pkts, n, true);
+	else
+		transport_burst(t, pkts, n, false);
 }
 
 uint16_t

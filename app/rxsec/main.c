@@ -227,6 +227,7 @@ create_stages(void)
 		e->drv = g.drv;
 		e->cctx = g.drv->lcore_create();
 		e->next_n = &g.next_n;
+		e->cache_handle = RXSEC_SA_NONE;
 		e->last_rx_tsc = rte_rdtsc();
 		g.eng[i] = e;
 		if (e->cctx == NULL) {
