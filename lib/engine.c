@@ -177,6 +177,9 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	uint16_t c = 0;
 
 	engine_lookup(e, kp, k, sas);
+	for (uint16_t j = 0; j < k; j++)
+		if (sas[j] != NULL)
+			rte_prefetch0(sas[j]);
 	for (uint16_t j = 0; j < k; j++) {
 		struct rte_mbuf *m = pkts[idx[j]];
 		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);

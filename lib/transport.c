@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_prefetch.h>
 
 #include "decap.h"
 #include "esn_reverify.h"
@@ -267,6 +268,20 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	uint8_t sw_st[RXSEC_BURST_MAX];
 	uint16_t nout = 0, ndrop = 0, sent;
 
+	/* Replay windows and counters of many SAs are cache misses: ask early. */
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t h = rxsec_pkt_meta(pkts[i])->sa_id;
+		struct rxsec_sa *sa;
+
+		if (h == RXSEC_SA_NONE || (h & RXSEC_SA_SLOT_MASK) >= t->sat->capacity)
+			continue;
+		sa = t->sat->slot[h & RXSEC_SA_SLOT_MASK];
+		if (sa != NULL) {
+			rte_prefetch0(sa);
+			rte_prefetch0(&sa->replay);
+			rte_prefetch0(&sa->stats);
+		}
+	}
 	transport_software(t, pkts, n, sw_st);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -35,15 +35,16 @@ typedef bool (*mb_prep_t)(const struct rxsec_crypto_sa *csa,
 			  struct mb_slot *s, struct mb_lcore *lc);
 
 struct rxsec_crypto_sa {
-	IMB_JOB tmpl;			/* constant part of every job of this SA */
-	mb_prep_t prep;
+	/* first cache line: everything the direct GCM path reads */
+	uint8_t gcm_direct;		/* AES-GCM key bytes (16/24/32): direct API */
+	bool esn;
 	uint8_t icv_len;		/* bytes compared; tmpl tag length may be longer */
 	uint8_t iv_len;			/* IV bytes carried in the packet */
 	bool chacha;			/* AAD goes in u.CHACHA20_POLY1305 */
-	bool esn;
-	uint8_t gcm_direct;		/* AES-GCM key bytes (16/24/32): direct API */
 	bool ctr;			/* counter block built from nonce || IV */
 	uint8_t salt[MB_SALT_LEN];
+	mb_prep_t prep;
+	IMB_JOB tmpl;			/* constant part of every job of this SA */
 	const void *des3_ks[3];
 	uint8_t ipad[128] __attribute__((aligned(64)));
 	uint8_t opad[128] __attribute__((aligned(64)));
@@ -368,6 +369,21 @@ mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
 		RXSEC_CRYPTO_OK : RXSEC_CRYPTO_AUTH_FAILED;
 }
 
+/* With many SAs each op's key schedule is a cache miss: fetch the lines the
+ * AES rounds and the first GHASH powers need a few ops ahead. */
+#define MB_PREFETCH	4
+
+static inline void
+mb_prefetch_sa(const struct rxsec_crypto_sa *csa)
+{
+	const char *g = (const char *)&csa->gcm;
+
+	__builtin_prefetch(csa);
+	if (csa->gcm_direct)
+		for (unsigned int l = 0; l < 8; l++)
+			__builtin_prefetch(g + l * 64);
+}
+
 static void
 mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 {
@@ -378,6 +394,9 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		struct rxsec_crypto_op *op = &ops[i];
 		const struct rxsec_crypto_sa *csa = op->csa;
 		struct mb_slot *s = &lc->slot[i];
+
+		if (i + MB_PREFETCH < n)
+			mb_prefetch_sa(ops[i + MB_PREFETCH].csa);
 		IMB_JOB *job;
 		bool sync;
 
