@@ -311,16 +311,22 @@ def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
 # ---------------------------------------------------------------- crypto floor
 
 def crypto_cycles(args, case):
-    argv = [args.crypto_bench, "--pcap",
-            os.path.join(args.traffic, "esp-%s-%d.pcap" % case),
-            "--keys", os.path.join(args.traffic, "keys-%d.txt" % case[1]),
-            "--seconds", str(min(1.0, args.duration))]
-    out = subprocess.run(argv, capture_output=True, text=True,
-                         preexec_fn=lambda: os.sched_setaffinity(0, {args.cpu}))
-    if out.returncode != 0:
-        raise RuntimeError("rxsec-crypto-bench: " + out.stderr.strip())
-    kv = dict(f.split("=", 1) for f in out.stdout.split())
-    return float(kv["cycles_per_pkt"]), float(kv["tsc_hz"])
+    """IPsec-MB cycles/packet, the cheaper of its burst (job) and direct APIs."""
+    best = None
+    for api in ("burst", "direct"):
+        argv = [args.crypto_bench, "--api", api, "--pcap",
+                os.path.join(args.traffic, "esp-%s-%d.pcap" % case),
+                "--keys", os.path.join(args.traffic, "keys-%d.txt" % case[1]),
+                "--seconds", str(min(0.5, args.duration))]
+        out = subprocess.run(argv, capture_output=True, text=True,
+                             preexec_fn=lambda: os.sched_setaffinity(0, {args.cpu}))
+        if out.returncode != 0:
+            raise RuntimeError("rxsec-crypto-bench: " + out.stderr.strip())
+        kv = dict(f.split("=", 1) for f in out.stdout.split())
+        res = (float(kv["cycles_per_pkt"]), float(kv["tsc_hz"]))
+        if best is None or res[0] < best[0]:
+            best = res
+    return best
 
 
 # ---------------------------------------------------------------- report
