@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Control socket, rxsec-ctl and telemetry end to end (issue 4 items 4 and 6):
+  ops      add (ip xfrm syntax, from argv and from a file), del, del pair,
+           update-esn (NDIS UPDATE_SA: the window top's high bits), list,
+           stats; errors are JSON with ok:false and exit status 1;
+  tel      /rxsec/stats, /rxsec/sa/list, /rxsec/sa/stats,SPI read with
+           dpdk-telemetry.py while rxsec runs;
+  churn    SAs B and C (other keys) are added and deleted continuously while a
+           looping pcap carries traffic for A, B and C: every packet is
+           delivered by its own SA or dropped as no_sa / replay, none fails
+           its ICV (no packet met another SA's keys), counters add up
+           (engine rx = transport rx = sum of reasons), every delivered frame
+           is one that was sent, and every mbuf comes home.
+Runs with -l 0 and with -l 0-1 (--transports 2).
+"""
+import os
+import time
+
+from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
+                        parse_tag, read_pcap)
+
+A = Sa(0xa001, window=64, reqid=1)
+B = Sa(0xb001, window=64, reqid=2, esn=True)
+B_OUT = B.outbound(0xb002)
+C = Sa(0xc001, window=64, reqid=3, key_seed=0x77)
+
+
+def start(name, lcores, sas, frames, args=(), ntx=1):
+    wd = workdir(name)
+    write_pcap(os.path.join(wd, 'in.pcap'), frames)
+    vdev = 'net_pcap0,rx_pcap=%s,%sinfinite_rx=1' % (
+        os.path.join(wd, 'in.pcap'),
+        ''.join('tx_pcap=%s,' % os.path.join(wd, 'out%d.pcap' % i) for i in range(ntx)))
+    return wd, Daemon(wd, sas, vdev, lcores=lcores, args=list(args),
+                      prefix='i4c%d%s%s' % (os.getpid(), name, lcores.replace('-', '')))
+
+
+def case_ops(lcores):
+    frames = [A.esp(i) for i in range(1, 9)]
+    wd, d = start('ops', lcores, [A], frames)
+    name = 'ops -l %s' % lcores
+    rc, r = d.ctl('list')
+    check(rc == 0 and [s['spi'] for s in r['sas']] == ['0x0000a001'], '%s: list has A' % name)
+    rc, r = d.ctl('add', *B.xfrm().split()[4:])
+    check(rc == 0 and r['ok'] and r['added'][0]['spi'] == '0x0000b001',
+          '%s: add from the command line (%s)' % (name, r))
+    with open(os.path.join(wd, 'more.conf'), 'w') as f:
+        f.write(B_OUT.xfrm() + C.xfrm())
+    rc, r = d.ctl('add', '-f', os.path.join(wd, 'more.conf'))
+    check(rc == 0 and len(r['added']) == 2, '%s: add -f FILE (2 SAs)' % name)
+    rc, r = d.ctl('add', *B.xfrm().split()[4:])
+    check(rc == 1 and not r['ok'] and 'already exists' in r['added'][0]['error'],
+          '%s: duplicate add refused' % name)
+    rc, r = d.ctl('add', 'src', '1.2.3.4', 'dst', '5.6.7.8', 'proto', 'esp', 'spi', '7',
+                  'enc', 'foo', '0x00')
+    check(rc == 1 and not r['ok'] and 'error' in r, '%s: bad SA text: %s' % (name, r.get('error')))
+    rc, r = d.ctl('update-esn', 'spi', '0xb001', 'dst', B.dst, 'hi', '5')
+    check(rc == 0 and r['ok'], '%s: update-esn queued' % name)
+    time.sleep(0.3)
+    rc, r = d.ctl('stats', 'spi', '0xb001', 'dst', B.dst)
+    check(rc == 0 and r['sa']['seq_hi'] == 5 and r['sa']['seq'] == 5 << 32,
+          '%s: window top high bits now 5 (%s)' % (name, r.get('sa', {}).get('seq')))
+    rc, r = d.ctl('update-esn', 'spi', '0xa001', 'dst', A.dst, 'hi', '5')
+    check(rc == 1 and 'ESN' in r['error'], '%s: update-esn on a non-ESN SA refused' % name)
+    rc, r = d.ctl('del', 'spi', '0x999', 'dst', A.dst)
+    check(rc == 1 and r['error'] == 'no such SA', '%s: del of an unknown SA' % name)
+    rc, r = d.ctl('del', 'spi', '0xb001', 'dst', B.dst, 'pair')
+    check(rc == 0 and r['deleted'] == 2, '%s: del pair deletes B and its outbound SA' % name)
+    rc, r = d.ctl('stats')
+    check(rc == 0 and r['engine']['rx'] > 0 and r['sa']['live'] == 2,
+          '%s: stats totals (rx %s, live %s)' % (name, r['engine']['rx'], r['sa']['live']))
+    rc, r = d.ctl('list')
+    states = {(s['spi'], s['state']) for s in r['sas']}
+    check(('0x0000b001', 'deleted') in states and ('0x0000b002', 'deleted') in states and
+          ('0x0000c001', 'live') in states, '%s: list shows deleted SAs with counters' % name)
+    # telemetry, while running
+    t = d.telemetry('/rxsec/stats')
+    st = t.get('/rxsec/stats', {})
+    check(st.get('rx', 0) > 0 and 'no_sa' in st and st.get('sa_live') == 2,
+          '%s: telemetry /rxsec/stats (rx %s)' % (name, st.get('rx')))
+    t = d.telemetry('/rxsec/sa/list')
+    check('0x0000a001 esp %s' % A.dst in t.get('/rxsec/sa/list', []),
+          '%s: telemetry /rxsec/sa/list %s' % (name, t))
+    t = d.telemetry('/rxsec/sa/stats,0xa001')
+    sa = t.get('/rxsec/sa/stats', {})
+    check(sa.get('spi') == '0x0000a001' and sa.get('delivered') == 8,
+          '%s: telemetry /rxsec/sa/stats,0xa001 (delivered %s)' % (name, sa.get('delivered')))
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
+def case_churn(lcores, seconds=4.0, transports=1):
+    frames = []
+    for i in range(1, 33):
+        frames += [A.esp(i), B.esp(i), C.esp(i)]
+    wd, d = start('churn', lcores, [A], frames, ['--transports', str(transports)],
+                  ntx=transports)
+    name = 'churn -l %s --transports %d' % (lcores, transports)
+    b_text, c_text = B.xfrm(), C.xfrm()
+    ops = fails = 0
+    end = time.time() + seconds
+    while time.time() < end:
+        for text in (b_text, c_text):
+            rc, r = d.ctl('add', '-f', '-', input_text=text)
+            ops += 1
+            fails += rc != 0
+        for s in (B, C):
+            rc, r = d.ctl('del', 'spi', hex(s.spi), 'dst', s.dst)
+            ops += 1
+            fails += rc != 0
+    rc, st = d.ctl('stats')
+    rc_stop, out = d.stop()
+    if not check(rc_stop == 0 and 'mbufs: all' in out and st,
+                 '%s: exit 0, mbufs home (%s)' % (name, wd)):
+        return
+    check(ops >= 40 and fails == 0, '%s: %d control operations, %d failed' % (name, ops, fails))
+    check(st['sa']['added'] == 1 + ops // 2 and st['sa']['removed'] == ops // 2,
+          '%s: table counts adds/removes (%s)' % (name, st['sa']))
+    reasons, (trx, tdel), erx = report_counts(out)
+    nonzero = {k: v for k, v in reasons.items() if v}
+    check(set(nonzero) <= {'ok', 'replay', 'no_sa', 'below_window'},
+          '%s: only ok / replay / no_sa (%s)' % (name, nonzero))
+    check('CRYPTO_SUCCESS' in out and all(
+        ' %s 0' % s in out for s in ('CRYPTO_TUNNEL_ESP_AUTH_FAILED', 'CRYPTO_GENERIC_ERROR',
+                                     'CRYPTO_INVALID_PACKET_SYNTAX')),
+          '%s: no ICV failure: no packet met another SA' % name)
+    check(erx is not None and erx == trx == sum(reasons.values()),
+          '%s: engine rx %s = transport rx %s = sum of reasons %s' % (
+              name, erx, trx, sum(reasons.values())))
+    check(reasons.get('no_sa', 0) > 0 and reasons.get('ok', 0) > 32,
+          '%s: traffic met deleted SAs (no_sa %d) and re-added ones (ok %d)' % (
+              name, reasons.get('no_sa', 0), reasons.get('ok', 0)))
+    # Every delivered frame is one that was sent, by its own SA.
+    want = {}
+    for s in (A, B, C):
+        for i in range(1, 33):
+            want[(s.tag, i)] = s.delivered(i)
+    outs = []
+    for f in os.listdir(wd):
+        if f.startswith('out') and f.endswith('.pcap'):
+            outs += read_pcap(os.path.join(wd, f))
+    bad = [f for f in outs if want.get(parse_tag(f)) != f]
+    check(len(outs) == tdel and not bad,
+          '%s: %d delivered frames, all as sent (%d bad)' % (name, len(outs), len(bad)))
+    a_ok = sum(1 for f in outs if parse_tag(f)[0] == A.tag)
+    check(a_ok == 32, '%s: static SA A delivered each packet once (%d)' % (name, a_ok))
+
+
+case_ops('0')
+case_ops('0-1')
+case_churn('0')
+case_churn('0-1', transports=2)
+finish()
