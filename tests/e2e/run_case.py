@@ -5,7 +5,9 @@
                 [--timeout S] CASEDIR [CASEDIR...]
 
 A case directory holds sa.conf, in.pcap, expected.pcap and expect.json
-(tests/vectors or shared/linux-xfrm/captures). rxsec (PATH, else $RXSEC,
+(tests/vectors or shared/linux-xfrm/captures), and optionally args.json, a
+JSON list of extra rxsec options (e.g. ["--offload", "v1"]) appended after
+the ones below (capability cases: the same traffic under other options). rxsec (PATH, else $RXSEC,
 else build/app/rxsec) reads in.pcap on net_pcap0 and writes what it delivers
 to out.pcap; outputs go to WORKDIR/<case>-l<lcores>/, never into the case.
 Checks, each printed as `ok` or `FAIL`:
@@ -104,6 +106,17 @@ def check_verdicts(vpath, case):
     return errs
 
 
+def case_args(case):
+    """Extra rxsec options of a case (args.json), none if absent."""
+    path = os.path.join(case, 'args.json')
+    if not os.path.exists(path):
+        return []
+    args = json.load(open(path))
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ValueError('%s: expected a JSON list of strings' % path)
+    return args
+
+
 def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
     name = os.path.basename(os.path.normpath(case))
     wd = os.path.join(workdir, '%s-l%s' % (name, lcores))
@@ -117,7 +130,7 @@ def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
            'net_pcap0,rx_pcap=%s,tx_pcap=%s' % (os.path.join(os.path.abspath(case), 'in.pcap'),
                                                out_pcap),
            '--', '--sa', os.path.join(os.path.abspath(case), 'sa.conf'),
-           '--verdicts', vpath, '--idle-exit', '300'] + list(extra)
+           '--verdicts', vpath, '--idle-exit', '300'] + case_args(case) + list(extra)
     results = []
     tag = '%s [-l %s]' % (name, lcores)
     try:

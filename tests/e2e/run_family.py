@@ -35,6 +35,13 @@ def main():
     work = tempfile.mkdtemp(prefix='rxsec-e2e-')
     if a.captures:
         dirs = a.names
+        missing = [d for d in dirs if not os.path.isfile(os.path.join(d, 'expect.json'))]
+        if missing:
+            print('FAIL capture directory missing (or without expect.json): %s\n'
+                  '     the Linux captures come from shared/linux-xfrm beside the repo '
+                  '(CI clones it there)' % ', '.join(missing))
+            os.rmdir(work)
+            return 1
     else:
         import gen
         dirs = gen.generate(os.path.join(work, 'cases'), a.names)

@@ -377,3 +377,419 @@ FAMILIES = {
     'issue3_natt': issue3_natt,
     'issue3_malformed': issue3_malformed,
 }
+
+
+# ---------------------------------------------------------------------------
+# issue 3 item 4: nested SAs (spec section 3, rule 5)
+# ---------------------------------------------------------------------------
+
+def _inner_sa(c, family, **kw):
+    """A transport SA between the tunnel's inner addresses (inner dst = the
+    tunnel's inner destination), in the SA file beside the tunnel SA."""
+    sa = c.sa(mode='transport', family=family, **kw)
+    sa.src, sa.dst = INNER[family]
+    return sa
+
+
+def _stranger_inner(c, family, **kw):
+    """Like _inner_sa but not in the SA file."""
+    sa = Sa(c.rng, spi=0xbad00000 + family, mode='transport', family=family, **kw)
+    sa.src, sa.dst = INNER[family]
+    return sa
+
+
+def _inner_pkt(c, family, n, kind='udp'):
+    src, dst = INNER[family]
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    ipid = 0x200 + len(c.entries)
+    if kind == 'icmp':
+        return V.freeze(V.icmp_packet(family, src, dst, n, tag, ipid))
+    return V.freeze(V.udp_packet(family, src, dst, n, tag, ipid))
+
+
+def _bundle_pkt(c, family, n):
+    src, dst = OUTER[family]
+    return V.freeze(V.udp_packet(family, src, dst, n, '%s pkt %02d' % (c.name, len(c.entries)),
+                                 0x300 + len(c.entries)))
+
+
+def issue3_nested():
+    cases = []
+    # a. tunnel ESP around transport ESP / transport AH of a second SA
+    for fam in (4, 6):
+        c = Case('i3_nested_tun%d' % fam, 'tunnel ESP (IPv%d) whose inner packet is '
+                 'transport ESP or AH of a second SA: crypto_done 1, next_crypto_done 1, '
+                 'the innermost plaintext delivered' % fam, 'tunnel', 'IPv%d' % fam)
+        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16')
+        tcbc = c.sa(mode='tunnel', family=fam, enc='aes256cbc', auth='sha256')
+        iesp = _inner_sa(c, fam, enc='aes256cbc', auth='sha1')
+        igcm = _inner_sa(c, fam, enc='aes256gcm16')
+        iah = _inner_sa(c, fam, proto='ah', auth='sha256')
+        iesp_x = _inner_sa(c, 10 - fam, enc='aes128gcm16')    # the other inner family
+        for n in (0, 1, 100, 1300):
+            c.nested(tun, iesp, _inner_pkt(c, fam, n))
+        c.nested(tun, iesp, _inner_pkt(c, fam, 56, kind='icmp'))
+        c.nested(tcbc, igcm, _inner_pkt(c, fam, 33))
+        c.nested(tcbc, iesp, _inner_pkt(c, fam, 200), vlan=100)
+        for n in (0, 100, 1300):
+            c.nested(tun, iah, _inner_pkt(c, fam, n))
+        c.nested(tcbc, iah, _inner_pkt(c, fam, 56, kind='icmp'))
+        c.nested(tun, iesp_x, _inner_pkt(c, 10 - fam, 77))
+        # plain single-layer traffic on the same SAs stays as it was
+        c.ipsec(tun, c.inner(tun, 20))
+        c.ipsec(iesp, V.freeze(V.udp_packet(fam, INNER[fam][0], INNER[fam][1], 20, 'single')),
+                wire='transport ESP of the inner SA, alone (its own dst)')
+        c.nested(tun, iesp, _inner_pkt(c, fam, 10))
+        cases.append(c)
+
+    # b. a flipped ICV in either layer
+    c = Case('i3_nested_icv', 'nested: flipped ICV in the inner layer (crypto_done 1, '
+             'next_crypto_done 1, the inner SA\'s status, dropped) and in the outer layer '
+             '(next_crypto_done 0, the tunnel status)')
+    for fam in (4, 6):
+        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16')
+        iesp = _inner_sa(c, fam, enc='aes128cbc', auth='sha256')
+        iah = _inner_sa(c, fam, proto='ah', auth='sha1')
+        c.nested(tun, iesp, _inner_pkt(c, fam, 40))
+        c.nested(tun, iesp, _inner_pkt(c, fam, 40), expect='inner_auth', imutate=V.flip_last_byte)
+        c.nested(tun, iah, _inner_pkt(c, fam, 40), expect='inner_auth', imutate=V.flip_ah_icv)
+        c.nested(tun, iesp, _inner_pkt(c, fam, 40), expect='outer_auth', omutate=V.flip_last_byte)
+        c.nested(tun, iah, _inner_pkt(c, fam, 40), expect='outer_auth', omutate=V.flip_last_byte)
+        # the failures moved no window: the same sequence numbers pass now
+        c.nested(tun, iesp, _inner_pkt(c, fam, 40), oseq=tun.next_seq - 1, iseq=iesp.next_seq - 1)
+        c.nested(tun, iah, _inner_pkt(c, fam, 40))
+    cases.append(c)
+
+    # c. inner SA unknown: only the tunnel is removed
+    c = Case('i3_nested_unknown', 'nested: the inner transport SA is not in the SA file: '
+             'next_crypto_done 0, the inner packet delivered with its ESP/AH as it was')
+    for fam in (4, 6):
+        tun = c.sa(mode='tunnel', family=fam, enc='aes256gcm16')
+        iesp = _inner_sa(c, fam, enc='aes128gcm16')
+        ghost = _stranger_inner(c, fam, enc='aes128cbc', auth='sha1')
+        ghost_ah = Sa(c.rng, spi=0xbad10000 + fam, proto='ah', mode='transport', family=fam,
+                      auth='sha256')
+        ghost_ah.src, ghost_ah.dst = INNER[fam]
+        c.nested(tun, ghost, _inner_pkt(c, fam, 30), inner_known=False)
+        c.nested(tun, ghost_ah, _inner_pkt(c, fam, 30), inner_known=False)
+        c.nested(tun, iesp, _inner_pkt(c, fam, 30))
+        # inner ESP with a known SPI but another destination: not that SA
+        other = Sa(c.rng, spi=iesp.spi, mode='transport', family=fam, enc='aes128gcm16',
+                   keys=dict(enc=iesp.enc_key))
+        other.src, other.dst = INNER[fam][0], OTHER_DST[fam]
+        src = INNER[fam][0]
+        c.nested(tun, other, V.freeze(V.udp_packet(fam, src, OTHER_DST[fam], 30, 'other dst')),
+                 inner_known=False)
+    cases.append(c)
+
+    # d. AH over ESP under one IP header (RFC 4302 3.1; Linux ah+esp bundle)
+    c = Case('i3_nested_bundle', 'AH over ESP, both transport, same dst, ESP applied '
+             'first then AH: crypto_done 1, next_crypto_done 1, the plaintext delivered; '
+             'ICV failures in either layer; ESP SA unknown', 'transport')
+    for fam in (4, 6):
+        esp = c.sa(mode='transport', family=fam, enc='aes128cbc', auth='sha256')
+        egcm = c.sa(mode='transport', family=fam, enc='aes256gcm16')
+        ah = c.sa(proto='ah', mode='transport', family=fam, auth='sha256')
+        ah1 = c.sa(proto='ah', mode='transport', family=fam, auth='sha1')
+        for n in (0, 1, 100, 1300):
+            c.nested(ah, esp, _bundle_pkt(c, fam, n))
+        c.nested(ah1, egcm, _bundle_pkt(c, fam, 64))
+        c.nested(ah, esp, _bundle_pkt(c, fam, 64), vlan=7)
+        c.nested(ah, esp, _bundle_pkt(c, fam, 64), expect='inner_auth', imutate=V.flip_last_byte)
+        c.nested(ah, esp, _bundle_pkt(c, fam, 64), expect='outer_auth', omutate=V.flip_ah_icv)
+        ghost = Sa(c.rng, spi=0xbad20000 + fam, mode='transport', family=fam, enc='aes128gcm16')
+        c.nested(ah, ghost, _bundle_pkt(c, fam, 64), inner_known=False)
+        c.ipsec(esp, c.inner(esp, 20), wire='the ESP SA alone')
+        c.nested(ah, esp, _bundle_pkt(c, fam, 64))
+    cases.append(c)
+
+    # e. anti-replay on both layers: both windows must accept
+    c = Case('i3_nested_replay', 'nested: inner sequence number replayed (outer fresh), '
+             'outer replayed (inner fresh), inner below its window: dropped after both '
+             'checks passed', 'tunnel', 'IPv4')
+    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16', window=32)
+    iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha1', window=32)
+    steps = [(1, 1, 'ok'), (2, 1, 'replay'),      # inner replayed, outer fresh
+             (3, 2, 'ok'), (3, 3, 'replay'),      # outer replayed, inner fresh
+             (4, 3, 'ok'),                        # inner 3 was not marked by the drop
+             (2, 4, 'ok'),                        # outer 2 was not marked either
+             (5, 100, 'ok'), (6, 50, 'below_window'), (7, 99, 'ok'), (8, 99, 'replay'),
+             (6, 98, 'ok')]                       # outer 6 still fresh
+    for oseq, iseq, exp in steps:
+        c.nested(tun, iesp, _inner_pkt(c, 4, 10), oseq=oseq, iseq=iseq, expect=exp)
+    ah6 = c.sa(proto='ah', mode='transport', family=6, auth='sha256', window=32)
+    ah6.src, ah6.dst = INNER[6]
+    for oseq, iseq, exp in ((9, 1, 'ok'), (10, 1, 'replay'), (11, 2, 'ok')):
+        c.nested(tun, ah6, _inner_pkt(c, 6, 10), oseq=oseq, iseq=iseq, expect=exp)
+    cases.append(c)
+    return cases
+
+
+FAMILIES['issue3_nested'] = issue3_nested
+
+
+# ---------------------------------------------------------------------------
+# issue 3 item 6: capabilities (spec sections 2-4). The same traffic runs
+# under several option sets; what falls outside the capabilities goes to the
+# transport's software path: crypto_done 0, same verdicts and bytes.
+# ---------------------------------------------------------------------------
+
+def _v4_opts_pkt(c, n, src, dst):
+    """IPv4 with Router Alert (immutable for AH) and a Record Route with two
+    free slots (mutable) - RFC 4302 A.1."""
+    from scapy.all import IPOption_Router_Alert, IPOption_RR
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    return V.freeze(IP(src=src, dst=dst, id=0x400 + len(c.entries), flags='DF',
+                       options=[IPOption_Router_Alert(),
+                                IPOption_RR(pointer=4, routers=['0.0.0.0', '0.0.0.0'])]) /
+                    UDP(sport=50101, dport=9000) / Raw(V.payload_bytes(tag, n)))
+
+
+def _v6_ext_pkt(c, n, src, dst, hbh=False):
+    """IPv6 with a destination-options header (one option whose data may
+    change en route, type 0x3e, and one that may not, 0x1e), optionally
+    after a hop-by-hop header; ESP/AH go after them (scapy, like Linux)."""
+    from scapy.layers.inet6 import HBHOptUnknown, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    p = IPv6(src=src, dst=dst, fl=0x2345, tc=0x10)
+    if hbh:
+        p = p / IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x1d, optdata=b'\x05\x06')])
+    p = p / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e, optdata=b'\x11\x22\x33\x44'),
+                                       HBHOptUnknown(otype=0x1e, optdata=b'\xaa\xbb')])
+    return V.freeze(p / UDP(sport=50101, dport=9000) / Raw(V.payload_bytes(tag, n)))
+
+
+def route_v4(ipb):
+    """What routers may do to an IPv4 header (RFC 4302 3.3.3.1.1.1): TTL,
+    DSCP, a Record Route entry; checksum fixed. The same bytes change in the
+    plaintext packet (the header is before ESP/AH in both)."""
+    b = bytearray(ipb)
+    ihl = (b[0] & 0xf) * 4
+    b[1] = 0x28
+    b[8] -= 3
+    off = 20
+    while off < ihl and b[off] != 0:
+        if b[off] == 1:
+            off += 1
+            continue
+        if b[off] == 7:                     # Record Route: write slot 1
+            ptr = b[off + 2]
+            b[off + ptr - 1:off + ptr + 3] = bytes([198, 51, 100, 1])
+            b[off + 2] = ptr + 4
+        off += b[off + 1]
+    struct.pack_into('!H', b, 10, 0)
+    struct.pack_into('!H', b, 10, V._csum(bytes(b[:ihl])))
+    return bytes(b)
+
+
+def route_v4_ra(ipb):
+    """Change the Router Alert value (immutable): AH must fail."""
+    b = bytearray(route_v4(ipb))
+    b[23] ^= 0x01
+    struct.pack_into('!H', b, 10, 0)
+    struct.pack_into('!H', b, 10, V._csum(bytes(b[:(b[0] & 0xf) * 4])))
+    return bytes(b)
+
+
+def _v6_destopt_off(b):
+    off, nh = 40, b[6]
+    while nh != 60:
+        nh, off = b[off], off + (b[off + 1] + 1) * 8
+    return off
+
+
+def route_v6(ipb):
+    """IPv6 fields that change en route (RFC 4302 3.3.3.1.2): traffic class,
+    flow label, hop limit, and the data of the dest-opts option whose type
+    has the 0x20 bit."""
+    b = bytearray(ipb)
+    b[0], b[1], b[2], b[3] = 0x6b, 0x80, 0x00, 0x07
+    b[7] -= 2
+    off = _v6_destopt_off(b)
+    assert b[off + 2] == 0x3e
+    b[off + 4:off + 8] = b'\x99\x88\x77\x66'
+    return bytes(b)
+
+
+def route_v6_immutable(ipb):
+    """Change the data of the option without the 0x20 bit: AH must fail."""
+    b = bytearray(route_v6(ipb))
+    off = _v6_destopt_off(b)
+    assert b[off + 8] == 0x1e
+    b[off + 10] ^= 0x01
+    return bytes(b)
+
+
+def _routed(c, sa, pkt, route, expect='ok'):
+    """AH packet changed en route; the delivered header shows the changes."""
+    frame = c.ipsec(sa, pkt, mutate=route, expect=expect)
+    if expect == 'ok':
+        e = c.entries[-1][1]
+        e['out_hex'] = V.eth(route(raw(pkt))).hex()
+        e['wire'] += ' (header changed en route)'
+    return frame
+
+
+def _hdr_frames(c):
+    """IPv4 options and IPv6 extension headers before ESP/AH."""
+    s4, d4 = OUTER[4]
+    s6, d6 = OUTER[6]
+    et4 = c.sa(mode='transport', family=4, enc='aes128gcm16')
+    ec4 = c.sa(mode='transport', family=4, enc='3des', auth='sha1')
+    et6 = c.sa(mode='transport', family=6, enc='aes256gcm16')
+    ah4 = c.sa(proto='ah', mode='transport', family=4, auth='sha1')
+    ah6 = c.sa(proto='ah', mode='transport', family=6, auth='sha256')
+    for n in (0, 100):
+        c.ipsec(et4, _v4_opts_pkt(c, n, s4, d4), wire='ESP transport IPv4 with options')
+    c.ipsec(ec4, _v4_opts_pkt(c, 60, s4, d4), wire='ESP 3DES transport IPv4 with options')
+    c.ipsec(et4, _v4_opts_pkt(c, 60, s4, d4), expect='auth', mutate=V.flip_last_byte,
+            wire='ESP transport IPv4 with options, flipped ICV')
+    c.ipsec(et6, _v6_ext_pkt(c, 0, s6, d6), wire='ESP transport IPv6 after dest-opts')
+    c.ipsec(et6, _v6_ext_pkt(c, 100, s6, d6, hbh=True),
+            wire='ESP transport IPv6 after hop-by-hop + dest-opts')
+    c.ipsec(et6, _v6_ext_pkt(c, 50, s6, d6), expect='auth', mutate=V.flip_last_byte,
+            wire='ESP transport IPv6 after dest-opts, flipped ICV')
+    c.ipsec(ah4, _v4_opts_pkt(c, 40, s4, d4), wire='AH IPv4 with RA + RR options')
+    _routed(c, ah4, _v4_opts_pkt(c, 40, s4, d4), route_v4)
+    _routed(c, ah4, _v4_opts_pkt(c, 40, s4, d4), route_v4_ra, expect='auth')
+    c.ipsec(ah6, _v6_ext_pkt(c, 40, s6, d6), wire='AH IPv6 after dest-opts')
+    _routed(c, ah6, _v6_ext_pkt(c, 40, s6, d6, hbh=True), route_v6)
+    _routed(c, ah6, _v6_ext_pkt(c, 40, s6, d6), route_v6_immutable, expect='auth')
+    c.ipsec(ah6, _v6_ext_pkt(c, 40, s6, d6), expect='auth', mutate=V.flip_ah_icv)
+    c.ipsec(et4, c.inner(et4, 10))
+
+
+def issue3_hdrs():
+    c = Case('i3_hdrs', 'IPv4 options and IPv6 extension headers before ESP/AH, '
+             'offload on (v2): ESP transport keeps the options / extension headers; '
+             'AH zeroes the mutable ones for the ICV (RFC 4302 3.3.3.1, A.1, A.2)')
+    _hdr_frames(c)
+    return [c]
+
+
+V1_ENC = (None, '3des', 'des', 'null')
+V1_AUTH = (None, 'md5', 'sha1')
+
+
+def _caps_base(name):
+    c = Case(name, 'capability traffic: every family and algorithm class, IPv4 '
+             'options, IPv6 extension headers, UDP-ESP, ICV failures, replay, '
+             'no SA, non-IPsec')
+    g4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    g6 = c.sa(mode='transport', family=6, enc='aes256gcm16')
+    b4 = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256')
+    b6 = c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha1')
+    d4 = c.sa(mode='tunnel', family=4, enc='3des', auth='sha1')
+    m4 = c.sa(mode='transport', family=4, enc='des', auth='md5')
+    n4 = c.sa(mode='tunnel', family=4, enc='null', auth='sha1')
+    d6 = c.sa(mode='transport', family=6, enc='3des', auth='sha1')
+    gm = c.sa(mode='tunnel', family=4, enc='aes128gmac')
+    a4 = c.sa(proto='ah', mode='transport', family=4, auth='sha1')
+    a6 = c.sa(proto='ah', mode='tunnel', family=6, auth='sha256')
+    u4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    ud = c.sa(mode='tunnel', family=4, enc='3des', auth='md5', encap=(4500, 4500))
+    for sa in (g4, g6, b4, b6, d4, m4, n4, d6, gm, a4, a6, u4, ud):
+        c.ipsec(sa, c.inner(sa, 0))
+        c.ipsec(sa, c.inner(sa, 100, family=10 - sa.family if sa.mode == 'tunnel' else None))
+        if sa.proto == 'ah':
+            c.ipsec(sa, c.inner(sa, 30), expect='auth', mutate=V.flip_ah_icv)
+        else:
+            c.ipsec(sa, c.inner(sa, 30), expect='auth', mutate=V.flip_last_byte)
+        c.ipsec(sa, c.inner(sa, 500))
+        c.ipsec(sa, c.inner(sa, 10), seq=1, expect='replay')
+    c.ipsec(d4, c.inner(d4, 10), vlan=33)
+    c.ipsec(b4, c.inner(b4, 10), seq=0, expect='seq_zero')
+    c.ipsec(n4, c.inner(n4, 10), nh=59, data=b'', expect='tfc_dummy', wire='ESP TFC dummy')
+    c.ipsec(b4, c.inner(b4, 40), expect='invalid_packet_syntax',
+            mutate=lambda b: V.fix_lengths(b[:len(b) - 16] + b[len(b) - 12:]),
+            wire='ESP CBC ciphertext not a block multiple')
+    stranger = Sa(c.rng, spi=0xdead0004, mode='tunnel', family=4, enc='3des', auth='sha1')
+    c.ipsec(stranger, c.inner(d4, 10), expect='no_sa')
+    c.plain(udp_datagram(4, 40000, 9000, b'hello'), 'non-IPsec: UDP v4')
+    c.plain(udp_datagram(4, 4500, 4500, b'\xff'), 'non-IPsec: NAT keepalive')
+    c.plain(udp_datagram(6, 500, 500, ike_header()), 'non-IPsec: IKE v6 on UDP 500')
+    _hdr_frames(c)
+    return c
+
+
+def _excluded(pred):
+    """software(info) for Case.variant from a per-(SA, header flags) test."""
+    return lambda info: pred(info['sa'], info.get('flags', set()))
+
+
+def _v1_excluded(sa, flags):
+    return 'ipv6' in flags or sa.enc_id not in V1_ENC or sa.auth_id not in V1_AUTH
+
+
+CAPS_VARIANTS = [
+    # name suffix, options, excluded(sa, header flags)
+    ('v1', ['--offload', 'v1'], _v1_excluded),
+    ('v2', ['--offload', 'v2'], lambda sa, f: False),
+    ('off', ['--no-offload'], lambda sa, f: True),
+    ('gcm_only', ['--offload-algs', 'rfc4106(gcm(aes))'],
+     lambda sa, f: sa.enc_id is None or V.ENC[sa.enc_id]['xfrm'] != 'rfc4106(gcm(aes))'),
+    ('cbc_sha1', ['--offload-algs', 'cbc(aes),cbc(des3_ede),hmac(sha1)'],
+     lambda sa, f: sa.enc_id not in (None, 'aes128cbc', 'aes256cbc', '3des') or
+     sa.auth_id not in (None, 'sha1')),
+    ('no_v4opts', ['--no-offload-ipv4-options'], lambda sa, f: 'ipv4_opts' in f),
+    ('no_v6ext', ['--no-offload-ipv6-ext'], lambda sa, f: 'ipv6_ext' in f),
+    ('no_udp', ['--no-offload-udp-esp'], lambda sa, f: 'udp_esp' in f),
+    ('v1_narrow', ['--offload', 'v1', '--no-offload-udp-esp', '--no-offload-ipv4-options'],
+     lambda sa, f: _v1_excluded(sa, f) or 'udp_esp' in f or 'ipv4_opts' in f),
+]
+
+
+def issue3_caps():
+    base = _caps_base('i3_caps')
+    cases = [base]
+    for suffix, args, pred in CAPS_VARIANTS:
+        cases.append(base.variant('i3_caps_' + suffix, '%s; rxsec %s' %
+                                  (base.description, ' '.join(args)), args, _excluded(pred)))
+    return cases
+
+
+FAMILIES['issue3_hdrs'] = issue3_hdrs
+FAMILIES['issue3_caps'] = issue3_caps
+
+
+def _caps_nested_base(name):
+    c = Case(name, 'nested SAs under the capabilities: tunnel ESP around transport '
+             'ESP/AH, AH over ESP; flipped inner ICV; inner replay')
+    gt = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    bt = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha1')
+    gi = _inner_sa(c, 4, enc='aes256gcm16')
+    bi = _inner_sa(c, 4, enc='3des', auth='sha1')
+    ai = _inner_sa(c, 4, proto='ah', auth='sha1')
+    gi6 = _inner_sa(c, 6, enc='aes128gcm16')
+    esp = c.sa(mode='transport', family=4, enc='3des', auth='sha1')
+    ah = c.sa(proto='ah', mode='transport', family=4, auth='sha1')
+    for outer, inner, fam in ((gt, bi, 4), (bt, gi, 4), (gt, gi, 4), (bt, bi, 4),
+                              (gt, ai, 4), (bt, gi6, 6)):
+        c.nested(outer, inner, _inner_pkt(c, fam, 50))
+        c.nested(outer, inner, _inner_pkt(c, fam, 0))
+        c.nested(outer, inner, _inner_pkt(c, fam, 50), expect='inner_auth',
+                 imutate=V.flip_ah_icv if inner.proto == 'ah' else V.flip_last_byte)
+        c.nested(outer, inner, _inner_pkt(c, fam, 50), iseq=1, expect='replay')
+    c.nested(ah, esp, _bundle_pkt(c, 4, 50))
+    c.nested(ah, esp, _bundle_pkt(c, 4, 50), expect='inner_auth', imutate=V.flip_last_byte)
+    return c
+
+
+CAPS_NESTED_VARIANTS = [
+    ('off', ['--no-offload'], lambda sa, f: True),
+    ('gcm_only', ['--offload-algs', 'rfc4106(gcm(aes))'],
+     lambda sa, f: sa.enc_id is None or V.ENC[sa.enc_id]['xfrm'] != 'rfc4106(gcm(aes))'),
+    ('v1', ['--offload', 'v1'], _v1_excluded),
+]
+
+
+def issue3_caps_nested():
+    base = _caps_nested_base('i3_caps_nested')
+    cases = [base]
+    for suffix, args, pred in CAPS_NESTED_VARIANTS:
+        cases.append(base.variant('i3_caps_nested_' + suffix, '%s; rxsec %s' %
+                                  (base.description, ' '.join(args)), args, _excluded(pred)))
+    return cases
+
+
+FAMILIES['issue3_caps_nested'] = issue3_caps_nested

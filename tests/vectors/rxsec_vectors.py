@@ -240,6 +240,26 @@ def fix_lengths(ipb, udp_encap=False):
     return bytes(ipb)
 
 
+def header_flags(ipb):
+    """What the capabilities look at in a protected IP packet (spec section
+    3, rule 4): 'ipv6', 'ipv4_opts', 'ipv6_ext' (before the IPsec header),
+    'udp_esp' (ESP in UDP 4500)."""
+    f = set()
+    if ipb[0] >> 4 == 4:
+        if ipb[0] & 0xf > 5:
+            f.add('ipv4_opts')
+        nh, off = ipb[9], ip_hdr_len(ipb)
+    else:
+        f.add('ipv6')
+        nh, off = ipb[6], 40
+        while nh in (0, 43, 60) and off + 8 <= len(ipb):
+            f.add('ipv6_ext')
+            nh, off = ipb[off], off + (ipb[off + 1] + 1) * 8
+    if nh == 17 and len(ipb) >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500:
+        f.add('udp_esp')
+    return f
+
+
 def eth(ipb, vlan=None, ethertype=None):
     """Ethernet frame A -> B carrying ipb (optionally 802.1Q-tagged)."""
     if ethertype is None:
@@ -435,6 +455,8 @@ class Case:
         self.sas, self.entries = [], []
         self.next_spi = 0x1000
         self.reqid = 100
+        self.args = []          # extra rxsec options (args.json)
+        self.info = []          # per frame: what it is (SAs, header flags); not written
 
     # -- SAs --
     def sa(self, **kw):
@@ -453,9 +475,10 @@ class Case:
         return bytes(self.rng.getrandbits(8) for _ in range(n))
 
     # -- frames --
-    def add(self, frame, exp):
+    def add(self, frame, exp, info=None):
         exp['n'] = len(self.entries)
         self.entries.append((frame, exp))
+        self.info.append(info or {})
 
     def inner(self, sa, n, kind='udp', family=None, tag=None):
         """A plaintext packet for sa: between the inner addresses (tunnel) or
@@ -505,13 +528,88 @@ class Case:
             verdict, reason, cd = 'drop', 'no_sa', 0
         else:
             verdict, reason = 'drop', expect
-        self.add(frame, _exp(sa.spi, verdict, cd, status, reason, wire, out))
+        self.add(frame, _exp(sa.spi, verdict, cd, status, reason, wire, out),
+                 dict(sa=sa, flags=header_flags(ipb)))
         return frame
+
+    def nested(self, outer, inner, pkt, oseq=None, iseq=None, vlan=None, expect='ok',
+               omutate=None, imutate=None, inner_known=True, wire=None):
+        """Two IPsec layers (spec section 3, rule 5), both built by scapy:
+        inner (transport ESP/AH) protects pkt, then outer protects that:
+        a tunnel SA around the inner IP packet, or (outer AH, inner ESP, both
+        transport) AH over ESP under one IP header (RFC 4302 3.1).
+        expect: 'ok' | 'inner_auth' | 'outer_auth' | a drop reason decided
+        after both checks (replay). inner_known=False: inner is not in the
+        SA file, so only the outer layer is removed (NextCryptoDone 0)."""
+        def prot(sa, p, seq):
+            if seq is None:
+                seq = sa.next_seq
+            sa.next_seq = max(sa.next_seq, seq + 1)
+            if sa.proto == 'esp':
+                return esp_protect(sa, p, seq, self.iv_for(sa)), seq
+            if p.haslayer(ESP):
+                # scapy's AuthAlgo.sign would sign the ESP layer instead of
+                # AH: the pad= path signs hdr/AH/Raw; same zero padding as scapy.
+                fam6 = p.version == 6
+                return ah_protect(sa, p, seq, pad=b'\0' * (-(12 + sa.icv_len) %
+                                                           (8 if fam6 else 4))), seq
+            return ah_protect(sa, p, seq), seq
+        iipb, iseq = prot(inner, pkt, iseq)
+        if imutate:
+            iipb = imutate(iipb)
+        ipkt = IP(iipb) if iipb[0] >> 4 == 4 else IPv6(iipb)
+        assert raw(ipkt) == iipb
+        oipb, oseq = prot(outer, ipkt, oseq)
+        if omutate:
+            oipb = omutate(oipb)
+        frame = eth(oipb, vlan)
+        wire = wire or '%s spi=0x%08x seq=0x%x %s around %s spi=0x%08x seq=0x%x %s%s' % (
+            outer.proto.upper(), outer.spi, oseq, outer.mode, inner.proto.upper(),
+            inner.spi, iseq, inner.mode, '' if inner_known else ' (inner SA unknown)')
+        status, out, ncd = 'CRYPTO_SUCCESS', None, 1 if inner_known else 0
+        verdict, reason = 'drop', expect
+        if expect == 'ok':
+            verdict = 'deliver'
+            out = eth(raw(pkt) if inner_known else iipb, vlan)
+        elif expect == 'inner_auth':
+            status = STATUS_FAIL[(inner.proto, inner.mode)]
+            reason = reason_of(status)
+        elif expect == 'outer_auth':
+            status = STATUS_FAIL[(outer.proto, outer.mode)]
+            reason, ncd = reason_of(status), 0
+        e = _exp(outer.spi, verdict, 1, status, reason, wire, out)
+        e['next_crypto_done'] = ncd
+        self.add(frame, e, dict(sa=outer, inner=inner if inner_known else None,
+                                flags=header_flags(oipb), iflags=header_flags(iipb)))
+        return frame
+
+    def variant(self, name, description, args, software):
+        """The same frames and SAs run with extra rxsec options. Frames for
+        which software(info) is true are outside the capabilities: the engine
+        indicates them unprocessed (crypto_done 0, next_crypto_done 0,
+        CRYPTO_SUCCESS, spi shown) and the transport's software path gives the
+        same verdict, reason and delivered bytes (spec sections 3 rule 4, 4)."""
+        v = Case(name, description, self.mode, self.family)
+        v.sas, v.args, v.info = self.sas, list(args), self.info
+        for (frame, e), info in zip(self.entries, self.info):
+            e = dict(e)
+            if info.get('sa') is not None and e['crypto_done'] and software(info):
+                e.update(crypto_done=0, next_crypto_done=0, crypto_status='CRYPTO_SUCCESS')
+            elif info.get('inner') is not None and e['next_crypto_done'] and \
+                    software(dict(sa=info['inner'], flags=info['iflags'])):
+                # Only the outer layer is the engine's; the inner one is
+                # checked in software, its failure shows in the reason only.
+                e.update(next_crypto_done=0)
+                if e['crypto_status'] == STATUS_FAIL[(info['inner'].proto, 'transport')]:
+                    e['crypto_status'] = 'CRYPTO_SUCCESS'
+            v.entries.append((frame, e))
+        return v
 
     def plain(self, ipb, wire, vlan=None):
         """A non-IPsec frame: delivered unchanged."""
         frame = eth(ipb, vlan)
-        self.add(frame, _exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', wire, frame))
+        self.add(frame, _exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', wire, frame),
+                 dict(flags=header_flags(ipb)))
 
     def raw_frame(self, frame, exp):
         self.add(frame, exp)
@@ -530,6 +628,10 @@ class Case:
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, 'sa.conf'), 'w') as f:
             f.write(self.sa_conf())
+        if self.args:
+            with open(os.path.join(d, 'args.json'), 'w') as f:
+                json.dump(self.args, f)
+                f.write('\n')
         write_pcap(os.path.join(d, 'in.pcap'), [fr for fr, _ in self.entries])
         outs = [bytes.fromhex(e['out_hex']) for _, e in self.entries if 'out_hex' in e]
         write_pcap(os.path.join(d, 'expected.pcap'), outs)

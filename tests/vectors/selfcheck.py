@@ -97,6 +97,12 @@ def main(argv):
     bad = 0
     rfc_extra.selftest()
     print('ok   rfc_extra RFC 3566 vectors')
+    missing = [d for d in argv[1:] if not os.path.isfile(os.path.join(d, 'expect.json'))]
+    if missing:
+        print('FAIL capture directory missing (or without expect.json): %s\n'
+              '     the Linux captures come from shared/linux-xfrm beside the repo' %
+              ', '.join(missing))
+        return 1
     for cdir in argv[1:]:
         n = refdecap.check_case(cdir)
         print('%s scapy decap of Linux capture %s' % ('ok  ' if not n else 'FAIL',

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""rxsec with bad command lines and bad SA files (spec section 6): each run
+must exit non-zero, print one precise error line on stderr (`rxsec: ...`,
+naming the option and value, or file:line and the bad token of an SA file),
+and not crash: no signal, no sanitizer report, no core file. `--help` exits
+0 and prints the usage.
+
+    test_bad_config.py [--rxsec PATH]      (else $RXSEC, else build/app/rxsec)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+GOOD_SA = ('ip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x00001000 '
+           'reqid 1 mode tunnel aead "rfc4106(gcm(aes))" '
+           '0x00112233445566778899aabbccddeeff01020304 128\n')
+
+# name, SA file text, line of the error, token the message must name
+BAD_SA_FILES = [
+    ('bad_hex_key', '# a comment\nip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp '
+     'spi 0x1000 reqid 1 mode tunnel \\\n    aead "rfc4106(gcm(aes))" 0x0011zz 128\n',
+     3, '0x0011zz'),
+    ('short_gcm_key', GOOD_SA.replace('0x00001000', '0x00003000') + 'ip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp '
+     'spi 0x2000 reqid 2 mode tunnel aead "rfc4106(gcm(aes))" 0x0011223344 128\n',
+     2, '0x0011223344'),
+    ('unknown_alg', 'ip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x1000 '
+     'reqid 1 mode tunnel enc "cbc(blowfish)" 0x00112233445566778899aabbccddeeff\n',
+     1, 'cbc(blowfish)'),
+    ('bad_spi', 'ip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp spi 0xnope '
+     'reqid 1 mode tunnel aead "rfc4106(gcm(aes))" '
+     '0x00112233445566778899aabbccddeeff01020304 128\n', 1, '0xnope'),
+    ('bad_addr', 'ip xfrm state add src 192.0.2.10 dst 192.0.2.300 proto esp spi 0x1000 '
+     'reqid 1 mode tunnel aead "rfc4106(gcm(aes))" '
+     '0x00112233445566778899aabbccddeeff01020304 128\n', 1, '192.0.2.300'),
+    # the same (SPI, dst, proto) as good.conf's SA, which is loaded first
+    ('duplicate_sa', '\n' + GOOD_SA, 2, '0x00001000'),
+]
+
+SANITIZER = re.compile(r'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|'
+                       r'runtime error:|Segmentation fault|core dumped')
+NOISE = re.compile(r'^(EAL|TELEMETRY|USER1|RING|MBUF|PMD|ETHDEV)\b|^\s*$')
+
+
+class Runner:
+    def __init__(self, rxsec, wd):
+        self.rxsec, self.wd, self.n, self.failed = rxsec, wd, 0, []
+
+    def run(self, args):
+        self.n += 1
+        cmd = [self.rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix',
+               'rxbad%d_%d' % (os.getpid(), self.n), '-l', '0', '--vdev', 'net_null0', '--'] + args
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60, cwd=self.wd)
+        except subprocess.TimeoutExpired:
+            return None, '', 'timeout', cmd
+        return (p.returncode, p.stdout.decode(errors='replace'),
+                p.stderr.decode(errors='replace'), cmd)
+
+    def check(self, name, args, must=(), status='nonzero'):
+        rc, out, err, cmd = self.run(args)
+        errs = []
+        if rc is None:
+            errs.append('timed out')
+        elif rc < 0:
+            errs.append('killed by signal %d' % -rc)
+        elif status == 'nonzero' and rc == 0:
+            errs.append('exit status 0')
+        elif status == 0 and rc != 0:
+            errs.append('exit status %d' % rc)
+        if SANITIZER.search(err) or SANITIZER.search(out):
+            errs.append('sanitizer report or crash in the output')
+        cores = [f for f in os.listdir(self.wd) if f.startswith('core')]
+        if cores:
+            errs.append('core file(s) %s' % cores)
+        lines = [ln for ln in err.splitlines() if not NOISE.search(ln)]
+        if status == 'nonzero':
+            mine = [ln for ln in lines if ln.startswith('rxsec:')]
+            if len(mine) != 1:
+                errs.append('expected one "rxsec: ..." error line on stderr, got %d' % len(mine))
+            msg = mine[0] if mine else ''
+            for m in must:
+                if m not in msg:
+                    errs.append('error line does not name %r' % m)
+        else:
+            msg = out.splitlines()[0] if out else ''
+            for m in must:
+                if m not in out:
+                    errs.append('stdout does not contain %r' % m)
+        if errs:
+            self.failed.append(name)
+            print('FAIL %-22s %s' % (name, '; '.join(errs)))
+            print('     cmd: %s' % ' '.join(cmd))
+            print('     stderr: %s' % '\n             '.join(lines[-6:]))
+        else:
+            print('ok   %-22s %s' % (name, msg))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--rxsec', default=None)
+    a = ap.parse_args()
+    rxsec = os.path.abspath(a.rxsec or os.environ.get('RXSEC') or
+                            os.path.join(HERE, '..', '..', 'build', 'app', 'rxsec'))
+    if not os.access(rxsec, os.X_OK):
+        print('FAIL rxsec binary %s not found' % rxsec)
+        return 1
+    with tempfile.TemporaryDirectory(prefix='rxsec-badcfg-') as wd:
+        good = os.path.join(wd, 'good.conf')
+        with open(good, 'w') as f:
+            f.write(GOOD_SA)
+        r = Runner(rxsec, wd)
+        r.check('help', ['--help'], must=('Usage:', '--sa FILE'), status=0)
+        r.check('offload_v3', ['--sa', good, '--offload', 'v3'], must=('--offload', "'v3'"))
+        r.check('idle_exit_negative', ['--sa', good, '--idle-exit', '-1'],
+                must=('--idle-exit', "'-1'"))
+        r.check('idle_exit_junk', ['--sa', good, '--idle-exit', '12ms'],
+                must=('--idle-exit', "'12ms'"))
+        r.check('unknown_option', ['--sa', good, '--frobnicate'], must=('--frobnicate',))
+        r.check('missing_value', ['--sa', good, '--verdicts'], must=('--verdicts',))
+        r.check('stray_argument', ['--sa', good, 'extra'], must=("'extra'",))
+        r.check('no_sa', ['--idle-exit', '100'], must=('--sa',))
+        r.check('offload_algs_unknown', ['--sa', good, '--offload-algs', 'cbc(aes),rot13'],
+                must=('--offload-algs', 'rot13'))
+        r.check('workers_zero', ['--sa', good, '--workers', '0'], must=('--workers',))
+        missing = os.path.join(wd, 'nonexistent.conf')
+        r.check('sa_missing_file', ['--sa', missing], must=(missing,))
+        for name, text, line, token in BAD_SA_FILES:
+            path = os.path.join(wd, name + '.conf')
+            with open(path, 'w') as f:
+                f.write(text)
+            r.check('sa_' + name, ['--sa', good, '--sa', path],
+                    must=('%s:%d' % (path, line), token))
+    print('%d runs, %d failed%s' % (r.n, len(r.failed),
+                                    (': ' + ', '.join(r.failed)) if r.failed else ''))
+    return 1 if r.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
