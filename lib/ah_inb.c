@@ -164,5 +164,8 @@ rxsec_ah_inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	md->payload_off = (uint16_t)(md->ipsec_off + ah_len(ah));
 	md->payload_end = md->ip_end;
 	md->next_proto = nh;
+	if (sa->mode == RXSEC_MODE_TUNNEL &&
+	    !rxsec_inner_ip_valid(ah + ah_len(ah), md->payload_end - md->payload_off, nh))
+		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	return RXSEC_CRYPTO_SUCCESS;
 }

@@ -100,6 +100,27 @@ engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k
 	}
 }
 
+/* Cheap pre-check before classifying a tunnel's inner packet: its protocol
+ * byte must name ESP, AH or (IPv6) an extension header in front of them. */
+static inline int
+inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
+{
+	const uint8_t *in = rte_pktmbuf_mtod_offset(m, const uint8_t *, o->payload_off);
+	uint8_t p;
+
+	if (o->next_proto == RXSEC_PROTO_ESP)
+		return 1;	/* AH over ESP under one header */
+	if (o->payload_end - o->payload_off < (o->next_proto == 4 ? 20 : 40))
+		return 0;
+	if (o->next_proto == 4) {
+		p = in[9];
+		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH;
+	}
+	p = in[6];
+	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || p == 0 || p == 43 ||
+	       p == 44 || p == 60;
+}
+
 /*
  * Rule 5: a verified first layer may carry a second one (a tunnel SA's inner
  * packet in transport ESP/AH, or AH over ESP). Process every such inner layer
@@ -123,6 +144,8 @@ engine_nested(struct rxsec_engine *e, struct rte_mbuf **cm, struct rxsec_sa **cs
 		nflags[j] = 0;
 		if (likely(st[j] != RXSEC_CRYPTO_SUCCESS ||
 			   (np != 4 && np != 41 && np != RXSEC_PROTO_ESP)))
+			continue;
+		if (likely(!inner_may_be_ipsec(cm[j], &p->outer)))
 			continue;
 		p->nest = (uint8_t)rxsec_classify_inner(rte_pktmbuf_mtod(cm[j], uint8_t *),
 						       &p->outer, csa[j]->mode,

@@ -51,9 +51,8 @@ esp_next_header_valid(const struct rxsec_sa *sa, uint8_t nh)
 	return nh != 0;	/* hop-by-hop options can only follow an IPv6 header */
 }
 
-/* Tunnel mode: the plaintext must start with an IP header of the announced version. */
-static int
-esp_inner_valid(const uint8_t *p, uint32_t len, uint8_t nh)
+int
+rxsec_inner_ip_valid(const uint8_t *p, uint32_t len, uint8_t nh)
 {
 	if (nh == RXSEC_NH_IPV4) {
 		if (len < 20 || (p[0] >> 4) != 4 || (p[0] & 0xf) < 5)
@@ -89,7 +88,7 @@ rxsec_esp_inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	md->payload_end = (uint16_t)(tr_off - pad_len);
 	md->next_proto = nh;
 	if (sa->mode == RXSEC_MODE_TUNNEL &&
-	    !esp_inner_valid(base + pl_off, md->payload_end - pl_off, nh))
+	    !rxsec_inner_ip_valid(base + pl_off, md->payload_end - pl_off, nh))
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	return RXSEC_CRYPTO_SUCCESS;
 }

@@ -30,4 +30,8 @@ enum rxsec_crypto_status rxsec_esp_inb_finish(struct rte_mbuf *m,
 					      struct rxsec_pkt_meta *md,
 					      const struct rxsec_sa *sa);
 
+/* Tunnel mode: the plaintext starts with a whole IP header of the version
+ * the next header announces (4 or 41), and its length fits in len. */
+int rxsec_inner_ip_valid(const uint8_t *p, uint32_t len, uint8_t nh);
+
 #endif /* RXSEC_ESP_INB_H */
