@@ -8,6 +8,12 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_ah        AH tunnel/transport IPv4/IPv6
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
+  issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
+                   failures per layer, unknown inner SA, replay per layer
+  issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH
+  issue3_caps      one traffic set under --offload v1/v2, --no-offload,
+                   --offload-algs, --no-offload-* (Case.variant, args.json)
+  issue3_caps_nested  nested traffic on the software path
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
