@@ -67,7 +67,7 @@ rxsec_esn_seq_lo(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
 	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 8 : 4);
 
-	return rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, const rte_be32_t *, off));
+	return rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 }
 
 /* Before the first check: keep the ESP bytes of ESN packets near a boundary. */

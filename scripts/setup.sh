@@ -8,7 +8,7 @@ builddir=${1:-build}
 
 packages=(
 	build-essential pkg-config meson ninja-build
-	libdpdk-dev dpdk dpdk-doc libipsec-mb-dev libpcap-dev libbsd-dev
+	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libpcap-dev libbsd-dev
 	python3-scapy python3-cryptography
 	iproute2 procps
 )
