@@ -100,89 +100,29 @@ engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k
 	}
 }
 
-/* Cheap pre-check before classifying a tunnel's inner packet: its protocol
- * byte must name ESP, AH or (IPv6) an extension header in front of them. */
-static inline int
-inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
-{
-	const uint8_t *in = rte_pktmbuf_mtod_offset(m, const uint8_t *, o->payload_off);
-	uint8_t p;
-
-	if (o->next_proto == RXSEC_PROTO_ESP)
-		return 1;	/* AH over ESP under one header */
-	if (o->payload_end - o->payload_off < (o->next_proto == 4 ? 20 : 40))
-		return 0;
-	if (o->next_proto == 4) {
-		p = in[9];
-		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH;
-	}
-	p = in[6];
-	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || p == 0 || p == 43 ||
-	       p == 44 || p == 60;
-}
-
 /*
- * Rule 5: a verified first layer may carry a second one (a tunnel SA's inner
- * packet in transport ESP/AH, or AH over ESP). Process every such inner layer
- * of the burst in one more crypto burst; NextCryptoDone=1 only for those.
+ * Rule 5: a verified first layer may carry a second one. Only a
+ * transport-mode inner SA inside the capabilities is processed here;
+ * NextCryptoDone=1 for exactly those packets.
  */
 static void
 engine_nested(struct rxsec_engine *e, struct rte_mbuf **cm, struct rxsec_sa **csa,
 	      uint16_t c, uint8_t *st, uint32_t *nflags)
 {
-	struct rxsec_sa_key keys[RXSEC_BURST_MAX];
-	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
-	struct rxsec_sa *sas[RXSEC_BURST_MAX], *isa[RXSEC_BURST_MAX];
-	struct rte_mbuf *im[RXSEC_BURST_MAX];
-	uint16_t idx[RXSEC_BURST_MAX], k = 0, n = 0;
-	uint8_t ist[RXSEC_BURST_MAX];
+	struct rxsec_sa *isa[RXSEC_BURST_MAX];
 
+	if (rxsec_ipsec_inner_burst(e->drv, e->cctx, e->sat, cm, csa, c, st, isa,
+				    e->excluded_flags, true) == 0) {
+		memset(nflags, 0, sizeof(*nflags) * c);
+		return;
+	}
 	for (uint16_t j = 0; j < c; j++) {
-		struct rxsec_pkt_priv *p = rxsec_pkt_priv(cm[j]);
-		uint8_t np = p->outer.next_proto;
-
 		nflags[j] = 0;
-		if (likely(st[j] != RXSEC_CRYPTO_SUCCESS ||
-			   (np != 4 && np != 41 && np != RXSEC_PROTO_ESP)))
+		if (isa[j] == NULL)
 			continue;
-		if (likely(!inner_may_be_ipsec(cm[j], &p->outer)))
-			continue;
-		p->nest = (uint8_t)rxsec_classify_inner(rte_pktmbuf_mtod(cm[j], uint8_t *),
-						       &p->outer, csa[j]->mode,
-						       &p->inner, &keys[k]);
-		if (p->nest == RXSEC_NEST_NONE)
-			continue;
-		kp[k] = &keys[k];
-		idx[k++] = j;
-	}
-	if (k == 0)
-		return;
-	rxsec_sa_table_lookup_bulk(e->sat, kp, k, sas);
-	for (uint16_t i = 0; i < k; i++) {
-		struct rxsec_pkt_priv *p = rxsec_pkt_priv(cm[idx[i]]);
-
-		/* Only a transport-mode inner SA inside our capabilities is ours. */
-		if (sas[i] == NULL || !sas[i]->offload || sas[i]->mode != RXSEC_MODE_TRANSPORT ||
-		    (p->inner.flags & e->excluded_flags)) {
-			p->nest = RXSEC_NEST_NONE;
-			continue;
-		}
-		p->inner.sa_id = sas[i]->handle;
-		im[n] = cm[idx[i]];
-		isa[n] = sas[i];
-		idx[n++] = idx[i];
-	}
-	if (n == 0)
-		return;
-	rxsec_ipsec_inb_burst(e->drv, e->cctx, im, isa, n, ist, 1);
-	for (uint16_t i = 0; i < n; i++) {
-		uint16_t j = idx[i];
-
 		nflags[j] = RXSEC_RESULT_NEXT_CRYPTO_DONE;
-		if (ist[i] != RXSEC_CRYPTO_SUCCESS)
-			st[j] = ist[i];
-		else if (isa[i]->has_hard_limit)
-			nflags[j] |= engine_lifetime(isa[i], &rxsec_pkt_priv(im[i])->inner);
+		if (st[j] == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
+			nflags[j] |= engine_lifetime(isa[j], &rxsec_pkt_priv(cm[j])->inner);
 	}
 }
 

@@ -8,12 +8,15 @@
 #ifndef RXSEC_IPSEC_INB_H
 #define RXSEC_IPSEC_INB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <rte_mbuf.h>
 
 #include "pkt_meta.h"
 #include "rxsec_crypto.h"
 #include "sa.h"
+
+struct rxsec_sa_table;
 
 #define RXSEC_BURST_MAX	64
 
@@ -24,6 +27,20 @@
 void rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 			   struct rte_mbuf **m, struct rxsec_sa **sa,
 			   uint32_t n, uint8_t *st, int inner);
+
+/*
+ * Rule 5 / section 4: for each packet whose first layer verified (st[i] ==
+ * SUCCESS), look for a second IPsec layer (rxsec_classify_inner), find its
+ * SA and verify it in one more crypto burst. isa[i] is the inner SA that was
+ * processed, or NULL; st[i] takes the inner layer's failure. The engine
+ * passes its capabilities (only_offload); the transport's software path
+ * takes every known transport-mode SA. Returns how many were processed.
+ */
+uint32_t rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
+				 const struct rxsec_sa_table *sat, struct rte_mbuf **m,
+				 struct rxsec_sa **sa, uint32_t n, uint8_t *st,
+				 struct rxsec_sa **isa, uint8_t excluded_flags,
+				 bool only_offload);
 
 /* Sequence number (64-bit with the inferred ESN high bits) of a checked layer. */
 uint64_t rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);

@@ -24,11 +24,54 @@ struct verdict_rec {
 	uint8_t reason;
 };
 
-/* Software path (spec section 4): IPsec packets the engine did not process
- * but whose SA we know go through the same library code here. */
+/*
+ * Software path (spec section 4): IPsec packets the engine did not process
+ * but whose SA we know go through the same library code here; so do second
+ * layers the engine left alone (NextCryptoDone=0), so that a nested packet
+ * gives the same outcome with or without offload.
+ */
+static void
+transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
+			 uint8_t *sw_st, struct rxsec_sa **sw_isa)
+{
+	struct rte_mbuf *vm[RXSEC_BURST_MAX];
+	struct rxsec_sa *vsa[RXSEC_BURST_MAX], *isa[RXSEC_BURST_MAX];
+	uint8_t st[RXSEC_BURST_MAX];
+	uint16_t idx[RXSEC_BURST_MAX], k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
+		uint32_t r = rxsec_result_get(pkts[i]);
+		struct rxsec_sa *sa;
+
+		sw_isa[i] = NULL;
+		if (rxsec_result_next_crypto_done(r) || sw_st[i] != RXSEC_CRYPTO_SUCCESS ||
+		    (rxsec_result_crypto_done(r) &&
+		     rxsec_result_status(r) != RXSEC_CRYPTO_SUCCESS) ||
+		    (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH) ||
+		    (md->next_proto != 4 && md->next_proto != 41 &&
+		     md->next_proto != RXSEC_PROTO_ESP))
+			continue;
+		sa = rxsec_sa_table_get(t->sat, md->sa_id);
+		if (sa == NULL)
+			continue;
+		vm[k] = pkts[i];
+		vsa[k] = sa;
+		st[k] = RXSEC_CRYPTO_SUCCESS;
+		idx[k++] = i;
+	}
+	if (k == 0 || rxsec_ipsec_inner_burst(t->drv, t->cctx, t->sat, vm, vsa, k, st,
+					      isa, 0, false) == 0)
+		return;
+	for (uint16_t j = 0; j < k; j++) {
+		sw_isa[idx[j]] = isa[j];
+		sw_st[idx[j]] = st[j];
+	}
+}
+
 static void
 transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
-		   uint8_t *sw_st)
+		   uint8_t *sw_st, struct rxsec_sa **sw_isa)
 {
 	struct rte_mbuf *sm[RXSEC_BURST_MAX];
 	struct rxsec_sa *ssa[RXSEC_BURST_MAX];
@@ -50,13 +93,16 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		ssa[k] = sa;
 		idx[k++] = i;
 	}
-	if (k == 0)
+	if (k == 0) {
+		transport_software_inner(t, pkts, n, sw_st, sw_isa);
 		return;
+	}
 	rxsec_esn_backup_burst(sm, ssa, k);
 	rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
 	for (uint16_t j = 0; j < k; j++)
 		sw_st[idx[j]] = st[j];
 	t->stats.software += k;
+	transport_software_inner(t, pkts, n, sw_st, sw_isa);
 }
 
 /* Spec section 4: the inbound SA, then its paired outbound SA; rare, so
@@ -146,7 +192,8 @@ transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
  * second layer both windows must accept the packet before either moves. */
 static enum rxsec_reason
 transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
-		struct rxsec_sa *sa, uint32_t result, struct rxsec_sa **inner_out)
+		struct rxsec_sa *sa, uint32_t result, struct rxsec_sa *sw_isa,
+		struct rxsec_sa **inner_out)
 {
 	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
 	const struct rxsec_pkt_meta *md = &p->outer;
@@ -157,8 +204,8 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
-	if (unlikely(rxsec_result_next_crypto_done(result))) {
-		isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
+	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
+		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		*inner_out = isa;
 		if (isa == NULL)
 			return RXSEC_REASON_NO_SA;
@@ -197,7 +244,8 @@ transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxs
 
 static enum rxsec_reason
 transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_status,
-		 struct rxsec_sa **sa_out, struct rxsec_sa **inner_out)
+		 struct rxsec_sa *sw_isa, struct rxsec_sa **sa_out,
+		 struct rxsec_sa **inner_out)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint32_t result = rxsec_result_get(m);
@@ -212,16 +260,20 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 		return RXSEC_REASON_MALFORMED;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);
 	*sa_out = sa;
-	if (!rxsec_result_crypto_done(result))
+	/* The software path's status: the whole packet's when the engine did
+	 * nothing, an inner layer's when it checked only the outer one. */
+	if (!rxsec_result_crypto_done(result) || st == RXSEC_CRYPTO_SUCCESS)
 		st = (enum rxsec_crypto_status)sw_status;
+	*inner_out = sw_isa;
 	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL && sa->esn &&
-	    st == sa->auth_failed_status)
+	    st == sa->auth_failed_status && sw_isa == NULL &&
+	    !rxsec_result_next_crypto_done(result))
 		st = transport_esn_reverify(t, m, sa);
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return rxsec_reason_from_status(st);
 	if (sa == NULL)
 		return RXSEC_REASON_NO_SA;	/* RFC 4303 3.4.2 */
-	return transport_ipsec(t, m, sa, result, inner_out);
+	return transport_ipsec(t, m, sa, result, sw_isa, inner_out);
 }
 
 static inline void
@@ -266,6 +318,7 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t out_vr[RXSEC_BURST_MAX];
 	uint32_t out_len[RXSEC_BURST_MAX];
 	uint8_t sw_st[RXSEC_BURST_MAX];
+	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
 	uint16_t nout = 0, ndrop = 0, sent;
 
 	/* Replay windows and counters of many SAs are cache misses: ask early. */
@@ -282,7 +335,7 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 			rte_prefetch0(&sa->stats);
 		}
 	}
-	transport_software(t, pkts, n, sw_st);
+	transport_software(t, pkts, n, sw_st, sw_isa);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
@@ -295,7 +348,7 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 			vr[i].spi = vr[i].has_spi ? rxsec_pkt_spi(m, md) : 0;
 			vr[i].result = rxsec_result_get(m);
 		}
-		r = transport_decide(t, m, sw_st[i], &sa, &isa);
+		r = transport_decide(t, m, sw_st[i], sw_isa[i], &sa, &isa);
 		vr[i].reason = (uint8_t)r;
 		if (r == RXSEC_REASON_OK) {
 			out_sa[nout] = sa;
