@@ -15,6 +15,7 @@
 /* Enough to read the SPI; a shorter header than that cannot name an SA.
  * Truncations past the SPI get CRYPTO_INVALID_PACKET_SYNTAX from the SA's checks. */
 #define ESP_SPI_END		4	/* SPI */
+#define ESP_HDR_LEN		8	/* SPI + sequence number */
 #define AH_SPI_END		8	/* next, len, reserved, SPI */
 #define IPV6_EXT_MAX		8	/* headers walked before giving up */
 
@@ -48,7 +49,9 @@ classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
 
 /*
  * RFC 3948 2.2: on the NAT-T port a datagram is ESP unless it is a one-byte
- * NAT-keepalive or starts with the 4-byte zero non-ESP marker (IKE).
+ * NAT-keepalive or starts with the 4-byte zero non-ESP marker (IKE). Like
+ * Linux (xfrm4_udp_encap_rcv), a payload no longer than an ESP header is
+ * not ESP either: it goes to the host unchanged.
  */
 static enum rxsec_pkt_kind
 classify_udp(const uint8_t *f, uint32_t end, uint32_t l4,
@@ -61,9 +64,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4,
 		return RXSEC_PKT_OTHER;
 	if (rd16(f + l4 + 2) != RXSEC_IKE_NATT_PORT)
 		return RXSEC_PKT_OTHER;
-	if (end - pl == 1 && f[pl] == 0xff)
-		return RXSEC_PKT_OTHER;
-	if (end - pl >= 4 && memcmp(f + pl, marker, 4) == 0)
+	if (end - pl <= ESP_HDR_LEN || memcmp(f + pl, marker, 4) == 0)
 		return RXSEC_PKT_OTHER;
 	meta->ipsec_off = (uint16_t)pl;
 	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;

@@ -479,7 +479,11 @@ test_udp(void)
 		UDP_FRAME(4500, 9000, espb, sizeof(espb));
 		expect_kind(&f, RXSEC_PKT_OTHER, "source port 4500 only");
 		UDP_FRAME(4500, 4500, espb, 4);
-		expect_kind(&f, RXSEC_PKT_ESP, "ESP in UDP cut after the SPI");
+		expect_kind(&f, RXSEC_PKT_OTHER, "4 bytes on 4500: not ESP (Linux: len <= 8)");
+		UDP_FRAME(4500, 4500, espb, 8);
+		expect_kind(&f, RXSEC_PKT_OTHER, "8 bytes on 4500: not ESP (Linux: len <= 8)");
+		UDP_FRAME(4500, 4500, espb, 9);
+		expect_kind(&f, RXSEC_PKT_ESP, "9 bytes on 4500: ESP, checked by its SA");
 		/* a UDP header cut short by the IP length: not ESP */
 		UDP_FRAME(4500, 4500, espb, sizeof(espb));
 		f.len = f.l3 + ip + 6;
