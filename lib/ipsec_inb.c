@@ -129,7 +129,9 @@ rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 		/* Spec rule 5 names transport-mode inner SAs only. */
 		if (s == NULL || s->mode != RXSEC_MODE_TRANSPORT ||
 		    (only_offload && (!s->offload || (p->inner.flags & excluded_flags)))) {
-			p->nest = RXSEC_NEST_NONE;
+			/* Left to the transport's software path, if anyone's. */
+			p->nest = only_offload && s != NULL ? RXSEC_NEST_DEFERRED :
+				RXSEC_NEST_NONE;
 			continue;
 		}
 		p->inner.sa_id = s->handle;

@@ -60,6 +60,7 @@ enum rxsec_pkt_nest {
 	RXSEC_NEST_NONE = 0,
 	RXSEC_NEST_TUNNEL,	/* tunnel SA carrying an IP packet with transport ESP/AH */
 	RXSEC_NEST_BUNDLE,	/* AH directly followed by ESP under one IP header */
+	RXSEC_NEST_DEFERRED,	/* the engine saw a second layer it does not offload */
 };
 
 struct rxsec_pkt_priv {

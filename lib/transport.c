@@ -45,9 +45,11 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 		struct rxsec_sa *sa;
 
 		sw_isa[i] = NULL;
-		if (rxsec_result_next_crypto_done(r) || sw_st[i] != RXSEC_CRYPTO_SUCCESS ||
-		    (rxsec_result_crypto_done(r) &&
-		     rxsec_result_status(r) != RXSEC_CRYPTO_SUCCESS) ||
+		/* After the engine, only layers it deferred are left to check. */
+		if ((rxsec_result_crypto_done(r) &&
+		     (rxsec_pkt_priv(pkts[i])->nest != RXSEC_NEST_DEFERRED ||
+		      rxsec_result_status(r) != RXSEC_CRYPTO_SUCCESS)) ||
+		    sw_st[i] != RXSEC_CRYPTO_SUCCESS ||
 		    (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH) ||
 		    (md->next_proto != 4 && md->next_proto != 41 &&
 		     md->next_proto != RXSEC_PROTO_ESP))
