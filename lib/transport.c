@@ -79,14 +79,19 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 	struct rxsec_sa *ssa[RXSEC_BURST_MAX];
 	uint8_t st[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
+	bool deferred = false;
 
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
 		struct rxsec_sa *sa;
 
 		sw_st[i] = RXSEC_CRYPTO_SUCCESS;
-		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i])) ||
-		    (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH))
+		sw_isa[i] = NULL;
+		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i]))) {
+			deferred |= rxsec_pkt_priv(pkts[i])->nest == RXSEC_NEST_DEFERRED;
+			continue;
+		}
+		if (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH)
 			continue;
 		sa = rxsec_sa_table_get(t->sat, md->sa_id);
 		if (sa == NULL)
@@ -96,7 +101,9 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		idx[k++] = i;
 	}
 	if (k == 0) {
-		transport_software_inner(t, pkts, n, sw_st, sw_isa);
+		/* The common case: the engine did everything. */
+		if (unlikely(deferred))
+			transport_software_inner(t, pkts, n, sw_st, sw_isa);
 		return;
 	}
 	rxsec_esn_backup_burst(sm, ssa, k);
