@@ -23,6 +23,7 @@
 	X(REPLAY, "replay")						\
 	X(TFC_DUMMY, "tfc_dummy")					\
 	X(MALFORMED, "malformed")					\
+	X(FRAGMENT, "fragment")						\
 	X(SA_DELETED, "sa_deleted")					\
 	X(TX_FAILED, "tx_failed")
 

@@ -91,7 +91,9 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 			deferred |= rxsec_pkt_priv(pkts[i])->nest == RXSEC_NEST_DEFERRED;
 			continue;
 		}
-		if (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH)
+		/* Fragments need reassembly first, which rxsec does not do. */
+		if ((md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH) ||
+		    unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
 			continue;
 		sa = rxsec_sa_table_get(t->sat, md->sa_id);
 		if (sa == NULL)
@@ -267,6 +269,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 		return RXSEC_REASON_OK;
 	if (md->kind == RXSEC_PKT_MALFORMED)
 		return RXSEC_REASON_MALFORMED;
+	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT) && !rxsec_result_crypto_done(result))
+		return RXSEC_REASON_FRAGMENT;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);
 	*sa_out = sa;
 	/* The software path's status: the whole packet's when the engine did

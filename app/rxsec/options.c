@@ -213,8 +213,9 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 		fprintf(stderr, "rxsec: unexpected argument '%s' (try --help)\n", argv[optind]);
 		return -1;
 	}
-	if (o->nb_sa_files == 0) {
-		fprintf(stderr, "rxsec: no SA file given: use --sa FILE (try --help)\n");
+	/* Without SA files, SAs can only arrive over the control socket. */
+	if (o->nb_sa_files == 0 && o->control == NULL) {
+		fprintf(stderr, "rxsec: no SA file given: use --sa FILE or --control PATH (try --help)\n");
 		return -1;
 	}
 	return 0;

@@ -365,6 +365,27 @@ def issue3_malformed():
     c.ipsec(ah, c.inner(ah, 10))
     c.ipsec(tun, c.inner(tun, 10))
     cases.append(c)
+
+    # An IP fragment of an ESP packet is outside the capabilities (spec
+    # section 3, rule 4) and rxsec does not reassemble: indicated
+    # unprocessed, dropped as 'fragment'. The SA's next packet is unaffected.
+    c = Case('i3_fragment', 'IPv4 fragments (MF set, or a fragment offset) of ESP '
+             'packets: crypto_done 0, dropped as fragment', 'tunnel', 'IPv4')
+    fsa = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+
+    def frag(mf, offset):
+        def f(ipb):
+            b = bytearray(ipb)
+            b[6] = (b[6] & 0x40) | (0x20 if mf else 0) | (offset >> 8)
+            b[7] = offset & 0xff
+            return V.fix_lengths(bytes(b))
+        return f
+    for mf, off, what in ((1, 0, 'first fragment (MF)'), (0, 185, 'last fragment (offset 1480)')):
+        c.ipsec(fsa, c.inner(fsa, 10), expect='fragment', mutate=frag(mf, off),
+                wire='ESP in an IPv4 %s' % what)
+        c.entries[-1][1]['crypto_done'] = 0
+    c.ipsec(fsa, c.inner(fsa, 10))
+    cases.append(c)
     return cases
 
 
