@@ -337,6 +337,24 @@ mb_drain(IMB_MGR *mgr)
 		mb_complete(job);
 }
 
+/* Constant-time compare of an 8, 12 or 16-byte AEAD tag in two words. */
+static inline bool
+mb_tag_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
+{
+	uint64_t a0, b0, a1 = 0, b1 = 0;
+
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	if (n == 16) {
+		memcpy(&a1, a + 8, 8);
+		memcpy(&b1, b + 8, 8);
+	} else if (n == 12) {
+		memcpy(&a1, a + 8, 4);
+		memcpy(&b1, b + 8, 4);
+	}
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /*
  * AES-GCM ESP through the library's direct GCM call: one packet costs the
  * same AES/GHASH work as a job, without the job manager's queueing (GCM is
@@ -365,7 +383,7 @@ mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
 	}
 	dec(&csa->gcm, &ctx, d + off, d + off, clen, iv, a, csa->esn ? 12 : 8,
 	    tag, csa->icv_len);
-	op->result = mb_icv_equal(tag, d + op->len - csa->icv_len, csa->icv_len) ?
+	op->result = mb_tag_equal(tag, d + op->len - csa->icv_len, csa->icv_len) ?
 		RXSEC_CRYPTO_OK : RXSEC_CRYPTO_AUTH_FAILED;
 }
 
