@@ -92,6 +92,7 @@ rxsec_sa_destroy(struct rxsec_sa_table *t, struct rxsec_sa *sa)
 		return;
 	if (sa->csa != NULL)
 		t->drv->sa_free(sa->csa);
+	explicit_bzero(&sa->cfg, sizeof(sa->cfg));	/* keys */
 	rte_free(sa);
 }
 

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -559,6 +561,9 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct rxsec_control *c;
+	struct stat st;
+	mode_t old_mask;
+	bool bound;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "rxsec: --control: path too long: %s\n", path);
@@ -572,9 +577,14 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	unlink(path);
-	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(c->lfd, 16) != 0) {
+	/* Replace a stale socket of an earlier run, never any other file. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	/* The socket takes keys and deletes SAs: owner only. */
+	old_mask = umask(0077);
+	bound = c->lfd >= 0 && bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	umask(old_mask);
+	if (!bound || listen(c->lfd, 16) != 0) {
 		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
 		if (c->lfd >= 0)
 			close(c->lfd);
