@@ -24,7 +24,6 @@
 	X(TFC_DUMMY, "tfc_dummy")					\
 	X(MALFORMED, "malformed")					\
 	X(FRAGMENT, "fragment")						\
-	X(SA_DELETED, "sa_deleted")					\
 	X(TX_FAILED, "tx_failed")
 
 enum rxsec_reason {
