@@ -38,8 +38,11 @@ engine_classify(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n,
 		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 		enum rxsec_pkt_kind kind;
 
-		if (i + PREFETCH_AHEAD < n)
+		if (i + PREFETCH_AHEAD < n) {
+			/* headers to read, and our private state to write */
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			rte_prefetch0(rxsec_pkt_priv(pkts[i + PREFETCH_AHEAD]));
+		}
 		if (unlikely(!rte_pktmbuf_is_contiguous(m)))
 			rte_pktmbuf_linearize(m);	/* else classified on the first segment */
 		*rxsec_result_ptr(m) = 0;
