@@ -96,11 +96,15 @@ engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k
 	rxsec_sa_table_lookup_bulk(e->sat, miss, nm, found);
 	for (uint16_t i = 0; i < nm; i++) {
 		sas[midx[i]] = found[i];
+		if (found[i] != NULL)
+			rte_prefetch0(found[i]);	/* read right after, for every packet */
+	}
+	for (uint16_t i = nm; i-- > 0;)
 		if (found[i] != NULL) {
 			e->cache_key = *miss[i];
 			e->cache_handle = found[i]->handle;
+			break;
 		}
-	}
 }
 
 /*
@@ -143,9 +147,6 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	uint16_t c = 0;
 
 	engine_lookup(e, kp, k, sas);
-	for (uint16_t j = 0; j < k; j++)
-		if (sas[j] != NULL)
-			rte_prefetch0(sas[j]);
 	for (uint16_t j = 0; j < k; j++) {
 		struct rte_mbuf *m = pkts[idx[j]];
 		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);

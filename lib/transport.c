@@ -71,6 +71,27 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 	}
 }
 
+/* Replay windows and counters of many SAs are cache misses: ask early, in
+ * the first pass over the burst. */
+static inline void
+transport_prefetch_sa(const struct rxsec_transport *t, uint32_t h)
+{
+	uint32_t id = h & RXSEC_SA_SLOT_MASK;
+	struct rxsec_sa *sa;
+
+	if (h == RXSEC_SA_NONE || id >= t->sat->capacity)
+		return;
+	sa = t->sat->slot[id];
+	if (sa != NULL) {
+		rte_prefetch0(sa);
+		rte_prefetch0(&sa->replay);
+		rte_prefetch0(&sa->stats);
+	}
+}
+
+/*
+ * The software path for the first layer (see transport_software_inner).
+ */
 static void
 transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 		   uint8_t *sw_st, struct rxsec_sa **sw_isa)
@@ -85,6 +106,7 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
 		struct rxsec_sa *sa;
 
+		transport_prefetch_sa(t, md->sa_id);
 		sw_st[i] = RXSEC_CRYPTO_SUCCESS;
 		sw_isa[i] = NULL;
 		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i]))) {
@@ -334,20 +356,6 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
 	uint16_t nout = 0, ndrop = 0, sent;
 
-	/* Replay windows and counters of many SAs are cache misses: ask early. */
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t h = rxsec_pkt_meta(pkts[i])->sa_id;
-		struct rxsec_sa *sa;
-
-		if (h == RXSEC_SA_NONE || (h & RXSEC_SA_SLOT_MASK) >= t->sat->capacity)
-			continue;
-		sa = t->sat->slot[h & RXSEC_SA_SLOT_MASK];
-		if (sa != NULL) {
-			rte_prefetch0(sa);
-			rte_prefetch0(&sa->replay);
-			rte_prefetch0(&sa->stats);
-		}
-	}
 	transport_software(t, pkts, n, sw_st, sw_isa);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
