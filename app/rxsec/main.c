@@ -263,7 +263,7 @@ lcore_main(void *arg)
 	bool is_main = rte_lcore_id() == rte_get_main_lcore();
 	bool engines_stopped = p->nb_eng == 0;
 	unsigned int lcore = rte_lcore_id();
-	uint64_t iter = 0;
+	uint64_t iter = 0, last_hk = 0, hk_period = rte_get_tsc_hz() / 1000;
 
 	for (;;) {
 		/* No SA pointer is held between iterations (RCU QSBR). */
@@ -277,11 +277,17 @@ lcore_main(void *arg)
 					rxsec_engine_poll(p->eng[i]);
 			}
 		}
+		/* Drain up to a whole ring, not forever: under full load the
+		 * loop must still come round to quiescent reports and housekeeping. */
 		for (unsigned int i = 0; i < p->nb_tr; i++)
-			while (rxsec_transport_poll(p->tr[i]) == RXSEC_BURST_MAX)
+			for (unsigned int b = 0; b < RING_SIZE / RXSEC_BURST_MAX &&
+			     rxsec_transport_poll(p->tr[i]) == RXSEC_BURST_MAX; b++)
 				;
-		if (is_main && (++iter & 1023) == 0)
+		/* About once a millisecond, whatever the load. */
+		if (is_main && (++iter & 63) == 0 && rte_rdtsc() - last_hk >= hk_period) {
 			housekeeping();
+			last_hk = rte_rdtsc();
+		}
 		if (engines_stopped &&
 		    __atomic_load_n(&g.engines_done, __ATOMIC_ACQUIRE) == g.nb_eng &&
 		    rings_empty(p))
