@@ -1222,6 +1222,31 @@ add_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 typedef int (*add_kw_fn)(struct pctx *, struct sa_build *, struct cursor *,
 			 const struct tok *);
 
+/*
+ * Marks and interface ids steer Linux's policy lookup and routing, and TFC
+ * padding is an outbound setting: none changes how an inbound packet is
+ * checked, so SAs that strongSwan installs with them are taken as they are.
+ * `mark V [mask M]`, `output-mark V [mask M]`, `if_id N`, `tfcpad N`.
+ */
+static int
+add_ignored(struct pctx *p, struct sa_build *b, struct cursor *cu,
+	    const struct tok *kw)
+{
+	const struct tok *v = cur_need(p, cu, "value", kw);
+	const struct tok *m;
+
+	(void)b;
+	if (v == NULL)
+		return -1;
+	m = cur_peek(cu);
+	if (m != NULL && strcmp(m->s, "mask") == 0 && strstr(kw->s, "mark") != NULL) {
+		cu->i++;
+		if (cur_need(p, cu, "mask", m) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *kw;
 	add_kw_fn fn;
@@ -1242,12 +1267,16 @@ static const struct {
 	{ "auth", add_alg },
 	{ "auth-trunc", add_alg },
 	{ "aead", add_alg },
+	{ "mark", add_ignored },
+	{ "output-mark", add_ignored },
+	{ "if_id", add_ignored },
+	{ "tfcpad", add_ignored },
 };
 
 static const char *const add_unsupported[] = {
-	"comp", "coa", "ctx", "extra-flag", "offload", "output-mark",
-	"if_id", "tfcpad", "mark",
+	"comp", "coa", "ctx", "extra-flag", "offload",
 };
+
 
 static int
 add_keyword(struct pctx *p, struct sa_build *b, struct cursor *cu)
@@ -1814,6 +1843,12 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_sel(p, b, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
+	/* Routing metadata and outbound settings: see add_ignored(). */
+	if (strcmp(kw->s, "mark") == 0 || strcmp(kw->s, "output-mark") == 0 ||
+	    strcmp(kw->s, "if_id") == 0 || strcmp(kw->s, "tfcpad") == 0) {
+		cu->i = cu->n;
+		return 0;
+	}
 	return tok_err(p, kw, "unknown or unsupported line in the dump");
 }
 

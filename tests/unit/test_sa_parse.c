@@ -515,7 +515,7 @@ static const struct err_case err_cases[] = {
 	  "0x0001020304050607", 1, "enc", "second encryption" },
 	{ "unknown keyword", ID "frobnicate 3" GCM, 1, "frobnicate",
 	  "unknown keyword" },
-	{ "unsupported keyword", ID "if_id 3" GCM, 1, "if_id",
+	{ "unsupported keyword", ID "ctx foo" GCM, 1, "ctx",
 	  "not supported" },
 	{ "mode beet", ID "mode beet" GCM, 1, "beet", "not supported" },
 	{ "mode bogus", ID "mode bogus" GCM, 1, "bogus", "unknown mode" },
@@ -672,6 +672,33 @@ parse_ok(const char *text, struct rxsec_sa_list *l, const char *what)
 		CHECK(false, "%s: %s", what, buf);
 	}
 	return rc;
+}
+
+/* strongSwan's route-based SAs carry marks and interface ids: taken, ignored. */
+static void
+test_routing_metadata(void)
+{
+	static const char text[] =
+		ID "reqid 9 mode tunnel mark 0x1 mask 0xffffffff output-mark 7 "
+		"if_id 0x5 tfcpad 0" GCM "\n"
+		"src 192.0.2.10 dst 192.0.2.30\n"
+		"\tproto esp spi 0x00000101 reqid 9 mode tunnel\n"
+		"\treplay-window 32 \n"
+		"\tmark 0x1/0xffffffff\n"
+		"\tif_id 0x5\n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		"\tanti-replay context: seq 0x0, oseq 0x0, bitmap 0x00000000\n"
+		"\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n";
+	struct rxsec_sa_list l = { 0 };
+	struct rxsec_sa_parse_error err;
+	char msg[512] = "";
+
+	if (rxsec_sa_parse_string(text, "marks", &l, &err) != 0)
+		rxsec_sa_parse_error_format(&err, msg, sizeof(msg));
+	CHECK(l.n == 2 && l.sa[0].spi == 0x100 && l.sa[0].reqid == 9 &&
+	      l.sa[1].spi == 0x101 && l.sa[1].replay_window == 32,
+	      "mark/output-mark/if_id/tfcpad accepted in add and dump forms %s", msg);
+	rxsec_sa_list_free(&l);
 }
 
 static void
@@ -952,6 +979,7 @@ main(int argc, char **argv)
 		test_known_values();
 	}
 	test_errors();
+	test_routing_metadata();
 	test_inline();
 	if (file_exists(probe))
 		test_robustness();
