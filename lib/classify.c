@@ -217,10 +217,12 @@ rxsec_classify(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *meta,
 	if (len < ETH_HLEN)
 		return RXSEC_PKT_OTHER;
 	type = rd16(frame + 12);
-	if (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
-		if (len < ETH_HLEN + 4)
+	/* Up to two tags (802.1Q, or 802.1ad + 802.1Q); delivery keeps them. */
+	for (int tags = 0; tags < 2 &&
+	     (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ); tags++) {
+		if (len < l3 + 4)
 			return RXSEC_PKT_OTHER;
-		type = rd16(frame + 16);
+		type = rd16(frame + l3 + 2);
 		l3 += 4;
 	}
 	meta->l3_off = (uint16_t)l3;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Frame classification for the engine: Ethernet (one optional VLAN tag),
+ * Frame classification for the engine: Ethernet (up to two VLAN tags),
  * IPv4/IPv6, ESP, AH and UDP-encapsulated ESP (RFC 3948).
  */
 #ifndef RXSEC_CLASSIFY_H

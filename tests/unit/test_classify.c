@@ -304,13 +304,12 @@ test_ethernet(void)
 	expect_ipsec(&f, RXSEC_PKT_ESP, 0x1002, 6, 58, 18 + 6, RXSEC_PKT_F_IPV6,
 		     "802.1ad (one tag) ESP v6");
 
-	/* Two tags (802.1ad + 802.1Q): lib/classify.h documents one tag;
-	 * such a frame is not recognised as IP (delivered unchanged). */
+	/* Two tags (802.1ad + 802.1Q, QinQ). */
 	eth(&f, 0x88a8, 0x8100, 0x0800);
 	ipv4(&f, 50, 0, 0);
 	esp(&f, 0x1003, 32);
 	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_OTHER, "double-tagged ESP (one tag supported)");
+	expect_ipsec(&f, RXSEC_PKT_ESP, 0x1003, 4, 42, 22 + 9, 0, "QinQ ESP");
 
 	/* Ethernet padding after a short datagram is not part of it. */
 	eth(&f, 0, 0, 0x0800);
