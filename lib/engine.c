@@ -118,11 +118,10 @@ engine_nested(struct rxsec_engine *e, struct rte_mbuf **cm, struct rxsec_sa **cs
 {
 	struct rxsec_sa *isa[RXSEC_BURST_MAX];
 
+	memset(nflags, 0, sizeof(*nflags) * c);
 	if (rxsec_ipsec_inner_burst(e->drv, e->cctx, e->sat, cm, csa, c, st, isa,
-				    e->excluded_flags, true) == 0) {
-		memset(nflags, 0, sizeof(*nflags) * c);
+				    e->excluded_flags, true) == 0)
 		return;
-	}
 	for (uint16_t j = 0; j < c; j++) {
 		nflags[j] = 0;
 		if (isa[j] == NULL)
@@ -163,8 +162,10 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	if (c == 0)
 		return 0;
 	rxsec_esn_backup_burst(cm, csa, c);
-	rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st, 0);
-	engine_nested(e, cm, csa, c, st, nflags);
+	if (unlikely(rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st, 0) != 0))
+		engine_nested(e, cm, csa, c, st, nflags);
+	else
+		memset(nflags, 0, sizeof(*nflags) * c);
 	for (uint16_t j = 0; j < c; j++) {
 		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE | nflags[j];
 

@@ -39,34 +39,6 @@ inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	return rxsec_ah_inb_finish(m, md, sa);
 }
 
-void
-rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
-		      struct rte_mbuf **m, struct rxsec_sa **sa,
-		      uint32_t n, uint8_t *st, int inner)
-{
-	struct rxsec_crypto_op ops[RXSEC_BURST_MAX];
-	uint8_t scratch[RXSEC_BURST_MAX][RXSEC_AH_SCRATCH_LEN];
-	uint16_t idx[RXSEC_BURST_MAX];
-	uint32_t k = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m[i], inner);
-
-		ops[k].icv = scratch[k];
-		st[i] = inb_prepare(m[i], md, sa[i], &ops[k]);
-		if (st[i] == RXSEC_CRYPTO_SUCCESS)
-			idx[k++] = (uint16_t)i;
-	}
-	if (k == 0)
-		return;
-	drv->process_burst(cctx, ops, k);
-	for (uint32_t j = 0; j < k; j++) {
-		uint32_t i = idx[j];
-
-		st[i] = inb_finish(m[i], rxsec_ipsec_layer(m[i], inner), sa[i], &ops[j]);
-	}
-}
-
 /* Cheap pre-check before classifying a tunnel's inner packet: its protocol
  * byte must name ESP, AH or (IPv6) an extension header in front of them. */
 static inline int
@@ -91,6 +63,42 @@ inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
 }
 
 uint32_t
+rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
+		      struct rte_mbuf **m, struct rxsec_sa **sa,
+		      uint32_t n, uint8_t *st, int inner)
+{
+	struct rxsec_crypto_op ops[RXSEC_BURST_MAX];
+	uint8_t scratch[RXSEC_BURST_MAX][RXSEC_AH_SCRATCH_LEN];
+	uint16_t idx[RXSEC_BURST_MAX];
+	uint32_t k = 0, hints = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m[i], inner);
+
+		ops[k].icv = scratch[k];
+		st[i] = inb_prepare(m[i], md, sa[i], &ops[k]);
+		if (st[i] == RXSEC_CRYPTO_SUCCESS)
+			idx[k++] = (uint16_t)i;
+	}
+	if (k == 0)
+		return 0;
+	drv->process_burst(cctx, ops, k);
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t i = idx[j];
+		struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m[i], inner);
+
+		st[i] = inb_finish(m[i], md, sa[i], &ops[j]);
+		/* While the plaintext is in cache: might a second layer follow? */
+		if (st[i] == RXSEC_CRYPTO_SUCCESS && !inner &&
+		    unlikely(inner_may_be_ipsec(m[i], md))) {
+			md->flags |= RXSEC_PKT_F_INNER_HINT;
+			hints++;
+		}
+	}
+	return hints;
+}
+
+uint32_t
 rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 			const struct rxsec_sa_table *sat, struct rte_mbuf **m,
 			struct rxsec_sa **sa, uint32_t n, uint8_t *st,
@@ -109,7 +117,7 @@ rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 
 		isa[j] = NULL;
 		if (likely(st[j] != RXSEC_CRYPTO_SUCCESS) ||
-		    likely(!inner_may_be_ipsec(m[j], &p->outer)))
+		    likely(!(p->outer.flags & RXSEC_PKT_F_INNER_HINT)))
 			continue;
 		p->nest = (uint8_t)rxsec_classify_inner(rte_pktmbuf_mtod(m[j], uint8_t *),
 						       &p->outer, sa[j]->mode,

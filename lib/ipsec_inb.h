@@ -22,9 +22,11 @@ struct rxsec_sa_table;
 
 /*
  * Decrypt/verify n <= RXSEC_BURST_MAX packets; st[i] = enum rxsec_crypto_status.
- * `inner` selects the packets' second IPsec layer (nested SAs) instead of the first.
+ * `inner` selects the packets' second IPsec layer (nested SAs) instead of the
+ * first. Returns how many verified first layers may carry a second one
+ * (RXSEC_PKT_F_INNER_HINT set): rxsec_ipsec_inner_burst() is needed only then.
  */
-void rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
+uint32_t rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 			   struct rte_mbuf **m, struct rxsec_sa **sa,
 			   uint32_t n, uint8_t *st, int inner);
 

@@ -29,6 +29,8 @@ enum rxsec_pkt_kind {
 #define RXSEC_PKT_F_IPV6_EXT	(1u << 2)
 #define RXSEC_PKT_F_UDP_ENCAP	(1u << 3)
 #define RXSEC_PKT_F_FRAGMENT	(1u << 4)
+/* Set after a verified layer whose payload may hold a second IPsec layer. */
+#define RXSEC_PKT_F_INNER_HINT	(1u << 5)
 
 struct rxsec_pkt_meta {
 	uint32_t sa_id;		/* SA slot, or RXSEC_SA_NONE */

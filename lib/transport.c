@@ -100,6 +100,7 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 	struct rxsec_sa *ssa[RXSEC_BURST_MAX];
 	uint8_t st[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
+	uint32_t hints;
 	bool deferred = false;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -131,11 +132,12 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		return;
 	}
 	rxsec_esn_backup_burst(sm, ssa, k);
-	rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
+	hints = rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
 	for (uint16_t j = 0; j < k; j++)
 		sw_st[idx[j]] = st[j];
 	t->stats.software += k;
-	transport_software_inner(t, pkts, n, sw_st, sw_isa);
+	if (hints != 0 || deferred)
+		transport_software_inner(t, pkts, n, sw_st, sw_isa);
 }
 
 /* Spec section 4: the inbound SA, then its paired outbound SA; rare, so
