@@ -144,6 +144,7 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 	uint8_t st[RXSEC_BURST_MAX];
 	uint32_t nflags[RXSEC_BURST_MAX];
 	uint16_t c = 0;
+	uint8_t esn = 0;
 
 	engine_lookup(e, kp, k, sas);
 	for (uint16_t j = 0; j < k; j++) {
@@ -156,12 +157,14 @@ engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
 		md->sa_id = sas[j]->handle;
 		if (!e->offload || !sas[j]->offload || (md->flags & e->excluded_flags))
 			continue;
+		esn |= sas[j]->esn;
 		cm[c] = m;
 		csa[c++] = sas[j];
 	}
 	if (c == 0)
 		return 0;
-	rxsec_esn_backup_burst(cm, csa, c);
+	if (unlikely(esn))
+		rxsec_esn_backup_burst(cm, csa, c);
 	if (unlikely(rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st, 0) != 0))
 		engine_nested(e, cm, csa, c, st, nflags);
 	else
