@@ -157,12 +157,3 @@ rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 	}
 	return c;
 }
-
-uint64_t
-rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
-{
-	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 8 : 4);
-	uint32_t lo = rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
-
-	return (uint64_t)md->seq_hi << 32 | lo;
-}

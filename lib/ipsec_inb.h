@@ -45,7 +45,14 @@ uint32_t rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cc
 				 bool only_offload);
 
 /* Sequence number (64-bit with the inferred ESN high bits) of a checked layer. */
-uint64_t rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);
+static inline uint64_t
+rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	uint32_t off = md->ipsec_off + (md->kind == RXSEC_PKT_AH ? 8 : 4);
+	uint32_t lo = rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
+
+	return (uint64_t)md->seq_hi << 32 | lo;
+}
 
 static inline struct rxsec_pkt_meta *
 rxsec_ipsec_layer(struct rte_mbuf *m, int inner)
