@@ -235,6 +235,18 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	engine_dispatch(e, pkts, n);
 }
 
+void
+rxsec_engine_stats_add(struct rxsec_engine_stats *sum, const struct rxsec_engine_stats *s)
+{
+	sum->rx += s->rx;
+	sum->unprocessed += s->unprocessed;
+	sum->crypto_done += s->crypto_done;
+	sum->sa_delete_req += s->sa_delete_req;
+	sum->ring_full += s->ring_full;
+	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
+		sum->status[k] += s->status[k];
+}
+
 uint16_t
 rxsec_engine_poll(struct rxsec_engine *e)
 {

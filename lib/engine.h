@@ -43,6 +43,10 @@ struct rxsec_engine {
 	struct rxsec_engine_stats stats;
 };
 
+/* Add one engine's counters to a sum (reports read them while engines run). */
+void rxsec_engine_stats_add(struct rxsec_engine_stats *sum,
+			    const struct rxsec_engine_stats *s);
+
 /* Receive one burst and process it; returns the number of packets received. */
 uint16_t rxsec_engine_poll(struct rxsec_engine *e);
 

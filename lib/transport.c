@@ -422,6 +422,20 @@ rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint1
 		transport_burst(t, pkts, n, false);
 }
 
+void
+rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
+			  const struct rxsec_transport_stats *s)
+{
+	sum->rx += s->rx;
+	sum->delivered += s->delivered;
+	sum->delivered_bytes += s->delivered_bytes;
+	sum->software += s->software;
+	sum->sa_deleted += s->sa_deleted;
+	sum->soft_expired += s->soft_expired;
+	for (int k = 0; k < RXSEC_REASON_MAX; k++)
+		sum->reason[k] += s->reason[k];
+}
+
 uint16_t
 rxsec_transport_poll(struct rxsec_transport *t)
 {

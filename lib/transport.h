@@ -40,6 +40,10 @@ struct rxsec_transport {
 	struct rxsec_transport_stats stats;
 };
 
+/* Add one transport stage's counters to a sum. */
+void rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
+			       const struct rxsec_transport_stats *s);
+
 /* Dequeue one burst and handle it; returns the number of packets handled. */
 uint16_t rxsec_transport_poll(struct rxsec_transport *t);
 

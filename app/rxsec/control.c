@@ -80,29 +80,10 @@ rxsec_control_totals(const struct rxsec_control_ctx *ctx, struct rxsec_engine_st
 {
 	memset(es, 0, sizeof(*es));
 	memset(ts, 0, sizeof(*ts));
-	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
-		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
-
-		es->rx += s->rx;
-		es->unprocessed += s->unprocessed;
-		es->crypto_done += s->crypto_done;
-		es->sa_delete_req += s->sa_delete_req;
-		es->ring_full += s->ring_full;
-		for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
-			es->status[k] += s->status[k];
-	}
-	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
-		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
-
-		ts->rx += s->rx;
-		ts->delivered += s->delivered;
-		ts->delivered_bytes += s->delivered_bytes;
-		ts->software += s->software;
-		ts->sa_deleted += s->sa_deleted;
-		ts->soft_expired += s->soft_expired;
-		for (int k = 0; k < RXSEC_REASON_MAX; k++)
-			ts->reason[k] += s->reason[k];
-	}
+	for (unsigned int i = 0; i < ctx->nb_eng; i++)
+		rxsec_engine_stats_add(es, &ctx->eng[i]->stats);
+	for (unsigned int i = 0; i < ctx->nb_tr; i++)
+		rxsec_transport_stats_add(ts, &ctx->tr[i]->stats);
 }
 
 static void

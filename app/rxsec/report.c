@@ -38,29 +38,10 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	struct rxsec_engine_stats es = {0};
 	struct rxsec_transport_stats ts = {0};
 
-	for (unsigned int i = 0; i < nb_eng; i++) {
-		const struct rxsec_engine_stats *s = &eng[i]->stats;
-
-		es.rx += s->rx;
-		es.unprocessed += s->unprocessed;
-		es.crypto_done += s->crypto_done;
-		es.sa_delete_req += s->sa_delete_req;
-		es.ring_full += s->ring_full;
-		for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
-			es.status[k] += s->status[k];
-	}
-	for (unsigned int i = 0; i < nb_tr; i++) {
-		const struct rxsec_transport_stats *s = &tr[i]->stats;
-
-		ts.rx += s->rx;
-		ts.delivered += s->delivered;
-		ts.delivered_bytes += s->delivered_bytes;
-		ts.software += s->software;
-		ts.sa_deleted += s->sa_deleted;
-		ts.soft_expired += s->soft_expired;
-		for (int k = 0; k < RXSEC_REASON_MAX; k++)
-			ts.reason[k] += s->reason[k];
-	}
+	for (unsigned int i = 0; i < nb_eng; i++)
+		rxsec_engine_stats_add(&es, &eng[i]->stats);
+	for (unsigned int i = 0; i < nb_tr; i++)
+		rxsec_transport_stats_add(&ts, &tr[i]->stats);
 	printf("engine: rx %" PRIu64 " crypto_done %" PRIu64 " unprocessed %" PRIu64
 	       " sa_delete_req %" PRIu64 " backpressure %" PRIu64 "\n",
 	       es.rx, es.crypto_done, es.unprocessed, es.sa_delete_req, es.ring_full);
