@@ -6,7 +6,7 @@
 
 #include "lifetime.h"
 
-#define RTE_LOGTYPE_RXSEC RTE_LOGTYPE_USER1
+#include "log.h"
 
 unsigned int
 rxsec_sa_delete_pair(struct rxsec_sa_table *t, struct rxsec_sa *sa, const char *why)

@@ -3,7 +3,6 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_log.h>
 #include <rte_prefetch.h>
 
 #include "decap.h"
@@ -14,7 +13,6 @@
 #include "rxsec_result.h"
 #include "transport.h"
 
-#define RTE_LOGTYPE_RXSEC RTE_LOGTYPE_USER1
 
 struct verdict_rec {
 	uint32_t n;

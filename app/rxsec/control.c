@@ -21,7 +21,7 @@
 #include "lifetime.h"
 #include "sa_parse.h"
 
-#define RTE_LOGTYPE_RXSEC RTE_LOGTYPE_USER1
+#include "log.h"
 
 #define REQUEST_MAX	(1u << 20)
 #define REQUEST_TIMEOUT_S	5
