@@ -5,7 +5,6 @@
 #include <rte_log.h>
 
 #include "lifetime.h"
-
 #include "log.h"
 
 unsigned int
