@@ -27,12 +27,6 @@ struct rxsec_sa_key {
 	uint8_t dst[16];
 };
 
-struct rxsec_sa_stats {
-	uint64_t delivered;
-	uint64_t delivered_bytes;
-	uint64_t reason[RXSEC_REASON_MAX];
-};
-
 /* A packet carries its SA's handle: the slot id plus the slot's generation,
  * so a packet still queued when its SA is deleted and the slot reused later
  * never meets the new SA (it becomes no_sa). */
@@ -63,9 +57,12 @@ struct rxsec_sa {
 	uint64_t life_packets __rte_cache_aligned;
 	uint64_t life_bytes;
 
-	/* owned by the SA's transport stage */
-	struct rxsec_replay replay __rte_cache_aligned;
-	struct rxsec_sa_stats stats;
+	/* Owned by the SA's transport stage. A delivered packet writes this
+	 * line only: its counters, the window's head and first buckets. */
+	uint64_t delivered __rte_cache_aligned;
+	uint64_t delivered_bytes;
+	struct rxsec_replay replay;
+	uint64_t drops[RXSEC_REASON_MAX];	/* by reason; [OK] stays 0 */
 	uint8_t deleted;
 	uint8_t soft_expired;
 

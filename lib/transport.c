@@ -69,21 +69,22 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 	}
 }
 
-/* Replay windows and counters of many SAs are cache misses: ask early, in
- * the first pass over the burst. */
+/* With many SAs, each packet's SA lines are cache misses: ask for them a
+ * few packets ahead. Read-only line 0, then the line the transport writes. */
 static inline void
-transport_prefetch_sa(const struct rxsec_transport *t, uint32_t h)
+transport_prefetch(const struct rxsec_transport *t, struct rte_mbuf *m)
 {
+	uint32_t h = rxsec_pkt_meta(m)->sa_id;
 	uint32_t id = h & RXSEC_SA_SLOT_MASK;
 	struct rxsec_sa *sa;
 
+	rte_prefetch0(rte_pktmbuf_mtod(m, void *));
 	if (h == RXSEC_SA_NONE || id >= t->sat->capacity)
 		return;
 	sa = t->sat->slot[id];
 	if (sa != NULL) {
 		rte_prefetch0(sa);
-		rte_prefetch0(&sa->replay);
-		rte_prefetch0(&sa->stats);
+		rte_prefetch0(&sa->delivered);
 	}
 }
 
@@ -105,7 +106,6 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
 		struct rxsec_sa *sa;
 
-		transport_prefetch_sa(t, md->sa_id);
 		sw_st[i] = RXSEC_CRYPTO_SUCCESS;
 		sw_isa[i] = NULL;
 		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i]))) {
@@ -275,7 +275,7 @@ transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxs
 	return st;
 }
 
-static enum rxsec_reason
+static __rte_always_inline enum rxsec_reason
 transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_status,
 		 struct rxsec_sa *sw_isa, struct rxsec_sa **sa_out,
 		 struct rxsec_sa **inner_out)
@@ -311,14 +311,70 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	return transport_ipsec(t, m, sa, result, sw_isa, inner_out);
 }
 
+/* Drops count by reason; a delivery counts when it goes to the port and
+ * moves to tx_failed if the port refuses it (tx_uncount). */
 static inline void
 sa_count(struct rxsec_sa *sa, enum rxsec_reason r, uint32_t bytes)
 {
-	sa->stats.reason[r]++;
 	if (r == RXSEC_REASON_OK) {
-		sa->stats.delivered++;
-		sa->stats.delivered_bytes += bytes;
+		sa->delivered++;
+		sa->delivered_bytes += bytes;
+	} else {
+		sa->drops[r]++;
 	}
+}
+
+static inline void
+sa_uncount(struct rxsec_sa *sa, uint32_t bytes)
+{
+	sa->delivered--;
+	sa->delivered_bytes -= bytes;
+	sa->drops[RXSEC_REASON_TX_FAILED]++;
+}
+
+/* One burst's outcome: what goes to the port, what is freed. */
+struct transport_out {
+	struct rte_mbuf *m[RXSEC_BURST_MAX];
+	struct rxsec_sa *sa[RXSEC_BURST_MAX], *isa[RXSEC_BURST_MAX];
+	uint32_t len[RXSEC_BURST_MAX];
+	uint16_t idx[RXSEC_BURST_MAX];	/* position in the burst */
+	uint16_t n;
+	struct rte_mbuf *drop[RXSEC_BURST_MAX];
+	uint16_t ndrop;
+};
+
+static inline void
+transport_sort(struct rxsec_transport *t, struct transport_out *o, struct rte_mbuf *m,
+	       uint16_t i, enum rxsec_reason r, struct rxsec_sa *sa, struct rxsec_sa *isa)
+{
+	uint32_t len = r == RXSEC_REASON_OK ? rte_pktmbuf_pkt_len(m) : 0;
+
+	if (sa != NULL)
+		sa_count(sa, r, len);
+	if (unlikely(isa != NULL))
+		sa_count(isa, r, len);
+	if (r != RXSEC_REASON_OK) {
+		t->stats.reason[r]++;
+		o->drop[o->ndrop++] = m;
+		return;
+	}
+	o->sa[o->n] = sa;
+	o->isa[o->n] = isa;
+	o->len[o->n] = len;
+	o->idx[o->n] = i;
+	o->m[o->n++] = m;
+}
+
+/* Did the engine leave nothing to the software path for this packet? */
+static inline bool
+transport_engine_complete(struct rte_mbuf *m, uint32_t result)
+{
+	const struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+
+	if (rxsec_result_crypto_done(result))
+		return p->nest != RXSEC_NEST_DEFERRED;
+	return (p->outer.kind != RXSEC_PKT_ESP && p->outer.kind != RXSEC_PKT_AH) ||
+		(p->outer.flags & RXSEC_PKT_F_FRAGMENT);
 }
 
 static void
@@ -343,68 +399,98 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 	}
 }
 
+#define TRANSPORT_PREFETCH	8
+
+static inline void
+verdict_fill(struct verdict_rec *v, struct rte_mbuf *m)
+{
+	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+
+	v->n = rxsec_pkt_rx_index(m);
+	v->has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
+	v->spi = v->has_spi ? rxsec_pkt_spi(m, md) : 0;
+	v->result = rxsec_result_get(m);
+}
+
+/* Send what was delivered; what the port refuses becomes tx_failed. */
+static inline void
+transport_tx(struct rxsec_transport *t, struct transport_out *o, struct verdict_rec *vr,
+	     const bool with_verdicts)
+{
+	uint16_t sent = o->n ? rte_eth_tx_burst(t->tx_port, t->tx_queue, o->m, o->n) : 0;
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < o->n; i++)
+		bytes += o->len[i];
+	for (uint16_t i = sent; i < o->n; i++) {
+		if (o->sa[i] != NULL)
+			sa_uncount(o->sa[i], o->len[i]);
+		if (o->isa[i] != NULL)
+			sa_uncount(o->isa[i], o->len[i]);
+		bytes -= o->len[i];
+		t->stats.reason[RXSEC_REASON_TX_FAILED]++;
+		if (with_verdicts)
+			vr[o->idx[i]].reason = RXSEC_REASON_TX_FAILED;
+		o->drop[o->ndrop++] = o->m[i];
+	}
+	t->stats.reason[RXSEC_REASON_OK] += sent;
+	t->stats.delivered += sent;
+	t->stats.delivered_bytes += bytes;
+	if (o->ndrop)
+		rte_pktmbuf_free_bulk(o->drop, o->ndrop);
+}
+
+/*
+ * Packets the engine finished are decided in one pass, up to the first one
+ * that needs the software path; from there on the rest of the burst goes
+ * through it and is decided after, still in order, so that every window
+ * sees its packets in arrival order.
+ */
 static __rte_always_inline void
 transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 		const bool with_verdicts)
 {
-	struct rte_mbuf *out[RXSEC_BURST_MAX], *drop[RXSEC_BURST_MAX];
-	struct rxsec_sa *out_sa[RXSEC_BURST_MAX], *out_isa[RXSEC_BURST_MAX];
+	struct transport_out o;
 	struct verdict_rec vr[RXSEC_BURST_MAX];
-	uint16_t out_vr[RXSEC_BURST_MAX];
-	uint32_t out_len[RXSEC_BURST_MAX];
 	uint8_t sw_st[RXSEC_BURST_MAX];
 	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
-	uint16_t nout = 0, ndrop = 0, sent;
+	struct rxsec_sa *sa, *isa;
+	enum rxsec_reason r;
+	uint16_t i;
 
-	transport_software(t, pkts, n, sw_st, sw_isa);
-	for (uint16_t i = 0; i < n; i++) {
+	o.n = 0;
+	o.ndrop = 0;
+	for (i = 0; i < RTE_MIN(n, TRANSPORT_PREFETCH); i++)
+		transport_prefetch(t, pkts[i]);
+	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-		struct rxsec_sa *sa, *isa;
-		enum rxsec_reason r;
 
-		if (with_verdicts) {
-			vr[i].n = rxsec_pkt_rx_index(m);
-			vr[i].has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
-			vr[i].spi = vr[i].has_spi ? rxsec_pkt_spi(m, md) : 0;
-			vr[i].result = rxsec_result_get(m);
-		}
-		r = transport_decide(t, m, sw_st[i], sw_isa[i], &sa, &isa);
+		if (i + TRANSPORT_PREFETCH < n)
+			transport_prefetch(t, pkts[i + TRANSPORT_PREFETCH]);
+		if (unlikely(!transport_engine_complete(m, rxsec_result_get(m))))
+			break;
+		if (with_verdicts)
+			verdict_fill(&vr[i], m);
+		r = transport_decide(t, m, RXSEC_CRYPTO_SUCCESS, NULL, &sa, &isa);
 		vr[i].reason = (uint8_t)r;
-		if (r == RXSEC_REASON_OK) {
-			out_sa[nout] = sa;
-			out_isa[nout] = isa;
-			out_vr[nout] = i;
-			out_len[nout] = rte_pktmbuf_pkt_len(m);
-			out[nout++] = m;
-		} else {
-			t->stats.reason[r]++;
-			if (sa != NULL)
-				sa_count(sa, r, 0);
-			if (isa != NULL)
-				sa_count(isa, r, 0);
-			drop[ndrop++] = m;
-		}
+		transport_sort(t, &o, m, i, r, sa, isa);
 	}
-	sent = nout ? rte_eth_tx_burst(t->tx_port, t->tx_queue, out, nout) : 0;
-	for (uint16_t i = 0; i < nout; i++) {
-		enum rxsec_reason r = i < sent ? RXSEC_REASON_OK : RXSEC_REASON_TX_FAILED;
+	if (unlikely(i < n)) {
+		uint16_t first = i;
 
-		t->stats.reason[r]++;
-		if (out_sa[i] != NULL)
-			sa_count(out_sa[i], r, out_len[i]);
-		if (out_isa[i] != NULL)
-			sa_count(out_isa[i], r, out_len[i]);
-		if (i < sent)
-			t->stats.delivered_bytes += out_len[i];
-		vr[out_vr[i]].reason = (uint8_t)r;
-		if (i >= sent)
-			drop[ndrop++] = out[i];
+		transport_software(t, pkts + first, n - first, sw_st, sw_isa);
+		for (; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			if (with_verdicts)
+				verdict_fill(&vr[i], m);
+			r = transport_decide(t, m, sw_st[i - first], sw_isa[i - first], &sa, &isa);
+			vr[i].reason = (uint8_t)r;
+			transport_sort(t, &o, m, i, r, sa, isa);
+		}
 	}
 	t->stats.rx += n;
-	t->stats.delivered += sent;
-	if (ndrop)
-		rte_pktmbuf_free_bulk(drop, ndrop);
+	transport_tx(t, &o, vr, with_verdicts);
 	if (with_verdicts)
 		verdicts_write(t->verdicts, vr, n);
 }

@@ -120,7 +120,6 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 static void
 json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 {
-	const struct rxsec_sa_stats *s = &sa->stats;
 	uint64_t top = rxsec_replay_top(&sa->replay);
 	char src[64], dst[64];
 
@@ -137,12 +136,12 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  state, sa->id, sa->transport_id, sa->offload ? "true" : "false",
 		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),
 		  sa->life_packets, sa->life_bytes, sa->soft_expired ? "true" : "false",
-		  s->delivered, s->delivered_bytes);
+		  sa->delivered, sa->delivered_bytes);
 	for (int r = RXSEC_REASON_OK + 1, first = 1; r < RXSEC_REASON_MAX; r++) {
-		if (s->reason[r] == 0)
+		if (sa->drops[r] == 0)
 			continue;
 		sb_printf(b, "%s\"%s\":%" PRIu64, first ? "" : ",",
-			  rxsec_reason_name((enum rxsec_reason)r), s->reason[r]);
+			  rxsec_reason_name((enum rxsec_reason)r), sa->drops[r]);
 		first = 0;
 	}
 	sb_printf(b, "}}");

@@ -7,7 +7,6 @@
 static void
 report_sa(const struct rxsec_sa *sa, const char *state)
 {
-	const struct rxsec_sa_stats *s = &sa->stats;
 	char src[64], dst[64], alg[96];
 
 	if (sa->cfg.cipher == RXSEC_CIPHER_NONE)
@@ -23,10 +22,10 @@ report_sa(const struct rxsec_sa *sa, const char *state)
 	       rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
 	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", alg,
 	       sa->offload ? "" : " [software]", state[0] ? " " : "", state,
-	       s->delivered, s->delivered_bytes);
+	       sa->delivered, sa->delivered_bytes);
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
-		if (s->reason[r])
-			printf(", %s %" PRIu64, rxsec_reason_name(r), s->reason[r]);
+		if (sa->drops[r])
+			printf(", %s %" PRIu64, rxsec_reason_name(r), sa->drops[r]);
 	printf("\n");
 }
 

@@ -77,7 +77,6 @@ tel_sa_list(const char *cmd __rte_unused, const char *params __rte_unused,
 static void
 tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
 {
-	const struct rxsec_sa_stats *s = &sa->stats;
 	uint64_t top = rxsec_replay_top(&sa->replay);
 	char buf[64];
 
@@ -95,10 +94,10 @@ tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
 	rte_tel_data_add_dict_u64(d, "life_packets", sa->life_packets);
 	rte_tel_data_add_dict_u64(d, "life_bytes", sa->life_bytes);
 	rte_tel_data_add_dict_u64(d, "soft_expired", sa->soft_expired);
-	rte_tel_data_add_dict_u64(d, "delivered", s->delivered);
-	rte_tel_data_add_dict_u64(d, "delivered_bytes", s->delivered_bytes);
+	rte_tel_data_add_dict_u64(d, "delivered", sa->delivered);
+	rte_tel_data_add_dict_u64(d, "delivered_bytes", sa->delivered_bytes);
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
-		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), s->reason[r]);
+		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), sa->drops[r]);
 }
 
 /* params: SPI or SPI,DST */
