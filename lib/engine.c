@@ -6,7 +6,6 @@
 
 #include "classify.h"
 #include "engine.h"
-#include "esn_reverify.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 
@@ -25,39 +24,6 @@ engine_lifetime(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
 		RXSEC_RESULT_SA_DELETE_REQ : 0;
 }
 
-static inline void
-engine_classify(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n,
-		struct rxsec_sa_key *keys, const struct rxsec_sa_key **kp,
-		uint16_t *idx, uint16_t *nb_ipsec)
-{
-	uint32_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
-	uint16_t k = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-		enum rxsec_pkt_kind kind;
-
-		if (i + PREFETCH_AHEAD < n) {
-			/* headers to read, and our private state to write */
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-			rte_prefetch0(rxsec_pkt_priv(pkts[i + PREFETCH_AHEAD]));
-		}
-		if (unlikely(!rte_pktmbuf_is_contiguous(m)))
-			rte_pktmbuf_linearize(m);	/* else classified on the first segment */
-		*rxsec_result_ptr(m) = 0;
-		kind = rxsec_classify(rte_pktmbuf_mtod(m, uint8_t *),
-				      rte_pktmbuf_data_len(m), md, &keys[i]);
-		rxsec_pkt_priv(m)->n = first + i;
-		rxsec_pkt_priv(m)->nest = RXSEC_NEST_NONE;
-		if (kind == RXSEC_PKT_ESP || kind == RXSEC_PKT_AH) {
-			kp[k] = &keys[i];
-			idx[k++] = i;
-		}
-	}
-	*nb_ipsec = k;
-}
-
 static inline int
 sa_key_equal(const struct rxsec_sa_key *a, const struct rxsec_sa_key *b)
 {
@@ -69,39 +35,43 @@ sa_key_equal(const struct rxsec_sa_key *a, const struct rxsec_sa_key *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
 }
 
-/*
- * A one-entry SA cache per engine in front of the hash: most bursts carry
- * one SA. The cached handle is looked up again each burst, so an SA deleted
- * meanwhile (new slot generation) simply misses.
- */
+/* Rules 3-4: the packet's SA is known; offload it if the capabilities
+ * allow, else leave it to the transport's software path (CryptoDone=0). */
 static inline void
-engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k,
-	      struct rxsec_sa **sas)
+engine_take(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf *m,
+	    struct rxsec_sa *sa)
 {
-	const struct rxsec_sa_key *miss[RXSEC_BURST_MAX];
-	struct rxsec_sa *found[RXSEC_BURST_MAX];
-	struct rxsec_sa *cached = rxsec_sa_table_get(e->sat, e->cache_handle);
-	uint16_t midx[RXSEC_BURST_MAX], nm = 0;
+	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 
-	for (uint16_t j = 0; j < k; j++) {
-		if (cached != NULL && sa_key_equal(kp[j], &e->cache_key)) {
-			sas[j] = cached;
-			continue;
-		}
-		miss[nm] = kp[j];
-		midx[nm++] = j;
-	}
-	if (nm == 0)
+	/* The handle also serves the transport's software path. */
+	md->sa_id = sa->handle;
+	if (unlikely(!e->offload || !sa->offload || (md->flags & e->excluded_flags)))
 		return;
-	rxsec_sa_table_lookup_bulk(e->sat, miss, nm, found);
-	for (uint16_t i = 0; i < nm; i++) {
-		sas[midx[i]] = found[i];
+	rxsec_inb_add(b, m, sa);
+}
+
+/*
+ * SAs not in the one-entry cache: one bulk lookup. The cache then holds
+ * the last SA found, so a burst of one SA misses once. The cached handle
+ * is checked again each burst, so an SA deleted meanwhile (new slot
+ * generation) simply misses.
+ */
+static void
+engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf **pkts,
+	      const struct rxsec_sa_key **kp, const uint16_t *idx, uint16_t k)
+{
+	struct rxsec_sa *found[RXSEC_BURST_MAX];
+
+	rxsec_sa_table_lookup_bulk(e->sat, kp, k, found);
+	for (uint16_t i = 0; i < k; i++)
 		if (found[i] != NULL)
 			rte_prefetch0(found[i]);	/* read right after, for every packet */
-	}
-	for (uint16_t i = nm; i-- > 0;)
+	for (uint16_t i = 0; i < k; i++)
+		if (found[i] != NULL)
+			engine_take(e, b, pkts[idx[i]], found[i]);
+	for (uint16_t i = k; i-- > 0;)
 		if (found[i] != NULL) {
-			e->cache_key = *miss[i];
+			e->cache_key = *kp[i];
 			e->cache_handle = found[i]->handle;
 			break;
 		}
@@ -110,75 +80,65 @@ engine_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k
 /*
  * Rule 5: a verified first layer may carry a second one. Only a
  * transport-mode inner SA inside the capabilities is processed here;
- * NextCryptoDone=1 for exactly those packets.
+ * NextCryptoDone=1 for exactly those packets, whose results are written
+ * here (engine_results left them).
  */
 static void
-engine_nested(struct rxsec_engine *e, struct rte_mbuf **cm, struct rxsec_sa **csa,
-	      uint16_t c, uint8_t *st, uint32_t *nflags)
+engine_nested(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 {
 	struct rxsec_sa *isa[RXSEC_BURST_MAX];
 
-	memset(nflags, 0, sizeof(*nflags) * c);
-	if (rxsec_ipsec_inner_burst(e->drv, e->cctx, e->sat, cm, csa, c, st, isa,
-				    e->excluded_flags, true) == 0)
-		return;
-	for (uint16_t j = 0; j < c; j++) {
-		nflags[j] = 0;
-		if (isa[j] == NULL)
+	rxsec_ipsec_inner_burst(e->drv, e->cctx, e->sat, b->m, b->sa, b->n, b->st, isa,
+				e->excluded_flags, true);
+	for (uint16_t j = 0; j < b->n; j++) {
+		struct rte_mbuf *m = b->m[j];
+		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE;
+		uint8_t st = b->st[j];
+
+		if (!(rxsec_pkt_meta(m)->flags & RXSEC_PKT_F_INNER_HINT))
 			continue;
-		nflags[j] = RXSEC_RESULT_NEXT_CRYPTO_DONE;
-		if (st[j] == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
-			nflags[j] |= engine_lifetime(isa[j], &rxsec_pkt_priv(cm[j])->inner);
+		if (isa[j] != NULL) {
+			flags |= RXSEC_RESULT_NEXT_CRYPTO_DONE;
+			if (st == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
+				flags |= engine_lifetime(isa[j], &rxsec_pkt_priv(m)->inner);
+		}
+		if (b->sa[j]->has_hard_limit && st == RXSEC_CRYPTO_SUCCESS)
+			flags |= engine_lifetime(b->sa[j], rxsec_pkt_meta(m));
+		e->stats.status[st]++;
+		e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
+		rxsec_result_set(m, flags, (enum rxsec_crypto_status)st);
 	}
 }
 
-/* Rules 3-6: find the SA, keep what is outside the capabilities for the
- * transport's software path, decrypt/verify the rest in one crypto burst. */
-static inline uint16_t
-engine_offload(struct rxsec_engine *e, struct rte_mbuf **pkts,
-	       const struct rxsec_sa_key **kp, const uint16_t *idx, uint16_t k)
+/* Rules 6-7: check each plaintext and write its result record. A packet
+ * that may carry a second layer waits for engine_nested. */
+static inline void
+engine_results(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 {
-	struct rxsec_sa *sas[RXSEC_BURST_MAX];
-	struct rte_mbuf *cm[RXSEC_BURST_MAX];
-	struct rxsec_sa *csa[RXSEC_BURST_MAX];
-	uint8_t st[RXSEC_BURST_MAX];
-	uint32_t nflags[RXSEC_BURST_MAX];
-	uint16_t c = 0;
-	uint8_t esn = 0;
+	uint64_t ok = 0;
 
-	engine_lookup(e, kp, k, sas);
-	for (uint16_t j = 0; j < k; j++) {
-		struct rte_mbuf *m = pkts[idx[j]];
-		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	for (uint16_t j = 0; j < b->n; j++) {
+		struct rte_mbuf *m = b->m[j];
+		struct rxsec_sa *sa = b->sa[j];
+		enum rxsec_crypto_status st = rxsec_inb_finish(b, j);
+		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE;
 
-		if (sas[j] == NULL)
+		if (unlikely(rxsec_pkt_meta(m)->flags & RXSEC_PKT_F_INNER_HINT))
 			continue;
-		/* The handle also serves the transport's software path. */
-		md->sa_id = sas[j]->handle;
-		if (!e->offload || !sas[j]->offload || (md->flags & e->excluded_flags))
-			continue;
-		esn |= sas[j]->esn;
-		cm[c] = m;
-		csa[c++] = sas[j];
+		if (likely(st == RXSEC_CRYPTO_SUCCESS)) {
+			ok++;
+			if (unlikely(sa->has_hard_limit)) {
+				flags |= engine_lifetime(sa, rxsec_pkt_meta(m));
+				e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
+			}
+		} else {
+			e->stats.status[st]++;
+		}
+		rxsec_result_set(m, flags, st);
 	}
-	if (c == 0)
-		return 0;
-	if (unlikely(esn))
-		rxsec_esn_backup_burst(cm, csa, c);
-	if (unlikely(rxsec_ipsec_inb_burst(e->drv, e->cctx, cm, csa, c, st, 0) != 0))
-		engine_nested(e, cm, csa, c, st, nflags);
-	else
-		memset(nflags, 0, sizeof(*nflags) * c);
-	for (uint16_t j = 0; j < c; j++) {
-		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE | nflags[j];
-
-		if (csa[j]->has_hard_limit && st[j] == RXSEC_CRYPTO_SUCCESS)
-			flags |= engine_lifetime(csa[j], rxsec_pkt_meta(cm[j]));
-		e->stats.status[st[j]]++;
-		e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
-		rxsec_result_set(cm[j], flags, (enum rxsec_crypto_status)st[j]);
-	}
-	return c;
+	e->stats.status[RXSEC_CRYPTO_SUCCESS] += ok;
+	if (unlikely(b->hints != 0))
+		engine_nested(e, b);
 }
 
 static inline void
@@ -219,19 +179,55 @@ engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 			engine_enqueue(e, e->ring[t], per[t], cnt[t]);
 }
 
+/*
+ * One pass classifies each packet and, when it belongs to the cached SA,
+ * prepares its crypto job right away; the other SAs are looked up in bulk.
+ * Then one crypto burst, and one pass writing the result records.
+ */
 void
 rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 {
+	struct rxsec_inb_batch b;
 	struct rxsec_sa_key keys[RXSEC_BURST_MAX];
 	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
-	uint16_t idx[RXSEC_BURST_MAX];
-	uint16_t k, done;
+	uint16_t idx[RXSEC_BURST_MAX], k = 0;
+	struct rxsec_sa *cached = rxsec_sa_table_get(e->sat, e->cache_handle);
+	uint32_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
 
-	engine_classify(e, pkts, n, keys, kp, idx, &k);
-	done = engine_offload(e, pkts, kp, idx, k);
+	rxsec_inb_init(&b, 0);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+		enum rxsec_pkt_kind kind;
+
+		if (i + PREFETCH_AHEAD < n) {
+			/* headers to read, and our private state to write */
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			rte_prefetch0(rxsec_pkt_priv(pkts[i + PREFETCH_AHEAD]));
+		}
+		if (unlikely(!rte_pktmbuf_is_contiguous(m)))
+			rte_pktmbuf_linearize(m);	/* else classified on the first segment */
+		*rxsec_result_ptr(m) = 0;
+		p->n = first + i;
+		p->nest = RXSEC_NEST_NONE;
+		kind = rxsec_classify(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+				      &p->outer, &keys[k]);
+		if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)
+			continue;
+		if (likely(cached != NULL) && sa_key_equal(&keys[k], &e->cache_key)) {
+			engine_take(e, &b, m, cached);
+			continue;
+		}
+		kp[k] = &keys[k];
+		idx[k++] = i;
+	}
+	if (k != 0)
+		engine_lookup(e, &b, pkts, kp, idx, k);
+	rxsec_inb_run(e->drv, e->cctx, &b);
+	engine_results(e, &b);
 	e->stats.rx += n;
-	e->stats.crypto_done += done;
-	e->stats.unprocessed += n - done;
+	e->stats.crypto_done += b.n;
+	e->stats.unprocessed += n - b.n;
 	engine_dispatch(e, pkts, n);
 }
 

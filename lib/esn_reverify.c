@@ -16,20 +16,16 @@ esn_backup_area(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint32_t *l
 }
 
 void
-rxsec_esn_backup_burst(struct rte_mbuf **m, struct rxsec_sa **sa, uint32_t n)
+rxsec_esn_backup(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m[i]);
-		uint8_t *area;
-		uint32_t len;
+	uint8_t *area;
+	uint32_t len;
 
-		if (likely(!sa[i]->esn) || md->kind != RXSEC_PKT_ESP ||
-		    likely(!rxsec_esn_near_boundary(rxsec_esn_seq_lo(m[i], md))))
-			continue;
-		area = esn_backup_area(m[i], md, &len);
-		if (area != NULL)
-			memcpy(area, rte_pktmbuf_mtod_offset(m[i], uint8_t *, md->ipsec_off), len);
-	}
+	if (md->kind != RXSEC_PKT_ESP || likely(!rxsec_esn_near_boundary(rxsec_esn_seq_lo(m, md))))
+		return;
+	area = esn_backup_area(m, md, &len);
+	if (area != NULL)
+		memcpy(area, rte_pktmbuf_mtod_offset(m, uint8_t *, md->ipsec_off), len);
 }
 
 enum rxsec_crypto_status

@@ -70,8 +70,9 @@ rxsec_esn_seq_lo(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	return rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 }
 
-/* Before the first check: keep the ESP bytes of ESN packets near a boundary. */
-void rxsec_esn_backup_burst(struct rte_mbuf **m, struct rxsec_sa **sa, uint32_t n);
+/* Before the first check of a packet of an ESN SA: keep its ESP bytes if
+ * it is near a boundary. */
+void rxsec_esn_backup(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);
 
 /* After an ICV failure (status == sa->auth_failed_status) on an ESN SA: the
  * status with the other high value; on success md->seq_hi holds it. */

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <rte_mbuf.h>
 
+#include "ah_inb.h"
+#include "esn_reverify.h"
+#include "esp_inb.h"
 #include "pkt_meta.h"
 #include "rxsec_crypto.h"
 #include "sa.h"
@@ -19,6 +22,135 @@
 struct rxsec_sa_table;
 
 #define RXSEC_BURST_MAX	64
+
+/*
+ * One crypto burst being built: each packet added is checked and, if its
+ * layout is sound, gets a job; rxsec_inb_run() runs every job at once and
+ * rxsec_inb_finish() then checks each packet's plaintext. Callers that
+ * have more to do per packet add and finish packets in their own loops.
+ */
+struct rxsec_inb_batch {
+	uint16_t n;				/* packets */
+	uint16_t nops;				/* jobs */
+	uint8_t inner;				/* second IPsec layers */
+	uint32_t hints;				/* finished with INNER_HINT set */
+	struct rte_mbuf *m[RXSEC_BURST_MAX];
+	struct rxsec_sa *sa[RXSEC_BURST_MAX];
+	uint8_t st[RXSEC_BURST_MAX];		/* enum rxsec_crypto_status */
+	uint8_t op_of[RXSEC_BURST_MAX];		/* packet -> job */
+	struct rxsec_crypto_op ops[RXSEC_BURST_MAX];
+	uint8_t ah_scratch[RXSEC_BURST_MAX][RXSEC_AH_SCRATCH_LEN];
+};
+
+static inline void
+rxsec_inb_init(struct rxsec_inb_batch *b, int inner)
+{
+	b->n = 0;
+	b->nops = 0;
+	b->inner = (uint8_t)inner;
+	b->hints = 0;
+}
+
+static inline struct rxsec_pkt_meta *
+rxsec_ipsec_layer(struct rte_mbuf *m, int inner)
+{
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+
+	return inner ? &p->inner : &p->outer;
+}
+
+/* Add a packet of a known SA (at most RXSEC_BURST_MAX per batch). */
+static inline void
+rxsec_inb_add(struct rxsec_inb_batch *b, struct rte_mbuf *m, struct rxsec_sa *sa)
+{
+	struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m, b->inner);
+	struct rxsec_crypto_op *op = &b->ops[b->nops];
+	uint16_t j = b->n++;
+	enum rxsec_crypto_status st;
+
+	b->m[j] = m;
+	b->sa[j] = sa;
+	/* The crypto engine works on contiguous data; jumbo chains are rare. */
+	if (unlikely(!rte_pktmbuf_is_contiguous(m)) && rte_pktmbuf_linearize(m) != 0) {
+		b->st[j] = RXSEC_CRYPTO_GENERIC_ERROR;
+		return;
+	}
+	if (likely(md->kind == RXSEC_PKT_ESP)) {
+		st = rxsec_esp_inb_prepare(m, md, sa, op);
+		if (unlikely(sa->esn) && !b->inner && st == RXSEC_CRYPTO_SUCCESS)
+			rxsec_esn_backup(m, md);
+	} else {
+		op->icv = b->ah_scratch[b->nops];
+		st = rxsec_ah_inb_prepare(m, md, sa, op);
+	}
+	b->st[j] = (uint8_t)st;
+	if (st == RXSEC_CRYPTO_SUCCESS)
+		b->op_of[j] = (uint8_t)b->nops++;
+}
+
+/* Run every job of the batch. */
+static inline void
+rxsec_inb_run(const struct rxsec_crypto_driver *drv, void *cctx, struct rxsec_inb_batch *b)
+{
+	if (b->nops != 0)
+		drv->process_burst(cctx, b->ops, b->nops);
+}
+
+/* Cheap pre-check before classifying a tunnel's inner packet: its protocol
+ * byte must name ESP, AH or (IPv6) an extension header in front of them. */
+static inline int
+inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
+{
+	const uint8_t *in = rte_pktmbuf_mtod_offset(m, const uint8_t *, o->payload_off);
+	uint8_t p;
+
+	if (o->next_proto == RXSEC_PROTO_ESP)
+		return o->kind == RXSEC_PKT_AH;	/* AH over ESP under one header */
+	if (o->next_proto != 4 && o->next_proto != 41)
+		return 0;
+	if (o->payload_end - o->payload_off < (o->next_proto == 4 ? 20 : 40))
+		return 0;
+	if (o->next_proto == 4) {
+		p = in[9];
+		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH;
+	}
+	p = in[6];
+	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || p == 0 || p == 43 ||
+	       p == 44 || p == 60;
+}
+
+/* Status of packet j after the run; sets INNER_HINT (and counts it in
+ * b->hints) when a verified first layer may carry a second one. */
+static inline enum rxsec_crypto_status
+rxsec_inb_finish(struct rxsec_inb_batch *b, uint16_t j)
+{
+	struct rte_mbuf *m = b->m[j];
+	const struct rxsec_sa *sa = b->sa[j];
+	struct rxsec_pkt_meta *md = rxsec_ipsec_layer(m, b->inner);
+	const struct rxsec_crypto_op *op;
+	enum rxsec_crypto_status st;
+
+	if (unlikely(b->st[j] != RXSEC_CRYPTO_SUCCESS))
+		return (enum rxsec_crypto_status)b->st[j];
+	op = &b->ops[b->op_of[j]];
+	if (md->kind == RXSEC_PKT_AH)
+		rxsec_ah_inb_restore(m, md, sa, op);
+	if (unlikely(op->result != RXSEC_CRYPTO_OK))
+		st = op->result == RXSEC_CRYPTO_AUTH_FAILED ?
+			(enum rxsec_crypto_status)sa->auth_failed_status :
+			RXSEC_CRYPTO_GENERIC_ERROR;
+	else if (likely(md->kind == RXSEC_PKT_ESP))
+		st = rxsec_esp_inb_finish(m, md, sa);
+	else
+		st = rxsec_ah_inb_finish(m, md, sa);
+	/* While the plaintext is in cache: might a second layer follow? */
+	if (st == RXSEC_CRYPTO_SUCCESS && !b->inner && unlikely(inner_may_be_ipsec(m, md))) {
+		md->flags |= RXSEC_PKT_F_INNER_HINT;
+		b->hints++;
+	}
+	b->st[j] = (uint8_t)st;
+	return st;
+}
 
 /*
  * Decrypt/verify n <= RXSEC_BURST_MAX packets; st[i] = enum rxsec_crypto_status.
@@ -52,14 +184,6 @@ rxsec_ipsec_seq(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	uint32_t lo = rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 
 	return (uint64_t)md->seq_hi << 32 | lo;
-}
-
-static inline struct rxsec_pkt_meta *
-rxsec_ipsec_layer(struct rte_mbuf *m, int inner)
-{
-	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
-
-	return inner ? &p->inner : &p->outer;
 }
 
 #endif /* RXSEC_IPSEC_INB_H */

@@ -80,6 +80,7 @@ rxsec_crypto_iv_len(enum rxsec_cipher_alg a)
 	}
 }
 
+/* Always a power of two: the data path masks instead of dividing. */
 unsigned int
 rxsec_crypto_block_len(enum rxsec_cipher_alg a)
 {

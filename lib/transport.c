@@ -129,7 +129,6 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 			transport_software_inner(t, pkts, n, sw_st, sw_isa);
 		return;
 	}
-	rxsec_esn_backup_burst(sm, ssa, k);
 	hints = rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
 	for (uint16_t j = 0; j < k; j++)
 		sw_st[idx[j]] = st[j];
