@@ -25,25 +25,59 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The key's first word: SPI, protocol, family, zero (little endian host). */
+static inline void
+key_set_head(struct rxsec_sa_key *key, const uint8_t *spi, uint8_t proto, uint8_t family)
+{
+	uint32_t s;
+	uint64_t w;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rxsec_sa_key, proto) != 4 ||
+			 offsetof(struct rxsec_sa_key, family) != 5 ||
+			 offsetof(struct rxsec_sa_key, dst) != 8);
+	memcpy(&s, spi, 4);
+	w = (uint64_t)s | (uint64_t)proto << 32 | (uint64_t)family << 40;
+	memcpy(key, &w, 8);
+}
+
+static inline void
+key_set_dst4(struct rxsec_sa_key *key, const void *addr)
+{
+	uint32_t a;
+	uint64_t w[3] = {0, 0, 0};
+
+	memcpy(&a, addr, 4);
+	w[0] = a;
+	memcpy(key->dst, w, sizeof(w));	/* dst and pad */
+}
+
+static inline void
+key_set_dst6(struct rxsec_sa_key *key, const void *addr)
+{
+	uint64_t w[3] = {0, 0, 0};
+
+	memcpy(w, addr, 16);
+	memcpy(key->dst, w, sizeof(w));
+}
+
 static enum rxsec_pkt_kind
 classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
 	       struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
 {
 	uint32_t off = meta->ipsec_off;
+	uint8_t family = meta->flags & RXSEC_PKT_F_IPV6 ? 6 : 4;
 
 	if (proto == IPPROTO_ESP_NUM) {
 		if (off + ESP_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
-		memcpy(&key->spi, f + off, 4);
+		key_set_head(key, f + off, proto, family);
 		meta->kind = RXSEC_PKT_ESP;
 	} else {
 		if (off + AH_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
-		memcpy(&key->spi, f + off + 4, 4);
+		key_set_head(key, f + off + 4, proto, family);
 		meta->kind = RXSEC_PKT_AH;
 	}
-	key->proto = proto;
-	key->zero = 0;
 	return (enum rxsec_pkt_kind)meta->kind;
 }
 
@@ -93,9 +127,7 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		meta->flags |= RXSEC_PKT_F_FRAGMENT;
-	key->family = 4;
-	memset(key->dst, 0, sizeof(key->dst));
-	memcpy(key->dst, &ip->dst_addr, 4);
+	key_set_dst4(key, &ip->dst_addr);
 
 	switch (ip->next_proto_id) {
 	case IPPROTO_ESP_NUM:
@@ -130,8 +162,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 		return RXSEC_PKT_MALFORMED;
 	meta->ip_end = (uint16_t)end;
 	meta->flags |= RXSEC_PKT_F_IPV6;
-	key->family = 6;
-	memcpy(key->dst, ip->dst_addr, 16);
+	key_set_dst6(key, ip->dst_addr);
 
 	nh = ip->proto;
 	meta->nh_off = (uint16_t)(l3 + offsetof(struct rte_ipv6_hdr, proto));
@@ -186,10 +217,10 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 		in->ipsec_off = outer->payload_off;
 		in->ip_end = outer->payload_end;
 		in->nh_off = outer->ipsec_off;	/* AH's next header byte */
-		key->family = (outer->flags & RXSEC_PKT_F_IPV6) ? 6 : 4;
-		memset(key->dst, 0, sizeof(key->dst));
-		memcpy(key->dst, f + outer->l3_off + (key->family == 6 ? 24 : 16),
-		       key->family == 6 ? 16 : 4);
+		if (outer->flags & RXSEC_PKT_F_IPV6)
+			key_set_dst6(key, f + outer->l3_off + 24);
+		else
+			key_set_dst4(key, f + outer->l3_off + 16);
 		if (classify_ipsec(f, in->ip_end, IPPROTO_ESP_NUM, in, key) != RXSEC_PKT_ESP)
 			return RXSEC_NEST_NONE;
 		return RXSEC_NEST_BUNDLE;

@@ -27,12 +27,12 @@ engine_lifetime(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
 static inline int
 sa_key_equal(const struct rxsec_sa_key *a, const struct rxsec_sa_key *b)
 {
-	uint64_t x[3], y[3];
+	uint64_t x[4], y[4];
 
 	RTE_BUILD_BUG_ON(sizeof(*a) != sizeof(x));
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
 /* Rules 3-4: the packet's SA is known; offload it if the capabilities

@@ -81,15 +81,20 @@ sa_check(struct rxsec_sa_table *t, struct rxsec_sa *sa, uint64_t now, uint64_t h
 }
 
 void
-rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now,
+rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now, uint32_t slots,
 		    struct rxsec_lifetime_events *ev)
 {
 	uint64_t hz = rte_get_timer_hz();
+	uint32_t i = t->life_cursor;
 
-	for (uint32_t i = 0; i < t->capacity; i++) {
-		struct rxsec_sa *sa = t->slot[i];
+	for (uint32_t k = 0; k < slots && k < t->capacity; k++) {
+		struct rxsec_sa *sa;
 
+		if (i >= t->capacity)
+			i = 0;
+		sa = t->slot[i++];
 		if (sa != NULL && !sa->deleted)
 			sa_check(t, sa, now, hz, ev);
 	}
+	t->life_cursor = i;
 }

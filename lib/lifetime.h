@@ -25,9 +25,12 @@ struct rxsec_lifetime_events {
 unsigned int rxsec_sa_delete_pair(struct rxsec_sa_table *t, struct rxsec_sa *sa,
 				  const char *why);
 
-/* Soft (packets, bytes, seconds) and hard time limits of every live SA at
- * timer value now; caller serialises table writers. */
-void rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now,
+/* Soft (packets, bytes, seconds) and hard time limits of the live SAs in
+ * the next `slots` slots of a sweep that wraps round the table, at timer
+ * value now; caller serialises table writers. A slice per call keeps each
+ * call short, and the SA lines the engines write are not pulled to the main
+ * lcore every time. */
+void rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now, uint32_t slots,
 			 struct rxsec_lifetime_events *ev);
 
 #endif /* RXSEC_LIFETIME_H */

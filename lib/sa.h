@@ -18,13 +18,16 @@
 struct rxsec_crypto_sa;
 struct rxsec_crypto_driver;
 
-/* Lookup key (spec section 3, rule 3): SPI, destination, protocol. */
+/* Lookup key (spec section 3, rule 3): SPI, destination, protocol. 32
+ * bytes, for rte_hash's vector key compare; the classifier writes it in
+ * whole 8-byte words, so that reading it back is forwarded from the stores. */
 struct rxsec_sa_key {
 	uint32_t spi;		/* network order, as on the wire */
 	uint8_t proto;
 	uint8_t family;		/* 4 or 6 */
 	uint16_t zero;
-	uint8_t dst[16];
+	uint8_t dst[16];	/* IPv4: first 4 bytes, rest zero */
+	uint64_t pad;		/* zero */
 };
 
 /* A packet carries its SA's handle: the slot id plus the slot's generation,
