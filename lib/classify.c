@@ -41,23 +41,31 @@ key_set_head(struct rxsec_sa_key *key, const uint8_t *spi, uint8_t proto, uint8_
 }
 
 static inline void
+put64(void *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static inline void
 key_set_dst4(struct rxsec_sa_key *key, const void *addr)
 {
 	uint32_t a;
-	uint64_t w[3] = {0, 0, 0};
 
 	memcpy(&a, addr, 4);
-	w[0] = a;
-	memcpy(key->dst, w, sizeof(w));	/* dst and pad */
+	put64(key->dst, a);
+	put64(key->dst + 8, 0);
+	key->pad = 0;
 }
 
 static inline void
 key_set_dst6(struct rxsec_sa_key *key, const void *addr)
 {
-	uint64_t w[3] = {0, 0, 0};
+	uint64_t w[2];
 
 	memcpy(w, addr, 16);
-	memcpy(key->dst, w, sizeof(w));
+	put64(key->dst, w[0]);
+	put64(key->dst + 8, w[1]);
+	key->pad = 0;
 }
 
 static enum rxsec_pkt_kind
