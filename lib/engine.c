@@ -120,7 +120,12 @@ engine_results(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 	for (uint16_t j = 0; j < b->n; j++) {
 		struct rte_mbuf *m = b->m[j];
 		struct rxsec_sa *sa = b->sa[j];
-		enum rxsec_crypto_status st = rxsec_inb_finish(b, j);
+		enum rxsec_crypto_status st;
+
+		/* Large packets pushed the first ones' trailers out of L1. */
+		if (j + PREFETCH_AHEAD < b->nops)
+			rte_prefetch0(rxsec_inb_trailer(b, j + PREFETCH_AHEAD));
+		st = rxsec_inb_finish(b, j);
 		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE;
 
 		if (unlikely(rxsec_pkt_meta(m)->flags & RXSEC_PKT_F_INNER_HINT))
