@@ -311,7 +311,7 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 }
 
 /* Drops count by reason; a delivery counts when it goes to the port and
- * moves to tx_failed if the port refuses it (tx_uncount). */
+ * moves to tx_failed if the port refuses it (sa_uncount). */
 static inline void
 sa_count(struct rxsec_sa *sa, enum rxsec_reason r, uint32_t bytes)
 {
