@@ -68,25 +68,24 @@ key_set_dst6(struct rxsec_sa_key *key, const void *addr)
 	key->pad = 0;
 }
 
-static enum rxsec_pkt_kind
-classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
+/* The header at off names the SA; off and family come in registers, not
+ * read back from the meta just written. */
+static inline enum rxsec_pkt_kind
+classify_ipsec(const uint8_t *f, uint32_t end, uint32_t off, uint8_t proto, uint8_t family,
 	       struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
 {
-	uint32_t off = meta->ipsec_off;
-	uint8_t family = meta->flags & RXSEC_PKT_F_IPV6 ? 6 : 4;
-
 	if (proto == IPPROTO_ESP_NUM) {
 		if (off + ESP_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
 		key_set_head(key, f + off, proto, family);
 		meta->kind = RXSEC_PKT_ESP;
-	} else {
-		if (off + AH_SPI_END > end)
-			return RXSEC_PKT_MALFORMED;
-		key_set_head(key, f + off + 4, proto, family);
-		meta->kind = RXSEC_PKT_AH;
+		return RXSEC_PKT_ESP;
 	}
-	return (enum rxsec_pkt_kind)meta->kind;
+	if (off + AH_SPI_END > end)
+		return RXSEC_PKT_MALFORMED;
+	key_set_head(key, f + off + 4, proto, family);
+	meta->kind = RXSEC_PKT_AH;
+	return RXSEC_PKT_AH;
 }
 
 /*
@@ -96,7 +95,7 @@ classify_ipsec(const uint8_t *f, uint32_t end, uint8_t proto,
  * not ESP either: it goes to the host unchanged.
  */
 static enum rxsec_pkt_kind
-classify_udp(const uint8_t *f, uint32_t end, uint32_t l4,
+classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 	     struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
 {
 	uint32_t pl = l4 + sizeof(struct rte_udp_hdr);
@@ -110,7 +109,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4,
 		return RXSEC_PKT_OTHER;
 	meta->ipsec_off = (uint16_t)pl;
 	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;
-	return classify_ipsec(f, end, IPPROTO_ESP_NUM, meta, key);
+	return classify_ipsec(f, end, pl, IPPROTO_ESP_NUM, family, meta, key);
 }
 
 static enum rxsec_pkt_kind
@@ -140,9 +139,9 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	switch (ip->next_proto_id) {
 	case IPPROTO_ESP_NUM:
 	case IPPROTO_AH_NUM:
-		return classify_ipsec(f, meta->ip_end, ip->next_proto_id, meta, key);
+		return classify_ipsec(f, l3 + tot, l3 + ihl, ip->next_proto_id, 4, meta, key);
 	case IPPROTO_UDP_NUM:
-		return classify_udp(f, meta->ip_end, meta->ipsec_off, meta, key);
+		return classify_udp(f, l3 + tot, l3 + ihl, 4, meta, key);
 	default:
 		return RXSEC_PKT_OTHER;
 	}
@@ -195,9 +194,9 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	switch (nh) {
 	case IPPROTO_ESP_NUM:
 	case IPPROTO_AH_NUM:
-		return classify_ipsec(f, end, nh, meta, key);
+		return classify_ipsec(f, end, off, nh, 6, meta, key);
 	case IPPROTO_UDP_NUM:
-		return classify_udp(f, end, off, meta, key);
+		return classify_udp(f, end, off, 6, meta, key);
 	default:
 		return RXSEC_PKT_OTHER;
 	}
@@ -229,7 +228,8 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 			key_set_dst6(key, f + outer->l3_off + 24);
 		else
 			key_set_dst4(key, f + outer->l3_off + 16);
-		if (classify_ipsec(f, in->ip_end, IPPROTO_ESP_NUM, in, key) != RXSEC_PKT_ESP)
+		if (classify_ipsec(f, in->ip_end, in->ipsec_off, IPPROTO_ESP_NUM,
+				   outer->flags & RXSEC_PKT_F_IPV6 ? 6 : 4, in, key) != RXSEC_PKT_ESP)
 			return RXSEC_NEST_NONE;
 		return RXSEC_NEST_BUNDLE;
 	} else {
