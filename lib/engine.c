@@ -9,7 +9,7 @@
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 
-#define PREFETCH_AHEAD	4
+#define PREFETCH_AHEAD	8
 
 /* Spec section 3, rule 6: the packet that reaches a hard limit asks for deletion. */
 static inline uint32_t
