@@ -77,6 +77,20 @@ engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf
 		}
 }
 
+/* Write a packet's result record and count it. Rule 6: a verified packet
+ * moves its SA's lifetime, and the one that reaches a hard limit asks for
+ * deletion. */
+static inline void
+engine_result(struct rxsec_engine *e, struct rte_mbuf *m, struct rxsec_sa *sa,
+	      uint32_t flags, enum rxsec_crypto_status st)
+{
+	if (st == RXSEC_CRYPTO_SUCCESS && unlikely(sa->has_hard_limit))
+		flags |= engine_lifetime(sa, rxsec_pkt_meta(m));
+	e->stats.status[st]++;
+	e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
+	rxsec_result_set(m, flags, st);
+}
+
 /*
  * Rule 5: a verified first layer may carry a second one. Only a
  * transport-mode inner SA inside the capabilities is processed here;
@@ -102,11 +116,7 @@ engine_nested(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 			if (st == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
 				flags |= engine_lifetime(isa[j], &rxsec_pkt_priv(m)->inner);
 		}
-		if (b->sa[j]->has_hard_limit && st == RXSEC_CRYPTO_SUCCESS)
-			flags |= engine_lifetime(b->sa[j], rxsec_pkt_meta(m));
-		e->stats.status[st]++;
-		e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
-		rxsec_result_set(m, flags, (enum rxsec_crypto_status)st);
+		engine_result(e, m, b->sa[j], flags, (enum rxsec_crypto_status)st);
 	}
 }
 
@@ -115,33 +125,17 @@ engine_nested(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 static inline void
 engine_results(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 {
-	uint64_t ok = 0;
-
 	for (uint16_t j = 0; j < b->n; j++) {
-		struct rte_mbuf *m = b->m[j];
-		struct rxsec_sa *sa = b->sa[j];
 		enum rxsec_crypto_status st;
 
 		/* Large packets pushed the first ones' trailers out of L1. */
 		if (j + PREFETCH_AHEAD < b->nops)
 			rte_prefetch0(rxsec_inb_trailer(b, j + PREFETCH_AHEAD));
 		st = rxsec_inb_finish(b, j);
-		uint32_t flags = RXSEC_RESULT_CRYPTO_DONE;
-
-		if (unlikely(rxsec_pkt_meta(m)->flags & RXSEC_PKT_F_INNER_HINT))
+		if (unlikely(rxsec_pkt_meta(b->m[j])->flags & RXSEC_PKT_F_INNER_HINT))
 			continue;
-		if (likely(st == RXSEC_CRYPTO_SUCCESS)) {
-			ok++;
-			if (unlikely(sa->has_hard_limit)) {
-				flags |= engine_lifetime(sa, rxsec_pkt_meta(m));
-				e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
-			}
-		} else {
-			e->stats.status[st]++;
-		}
-		rxsec_result_set(m, flags, st);
+		engine_result(e, b->m[j], b->sa[j], RXSEC_RESULT_CRYPTO_DONE, st);
 	}
-	e->stats.status[RXSEC_CRYPTO_SUCCESS] += ok;
 	if (unlikely(b->hints != 0))
 		engine_nested(e, b);
 }

@@ -103,16 +103,24 @@ rxsec_sa_table_quiescent(struct rxsec_sa_table *t, unsigned int lcore)
 	rte_rcu_qsbr_quiescent(t->qsbr, lcore);
 }
 
+/* Whatever SA holds the slot a handle names, without checking that it is
+ * still the same SA (for prefetching: reads no SA line). */
+static inline struct rxsec_sa *
+rxsec_sa_table_slot(const struct rxsec_sa_table *t, uint32_t handle)
+{
+	uint32_t id = handle & RXSEC_SA_SLOT_MASK;
+
+	if (handle == RXSEC_SA_NONE || id >= t->capacity)
+		return NULL;
+	return __atomic_load_n(&t->slot[id], __ATOMIC_ACQUIRE);
+}
+
 /* The SA a packet's handle names, or NULL if it was deleted meanwhile. */
 static inline struct rxsec_sa *
 rxsec_sa_table_get(const struct rxsec_sa_table *t, uint32_t handle)
 {
-	uint32_t id = handle & RXSEC_SA_SLOT_MASK;
-	struct rxsec_sa *sa;
+	struct rxsec_sa *sa = rxsec_sa_table_slot(t, handle);
 
-	if (handle == RXSEC_SA_NONE || id >= t->capacity)
-		return NULL;
-	sa = __atomic_load_n(&t->slot[id], __ATOMIC_ACQUIRE);
 	return sa != NULL && sa->handle == handle ? sa : NULL;
 }
 

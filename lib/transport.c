@@ -74,14 +74,9 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 static inline void
 transport_prefetch(const struct rxsec_transport *t, struct rte_mbuf *m)
 {
-	uint32_t h = rxsec_pkt_meta(m)->sa_id;
-	uint32_t id = h & RXSEC_SA_SLOT_MASK;
-	struct rxsec_sa *sa;
+	struct rxsec_sa *sa = rxsec_sa_table_slot(t->sat, rxsec_pkt_meta(m)->sa_id);
 
 	rte_prefetch0(rte_pktmbuf_mtod(m, void *));
-	if (h == RXSEC_SA_NONE || id >= t->sat->capacity)
-		return;
-	sa = t->sat->slot[id];
 	if (sa != NULL) {
 		rte_prefetch0(sa);
 		rte_prefetch0(&sa->delivered);
