@@ -50,31 +50,73 @@ engine_take(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf *
 	rxsec_inb_add(b, m, sa);
 }
 
+/* Fibonacci hashing spreads sequential and random SPIs alike. */
+static inline uint32_t
+sa_cache_index(const struct rxsec_sa_key *k)
+{
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(RXSEC_ENGINE_SA_CACHE));
+	return (k->spi * 0x9e3779b1u) >> (32 - rte_log2_u32(RXSEC_ENGINE_SA_CACHE));
+}
+
 /*
- * SAs not in the one-entry cache: one bulk lookup. The cache then holds
- * the last SA found, so a burst of one SA misses once. The cached handle
- * is checked again each burst, so an SA deleted meanwhile (new slot
- * generation) simply misses.
+ * SAs not in the one-entry cache: the engine's SA cache first (its lines
+ * were prefetched by the classify pass), then one bulk rte_hash lookup for
+ * what it missed. A cached handle is checked against the table, so an SA
+ * deleted meanwhile (new slot generation) simply misses. The one-entry
+ * cache then holds the last SA found, so a burst of one SA misses once.
  */
 static void
 engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf **pkts,
 	      const struct rxsec_sa_key **kp, const uint16_t *idx, uint16_t k)
 {
 	struct rxsec_sa *found[RXSEC_BURST_MAX];
+	const struct rxsec_sa_key *mkp[RXSEC_BURST_MAX];
+	uint16_t miss[RXSEC_BURST_MAX], nm = 0;
+	int last = -1;
 
-	rxsec_sa_table_lookup_bulk(e->sat, kp, k, found);
-	for (uint16_t i = 0; i < k; i++)
+	uint32_t handle[RXSEC_BURST_MAX];
+
+	/* Key matches first, prefetching their SAs; then the handle checks. */
+	for (uint16_t i = 0; i < k; i++) {
+		const struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(kp[i])];
+
+		handle[i] = c->handle;
+		found[i] = sa_key_equal(kp[i], &c->key) ?
+			rxsec_sa_table_slot(e->sat, c->handle) : NULL;
 		if (found[i] != NULL)
-			rte_prefetch0(found[i]);	/* read right after, for every packet */
-	for (uint16_t i = 0; i < k; i++)
-		if (found[i] != NULL)
-			engine_take(e, b, pkts[idx[i]], found[i]);
-	for (uint16_t i = k; i-- > 0;)
-		if (found[i] != NULL) {
-			e->cache_key = *kp[i];
-			e->cache_handle = found[i]->handle;
-			break;
+			rte_prefetch0(found[i]);
+	}
+	for (uint16_t i = 0; i < k; i++) {
+		if (found[i] != NULL && found[i]->handle == handle[i])
+			continue;
+		found[i] = NULL;
+		mkp[nm] = kp[i];
+		miss[nm++] = i;
+	}
+	if (nm != 0) {
+		struct rxsec_sa *mfound[RXSEC_BURST_MAX];
+
+		rxsec_sa_table_lookup_bulk(e->sat, mkp, nm, mfound);
+		for (uint16_t j = 0; j < nm; j++) {
+			struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(mkp[j])];
+
+			found[miss[j]] = mfound[j];
+			if (mfound[j] != NULL) {
+				rte_prefetch0(mfound[j]);
+				c->key = *mkp[j];
+				c->handle = mfound[j]->handle;
+			}
 		}
+	}
+	for (uint16_t i = 0; i < k; i++)
+		if (found[i] != NULL) {
+			engine_take(e, b, pkts[idx[i]], found[i]);
+			last = i;
+		}
+	if (last >= 0) {
+		e->cache_key = *kp[last];
+		e->cache_handle = found[last]->handle;
+	}
 }
 
 /* Write a packet's result record and count it. Rule 6: a verified packet
@@ -217,6 +259,7 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 			engine_take(e, &b, m, cached);
 			continue;
 		}
+		rte_prefetch0(&e->sa_cache[sa_cache_index(&keys[k])]);
 		kp[k] = &keys[k];
 		idx[k++] = i;
 	}

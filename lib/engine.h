@@ -17,6 +17,14 @@
 
 #define RXSEC_TRANSPORT_MAX	16
 
+/* Per-engine SA cache: direct-mapped by SPI, one line per entry. */
+#define RXSEC_ENGINE_SA_CACHE	2048
+
+struct rxsec_sa_cache_entry {
+	struct rxsec_sa_key key;
+	uint32_t handle;		/* checked against the table on every hit */
+} __rte_cache_aligned;
+
 struct rxsec_engine_stats {
 	uint64_t rx;
 	uint64_t unprocessed;		/* indicated with CryptoDone=0 */
@@ -41,6 +49,8 @@ struct rxsec_engine {
 	struct rxsec_sa_key cache_key;
 	uint64_t last_rx_tsc;
 	struct rxsec_engine_stats stats;
+	/* Zeroed entries never match: a packet's key has a family. */
+	struct rxsec_sa_cache_entry sa_cache[RXSEC_ENGINE_SA_CACHE];
 };
 
 /* Add one engine's counters to a sum (reports read them while engines run). */

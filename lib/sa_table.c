@@ -64,6 +64,7 @@ rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
 		return -ENOMEM;
 	}
 	t->capacity = capacity;
+	t->socket = socket;
 	t->nb_transports = 1;
 	t->drv = drv;
 	return 0;
@@ -182,7 +183,9 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		snprintf(err, errlen, "%s: SA table full (%u SAs)", c->origin, t->capacity);
 		return -1;
 	}
-	sa = rte_zmalloc("rxsec_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+	sa = rte_zmalloc_socket("rxsec_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE, t->socket);
+	if (sa == NULL)		/* the preferred heap is full: any will do */
+		sa = rte_zmalloc("rxsec_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
 	if (sa == NULL) {
 		snprintf(err, errlen, "%s: out of memory for SA", c->origin);
 		return -1;

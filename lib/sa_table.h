@@ -44,6 +44,7 @@ struct rxsec_sa_table {
 	struct rxsec_sa_pending *pending;
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t capacity;
+	int socket;			/* SAs are allocated here first */
 	uint32_t count;
 	uint32_t nb_gone;		/* entries used in gone[] */
 	uint32_t gone_next;		/* next gone[] entry to overwrite */

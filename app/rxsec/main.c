@@ -34,6 +34,7 @@
 #include "sa_parse.h"
 #include "sa_table.h"
 #include "telemetry.h"
+#include "thp_heap.h"
 #include "transport.h"
 #include "verdict_file.h"
 
@@ -50,6 +51,8 @@ struct lcore_plan {
 static struct {
 	struct rxsec_options opt;
 	struct rxsec_ports ports;
+	struct rxsec_thp_heap thp;
+	int socket;			/* where hot data goes: EAL's socket or the THP heap */
 	struct rxsec_sa_table sat;
 	rte_spinlock_t sat_lock;
 	struct rxsec_caps caps;
@@ -72,6 +75,28 @@ on_signal(int sig)
 {
 	g.signalled = sig;
 	g.rx_stop = 1;
+}
+
+/*
+ * Without hugepages, mbufs, SAs, rings and stages go on a heap of
+ * transparent huge pages (see thp_heap.c) sized for all of them; nothing
+ * there is touched before it is used, so the size costs address space only.
+ */
+static void
+choose_memory(void)
+{
+	size_t len;
+
+	g.socket = (int)rte_socket_id();
+	if (g.opt.no_thp || !rxsec_thp_heap_wanted())
+		return;
+	len = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports) +
+		(size_t)g.opt.max_sa * (sizeof(struct rxsec_sa) + 4 * sizeof(struct rxsec_sa_key) +
+					4 * RTE_CACHE_LINE_SIZE) + (32u << 20);
+	if (len > (size_t)RXSEC_THP_HEAP_PAGES_MAX << 21)
+		len = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports) + (32u << 20);
+	if (rxsec_thp_heap_create(&g.thp, len) >= 0)
+		g.socket = g.thp.socket;
 }
 
 static int
@@ -191,13 +216,14 @@ create_stages(void)
 	g.nb_eng = g.opt.workers;
 	flags = RING_F_SC_DEQ | (g.nb_eng == 1 ? RING_F_SP_ENQ : 0);
 	for (unsigned int i = 0; i < g.nb_tr; i++) {
-		struct rxsec_transport *t = rte_zmalloc("rxsec_tr", sizeof(*t), RTE_CACHE_LINE_SIZE);
+		struct rxsec_transport *t = rte_zmalloc_socket("rxsec_tr", sizeof(*t),
+							       RTE_CACHE_LINE_SIZE, g.socket);
 
 		if (t == NULL)
 			return -1;
 		snprintf(name, sizeof(name), "rxsec_tr%u", i);
 		t->id = (uint16_t)i;
-		t->ring = rte_ring_create(name, RING_SIZE, rte_socket_id(), flags);
+		t->ring = rte_ring_create(name, RING_SIZE, g.socket, flags);
 		t->tx_port = g.ports.out;
 		t->tx_queue = (uint16_t)i;
 		t->sat = &g.sat;
@@ -212,7 +238,8 @@ create_stages(void)
 		}
 	}
 	for (unsigned int i = 0; i < g.nb_eng; i++) {
-		struct rxsec_engine *e = rte_zmalloc("rxsec_eng", sizeof(*e), RTE_CACHE_LINE_SIZE);
+		struct rxsec_engine *e = rte_zmalloc_socket("rxsec_eng", sizeof(*e),
+							    RTE_CACHE_LINE_SIZE, g.socket);
 
 		if (e == NULL)
 			return -1;
@@ -422,8 +449,9 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 	choose_stage_counts();
+	choose_memory();
 	if (setup_caps() != 0 ||
-	    rxsec_sa_table_create(&g.sat, "rxsec_sa", g.opt.max_sa, (int)rte_socket_id(), g.drv) != 0) {
+	    rxsec_sa_table_create(&g.sat, "rxsec_sa", g.opt.max_sa, g.socket, g.drv) != 0) {
 		rc = 2;
 		goto out_eal;
 	}
@@ -434,7 +462,7 @@ main(int argc, char **argv)
 		goto out_sat;
 	}
 	if (rxsec_verdict_files_open(&g.vf, g.opt.verdicts, g.opt.transports) != 0 ||
-	    rxsec_ports_init(&g.ports, g.opt.workers, g.opt.transports) != 0 ||
+	    rxsec_ports_init(&g.ports, g.opt.workers, g.opt.transports, g.socket) != 0 ||
 	    create_stages() != 0) {
 		rc = 1;
 		goto out_stages;
@@ -468,6 +496,7 @@ out_stages:
 	}
 out_sat:
 	rxsec_sa_table_free(&g.sat);
+	rxsec_thp_heap_destroy(&g.thp);
 out_eal:
 	fflush(stdout);
 	rte_eal_cleanup();

@@ -25,6 +25,7 @@ enum {
 	OPT_REPLAY_WINDOW,
 	OPT_MAX_SA,
 	OPT_CONTROL,
+	OPT_NO_THP,
 	OPT_HELP,
 };
 
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "replay-window", required_argument, NULL, OPT_REPLAY_WINDOW },
 	{ "max-sa", required_argument, NULL, OPT_MAX_SA },
 	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "no-thp", no_argument, NULL, OPT_NO_THP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,6 +73,8 @@ rxsec_options_usage(const char *prog)
 	       "  --replay-window N      override every SA's replay window (0..%u, 0 = off)\n"
 	       "  --max-sa N             SA table capacity (default 4096)\n"
 	       "  --control PATH         control socket for rxsec-ctl\n"
+	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
+	       "                         (default: a heap of transparent huge pages)\n"
 	       "  --help                 this text\n",
 	       prog, RXSEC_REPLAY_WINDOW_MAX);
 }
@@ -190,6 +194,9 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			if (parse_u64("max-sa", optarg, 1u << 20, &v) != 0 || v == 0)
 				return at_least_one("max-sa", v);
 			o->max_sa = (uint32_t)v;
+			break;
+		case OPT_NO_THP:
+			o->no_thp = true;
 			break;
 		case OPT_CONTROL:
 			o->control = optarg;

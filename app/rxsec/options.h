@@ -33,6 +33,7 @@ struct rxsec_options {
 	int64_t replay_window;		/* -1 = from each SA */
 	uint32_t max_sa;
 	const char *control;		/* control socket path, or NULL */
+	bool no_thp;			/* --no-thp: EAL memory even without hugepages */
 };
 
 /* Parse argv (rxsec's part only). 0 = run, 1 = --help printed, -1 = error printed. */

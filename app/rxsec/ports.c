@@ -67,10 +67,28 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, struct rte_mempool *
 	return 0;
 }
 
-int
-rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports)
+/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight. */
+static unsigned int
+pool_mbufs(unsigned int workers, unsigned int transports)
 {
-	unsigned int nb_mbufs;
+	return workers * RX_DESC + transports * (1024 + TX_DESC) +
+		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
+}
+
+size_t
+rxsec_ports_pool_bytes(unsigned int workers, unsigned int transports)
+{
+	size_t elt = sizeof(struct rte_mbuf) + RXSEC_PKT_PRIV_SIZE + RTE_MBUF_DEFAULT_BUF_SIZE;
+
+	/* the mempool's own per-object header and trailer, and its cache */
+	return pool_mbufs(workers, transports) * (elt + 2 * RTE_CACHE_LINE_SIZE) + (1u << 20);
+}
+
+int
+rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports,
+		 int socket)
+{
+	unsigned int nb_mbufs = pool_mbufs(workers, transports);
 
 	memset(p, 0, sizeof(*p));
 	p->nb_ports = rte_eth_dev_count_avail();
@@ -83,11 +101,8 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	p->out = p->nb_ports > 1 ? 1 : 0;
 	p->nb_rxq = (uint16_t)workers;
 	p->nb_txq = (uint16_t)transports;
-	/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight. */
-	nb_mbufs = workers * RX_DESC + transports * (1024 + TX_DESC) +
-		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
 	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, RXSEC_PKT_PRIV_SIZE,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->pool == NULL) {
 		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs: %s\n", nb_mbufs,
 			rte_strerror(rte_errno));

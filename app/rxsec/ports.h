@@ -2,6 +2,7 @@
 #ifndef RXSEC_PORTS_H
 #define RXSEC_PORTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <rte_mempool.h>
 
@@ -14,8 +15,13 @@ struct rxsec_ports {
 	struct rte_mempool *pool;
 };
 
-/* Configure and start the ports; -1 with a message on stderr. */
-int rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports);
+/* Configure and start the ports, the mbuf pool on `socket` (an EAL socket
+ * or an external heap's); -1 with a message on stderr. */
+int rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports,
+		     int socket);
+
+/* Upper bound of the mbuf pool's memory for these stage counts. */
+size_t rxsec_ports_pool_bytes(unsigned int workers, unsigned int transports);
 
 /* Largest RX queue count of the wire port (for picking defaults). */
 uint16_t rxsec_ports_max_rxq(void);

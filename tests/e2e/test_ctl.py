@@ -11,6 +11,8 @@
            its ICV (no packet met another SA's keys), counters add up
            (engine rx = transport rx = sum of reasons), every delivered frame
            is one that was sent, and every mbuf comes home.
+  rekey    an SA deleted and added again with another key: no engine keeps
+           using the old one from its SA cache.
 Runs with -l 0 and with -l 0-1 (--transports 2).
 """
 import os
@@ -146,8 +148,35 @@ def case_churn(lcores, seconds=4.0, transports=1):
     check(a_ok == 32, '%s: static SA A delivered each packet once (%d)' % (name, a_ok))
 
 
+def case_rekey(lcores):
+    """The SA is replaced by one with the same SPI and destination but another
+    key (del, then add) while its traffic loops: the engines' SA caches must
+    drop the old SA, so packets that failed their ICV now verify."""
+    old = Sa(0xd001, window=0, reqid=4, key_seed=0x11)
+    new = Sa(0xd001, window=0, reqid=4, key_seed=0x22)
+    wd, d = start('rekey', lcores, [old], [new.esp(i) for i in range(1, 33)])
+    name = 'rekey -l %s' % lcores
+    sa_args = ('spi', '0xd001', 'dst', new.dst)
+    time.sleep(0.5)
+    _, before = d.ctl('stats', *sa_args)
+    rc_del, _ = d.ctl('del', *sa_args)
+    rc_add, _ = d.ctl('add', '-f', '-', input_text=new.xfrm())
+    time.sleep(0.5)
+    _, after = d.ctl('stats', *sa_args)
+    rc_stop, out = d.stop()
+    b, a = (before or {}).get('sa', {}), (after or {}).get('sa', {})
+    check(rc_del == 0 and rc_add == 0, '%s: del and add accepted' % name)
+    check(b.get('delivered') == 0 and b.get('drops', {}).get('tunnel_esp_auth_failed', 0) > 0,
+          '%s: with the old key every packet fails its ICV (%s)' % (name, b))
+    check(a.get('delivered', 0) > 0 and not a.get('drops'),
+          '%s: the new SA verifies every packet, none meets the old one (%s)' % (name, a))
+    check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 case_ops('0')
 case_ops('0-1')
+case_rekey('0')
+case_rekey('0-1')
 case_churn('0')
 case_churn('0-1', transports=2)
 finish()
