@@ -2,17 +2,104 @@
  *
  * Delivery format (spec section 4): the received Ethernet header, then the
  * inner packet (tunnel) or the outer IP header with ESP/AH removed
- * (transport). Works in place on a checked packet.
+ * (transport). Works in place on a checked packet. Inline: the transport
+ * calls it for every delivered packet.
  */
 #ifndef RXSEC_DECAP_H
 #define RXSEC_DECAP_H
 
-#include <rte_mbuf.h>
+#include <string.h>
 
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_udp.h>
+
+#include "esp_inb.h"
 #include "pkt_meta.h"
 
-/* Returns 0, or -1 if the packet cannot be rebuilt (then left unchanged). */
-int rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);
-int rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);
+/* rxsec_decap_tunnel() and rxsec_decap_transport() return 0, or -1 if the
+ * packet cannot be rebuilt (then left unchanged). */
+
+/* Drop `cut` bytes that sit right after the first `keep` bytes of the frame. */
+static inline uint8_t *
+rxsec_frame_cut(struct rte_mbuf *m, uint32_t keep, uint32_t cut)
+{
+	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+
+	/* Tunnel decap moves just the Ethernet header (14 bytes untagged)
+	 * over a longer cut: two overlapping words, no overlap with the cut. */
+	if (keep >= 8 && keep <= 16 && keep <= cut) {
+		uint64_t head, tail;
+
+		memcpy(&head, base, 8);
+		memcpy(&tail, base + keep - 8, 8);
+		memcpy(base + cut, &head, 8);
+		memcpy(base + cut + keep - 8, &tail, 8);
+	} else if (keep <= cut) {
+		rte_memcpy(base + cut, base, keep);
+	} else {
+		memmove(base + cut, base, keep);
+	}
+	return (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)cut);
+}
+
+static inline int
+rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	const uint8_t *inner = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->payload_off);
+	uint32_t inner_len;
+	uint16_t type;
+	uint8_t *f;
+
+	if (md->next_proto == RXSEC_NH_IPV4) {
+		inner_len = (uint32_t)inner[2] << 8 | inner[3];
+		type = RTE_ETHER_TYPE_IPV4;
+	} else if (md->next_proto == RXSEC_NH_IPV6) {
+		inner_len = 40u + ((uint32_t)inner[4] << 8 | inner[5]);
+		type = RTE_ETHER_TYPE_IPV6;
+	} else {
+		return -1;
+	}
+	if (md->payload_off + inner_len > md->payload_end)
+		return -1;
+	f = rxsec_frame_cut(m, md->l3_off, md->payload_off - md->l3_off);
+	if (f == NULL)
+		return -1;
+	/* Ethertype is the last field before L3, after any VLAN tag. */
+	*(rte_be16_t *)(f + md->l3_off - 2) = rte_cpu_to_be_16(type);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - md->l3_off - inner_len));
+	return 0;
+}
+
+static inline int
+rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	/* Remove [ESP/AH header (+ the RFC 3948 UDP header), first payload byte). */
+	uint32_t strip = md->ipsec_off -
+		(md->flags & RXSEC_PKT_F_UDP_ENCAP ? sizeof(struct rte_udp_hdr) : 0);
+	uint32_t cut = md->payload_off - strip;
+	uint32_t ip_len = strip - md->l3_off + (md->payload_end - md->payload_off);
+	uint8_t *f, *ip;
+
+	f = rxsec_frame_cut(m, strip, cut);
+	if (f == NULL)
+		return -1;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - md->l3_off - ip_len));
+	ip = f + md->l3_off;
+	f[md->nh_off] = md->next_proto;
+	if (md->flags & RXSEC_PKT_F_IPV6) {
+		((struct rte_ipv6_hdr *)ip)->payload_len = rte_cpu_to_be_16((uint16_t)(ip_len - 40));
+	} else {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
+
+		h->total_length = rte_cpu_to_be_16((uint16_t)ip_len);
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+	}
+	return 0;
+}
 
 #endif /* RXSEC_DECAP_H */

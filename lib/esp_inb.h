@@ -7,6 +7,8 @@
 #ifndef RXSEC_ESP_INB_H
 #define RXSEC_ESP_INB_H
 
+#include <string.h>
+
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
@@ -51,10 +53,23 @@ rxsec_esp_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	return RXSEC_CRYPTO_SUCCESS;
 }
 
-/* RFC 4303 2.4: pad bytes are 1, 2, 3, ... when the default scheme is used. */
+/* RFC 4303 2.4: pad bytes are 1, 2, 3, ... when the default scheme is used.
+ * Pads of up to 8 bytes (all but deliberate padding) are checked with one
+ * load when 8 bytes precede the trailer: the word ending at the pad's end
+ * must hold 1, 2, ..., pad_len in its top pad_len bytes. */
 static inline int
-esp_pad_valid(const uint8_t *pad, uint32_t pad_len)
+esp_pad_valid(const uint8_t *pad, uint32_t pad_len, uint32_t room)
 {
+	if (pad_len == 0)
+		return 1;
+	if (pad_len <= 8 && room >= 8) {
+		uint32_t shift = 8 * (8 - pad_len);
+		uint64_t w;
+
+		memcpy(&w, pad + pad_len - 8, 8);
+		w = rte_le_to_cpu_64(w);
+		return ((w ^ (0x0807060504030201ull << shift)) >> shift) == 0;
+	}
 	for (uint32_t i = 0; i < pad_len; i++)
 		if (pad[i] != (uint8_t)(i + 1))
 			return 0;
@@ -103,7 +118,7 @@ rxsec_esp_inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 
 	if (pad_len > tr_off - pl_off)
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
-	if (!esp_pad_valid(base + tr_off - pad_len, pad_len))
+	if (!esp_pad_valid(base + tr_off - pad_len, pad_len, tr_off))
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	if (!esp_next_header_valid(sa, nh))
 		return RXSEC_CRYPTO_INVALID_PROTOCOL;

@@ -217,7 +217,7 @@ transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
 
 /* Rules of spec section 4 for an IPsec packet whose checks passed. With a
  * second layer both windows must accept the packet before either moves. */
-static enum rxsec_reason
+static __rte_always_inline enum rxsec_reason
 transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		struct rxsec_sa *sa, uint32_t result, struct rxsec_sa *sw_isa,
 		struct rxsec_sa **inner_out)
