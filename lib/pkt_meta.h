@@ -72,8 +72,11 @@ struct rxsec_pkt_priv {
 	uint8_t nest;			/* enum rxsec_pkt_nest */
 };
 
+/* A whole cache line: the buffer (and with the default headroom, the
+ * frame) then starts on a line boundary, so the Ethernet, IP and ESP
+ * headers the engine reads share one line instead of straddling two. */
 #define RXSEC_PKT_PRIV_SIZE \
-	RTE_ALIGN(sizeof(struct rxsec_pkt_priv), RTE_MBUF_PRIV_ALIGN)
+	RTE_ALIGN(sizeof(struct rxsec_pkt_priv), RTE_CACHE_LINE_SIZE)
 
 static inline struct rxsec_pkt_priv *
 rxsec_pkt_priv(struct rte_mbuf *m)
