@@ -388,18 +388,28 @@ mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
 }
 
 /* With many SAs each op's key schedule is a cache miss: fetch the lines the
- * AES rounds and the first GHASH powers need a few ops ahead. */
+ * AES rounds and GHASH need a few ops ahead. The round keys open struct
+ * gcm_key_data and the hash-key powers close it, lowest last: a short
+ * packet needs only the last lines (A/B at 1024 SAs: -7% crypto cycles at
+ * 64 B with the last 4 lines, -7% at 1400 B with all of them). */
 #define MB_PREFETCH	4
+#define MB_GCM_KEY_LINES	((sizeof(struct gcm_key_data) + 63) / 64)
 
 static inline void
-mb_prefetch_sa(const struct rxsec_crypto_sa *csa)
+mb_prefetch_sa(const struct rxsec_crypto_op *op)
 {
+	const struct rxsec_crypto_sa *csa = op->csa;
 	const char *g = (const char *)&csa->gcm;
+	/* short packets need the first powers only; long ones all of them */
+	unsigned int hk_lines = op->len > 256 ? MB_GCM_KEY_LINES - 4 : 4;
 
 	__builtin_prefetch(csa);
-	if (csa->gcm_direct)
-		for (unsigned int l = 0; l < 8; l++)
-			__builtin_prefetch(g + l * 64);
+	if (!csa->gcm_direct)
+		return;
+	for (unsigned int l = 0; l < 4; l++)
+		__builtin_prefetch(g + l * 64);
+	for (unsigned int l = MB_GCM_KEY_LINES - hk_lines; l < MB_GCM_KEY_LINES; l++)
+		__builtin_prefetch(g + l * 64);
 }
 
 static void
@@ -414,7 +424,7 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		struct mb_slot *s = &lc->slot[i];
 
 		if (i + MB_PREFETCH < n)
-			mb_prefetch_sa(ops[i + MB_PREFETCH].csa);
+			mb_prefetch_sa(&ops[i + MB_PREFETCH]);
 		IMB_JOB *job;
 		bool sync;
 
