@@ -10,6 +10,8 @@ JSON list of extra rxsec options (e.g. ["--offload", "v1"]) appended after
 the ones below (capability cases: the same traffic under other options). rxsec (PATH, else $RXSEC,
 else build/app/rxsec) reads in.pcap on net_pcap0 and writes what it delivers
 to out.pcap; outputs go to WORKDIR/<case>-l<lcores>/, never into the case.
+With -l 0 rxsec keeps its mbufs and SAs on the transparent-huge-page heap it
+builds without hugepages; with -l 0-1 it runs with --no-thp, on EAL memory.
 Checks, each printed as `ok` or `FAIL`:
   exit       rxsec exited 0 within the timeout
   mbufs      stdout has "mbufs: all N returned to pool"
@@ -132,7 +134,7 @@ def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
            '--', '--sa', os.path.join(os.path.abspath(case), 'sa.conf'),
            '--verdicts', vpath, '--idle-exit', '300'] + case_args(case) + list(extra)
     results = []
-    tag = '%s [-l %s]' % (name, lcores)
+    tag = '%s [-l %s%s]' % (name, lcores, ''.join(' ' + x for x in extra))
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=timeout, cwd=wd)
@@ -191,8 +193,12 @@ def run_cases(cases, rxsec, lcores='both', workdir=None, timeout=60):
     failed = []
     for case in cases:
         for l in lc:
-            if not run_one(rxsec, case, l, workdir, timeout):
-                failed.append('%s [-l %s]' % (os.path.basename(os.path.normpath(case)), l))
+            # One layout per memory mode: -l 0 on the huge-page heap rxsec
+            # makes without hugepages, -l 0-1 on EAL's own memory.
+            extra = ('--no-thp',) if l == '0-1' else ()
+            if not run_one(rxsec, case, l, workdir, timeout, extra):
+                failed.append('%s [-l %s%s]' % (os.path.basename(os.path.normpath(case)), l,
+                                                ''.join(' ' + x for x in extra)))
     print('%d case runs, %d failed%s' % (len(cases) * len(lc), len(failed),
                                          (': ' + ', '.join(failed)) if failed else ''))
     if own and not failed and not os.environ.get('RXSEC_KEEP'):
