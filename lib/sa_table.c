@@ -47,8 +47,8 @@ rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
 	if (capacity > RXSEC_SA_SLOT_MASK)
 		return -EINVAL;
 	t->hash = rte_hash_create(&p);
-	if (t->hash == NULL)
-		return -rte_errno;
+	if (t->hash == NULL)	/* rte_errno is not always set on a failed allocation */
+		return rte_errno == EEXIST ? -EEXIST : -ENOMEM;
 	t->slot = rte_zmalloc_socket("rxsec_sa_slots", sizeof(*t->slot) * capacity, 0, socket);
 	t->slot_busy = rte_zmalloc_socket("rxsec_sa_busy", capacity, 0, socket);
 	t->slot_gen = rte_zmalloc_socket("rxsec_sa_gen", capacity, 0, socket);

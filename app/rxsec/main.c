@@ -53,6 +53,7 @@ static struct {
 	struct rxsec_ports ports;
 	struct rxsec_thp_heap thp;
 	int socket;			/* where hot data goes: EAL's socket or the THP heap */
+	int sa_socket;			/* the same, unless the SA table is too large for it */
 	struct rxsec_sa_table sat;
 	rte_spinlock_t sat_lock;
 	struct rxsec_caps caps;
@@ -85,18 +86,24 @@ on_signal(int sig)
 static void
 choose_memory(void)
 {
-	size_t len;
+	size_t pool = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports);
+	/* an SA, its hash entry and its slot, generously */
+	size_t sas = (size_t)g.opt.max_sa * (sizeof(struct rxsec_sa) + 6 * RTE_CACHE_LINE_SIZE);
+	size_t rest = 32u << 20;	/* rings, stages, rte_hash's fixed parts */
+	bool sas_fit = pool + sas + rest <= (size_t)RXSEC_THP_HEAP_PAGES_MAX << 21;
 
 	g.socket = (int)rte_socket_id();
+	g.sa_socket = g.socket;
 	if (g.opt.no_thp || !rxsec_thp_heap_wanted())
 		return;
-	len = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports) +
-		(size_t)g.opt.max_sa * (sizeof(struct rxsec_sa) + 4 * sizeof(struct rxsec_sa_key) +
-					4 * RTE_CACHE_LINE_SIZE) + (32u << 20);
-	if (len > (size_t)RXSEC_THP_HEAP_PAGES_MAX << 21)
-		len = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports) + (32u << 20);
-	if (rxsec_thp_heap_create(&g.thp, len) >= 0)
-		g.socket = g.thp.socket;
+	if (rxsec_thp_heap_create(&g.thp, pool + rest + (sas_fit ? sas : 0)) < 0)
+		return;
+	g.socket = g.thp.socket;
+	if (sas_fit)
+		g.sa_socket = g.thp.socket;
+	printf("rxsec: no hugepages: mbufs%s on a transparent huge page heap "
+	       "(%zu MiB of address space; --no-thp for EAL memory)\n",
+	       sas_fit ? " and SAs" : "", g.thp.len >> 20);
 }
 
 static int
@@ -450,10 +457,17 @@ main(int argc, char **argv)
 	}
 	choose_stage_counts();
 	choose_memory();
-	if (setup_caps() != 0 ||
-	    rxsec_sa_table_create(&g.sat, "rxsec_sa", g.opt.max_sa, g.socket, g.drv) != 0) {
+	if (setup_caps() != 0) {
 		rc = 2;
-		goto out_eal;
+		goto out_thp;
+	}
+	ret = rxsec_sa_table_create(&g.sat, "rxsec_sa", g.opt.max_sa, g.sa_socket, g.drv);
+	if (ret != 0) {
+		fprintf(stderr, "rxsec: cannot create an SA table for --max-sa %u: %s%s\n",
+			g.opt.max_sa, strerror(-ret),
+			ret == -ENOMEM ? " (give EAL more memory with -m, or a smaller --max-sa)" : "");
+		rc = 2;
+		goto out_thp;
 	}
 	g.sat.caps = &g.caps;
 	g.sat.nb_transports = g.opt.transports;
@@ -496,6 +510,7 @@ out_stages:
 	}
 out_sat:
 	rxsec_sa_table_free(&g.sat);
+out_thp:
 	rxsec_thp_heap_destroy(&g.thp);
 out_eal:
 	fflush(stdout);
