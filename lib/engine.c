@@ -58,25 +58,17 @@ sa_cache_index(const struct rxsec_sa_key *k)
 	return (k->spi * 0x9e3779b1u) >> (32 - rte_log2_u32(RXSEC_ENGINE_SA_CACHE));
 }
 
-/*
- * SAs not in the one-entry cache: the engine's SA cache first (its lines
- * were prefetched by the classify pass), then one bulk rte_hash lookup for
- * what it missed. A cached handle is checked against the table, so an SA
- * deleted meanwhile (new slot generation) simply misses. The one-entry
- * cache then holds the last SA found, so a burst of one SA misses once.
- */
-static void
-engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf **pkts,
-	      const struct rxsec_sa_key **kp, const uint16_t *idx, uint16_t k)
+/* The engine's SA cache, for keys whose lines the classify pass prefetched:
+ * key matches first, prefetching their SAs, then the handle checks, so an
+ * SA deleted meanwhile (new slot generation) simply misses. Returns how
+ * many keys missed; miss[] holds their indexes. */
+static uint16_t
+sa_cache_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t k,
+		struct rxsec_sa **found, uint16_t *miss)
 {
-	struct rxsec_sa *found[RXSEC_BURST_MAX];
-	const struct rxsec_sa_key *mkp[RXSEC_BURST_MAX];
-	uint16_t miss[RXSEC_BURST_MAX], nm = 0;
-	int last = -1;
-
 	uint32_t handle[RXSEC_BURST_MAX];
+	uint16_t nm = 0;
 
-	/* Key matches first, prefetching their SAs; then the handle checks. */
 	for (uint16_t i = 0; i < k; i++) {
 		const struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(kp[i])];
 
@@ -90,24 +82,50 @@ engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf
 		if (found[i] != NULL && found[i]->handle == handle[i])
 			continue;
 		found[i] = NULL;
-		mkp[nm] = kp[i];
 		miss[nm++] = i;
 	}
-	if (nm != 0) {
-		struct rxsec_sa *mfound[RXSEC_BURST_MAX];
+	return nm;
+}
 
-		rxsec_sa_table_lookup_bulk(e->sat, mkp, nm, mfound);
-		for (uint16_t j = 0; j < nm; j++) {
-			struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(mkp[j])];
+/* What the SA cache missed: one bulk rte_hash lookup, and into the cache. */
+static void
+sa_cache_fill(struct rxsec_engine *e, const struct rxsec_sa_key **kp, const uint16_t *miss,
+	      uint16_t nm, struct rxsec_sa **found)
+{
+	const struct rxsec_sa_key *mkp[RXSEC_BURST_MAX];
+	struct rxsec_sa *mfound[RXSEC_BURST_MAX];
 
-			found[miss[j]] = mfound[j];
-			if (mfound[j] != NULL) {
-				rte_prefetch0(mfound[j]);
-				c->key = *mkp[j];
-				c->handle = mfound[j]->handle;
-			}
-		}
+	for (uint16_t j = 0; j < nm; j++)
+		mkp[j] = kp[miss[j]];
+	rxsec_sa_table_lookup_bulk(e->sat, mkp, nm, mfound);
+	for (uint16_t j = 0; j < nm; j++) {
+		struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(mkp[j])];
+
+		found[miss[j]] = mfound[j];
+		if (mfound[j] == NULL)
+			continue;
+		rte_prefetch0(mfound[j]);
+		c->key = *mkp[j];
+		c->handle = mfound[j]->handle;
 	}
+}
+
+/*
+ * SAs not in the one-entry cache: the engine's SA cache, then rte_hash for
+ * what it missed. The one-entry cache then holds the last SA found, so a
+ * burst of one SA misses once.
+ */
+static void
+engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf **pkts,
+	      const struct rxsec_sa_key **kp, const uint16_t *idx, uint16_t k)
+{
+	struct rxsec_sa *found[RXSEC_BURST_MAX];
+	uint16_t miss[RXSEC_BURST_MAX], nm;
+	int last = -1;
+
+	nm = sa_cache_lookup(e, kp, k, found, miss);
+	if (nm != 0)
+		sa_cache_fill(e, kp, miss, nm, found);
 	for (uint16_t i = 0; i < k; i++)
 		if (found[i] != NULL) {
 			engine_take(e, b, pkts[idx[i]], found[i]);
