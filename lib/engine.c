@@ -73,7 +73,7 @@ sa_cache_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t
 		const struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(kp[i])];
 
 		handle[i] = c->handle;
-		found[i] = sa_key_equal(kp[i], &c->key) ?
+		found[i] = c->epoch == e->cache_epoch && sa_key_equal(kp[i], &c->key) ?
 			rxsec_sa_table_slot(e->sat, c->handle) : NULL;
 		if (found[i] != NULL)
 			rte_prefetch0(found[i]);
@@ -107,6 +107,7 @@ sa_cache_fill(struct rxsec_engine *e, const struct rxsec_sa_key **kp, const uint
 		rte_prefetch0(mfound[j]);
 		c->key = *mkp[j];
 		c->handle = mfound[j]->handle;
+		c->epoch = e->cache_epoch;
 	}
 }
 
@@ -250,8 +251,15 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	struct rxsec_sa_key keys[RXSEC_BURST_MAX];
 	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
-	struct rxsec_sa *cached = rxsec_sa_table_get(e->sat, e->cache_handle);
+	uint32_t epoch = __atomic_load_n(&e->sat->remove_epoch, __ATOMIC_ACQUIRE);
+	struct rxsec_sa *cached;
 	uint32_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
+
+	if (unlikely(epoch != e->cache_epoch)) {	/* an SA was removed: start over */
+		e->cache_epoch = epoch;
+		e->cache_handle = RXSEC_SA_NONE;
+	}
+	cached = rxsec_sa_table_get(e->sat, e->cache_handle);
 
 	rxsec_inb_init(&b, 0);
 	for (uint16_t i = 0; i < n; i++) {

@@ -23,6 +23,7 @@
 struct rxsec_sa_cache_entry {
 	struct rxsec_sa_key key;
 	uint32_t handle;		/* checked against the table on every hit */
+	uint32_t epoch;			/* the table's remove_epoch when cached */
 } __rte_cache_aligned;
 
 struct rxsec_engine_stats {
@@ -46,10 +47,13 @@ struct rxsec_engine {
 	void *cctx;
 	uint32_t *next_n;		/* shared receive index */
 	uint32_t cache_handle;		/* one-entry SA cache; RXSEC_SA_NONE when empty */
+	uint32_t cache_epoch;		/* remove_epoch both caches are valid for */
 	struct rxsec_sa_key cache_key;
 	uint64_t last_rx_tsc;
 	struct rxsec_engine_stats stats;
-	/* Zeroed entries never match: a packet's key has a family. */
+	/* Zeroed entries never match: a packet's key has a family. An entry
+	 * holds only while no SA was removed since it was cached: a handle's
+	 * 8-bit generation alone could come round again on a reused slot. */
 	struct rxsec_sa_cache_entry sa_cache[RXSEC_ENGINE_SA_CACHE];
 };
 

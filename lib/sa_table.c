@@ -241,6 +241,7 @@ rxsec_sa_table_remove(struct rxsec_sa_table *t, uint32_t id)
 	p->sa = sa;
 	p->key_pos = rte_hash_del_key(t->hash, &sa->key);
 	__atomic_store_n(&t->slot[id], NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->remove_epoch, t->remove_epoch + 1, __ATOMIC_RELEASE);
 	/* Readers that saw the SA have not yet reported this token. */
 	p->token = rte_rcu_qsbr_start(t->qsbr);
 	t->count--;

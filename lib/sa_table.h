@@ -52,6 +52,7 @@ struct rxsec_sa_table {
 	uint32_t next_slot;		/* round robin: slots are reused last */
 	uint32_t life_cursor;		/* next slot the lifetime sweep checks */
 	uint32_t nb_transports;		/* transport_id = id % nb_transports */
+	uint32_t remove_epoch;		/* bumped when an SA leaves lookups: caches start over */
 	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
 	uint64_t esn_seen[RXSEC_SA_TABLE_TRANSPORTS_MAX];	/* per transport */
 	uint64_t esn_reverified;	/* packets saved by ESN re-verification */

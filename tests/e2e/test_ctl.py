@@ -13,6 +13,9 @@
            is one that was sent, and every mbuf comes home.
   rekey    an SA deleted and added again with another key: no engine keeps
            using the old one from its SA cache.
+  gen-wrap one slot reused until its 8-bit generation comes round: packets
+           of the deleted SA still meet no SA (engine caches start over
+           whenever an SA is removed).
 Runs with -l 0 and with -l 0-1 (--transports 2).
 """
 import os
@@ -173,8 +176,42 @@ def case_rekey(lcores):
     check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+def case_gen_wrap(lcores):
+    """One SA slot (--max-sa 1) filled 256 times over: the handle's 8-bit
+    generation comes round to the one the engine cached for a deleted SA.
+    That SA's packets must meet no SA, never the slot's new occupant."""
+    a = Sa(0xe001, window=0, reqid=5, key_seed=0x31)
+    b = Sa(0xe002, window=0, reqid=6, key_seed=0x32)
+    wd, d = start('genwrap', lcores, [a], [a.esp(i) for i in range(1, 33)], ['--max-sa', '1'])
+    name = 'gen-wrap -l %s' % lcores
+    b_args = ('spi', hex(b.spi), 'dst', b.dst)
+    time.sleep(0.3)
+    d.ctl('del', 'spi', hex(a.spi), 'dst', a.dst)
+    adds, end = 0, time.time() + 90
+    while adds < 256 and time.time() < end:
+        rc, _ = d.ctl('add', '-f', '-', input_text=b.xfrm())
+        if rc != 0:             # the slot is free once its grace period ends
+            time.sleep(0.005)
+            continue
+        adds += 1
+        if adds < 256:
+            d.ctl('del', *b_args)
+    time.sleep(0.5)
+    _, st = d.ctl('stats', *b_args)
+    rc_stop, out = d.stop()
+    sa = (st or {}).get('sa', {})
+    reasons = report_counts(out)[0]
+    check(adds == 256, '%s: 256 adds into the one slot (%d)' % (name, adds))
+    check(sa.get('delivered') == 0 and not sa.get('drops'),
+          '%s: no packet of the deleted SA met the new one (%s)' % (name, sa))
+    check(reasons.get('no_sa', 0) > 0 and reasons.get('tunnel_esp_auth_failed') == 0,
+          '%s: they are no_sa, no ICV failure (%s)' % (name, reasons))
+    check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 case_ops('0')
 case_ops('0-1')
+case_gen_wrap('0')
 case_rekey('0')
 case_rekey('0-1')
 case_churn('0')
