@@ -30,6 +30,7 @@ receives from the net_memif client as its port 0.
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -111,10 +112,19 @@ class Bench:
         self.a = args
         self.tr = args.traffic
         self.seq = 0
+        self.prefixes = []
 
     def prefix(self, name):
         self.seq += 1
-        return "rxb%d-%s-%d" % (os.getpid(), name, self.seq)
+        p = "rxb%d-%s-%d" % (os.getpid(), name, self.seq)
+        self.prefixes.append(p)
+        return p
+
+    def remove_runtime_dirs(self):
+        """EAL leaves /var/run/dpdk/PREFIX (~6 MB each) behind; rxsec removes
+        its own, testpmd and secgw do not."""
+        for p in self.prefixes:
+            shutil.rmtree(os.path.join("/var/run/dpdk", p), ignore_errors=True)
 
     def eal(self, prefix, lcores):
         return EAL_COMMON + ["--file-prefix", prefix, "-l", lcores]
@@ -554,6 +564,7 @@ def main():
         log("run error: %s %s-%d: %s" % (r["prog"], r["size"], r["sas"], r["error"]))
     if verdicts:
         print("targets met: %d of %d" % (sum(verdicts), len(verdicts)))
+    b.remove_runtime_dirs()
     sys.exit(1 if failed or errors else 0)
 
 
