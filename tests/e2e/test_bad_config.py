@@ -65,6 +65,9 @@ class Runner:
     def check(self, name, args, must=(), status='nonzero', mem='512'):
         rc, out, err, cmd = self.run(args, mem)
         errs = []
+        rundir = '/var/run/dpdk/' + cmd[cmd.index('--file-prefix') + 1]
+        if os.path.exists(rundir):
+            errs.append('left its EAL runtime directory %s behind' % rundir)
         if rc is None:
             errs.append('timed out')
         elif rc < 0:
