@@ -10,6 +10,7 @@ the 64-bit sequence number, so a delivered frame tells which packet it was.
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -46,6 +47,9 @@ def finish():
     if failures:
         print('%d check(s) failed' % len(failures))
         sys.exit(1)
+    if not os.environ.get('RXSEC_KEEP'):
+        for d in _workdirs:
+            shutil.rmtree(d, ignore_errors=True)
     print('all checks passed')
     sys.exit(0)
 
@@ -142,8 +146,14 @@ def parse_tag(frame):
     return (m.group(1).decode(), int(m.group(2))) if m else None
 
 
+_workdirs = []
+
+
 def workdir(name):
+    """A fresh directory for one run; finish() removes them all when every
+    check passed (RXSEC_KEEP=1 keeps them), else they stay for a look."""
     d = tempfile.mkdtemp(prefix='rxsec-%s-' % name)
+    _workdirs.append(d)
     return d
 
 
