@@ -766,13 +766,17 @@ CAPS_VARIANTS = [
 ]
 
 
+def _with_variants(base, variants):
+    """The base case, then the same traffic under each (suffix, rxsec args,
+    excluded-SA predicate) variant."""
+    return [base] + [base.variant('%s_%s' % (base.name, suffix),
+                                  '%s; rxsec %s' % (base.description, ' '.join(args)),
+                                  args, _excluded(pred))
+                     for suffix, args, pred in variants]
+
+
 def issue3_caps():
-    base = _caps_base('i3_caps')
-    cases = [base]
-    for suffix, args, pred in CAPS_VARIANTS:
-        cases.append(base.variant('i3_caps_' + suffix, '%s; rxsec %s' %
-                                  (base.description, ' '.join(args)), args, _excluded(pred)))
-    return cases
+    return _with_variants(_caps_base('i3_caps'), CAPS_VARIANTS)
 
 
 FAMILIES['issue3_hdrs'] = issue3_hdrs
@@ -811,12 +815,7 @@ CAPS_NESTED_VARIANTS = [
 
 
 def issue3_caps_nested():
-    base = _caps_nested_base('i3_caps_nested')
-    cases = [base]
-    for suffix, args, pred in CAPS_NESTED_VARIANTS:
-        cases.append(base.variant('i3_caps_nested_' + suffix, '%s; rxsec %s' %
-                                  (base.description, ' '.join(args)), args, _excluded(pred)))
-    return cases
+    return _with_variants(_caps_nested_base('i3_caps_nested'), CAPS_NESTED_VARIANTS)
 
 
 FAMILIES['issue3_caps_nested'] = issue3_caps_nested
