@@ -239,6 +239,20 @@ engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 			engine_enqueue(e, e->ring[t], per[t], cnt[t]);
 }
 
+/* The one-entry cache's SA for this burst. Both caches start over once an
+ * SA was removed (see struct rxsec_engine). */
+static inline struct rxsec_sa *
+engine_cached_sa(struct rxsec_engine *e)
+{
+	uint32_t epoch = __atomic_load_n(&e->sat->remove_epoch, __ATOMIC_ACQUIRE);
+
+	if (unlikely(epoch != e->cache_epoch)) {
+		e->cache_epoch = epoch;
+		e->cache_handle = RXSEC_SA_NONE;
+	}
+	return rxsec_sa_table_get(e->sat, e->cache_handle);
+}
+
 /*
  * One pass classifies each packet and, when it belongs to the cached SA,
  * prepares its crypto job right away; the other SAs are looked up in bulk.
@@ -251,15 +265,8 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	struct rxsec_sa_key keys[RXSEC_BURST_MAX];
 	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
-	uint32_t epoch = __atomic_load_n(&e->sat->remove_epoch, __ATOMIC_ACQUIRE);
-	struct rxsec_sa *cached;
+	struct rxsec_sa *cached = engine_cached_sa(e);
 	uint32_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
-
-	if (unlikely(epoch != e->cache_epoch)) {	/* an SA was removed: start over */
-		e->cache_epoch = epoch;
-		e->cache_handle = RXSEC_SA_NONE;
-	}
-	cached = rxsec_sa_table_get(e->sat, e->cache_handle);
 
 	rxsec_inb_init(&b, 0);
 	for (uint16_t i = 0; i < n; i++) {
