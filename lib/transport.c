@@ -434,6 +434,22 @@ transport_tx(struct rxsec_transport *t, struct transport_out *o, struct verdict_
 		rte_pktmbuf_free_bulk(o->drop, o->ndrop);
 }
 
+/* Decide packet i of the burst, count it and sort it for the port. */
+static __rte_always_inline void
+transport_one(struct rxsec_transport *t, struct transport_out *o, struct verdict_rec *vr,
+	      struct rte_mbuf *m, uint16_t i, uint8_t sw_status, struct rxsec_sa *sw_isa,
+	      const bool with_verdicts)
+{
+	struct rxsec_sa *sa, *isa;
+	enum rxsec_reason r;
+
+	if (with_verdicts)
+		verdict_fill(&vr[i], m);
+	r = transport_decide(t, m, sw_status, sw_isa, &sa, &isa);
+	vr[i].reason = (uint8_t)r;
+	transport_sort(t, o, m, i, r, sa, isa);
+}
+
 /*
  * Packets the engine finished are decided in one pass, up to the first one
  * that needs the software path; from there on the rest of the burst goes
@@ -448,8 +464,6 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	struct verdict_rec vr[RXSEC_BURST_MAX];
 	uint8_t sw_st[RXSEC_BURST_MAX];
 	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
-	struct rxsec_sa *sa, *isa;
-	enum rxsec_reason r;
 	uint16_t i;
 
 	o.n = 0;
@@ -463,25 +477,15 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 			transport_prefetch(t, pkts[i + TRANSPORT_PREFETCH]);
 		if (unlikely(!transport_engine_complete(m, rxsec_result_get(m))))
 			break;
-		if (with_verdicts)
-			verdict_fill(&vr[i], m);
-		r = transport_decide(t, m, RXSEC_CRYPTO_SUCCESS, NULL, &sa, &isa);
-		vr[i].reason = (uint8_t)r;
-		transport_sort(t, &o, m, i, r, sa, isa);
+		transport_one(t, &o, vr, m, i, RXSEC_CRYPTO_SUCCESS, NULL, with_verdicts);
 	}
 	if (unlikely(i < n)) {
 		uint16_t first = i;
 
 		transport_software(t, pkts + first, n - first, sw_st, sw_isa);
-		for (; i < n; i++) {
-			struct rte_mbuf *m = pkts[i];
-
-			if (with_verdicts)
-				verdict_fill(&vr[i], m);
-			r = transport_decide(t, m, sw_st[i - first], sw_isa[i - first], &sa, &isa);
-			vr[i].reason = (uint8_t)r;
-			transport_sort(t, &o, m, i, r, sa, isa);
-		}
+		for (; i < n; i++)
+			transport_one(t, &o, vr, pkts[i], i, sw_st[i - first], sw_isa[i - first],
+				      with_verdicts);
 	}
 	t->stats.rx += n;
 	transport_tx(t, &o, vr, with_verdicts);
