@@ -17,7 +17,8 @@
 #   --rounds N (3)  --duration S (3)  --sizes 64,512,1400,imix  --sas 1,1024
 #   --programs testpmd,rxsec,secgw-la,secgw-cpu  --mode loop|memif|both
 #   --cpu N (1: the CPU every program polls on)  --json FILE
-# Environment: BUILD (build), PACKETS (4096 packets per pcap).
+# Environment: BUILD (build), PACKETS (most packets per pcap, 4096),
+# MAX_BYTES (most frame bytes per pcap, 1 MiB: see gen_traffic.py).
 # Needs: dpdk-dev (dpdk-testpmd), dpdk-doc (secgw source), libdpdk-dev,
 # libipsec-mb-dev, libpcap-dev, python3-scapy.  Run as root (DPDK telemetry
 # sockets under /var/run/dpdk).
@@ -25,6 +26,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PACKETS=${PACKETS:-4096}
+MAX_BYTES=${MAX_BYTES:-1048576}
 PY=/usr/bin/python3
 
 command -v dpdk-testpmd >/dev/null || {
@@ -35,10 +37,16 @@ ninja -C "$BUILD" app/rxsec app/rxsec-crypto-bench >/dev/null || {
 scripts/bench/build-secgw.sh "$BUILD/bench"
 
 traffic="$BUILD/bench/traffic"
-if [ ! -f "$traffic/manifest.json" ] || [ scripts/bench/gen_traffic.py -nt "$traffic/manifest.json" ]; then
-	echo "bench: generating traffic ($PACKETS packets per pcap, takes a few minutes)" >&2
+same_traffic() {
+	[ -f "$traffic/manifest.json" ] && [ ! scripts/bench/gen_traffic.py -nt "$traffic/manifest.json" ] &&
+		$PY -c 'import json, sys; m = json.load(open(sys.argv[1]));
+sys.exit(m.get("packets") != int(sys.argv[2]) or m.get("max_bytes") != int(sys.argv[3]))' \
+			"$traffic/manifest.json" "$PACKETS" "$MAX_BYTES"
+}
+if ! same_traffic; then
+	echo "bench: generating traffic (up to $PACKETS packets and $MAX_BYTES bytes per pcap, takes a few minutes)" >&2
 	rm -rf "$traffic"
-	$PY scripts/bench/gen_traffic.py --out "$traffic" --packets "$PACKETS"
+	$PY scripts/bench/gen_traffic.py --out "$traffic" --packets "$PACKETS" --max-bytes "$MAX_BYTES"
 fi
 
 exec $PY scripts/bench/bench.py --traffic "$traffic" --logs "$BUILD/bench/logs" \
