@@ -51,11 +51,46 @@ engine_take(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf *
 }
 
 /* Fibonacci hashing spreads sequential and random SPIs alike. */
-static inline uint32_t
-sa_cache_index(const struct rxsec_sa_key *k)
+static inline struct rxsec_sa_cache_set *
+sa_cache_set(struct rxsec_engine *e, const struct rxsec_sa_key *k)
 {
-	RTE_BUILD_BUG_ON(!rte_is_power_of_2(RXSEC_ENGINE_SA_CACHE));
-	return (k->spi * 0x9e3779b1u) >> (32 - rte_log2_u32(RXSEC_ENGINE_SA_CACHE));
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(RXSEC_ENGINE_SA_CACHE_SETS));
+	return &e->sa_cache[(k->spi * 0x9e3779b1u) >>
+			    (32 - rte_log2_u32(RXSEC_ENGINE_SA_CACHE_SETS))];
+}
+
+/* The way holding k, cached while no SA was removed; NULL if none. */
+static inline const struct rxsec_sa_cache_way *
+sa_cache_match(const struct rxsec_sa_cache_set *set, const struct rxsec_sa_key *k,
+	       uint32_t epoch)
+{
+	uint64_t w[3];
+
+	/* The classifier zeroes the key's last 8 bytes: 24 name the SA. */
+	RTE_BUILD_BUG_ON(offsetof(struct rxsec_sa_key, pad) != sizeof(w));
+	memcpy(w, k, sizeof(w));
+	for (unsigned int i = 0; i < RXSEC_ENGINE_SA_CACHE_WAYS; i++) {
+		const struct rxsec_sa_cache_way *c = &set->way[i];
+
+		if (((c->key[0] ^ w[0]) | (c->key[1] ^ w[1]) | (c->key[2] ^ w[2])) == 0 &&
+		    c->epoch == epoch)
+			return c;
+	}
+	return NULL;
+}
+
+/* A key the cache missed goes into way 0; way 0's moves to way 1. */
+static inline void
+sa_cache_insert(struct rxsec_sa_cache_set *set, const struct rxsec_sa_key *k,
+		uint32_t handle, uint32_t epoch)
+{
+	struct rxsec_sa_cache_way *c = &set->way[0];
+
+	RTE_BUILD_BUG_ON(RXSEC_ENGINE_SA_CACHE_WAYS != 2);
+	set->way[1] = *c;
+	memcpy(c->key, k, sizeof(c->key));
+	c->handle = handle;
+	c->epoch = epoch;
 }
 
 /* The engine's SA cache, for keys whose lines the classify pass prefetched:
@@ -70,11 +105,14 @@ sa_cache_lookup(struct rxsec_engine *e, const struct rxsec_sa_key **kp, uint16_t
 	uint16_t nm = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
-		const struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(kp[i])];
+		const struct rxsec_sa_cache_way *c =
+			sa_cache_match(sa_cache_set(e, kp[i]), kp[i], e->cache_epoch);
 
+		found[i] = NULL;
+		if (c == NULL)
+			continue;
 		handle[i] = c->handle;
-		found[i] = c->epoch == e->cache_epoch && sa_key_equal(kp[i], &c->key) ?
-			rxsec_sa_table_slot(e->sat, c->handle) : NULL;
+		found[i] = rxsec_sa_table_slot(e->sat, c->handle);
 		if (found[i] != NULL)
 			rte_prefetch0(found[i]);
 	}
@@ -99,15 +137,12 @@ sa_cache_fill(struct rxsec_engine *e, const struct rxsec_sa_key **kp, const uint
 		mkp[j] = kp[miss[j]];
 	rxsec_sa_table_lookup_bulk(e->sat, mkp, nm, mfound);
 	for (uint16_t j = 0; j < nm; j++) {
-		struct rxsec_sa_cache_entry *c = &e->sa_cache[sa_cache_index(mkp[j])];
-
 		found[miss[j]] = mfound[j];
 		if (mfound[j] == NULL)
 			continue;
 		rte_prefetch0(mfound[j]);
-		c->key = *mkp[j];
-		c->handle = mfound[j]->handle;
-		c->epoch = e->cache_epoch;
+		sa_cache_insert(sa_cache_set(e, mkp[j]), mkp[j], mfound[j]->handle,
+				e->cache_epoch);
 	}
 }
 
@@ -292,7 +327,7 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 			engine_take(e, &b, m, cached);
 			continue;
 		}
-		rte_prefetch0(&e->sa_cache[sa_cache_index(&keys[k])]);
+		rte_prefetch0(sa_cache_set(e, &keys[k]));
 		kp[k] = &keys[k];
 		idx[k++] = i;
 	}

@@ -44,6 +44,25 @@ def udp_datagram(family, sport, dport, payload, ipid=0x55):
     return raw(p)
 
 
+def same_cache_set_spis(n, sets=2048):
+    """n SPIs that the engine's SA cache (lib/engine.h) puts in one set:
+    Fibonacci hashing of the SPI as the engine reads it (wire bytes, as a
+    little-endian word), top log2(sets) bits."""
+    shift = 32 - (sets.bit_length() - 1)
+
+    def set_of(spi):
+        word = struct.unpack('<I', struct.pack('!I', spi))[0]
+        return ((word * 0x9e3779b1) & 0xffffffff) >> shift
+
+    target = set_of(0x7000)
+    found, spi = [], 0x7000
+    while len(found) < n:
+        if set_of(spi) == target:
+            found.append(spi)
+        spi += 1
+    return found
+
+
 def _sizes_case(name, mode, family, enc, auth=None, inner_families=None, sizes=SIZES,
                 icmp=True, quote=True):
     fams = inner_families or (family,)
@@ -163,6 +182,21 @@ def issue2():
     sa4 = c.sas[0]
     alias = Sa(c.rng, spi=sa4.spi, mode='tunnel', family=6, enc='aes128gcm16')
     c.ipsec(alias, c.inner(alias, 10), expect='no_sa')
+    cases.append(c)
+
+    # More SAs than the engine's SA cache has ways, all in one set, over
+    # several receive bursts: every packet must still meet its own SA.
+    c = Case('i2_sa_cache_set', 'five ESP SAs (IPv4 and IPv6, two sharing one SPI) '
+             'whose SPIs fall in one set of the engine SA cache, 150 packets '
+             'interleaved over three bursts: each delivered with its own SA',
+             'tunnel', 'IPv4')
+    spis = same_cache_set_spis(4)
+    sas = [c.sa(mode='tunnel', family=4 if i % 2 == 0 else 6, enc='aes128gcm16', window=0,
+                spi=spi) for i, spi in enumerate(spis)]
+    sas.append(c.sa(mode='tunnel', family=6, enc='aes128gcm16', window=0, spi=spis[0]))
+    for i in range(150):
+        sa = sas[(i * i + i // 7) % len(sas)]
+        c.ipsec(sa, c.inner(sa, 8 + i % 40))
     cases.append(c)
 
     # non-IPsec traffic, incl. IKE (RFC 7296 2.23 / RFC 3948 2.2 non-ESP marker)
