@@ -27,6 +27,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PACKETS=${PACKETS:-4096}
 MAX_BYTES=${MAX_BYTES:-1048576}
+for v in PACKETS MAX_BYTES; do
+	eval "n=\$$v"
+	case $n in
+	''|*[!0-9]*|0) echo "bench: $v must be a positive number of $( [ $v = PACKETS ] && echo packets || echo bytes), not '$n'" >&2; exit 2 ;;
+	esac
+done
 PY=/usr/bin/python3
 
 command -v dpdk-testpmd >/dev/null || {
