@@ -18,7 +18,8 @@
 #   --programs testpmd,rxsec,secgw-la,secgw-cpu  --mode loop|memif|both
 #   --cpu N (1: the CPU every program polls on)  --json FILE
 # Environment: BUILD (build), PACKETS (most packets per pcap, 4096),
-# MAX_BYTES (most frame bytes per pcap, 1 MiB: see gen_traffic.py).
+# MAX_BYTES (most frame bytes per pcap, 1 MiB: see gen_traffic.py),
+# SPIS (sequential, or random as IKE picks them).
 # Needs: dpdk-dev (dpdk-testpmd), dpdk-doc (secgw source), libdpdk-dev,
 # libipsec-mb-dev, libpcap-dev, python3-scapy.  Run as root (DPDK telemetry
 # sockets under /var/run/dpdk).
@@ -27,6 +28,11 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PACKETS=${PACKETS:-4096}
 MAX_BYTES=${MAX_BYTES:-1048576}
+SPIS=${SPIS:-sequential}
+case $SPIS in
+sequential|random) ;;
+*) echo "bench: SPIS must be sequential or random, not '$SPIS'" >&2; exit 2 ;;
+esac
 for v in PACKETS MAX_BYTES; do
 	eval "n=\$$v"
 	case $n in
@@ -46,13 +52,14 @@ traffic="$BUILD/bench/traffic"
 same_traffic() {
 	[ -f "$traffic/manifest.json" ] && [ ! scripts/bench/gen_traffic.py -nt "$traffic/manifest.json" ] &&
 		$PY -c 'import json, sys; m = json.load(open(sys.argv[1]));
-sys.exit(m.get("packets") != int(sys.argv[2]) or m.get("max_bytes") != int(sys.argv[3]))' \
-			"$traffic/manifest.json" "$PACKETS" "$MAX_BYTES"
+sys.exit(m.get("packets") != int(sys.argv[2]) or m.get("max_bytes") != int(sys.argv[3])
+	 or m.get("spi") != sys.argv[4])' \
+			"$traffic/manifest.json" "$PACKETS" "$MAX_BYTES" "$SPIS"
 }
 if ! same_traffic; then
-	echo "bench: generating traffic (up to $PACKETS packets and $MAX_BYTES bytes per pcap, takes a few minutes)" >&2
+	echo "bench: generating traffic ($SPIS SPIs, up to $PACKETS packets and $MAX_BYTES bytes per pcap, takes a few minutes)" >&2
 	rm -rf "$traffic"
-	$PY scripts/bench/gen_traffic.py --out "$traffic" --packets "$PACKETS" --max-bytes "$MAX_BYTES"
+	$PY scripts/bench/gen_traffic.py --out "$traffic" --packets "$PACKETS" --max-bytes "$MAX_BYTES" --spi "$SPIS"
 fi
 
 exec $PY scripts/bench/bench.py --traffic "$traffic" --logs "$BUILD/bench/logs" \

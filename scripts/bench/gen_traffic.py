@@ -49,11 +49,21 @@ WIRE_DST_MAC = "02:00:00:00:00:01"
 DELIVER_MAC = "02:00:00:00:00:03"  # secgw's next hop on port 1
 
 
-def sa_params(i):
+def spi_of(i, layout):
+    """Sequential SPIs (SPI_BASE + i), or random ones as IKE picks them
+    (RFC 7296 leaves the choice to the receiver; Linux takes random
+    values): a hash of i, above the reserved range 0-255."""
+    if layout == "sequential":
+        return SPI_BASE + i
+    h = hashlib.sha256(b"rxsec-bench-spi-%d" % i).digest()
+    return max(int.from_bytes(h[:4], "big"), 0x100)
+
+
+def sa_params(i, layout="sequential"):
     """SA number i: SPI, 20-byte key (16 key + 4 salt), peer, inner dst."""
     key = hashlib.sha256(b"rxsec-bench-sa-%d" % i).digest()[:20]
     return {
-        "spi": SPI_BASE + i,
+        "spi": spi_of(i, layout),
         "key": key,
         "peer": "10.1.%d.%d" % (i >> 8, i & 0xFF),
         "inner_src": "172.16.%d.%d" % (i >> 8, i & 0xFF),
@@ -61,8 +71,9 @@ def sa_params(i):
     }
 
 
-def write_sa_files(out, nsa):
-    sas = [sa_params(i) for i in range(nsa)]
+def write_sa_files(out, nsa, layout):
+    sas = [sa_params(i, layout) for i in range(nsa)]
+    assert len({sa["spi"] for sa in sas}) == nsa, "SPIs must be unique"
     with open(os.path.join(out, "sa-%d.xfrm" % nsa), "w") as f:
         f.write("# %d inbound AES-GCM-128 tunnel SAs for the rxsec benchmark\n" % nsa)
         f.write("# replay-window 0: the looped pcap repeats sequence numbers\n")
@@ -148,14 +159,16 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=1 << 20,
                     help="most frame bytes per pcap")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--spi", choices=("sequential", "random"), default="sequential",
+                    help="SPI layout of the SAs")
     ap.add_argument("--sizes", default=",".join(SIZES))
     ap.add_argument("--sas", default=",".join(map(str, SA_COUNTS)))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    manifest = {"packets": args.packets, "max_bytes": args.max_bytes,
+    manifest = {"packets": args.packets, "max_bytes": args.max_bytes, "spi": args.spi,
                 "seed": args.seed, "cases": {}}
     for nsa in map(int, args.sas.split(",")):
-        sas = write_sa_files(args.out, nsa)
+        sas = write_sa_files(args.out, nsa, args.spi)
         for size in args.sizes.split(","):
             n = packet_count(size, nsa, args.packets, args.max_bytes)
             info = write_traffic(args.out, size, nsa, sas, n, args.seed)
