@@ -524,24 +524,8 @@ def run_memif(b, args, progs, cases):
     return runs
 
 
-def main():
-    args = parse_args()
-    os.makedirs(args.logs, exist_ok=True)
-    progs = [p for p in args.programs.split(",") if p]
-    for p in progs:
-        if p not in PROGRAMS:
-            sys.exit("unknown program %s" % p)
-    if "rxsec" in progs and not os.access(args.rxsec, os.X_OK):
-        log("bench: %s not built, leaving rxsec out" % args.rxsec)
-        progs.remove("rxsec")
-    spis = traffic_spis(args.traffic)
-    if spis == "random":
-        for p in [p for p in progs if p.startswith("secgw")]:
-            # DPDK 22.11's secgw exits with "failed to init inbound SAs".
-            log("bench: ipsec-secgw does not start with random SPIs, leaving %s out" % p)
-            progs.remove(p)
-    cases = [(s, int(n)) for n in args.sas.split(",") for s in args.sizes.split(",")]
-    b = Bench(args)
+def run_all(b, args, progs, cases):
+    """Verify, measure and print the tables; the exit status."""
     failed = False
 
     if not args.no_verify:
@@ -583,8 +567,36 @@ def main():
         log("run error: %s %s-%d: %s" % (r["prog"], r["size"], r["sas"], r["error"]))
     if verdicts:
         print("targets met: %d of %d" % (sum(verdicts), len(verdicts)))
-    b.remove_runtime_dirs()
-    sys.exit(1 if failed or errors else 0)
+    return 1 if failed or errors else 0
+
+
+def main():
+    args = parse_args()
+    os.makedirs(args.logs, exist_ok=True)
+    progs = [p for p in args.programs.split(",") if p]
+    for p in progs:
+        if p not in PROGRAMS:
+            sys.exit("unknown program %s" % p)
+    if "rxsec" in progs and not os.access(args.rxsec, os.X_OK):
+        log("bench: %s not built, leaving rxsec out" % args.rxsec)
+        progs.remove("rxsec")
+    spis = traffic_spis(args.traffic)
+    if spis == "random":
+        for p in [p for p in progs if p.startswith("secgw")]:
+            # DPDK 22.11's secgw exits with "failed to init inbound SAs".
+            log("bench: ipsec-secgw does not start with random SPIs, leaving %s out" % p)
+            progs.remove(p)
+    cases = [(s, int(n)) for n in args.sas.split(",") for s in args.sizes.split(",")]
+    b = Bench(args)
+    try:
+        status = run_all(b, args, progs, cases)
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        status = 130
+    finally:
+        # also after an exception or ^C: each leftover directory is ~6 MB
+        b.remove_runtime_dirs()
+    sys.exit(status)
 
 
 if __name__ == "__main__":
