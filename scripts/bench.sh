@@ -29,16 +29,13 @@ BUILD=${BUILD:-build}
 PACKETS=${PACKETS:-4096}
 MAX_BYTES=${MAX_BYTES:-1048576}
 SPIS=${SPIS:-sequential}
-case $SPIS in
-sequential|random) ;;
-*) echo "bench: SPIS must be sequential or random, not '$SPIS'" >&2; exit 2 ;;
-esac
-for v in PACKETS MAX_BYTES; do
-	eval "n=\$$v"
-	case $n in
-	''|*[!0-9]*|0) echo "bench: $v must be a positive number of $( [ $v = PACKETS ] && echo packets || echo bytes), not '$n'" >&2; exit 2 ;;
-	esac
-done
+bad_env() {	# NAME VALUE WHAT
+	echo "bench: $1 must be $3, not '$2'" >&2
+	exit 2
+}
+case $PACKETS in ''|*[!0-9]*|0) bad_env PACKETS "$PACKETS" "a positive number of packets" ;; esac
+case $MAX_BYTES in ''|*[!0-9]*|0) bad_env MAX_BYTES "$MAX_BYTES" "a positive number of bytes" ;; esac
+case $SPIS in sequential|random) ;; *) bad_env SPIS "$SPIS" "sequential or random" ;; esac
 PY=/usr/bin/python3
 
 command -v dpdk-testpmd >/dev/null || {
