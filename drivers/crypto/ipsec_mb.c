@@ -43,6 +43,7 @@ struct rxsec_crypto_sa {
 	bool chacha;			/* AAD goes in u.CHACHA20_POLY1305 */
 	bool ctr;			/* counter block built from nonce || IV */
 	uint8_t salt[MB_SALT_LEN];
+	aes_gcm_enc_dec_t gcm_dec;	/* the key manager's (same architecture) */
 	mb_prep_t prep;
 	IMB_JOB tmpl;			/* constant part of every job of this SA */
 	const void *des3_ks[3];
@@ -361,7 +362,7 @@ mb_tag_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
  * not a multi-buffer algorithm in IPsec-MB, jobs complete one by one anyway).
  */
 static inline void
-mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
+mb_gcm_direct(const struct rxsec_crypto_sa *csa,
 	      struct rxsec_crypto_op *op)
 {
 	struct gcm_context_data ctx;
@@ -369,8 +370,6 @@ mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
 	uint8_t *d = op->data;
 	const uint8_t *a = d;
 	uint64_t off = MB_ESP_HDR + 8, clen = op->len - off - csa->icv_len;
-	aes_gcm_enc_dec_t dec = csa->gcm_direct == 16 ? mgr->gcm128_dec :
-		csa->gcm_direct == 24 ? mgr->gcm192_dec : mgr->gcm256_dec;
 
 	memcpy(iv, csa->salt, MB_SALT_LEN);
 	memcpy(iv + MB_SALT_LEN, d + MB_ESP_HDR, 8);
@@ -381,7 +380,7 @@ mb_gcm_direct(IMB_MGR *mgr, const struct rxsec_crypto_sa *csa,
 		memcpy(aad + 8, d + 4, 4);
 		a = aad;
 	}
-	dec(&csa->gcm, &ctx, d + off, d + off, clen, iv, a, csa->esn ? 12 : 8,
+	csa->gcm_dec(&csa->gcm, &ctx, d + off, d + off, clen, iv, a, csa->esn ? 12 : 8,
 	    tag, csa->icv_len);
 	op->result = mb_tag_equal(tag, d + op->len - csa->icv_len, csa->icv_len) ?
 		RXSEC_CRYPTO_OK : RXSEC_CRYPTO_AUTH_FAILED;
@@ -429,13 +428,13 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		const struct rxsec_crypto_sa *csa = op->csa;
 		struct mb_slot *s = &lc->slot[i];
 
-		if (i + MB_PREFETCH < n)
+		if (i + MB_PREFETCH < n && ops[i + MB_PREFETCH].csa != csa)
 			mb_prefetch_keys(ops[i + MB_PREFETCH].csa, ops[i + MB_PREFETCH].len, 3);
 		IMB_JOB *job;
 		bool sync;
 
 		if (csa->gcm_direct) {
-			mb_gcm_direct(mgr, csa, op);
+			mb_gcm_direct(csa, op);
 			continue;
 		}
 		job = IMB_GET_NEXT_JOB(mgr);
@@ -757,6 +756,8 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 		csa->prep = c->esn ? mb_prep_esp_aead_esn : mb_prep_esp_aead;
 		csa->esn = c->esn;
 		csa->gcm_direct = (uint8_t)klen;
+		csa->gcm_dec = klen == 16 ? m->gcm128_dec :
+			klen == 24 ? m->gcm192_dec : m->gcm256_dec;
 		break;
 	case RXSEC_CIPHER_AES_GMAC:
 		/* RFC 4543 section 3.4 (via 4106): 16-byte ICV */
