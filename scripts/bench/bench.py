@@ -524,7 +524,7 @@ def run_memif(b, args, progs, cases):
     return runs
 
 
-def run_all(b, args, progs, cases):
+def run_all(b, args, progs, cases, spis):
     """Verify, measure and print the tables; the exit status."""
     failed = False
 
@@ -538,14 +538,14 @@ def run_all(b, args, progs, cases):
         if failed:
             log("bench: verification failed; rates of failing programs are not reported")
 
-    out = {"args": vars(args), "programs": progs}
+    out = {"args": vars(args), "programs": progs, "spis": spis}
     verdicts = []
     if args.mode in ("loop", "both"):
         runs, crypto = run_loop(b, args, progs, cases)
         table, v = summarize(runs, crypto, cases, progs,
                              "Loop: net_pcap infinite_rx -> program (1 lcore) -> net_null; "
-                             "Mpps delivered, medians of %d rounds x %.0f s"
-                             % (args.rounds, args.duration))
+                             "Mpps delivered, medians of %d rounds x %.0f s, %s SPIs"
+                             % (args.rounds, args.duration, spis))
         verdicts += v
         print(table)
         print()
@@ -555,7 +555,8 @@ def run_all(b, args, progs, cases):
         runs = run_memif(b, args, progs, cases)
         table, v = summarize(runs, {}, cases, progs,
                              "Memif: dpdk-testpmd replays the pcap over net_memif into "
-                             "program (1 lcore) -> net_null; Mpps delivered, medians")
+                             "program (1 lcore) -> net_null; Mpps delivered, medians, "
+                             "%s SPIs" % spis)
         print(table)
         print()
         out["memif"] = runs
@@ -580,16 +581,10 @@ def main():
     if "rxsec" in progs and not os.access(args.rxsec, os.X_OK):
         log("bench: %s not built, leaving rxsec out" % args.rxsec)
         progs.remove("rxsec")
-    spis = traffic_spis(args.traffic)
-    if spis == "random":
-        for p in [p for p in progs if p.startswith("secgw")]:
-            # DPDK 22.11's secgw exits with "failed to init inbound SAs".
-            log("bench: ipsec-secgw does not start with random SPIs, leaving %s out" % p)
-            progs.remove(p)
     cases = [(s, int(n)) for n in args.sas.split(",") for s in args.sizes.split(",")]
     b = Bench(args)
     try:
-        status = run_all(b, args, progs, cases)
+        status = run_all(b, args, progs, cases, traffic_spis(args.traffic))
     except KeyboardInterrupt:
         log("bench: interrupted")
         status = 130

@@ -50,13 +50,14 @@ DELIVER_MAC = "02:00:00:00:00:03"  # secgw's next hop on port 1
 
 
 def spi_of(i, layout):
-    """Sequential SPIs (SPI_BASE + i), or random ones as IKE picks them
-    (RFC 7296 leaves the choice to the receiver; Linux takes random
-    values): a hash of i, above the reserved range 0-255."""
+    """Sequential SPIs (SPI_BASE + i), or random ones as IKE picks them:
+    strongSwan asks the kernel for an SPI in 0xc0000000-0xcfffffff (its
+    charon.spi_min/spi_max defaults) and the kernel draws one at random in
+    that range; here a hash of i stands for the draw."""
     if layout == "sequential":
         return SPI_BASE + i
     h = hashlib.sha256(b"rxsec-bench-spi-%d" % i).digest()
-    return max(int.from_bytes(h[:4], "big"), 0x100)
+    return 0xC0000000 | (int.from_bytes(h[:4], "big") & 0x0FFFFFFF)
 
 
 def sa_params(i, layout="sequential"):
