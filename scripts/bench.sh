@@ -19,7 +19,7 @@
 #   --cpu N (1: the CPU every program polls on)  --json FILE
 # Environment: BUILD (build), PACKETS (most packets per pcap, 4096),
 # MAX_BYTES (most frame bytes per pcap, 1 MiB: see gen_traffic.py),
-# SPIS (sequential, or random in strongSwan's default SPI range, as IKE picks them).
+# SPIS (sequential, or random in strongSwan's default range, as IKE picks them).
 # Needs: dpdk-dev (dpdk-testpmd), dpdk-doc (secgw source), libdpdk-dev,
 # libipsec-mb-dev, libpcap-dev, python3-scapy.  Run as root (DPDK telemetry
 # sockets under /var/run/dpdk).

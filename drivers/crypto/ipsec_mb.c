@@ -36,14 +36,15 @@ typedef bool (*mb_prep_t)(const struct rxsec_crypto_sa *csa,
 
 struct rxsec_crypto_sa {
 	/* first cache line: everything the direct GCM path reads */
-	uint8_t gcm_direct;		/* AES-GCM key bytes (16/24/32): direct API */
 	bool esn;
 	uint8_t icv_len;		/* bytes compared; tmpl tag length may be longer */
 	uint8_t iv_len;			/* IV bytes carried in the packet */
 	bool chacha;			/* AAD goes in u.CHACHA20_POLY1305 */
 	bool ctr;			/* counter block built from nonce || IV */
 	uint8_t salt[MB_SALT_LEN];
-	aes_gcm_enc_dec_t gcm_dec;	/* the key manager's (same architecture) */
+	/* AES-GCM ESP: the direct decrypt call for the key size (the key
+	 * manager's, of the lcores' architecture); NULL: job API */
+	aes_gcm_enc_dec_t gcm_dec;
 	mb_prep_t prep;
 	IMB_JOB tmpl;			/* constant part of every job of this SA */
 	const void *des3_ks[3];
@@ -362,8 +363,7 @@ mb_tag_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
  * not a multi-buffer algorithm in IPsec-MB, jobs complete one by one anyway).
  */
 static inline void
-mb_gcm_direct(const struct rxsec_crypto_sa *csa,
-	      struct rxsec_crypto_op *op)
+mb_gcm_direct(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op)
 {
 	struct gcm_context_data ctx;
 	uint8_t iv[12], aad[12], tag[16];
@@ -381,7 +381,7 @@ mb_gcm_direct(const struct rxsec_crypto_sa *csa,
 		a = aad;
 	}
 	csa->gcm_dec(&csa->gcm, &ctx, d + off, d + off, clen, iv, a, csa->esn ? 12 : 8,
-	    tag, csa->icv_len);
+		     tag, csa->icv_len);
 	op->result = mb_tag_equal(tag, d + op->len - csa->icv_len, csa->icv_len) ?
 		RXSEC_CRYPTO_OK : RXSEC_CRYPTO_AUTH_FAILED;
 }
@@ -402,7 +402,7 @@ mb_prefetch_keys(const struct rxsec_crypto_sa *csa, uint32_t len, const int loca
 	unsigned int hk_lines = len > 256 ? MB_GCM_KEY_LINES - 4 : 4;
 
 	__builtin_prefetch(csa, 0, locality);
-	if (!csa->gcm_direct)
+	if (csa->gcm_dec == NULL)
 		return;
 	for (unsigned int l = 0; l < 4; l++)
 		__builtin_prefetch(g + l * 64, 0, locality);
@@ -433,7 +433,7 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		IMB_JOB *job;
 		bool sync;
 
-		if (csa->gcm_direct) {
+		if (csa->gcm_dec != NULL) {
 			mb_gcm_direct(csa, op);
 			continue;
 		}
@@ -755,7 +755,6 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 		t->u.GCM.aad_len_in_bytes = c->esn ? 12 : 8;
 		csa->prep = c->esn ? mb_prep_esp_aead_esn : mb_prep_esp_aead;
 		csa->esn = c->esn;
-		csa->gcm_direct = (uint8_t)klen;
 		csa->gcm_dec = klen == 16 ? m->gcm128_dec :
 			klen == 24 ? m->gcm192_dec : m->gcm256_dec;
 		break;
