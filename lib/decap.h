@@ -24,7 +24,7 @@
  * packet cannot be rebuilt (then left unchanged). */
 
 /* Drop `cut` bytes that sit right after the first `keep` bytes of the frame. */
-static inline uint8_t *
+static __rte_always_inline uint8_t *
 rxsec_frame_cut(struct rte_mbuf *m, uint32_t keep, uint32_t cut)
 {
 	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The benchmark's own checks, on a small case (issue 5).
+
+scripts/bench/bench.py reports a program's rate only after that program
+delivered every packet of the pcap, byte for byte, as the plaintext scapy
+encrypted. This test generates 64-byte, one-SA traffic with the benchmark's
+generator and:
+  1. runs rxsec and testpmd through a short benchmark round: verification
+     passes, both rates and IPsec-MB's cycles are reported, exit 0;
+  2. changes one byte of one expected plaintext: bench.py must name that
+     packet and exit 1 (the gate can fail);
+  3. gives rxsec-crypto-bench a wrong key: it must refuse to print a figure.
+secgw is left out: building it from dpdk-doc belongs to scripts/bench.sh."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.normpath(os.path.join(here, '..', '..'))
+rxsec = os.environ.get('RXSEC', os.path.join(root, 'build/app/rxsec'))
+crypto_bench = os.environ.get('RXSEC_CRYPTO_BENCH',
+                              os.path.join(os.path.dirname(rxsec), 'rxsec-crypto-bench'))
+py = '/usr/bin/python3'
+work = tempfile.mkdtemp(prefix='rxsec-bench-')
+traffic = os.path.join(work, 'traffic')
+failures = []
+
+
+def check(ok, what):
+    print('%s: %s' % ('ok' if ok else 'FAIL', what))
+    if not ok:
+        failures.append(what)
+
+
+def bench(*extra, programs='rxsec,testpmd'):
+    argv = [py, os.path.join(root, 'scripts/bench/bench.py'), '--traffic', traffic,
+            '--logs', os.path.join(work, 'logs'), '--rxsec', rxsec,
+            '--crypto-bench', crypto_bench, '--programs', programs,
+            '--sizes', '64', '--sas', '1', '--rounds', '1', '--duration', '0.5',
+            '--warmup', '0.2'] + list(extra)
+    return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=240)
+
+
+def generate():
+    r = subprocess.run([py, os.path.join(root, 'scripts/bench/gen_traffic.py'),
+                        '--out', traffic, '--packets', '128', '--sizes', '64',
+                        '--sas', '1'], capture_output=True, text=True, timeout=240)
+    if r.returncode != 0:
+        sys.exit('gen_traffic failed: ' + r.stderr)
+
+
+def test_measures():
+    out = os.path.join(work, 'bench.json')
+    r = bench('--json', out)
+    sys.stderr.write(r.stderr)
+    check(r.returncode == 0, 'a clean run exits 0 (got %d)' % r.returncode)
+    check('verify rxsec     64       1 SA: ok' in r.stderr, 'rxsec verified')
+    check('verify testpmd   64       1 SA: ok' in r.stderr, 'testpmd verified')
+    if not os.path.exists(out):
+        check(False, 'JSON written')
+        return
+    res = json.load(open(out))
+    runs = {x['prog']: x for x in res.get('loop', [])}
+    for p in ('rxsec', 'testpmd'):
+        x = runs.get(p, {})
+        check('error' not in x and x.get('mpps', 0) > 0,
+              '%s measured: %s' % (p, x.get('error', '%.2f Mpps' % x.get('mpps', 0))))
+    cyc = res.get('crypto', {}).get('64-1')  # [cycles, tsc_hz] per round
+    check(bool(cyc) and cyc[0][0] > 0, 'IPsec-MB cycles reported: %s' % (cyc,))
+    check('rxsec' in r.stdout and 'Loop:' in r.stdout, 'table printed')
+
+
+def corrupt_plaintext(idx):
+    """Flip the last byte of frame idx of the expected plaintext."""
+    path = os.path.join(traffic, 'plain-64-1.pcap')
+    data = bytearray(open(path, 'rb').read())
+    off = 24
+    for _ in range(idx):
+        off += 16 + int.from_bytes(data[off + 8:off + 12], 'little')
+    caplen = int.from_bytes(data[off + 8:off + 12], 'little')
+    data[off + 16 + caplen - 1] ^= 0xff
+    open(path, 'wb').write(bytes(data))
+
+
+def test_wrong_plaintext_fails():
+    corrupt_plaintext(17)
+    r = bench(programs='rxsec')
+    check(r.returncode == 1, 'a wrong delivery exits 1 (got %d)' % r.returncode)
+    check('packet 17: delivered IP packet differs from plaintext' in r.stderr,
+          'the packet is named')
+    check('verification failed' in r.stderr, 'the run says verification failed')
+
+
+def test_wrong_key_fails():
+    keys = os.path.join(work, 'bad-keys.txt')
+    with open(os.path.join(traffic, 'keys-1.txt')) as f:
+        spi, key = f.read().split()
+    with open(keys, 'w') as f:
+        f.write('%s %s\n' % (spi, ('%02x' % (int(key[:2], 16) ^ 1)) + key[2:]))
+    r = subprocess.run([crypto_bench, '--pcap', os.path.join(traffic, 'esp-64-1.pcap'),
+                        '--keys', keys, '--seconds', '0.1'],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and 'cycles_per_pkt' not in r.stdout,
+          'rxsec-crypto-bench refuses a wrong key (exit %d: %s)'
+          % (r.returncode, r.stderr.strip()))
+
+
+def main():
+    try:
+        generate()
+        test_measures()
+        test_wrong_key_fails()
+        test_wrong_plaintext_fails()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print('%d check(s) failed' % len(failures))
+        return 1
+    print('all checks passed')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
