@@ -9,7 +9,7 @@
 #include "classify.h"
 
 #define ETH_HLEN		14
-#define IPPROTO_ESP_NUM		50
+#define IPPROTO_ESP_NUM		RXSEC_PROTO_ESP_NUM
 #define IPPROTO_AH_NUM		51
 #define IPPROTO_UDP_NUM		17
 /* Enough to read the SPI; a shorter header than that cannot name an SA.
@@ -25,36 +25,10 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* The key's first word: SPI, protocol, family, zero (little endian host). */
-static inline void
-key_set_head(struct rxsec_sa_key *key, const uint8_t *spi, uint8_t proto, uint8_t family)
-{
-	uint32_t s;
-	uint64_t w;
-
-	RTE_BUILD_BUG_ON(offsetof(struct rxsec_sa_key, proto) != 4 ||
-			 offsetof(struct rxsec_sa_key, family) != 5 ||
-			 offsetof(struct rxsec_sa_key, dst) != 8);
-	memcpy(&s, spi, 4);
-	w = (uint64_t)s | (uint64_t)proto << 32 | (uint64_t)family << 40;
-	memcpy(key, &w, 8);
-}
-
 static inline void
 put64(void *p, uint64_t v)
 {
 	memcpy(p, &v, 8);
-}
-
-static inline void
-key_set_dst4(struct rxsec_sa_key *key, const void *addr)
-{
-	uint32_t a;
-
-	memcpy(&a, addr, 4);
-	put64(key->dst, a);
-	put64(key->dst + 8, 0);
-	key->pad = 0;
 }
 
 static inline void
@@ -77,13 +51,13 @@ classify_ipsec(const uint8_t *f, uint32_t end, uint32_t off, uint8_t proto, uint
 	if (proto == IPPROTO_ESP_NUM) {
 		if (off + ESP_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
-		key_set_head(key, f + off, proto, family);
+		rxsec_key_set_head(key, f + off, proto, family);
 		meta->kind = RXSEC_PKT_ESP;
 		return RXSEC_PKT_ESP;
 	}
 	if (off + AH_SPI_END > end)
 		return RXSEC_PKT_MALFORMED;
-	key_set_head(key, f + off + 4, proto, family);
+	rxsec_key_set_head(key, f + off + 4, proto, family);
 	meta->kind = RXSEC_PKT_AH;
 	return RXSEC_PKT_AH;
 }
@@ -134,7 +108,7 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		meta->flags |= RXSEC_PKT_F_FRAGMENT;
-	key_set_dst4(key, &ip->dst_addr);
+	rxsec_key_set_dst4(key, &ip->dst_addr);
 
 	switch (ip->next_proto_id) {
 	case IPPROTO_ESP_NUM:
@@ -227,7 +201,7 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 		if (outer->flags & RXSEC_PKT_F_IPV6)
 			key_set_dst6(key, f + outer->l3_off + 24);
 		else
-			key_set_dst4(key, f + outer->l3_off + 16);
+			rxsec_key_set_dst4(key, f + outer->l3_off + 16);
 		if (classify_ipsec(f, in->ip_end, in->ipsec_off, IPPROTO_ESP_NUM,
 				   outer->flags & RXSEC_PKT_F_IPV6 ? 6 : 4, in, key) != RXSEC_PKT_ESP)
 			return RXSEC_NEST_NONE;
@@ -242,8 +216,8 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 }
 
 enum rxsec_pkt_kind
-rxsec_classify(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *meta,
-	       struct rxsec_sa_key *key)
+rxsec_classify_frame(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *meta,
+		     struct rxsec_sa_key *key)
 {
 	uint32_t l3 = ETH_HLEN;
 	uint16_t type;

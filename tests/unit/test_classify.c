@@ -190,16 +190,23 @@ struct res {
 	struct rxsec_sa_key key;
 };
 
-/* Classify the first len bytes from an exact-size heap copy (ASan). */
+/* Classify the first len bytes from an exact-size heap copy (ASan), with
+ * rxsec_classify() and with the full parser alone: the inline common case
+ * must write the same bytes, no more, no fewer, for every frame here. */
 static struct res
 run(const uint8_t *b, uint32_t len)
 {
-	struct res r;
+	struct res r, full;
 	uint8_t *copy = malloc(len ? len : 1);
 
 	memcpy(copy, b, len);
 	memset(&r, 0x5a, sizeof(r));
+	memset(&full, 0x5a, sizeof(full));
 	r.kind = rxsec_classify(copy, len, &r.md, &r.key);
+	full.kind = rxsec_classify_frame(copy, len, &full.md, &full.key);
+	CHECK(memcmp(&r, &full, sizeof(r)) == 0,
+	      "inline and full classification differ (len %u, kind %d/%d)", len, r.kind,
+	      full.kind);
 	free(copy);
 	return r;
 }
@@ -702,6 +709,42 @@ test_random(void)
 	}
 }
 
+/* The inline common case against the full parser (run() compares them) at
+ * its edges: every byte it reads set to values just inside and just outside
+ * its conditions, every IP total length around the frame's, every length. */
+static void
+test_inline_edges(void)
+{
+	static const uint8_t vals[] = { 0x00, 0x01, 0x04, 0x08, 0x1f, 0x20, 0x32, 0x33,
+					0x3f, 0x40, 0x44, 0x45, 0x46, 0x4f, 0x55, 0x80,
+					0x86, 0xc0, 0xdd, 0xff };
+	struct fb f, g;
+	struct res r;
+
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 50, 0, 0);
+	esp(&f, 0x01020304, 24);
+	fix_len(&f);
+	for (uint32_t at = 12; at < 42; at++)
+		for (unsigned int v = 0; v < RTE_DIM(vals); v++) {
+			g = f;
+			g.b[at] = vals[v];
+			r = runf(&g);
+			sane(&r, g.len, "inline edge byte");
+		}
+	for (uint32_t tot = 0; tot <= f.len - f.l3 + 2; tot++) {
+		g = f;
+		g.b[f.len_off] = (uint8_t)(tot >> 8);
+		g.b[f.len_off + 1] = (uint8_t)tot;
+		r = runf(&g);
+		sane(&r, g.len, "inline edge length");
+	}
+	for (uint32_t len = 0; len <= f.len; len++) {
+		r = run(f.b, len);
+		sane(&r, len, "inline edge truncation");
+	}
+}
+
 /* rxsec_classify_inner: a tunnel SA's inner IPv4/IPv6 packet in transport
  * ESP/AH, and AH followed by ESP under one header (RFC 4302 3.1). */
 static void
@@ -783,6 +826,7 @@ main(void)
 	test_ipv6();
 	test_truncation();
 	test_random();
+	test_inline_edges();
 	test_inner();
 	printf("classify: %d checks, %d failed\n", checks, fails);
 	return fails ? 1 : 0;
