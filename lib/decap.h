@@ -23,11 +23,16 @@
 /* rxsec_decap_tunnel() and rxsec_decap_transport() return 0, or -1 if the
  * packet cannot be rebuilt (then left unchanged). */
 
-/* Drop `cut` bytes that sit right after the first `keep` bytes of the frame. */
+/* Move the first `keep` bytes of the frame over the `cut` bytes after them;
+ * returns where the frame now starts (rxsec_frame_shrink() makes it so),
+ * or NULL, the frame unchanged, if the first segment is shorter. */
 static __rte_always_inline uint8_t *
 rxsec_frame_cut(struct rte_mbuf *m, uint32_t keep, uint32_t cut)
 {
 	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (unlikely(keep + cut > rte_pktmbuf_data_len(m)))
+		return NULL;
 
 	/* Tunnel decap moves just the Ethernet header (14 bytes untagged)
 	 * over a longer cut: two overlapping words, no overlap with the cut. */
@@ -43,7 +48,24 @@ rxsec_frame_cut(struct rte_mbuf *m, uint32_t keep, uint32_t cut)
 	} else {
 		memmove(base + cut, base, keep);
 	}
-	return (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)cut);
+	return base + cut;
+}
+
+/* The frame starts `cut` bytes later and is `len` bytes long; both lie
+ * inside the checked packet. One segment (the engine linearizes) is three
+ * stores; a chain takes the mbuf library's checks. */
+static __rte_always_inline int
+rxsec_frame_shrink(struct rte_mbuf *m, uint32_t cut, uint32_t len)
+{
+	if (likely(m->nb_segs == 1)) {
+		m->data_off = (uint16_t)(m->data_off + cut);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		return 0;
+	}
+	if (rte_pktmbuf_adj(m, (uint16_t)cut) == NULL)
+		return -1;
+	return rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len));
 }
 
 static inline int
@@ -70,8 +92,7 @@ rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 		return -1;
 	/* Ethertype is the last field before L3, after any VLAN tag. */
 	*(rte_be16_t *)(f + md->l3_off - 2) = rte_cpu_to_be_16(type);
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - md->l3_off - inner_len));
-	return 0;
+	return rxsec_frame_shrink(m, md->payload_off - md->l3_off, md->l3_off + inner_len);
 }
 
 static inline int
@@ -85,9 +106,8 @@ rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	uint8_t *f, *ip;
 
 	f = rxsec_frame_cut(m, strip, cut);
-	if (f == NULL)
+	if (f == NULL || rxsec_frame_shrink(m, cut, md->l3_off + ip_len) != 0)
 		return -1;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - md->l3_off - ip_len));
 	ip = f + md->l3_off;
 	f[md->nh_off] = md->next_proto;
 	if (md->flags & RXSEC_PKT_F_IPV6) {
