@@ -58,10 +58,10 @@ rxsec_key_set_dst4(struct rxsec_sa_key *key, const void *addr)
 }
 
 /*
- * rxsec_classify_frame(), with what nearly every received frame is handled
- * inline: untagged IPv4 without options or fragmentation, carrying an ESP
- * header whose SPI lies inside the datagram. Writes exactly the fields the
- * full parser writes (tests/unit/test_classify.c compares the two).
+ * rxsec_classify_frame() with the common frame handled inline: untagged
+ * IPv4 without options or fragmentation, carrying an ESP header whose SPI
+ * lies inside the datagram. Writes exactly the fields the full parser
+ * writes (tests/unit/test_classify.c compares the two).
  */
 static inline enum rxsec_pkt_kind
 rxsec_classify(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
