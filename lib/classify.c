@@ -9,8 +9,6 @@
 #include "classify.h"
 
 #define ETH_HLEN		14
-#define IPPROTO_ESP_NUM		RXSEC_PROTO_ESP_NUM
-#define IPPROTO_AH_NUM		51
 #define IPPROTO_UDP_NUM		17
 /* Enough to read the SPI; a shorter header than that cannot name an SA.
  * Truncations past the SPI get CRYPTO_INVALID_PACKET_SYNTAX from the SA's checks. */
@@ -48,7 +46,7 @@ static inline enum rxsec_pkt_kind
 classify_ipsec(const uint8_t *f, uint32_t end, uint32_t off, uint8_t proto, uint8_t family,
 	       struct rxsec_pkt_meta *meta, struct rxsec_sa_key *key)
 {
-	if (proto == IPPROTO_ESP_NUM) {
+	if (proto == RXSEC_PROTO_ESP) {
 		if (off + ESP_SPI_END > end)
 			return RXSEC_PKT_MALFORMED;
 		rxsec_key_set_head(key, f + off, proto, family);
@@ -83,7 +81,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 		return RXSEC_PKT_OTHER;
 	meta->ipsec_off = (uint16_t)pl;
 	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;
-	return classify_ipsec(f, end, pl, IPPROTO_ESP_NUM, family, meta, key);
+	return classify_ipsec(f, end, pl, RXSEC_PROTO_ESP, family, meta, key);
 }
 
 static enum rxsec_pkt_kind
@@ -111,8 +109,8 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	rxsec_key_set_dst4(key, &ip->dst_addr);
 
 	switch (ip->next_proto_id) {
-	case IPPROTO_ESP_NUM:
-	case IPPROTO_AH_NUM:
+	case RXSEC_PROTO_ESP:
+	case RXSEC_PROTO_AH:
 		return classify_ipsec(f, l3 + tot, l3 + ihl, ip->next_proto_id, 4, meta, key);
 	case IPPROTO_UDP_NUM:
 		return classify_udp(f, l3 + tot, l3 + ihl, 4, meta, key);
@@ -166,8 +164,8 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	meta->ipsec_off = (uint16_t)off;
 
 	switch (nh) {
-	case IPPROTO_ESP_NUM:
-	case IPPROTO_AH_NUM:
+	case RXSEC_PROTO_ESP:
+	case RXSEC_PROTO_AH:
 		return classify_ipsec(f, end, off, nh, 6, meta, key);
 	case IPPROTO_UDP_NUM:
 		return classify_udp(f, end, off, 6, meta, key);
@@ -190,7 +188,7 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 		kind = classify_ipv4(f, outer->payload_end, in, key);
 	else if (outer_mode == RXSEC_MODE_TUNNEL && outer->next_proto == 41)
 		kind = classify_ipv6(f, outer->payload_end, in, key);
-	else if (outer->kind == RXSEC_PKT_AH && outer->next_proto == IPPROTO_ESP_NUM &&
+	else if (outer->kind == RXSEC_PKT_AH && outer->next_proto == RXSEC_PROTO_ESP &&
 		 outer_mode == RXSEC_MODE_TRANSPORT) {
 		/* RFC 4302 3.1: AH over ESP, both under the original IP header. */
 		*in = *outer;
@@ -202,7 +200,7 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 			key_set_dst6(key, f + outer->l3_off + 24);
 		else
 			rxsec_key_set_dst4(key, f + outer->l3_off + 16);
-		if (classify_ipsec(f, in->ip_end, in->ipsec_off, IPPROTO_ESP_NUM,
+		if (classify_ipsec(f, in->ip_end, in->ipsec_off, RXSEC_PROTO_ESP,
 				   outer->flags & RXSEC_PKT_F_IPV6 ? 6 : 4, in, key) != RXSEC_PKT_ESP)
 			return RXSEC_NEST_NONE;
 		return RXSEC_NEST_BUNDLE;

@@ -17,7 +17,6 @@
 #include "sa.h"
 
 #define RXSEC_IKE_NATT_PORT	4500	/* RFC 3948 */
-#define RXSEC_PROTO_ESP_NUM	50
 
 /*
  * Parse one frame of len bytes. Fills meta (offsets, kind, flags, spi) and,
@@ -70,7 +69,7 @@ rxsec_classify(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	const uint32_t l3 = 14, esp = l3 + 20;
 
 	if (likely(len >= esp + 4) && f[12] == 0x08 && f[13] == 0x00 &&
-	    f[l3] == 0x45 && f[l3 + 9] == RXSEC_PROTO_ESP_NUM &&
+	    f[l3] == 0x45 && f[l3 + 9] == RXSEC_PROTO_ESP &&
 	    (f[l3 + 6] & 0x3f) == 0 && f[l3 + 7] == 0) {	/* MF, offset */
 		uint32_t tot = (uint32_t)f[l3 + 2] << 8 | f[l3 + 3];
 
@@ -84,7 +83,7 @@ rxsec_classify(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 			meta->kind = RXSEC_PKT_ESP;
 			meta->flags = 0;
 			rxsec_key_set_dst4(key, f + l3 + 16);
-			rxsec_key_set_head(key, f + esp, RXSEC_PROTO_ESP_NUM, 4);
+			rxsec_key_set_head(key, f + esp, RXSEC_PROTO_ESP, 4);
 			return RXSEC_PKT_ESP;
 		}
 	}

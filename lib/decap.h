@@ -21,7 +21,7 @@
 #include "pkt_meta.h"
 
 /* rxsec_decap_tunnel() and rxsec_decap_transport() return 0, or -1 if the
- * packet cannot be rebuilt (then left unchanged). */
+ * packet cannot be rebuilt (then dropped as malformed). */
 
 /* Move the first `keep` bytes of the frame over the `cut` bytes after them;
  * returns where the frame now starts (rxsec_frame_shrink() makes it so),
