@@ -175,7 +175,7 @@ choose_stage_counts(void)
 		g.opt.transports = 1;
 	if (g.opt.workers == 0) {
 		unsigned int w = lcores > g.opt.transports ? lcores - g.opt.transports : 1;
-		uint16_t maxq = rxsec_ports_max_rxq();
+		uint16_t maxq = rxsec_ports_max_rxq(&g.ports);
 
 		g.opt.workers = w < maxq ? w : maxq;
 		if (g.opt.workers == 0)
@@ -480,6 +480,10 @@ main(int argc, char **argv)
 	if (rxsec_result_register() != 0) {
 		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));
 		rc = 1;
+		goto out_eal;
+	}
+	if (rxsec_ports_pick(&g.ports, g.opt.wire_port, g.opt.out_port) != 0) {
+		rc = 2;
 		goto out_eal;
 	}
 	choose_stage_counts();

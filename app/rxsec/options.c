@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_config.h>
+
 #include "options.h"
 #include "replay.h"
 
@@ -26,6 +28,8 @@ enum {
 	OPT_MAX_SA,
 	OPT_CONTROL,
 	OPT_NO_THP,
+	OPT_WIRE_PORT,
+	OPT_OUT_PORT,
 	OPT_HELP,
 };
 
@@ -46,6 +50,8 @@ static const struct option long_opts[] = {
 	{ "max-sa", required_argument, NULL, OPT_MAX_SA },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "no-thp", no_argument, NULL, OPT_NO_THP },
+	{ "wire-port", required_argument, NULL, OPT_WIRE_PORT },
+	{ "out-port", required_argument, NULL, OPT_OUT_PORT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -55,8 +61,8 @@ rxsec_options_usage(const char *prog)
 {
 	printf("Usage: %s [EAL options] -- --sa FILE [--sa FILE ...] [options]\n"
 	       "\n"
-	       "IPsec receive-path offload dataplane. Port 0 is the wire; delivered\n"
-	       "packets leave on port 1 if present, else on port 0.\n"
+	       "IPsec receive-path offload dataplane. The first port is the wire;\n"
+	       "delivered packets leave on the next one if present, else on the wire.\n"
 	       "\n"
 	       "  --sa FILE              SAs in `ip xfrm state` syntax (add lines or dump); repeatable\n"
 	       "  --offload v1|v2        advertised IPsec offload version (default v2)\n"
@@ -72,6 +78,9 @@ rxsec_options_usage(const char *prog)
 	       "  --transports M         transport stages (replay window, decap, TX)\n"
 	       "  --replay-window N      override every SA's replay window (0..%u, 0 = off)\n"
 	       "  --max-sa N             SA table capacity (default 4096)\n"
+	       "  --wire-port P          DPDK port id that receives the traffic (default: the first)\n"
+	       "  --out-port P           DPDK port id delivered packets leave on (default: the\n"
+	       "                         first other port, else the wire port)\n"
 	       "  --control PATH         control socket for rxsec-ctl\n"
 	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
 	       "                         (default: a heap of transparent huge pages)\n"
@@ -132,6 +141,8 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 	o->offload = RXSEC_OFFLOAD_V2;
 	o->replay_window = -1;
 	o->max_sa = 4096;
+	o->wire_port = -1;
+	o->out_port = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
@@ -194,6 +205,16 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			if (parse_u64("max-sa", optarg, 1u << 20, &v) != 0 || v == 0)
 				return at_least_one("max-sa", v);
 			o->max_sa = (uint32_t)v;
+			break;
+		case OPT_WIRE_PORT:
+			if (parse_u64("wire-port", optarg, RTE_MAX_ETHPORTS - 1, &v) != 0)
+				return -1;
+			o->wire_port = (int)v;
+			break;
+		case OPT_OUT_PORT:
+			if (parse_u64("out-port", optarg, RTE_MAX_ETHPORTS - 1, &v) != 0)
+				return -1;
+			o->out_port = (int)v;
 			break;
 		case OPT_NO_THP:
 			o->no_thp = true;

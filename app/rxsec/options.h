@@ -34,6 +34,8 @@ struct rxsec_options {
 	uint32_t max_sa;
 	const char *control;		/* control socket path, or NULL */
 	bool no_thp;			/* --no-thp: EAL memory even without hugepages */
+	int wire_port;			/* DPDK port id, -1 = the first */
+	int out_port;			/* -1 = the first other port, else the wire */
 };
 
 /* Parse argv (rxsec's part only). 0 = run, 1 = --help printed, -1 = error printed. */

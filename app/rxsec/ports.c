@@ -14,13 +14,74 @@
 #define POOL_CACHE	256
 
 uint16_t
-rxsec_ports_max_rxq(void)
+rxsec_ports_max_rxq(const struct rxsec_ports *p)
 {
 	struct rte_eth_dev_info info;
 
-	if (rte_eth_dev_count_avail() == 0 || rte_eth_dev_info_get(0, &info) != 0)
+	if (rte_eth_dev_info_get(p->wire, &info) != 0)
 		return 1;
 	return info.max_rx_queues ? info.max_rx_queues : 1;
+}
+
+/* "0 (net_null0), 1 (net_pcap1)" for error messages. */
+static void
+ports_list(char *buf, size_t len)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t used = 0;
+	uint16_t port;
+
+	buf[0] = '\0';
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_eth_dev_get_name_by_port(port, name) != 0)
+			snprintf(name, sizeof(name), "?");
+		used += snprintf(buf + used, len - used, "%s%u (%s)",
+				 used ? ", " : "", port, name);
+		if (used >= len)
+			break;
+	}
+}
+
+static int
+port_pick(const char *opt, int req, uint16_t *port)
+{
+	char list[256];
+
+	if (rte_eth_dev_is_valid_port((uint16_t)req)) {
+		*port = (uint16_t)req;
+		return 0;
+	}
+	ports_list(list, sizeof(list));
+	fprintf(stderr, "rxsec: --%s %d: no such port (ports: %s)\n", opt, req, list);
+	return -1;
+}
+
+int
+rxsec_ports_pick(struct rxsec_ports *p, int wire, int out)
+{
+	uint16_t port;
+
+	memset(p, 0, sizeof(*p));
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "
+			"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap) or a NIC\n");
+		return -1;
+	}
+	if (wire >= 0) {
+		if (port_pick("wire-port", wire, &p->wire) != 0)
+			return -1;
+	} else {
+		p->wire = (uint16_t)rte_eth_find_next(0);
+	}
+	if (out >= 0)
+		return port_pick("out-port", out, &p->out);
+	p->out = p->wire;
+	RTE_ETH_FOREACH_DEV(port)
+		if (port != p->wire) {
+			p->out = port;
+			break;
+		}
+	return 0;
 }
 
 static int
@@ -90,15 +151,6 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 {
 	unsigned int nb_mbufs = pool_mbufs(workers, transports);
 
-	memset(p, 0, sizeof(*p));
-	p->nb_ports = rte_eth_dev_count_avail();
-	if (p->nb_ports == 0) {
-		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "
-			"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap) or a NIC\n");
-		return -1;
-	}
-	p->wire = 0;
-	p->out = p->nb_ports > 1 ? 1 : 0;
 	p->nb_rxq = (uint16_t)workers;
 	p->nb_txq = (uint16_t)transports;
 	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, RXSEC_PKT_PRIV_SIZE,
@@ -115,25 +167,33 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	return port_setup(p->out, 1, p->nb_txq, p->pool);
 }
 
+static void
+port_print_stats(uint16_t port)
+{
+	struct rte_eth_stats s;
+
+	if (rte_eth_stats_get(port, &s) != 0)
+		return;
+	printf("port %u: rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
+	       " rx_errors %" PRIu64 " tx_errors %" PRIu64 "\n",
+	       port, s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors);
+}
+
 void
 rxsec_ports_print_stats(const struct rxsec_ports *p)
 {
-	for (uint16_t port = 0; port < p->nb_ports; port++) {
-		struct rte_eth_stats s;
-
-		if (rte_eth_stats_get(port, &s) != 0)
-			continue;
-		printf("port %u: rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
-		       " rx_errors %" PRIu64 " tx_errors %" PRIu64 "\n",
-		       port, s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors);
-	}
+	port_print_stats(RTE_MIN(p->wire, p->out));
+	if (p->out != p->wire)
+		port_print_stats(RTE_MAX(p->wire, p->out));
 }
 
 void
 rxsec_ports_close(struct rxsec_ports *p)
 {
-	for (uint16_t port = 0; port < p->nb_ports; port++) {
-		rte_eth_dev_stop(port);
-		rte_eth_dev_close(port);
+	uint16_t ports[2] = { p->wire, p->out };
+
+	for (int i = 0; i < (p->out == p->wire ? 1 : 2); i++) {
+		rte_eth_dev_stop(ports[i]);
+		rte_eth_dev_close(ports[i]);
 	}
 }

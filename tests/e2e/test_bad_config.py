@@ -132,6 +132,10 @@ def main():
         r.check('offload_algs_unknown', ['--sa', good, '--offload-algs', 'cbc(aes),rot13'],
                 must=('--offload-algs', 'rot13'))
         r.check('workers_zero', ['--sa', good, '--workers', '0'], must=('--workers',))
+        r.check('wire_port_missing', ['--sa', good, '--wire-port', '3'],
+                must=('--wire-port 3', 'no such port', 'net_null0'))
+        r.check('out_port_junk', ['--sa', good, '--out-port', 'eth1'],
+                must=('--out-port', "'eth1'"))
         # An SA table larger than EAL's memory: a message, not a crash.
         r.check('max_sa_no_memory', ['--sa', good, '--max-sa', '1048576', '--no-thp'],
                 must=('--max-sa 1048576', '-m'), mem='64')
