@@ -6,6 +6,7 @@
 
 #include "classify.h"
 #include "engine.h"
+#include "flatten.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 
@@ -310,21 +311,30 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	rxsec_inb_init(&b, 0);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+		struct rxsec_pkt_priv *p;
 		enum rxsec_pkt_kind kind;
+		bool too_long = false;
 
 		if (i + PREFETCH_AHEAD < n) {
 			/* headers to read, and our private state to write */
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 			rte_prefetch0(rxsec_pkt_priv(pkts[i + PREFETCH_AHEAD]));
 		}
-		if (unlikely(!rte_pktmbuf_is_contiguous(m)))
-			rte_pktmbuf_linearize(m);	/* else classified on the first segment */
+		if (unlikely(!rte_pktmbuf_is_contiguous(m))) {
+			pkts[i] = m = rxsec_flatten(m, e->big_pool);
+			too_long = !rte_pktmbuf_is_contiguous(m);
+		}
+		p = rxsec_pkt_priv(m);
 		*rxsec_result_ptr(m) = 0;
 		p->n = first + i;
 		p->nest = RXSEC_NEST_NONE;
 		kind = rxsec_classify(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 				      &p->outer, &keys[k]);
+		if (unlikely(too_long)) {
+			/* classified on its first segment only: not processed */
+			p->outer.kind = kind = RXSEC_PKT_MALFORMED;
+			p->outer.flags |= RXSEC_PKT_F_TOO_LONG;
+		}
 		if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)
 			continue;
 		if (likely(cached != NULL) && sa_key_equal(&keys[k], &e->cache_key)) {

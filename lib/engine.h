@@ -51,6 +51,7 @@ struct rxsec_engine {
 	uint16_t nb_rings;
 	struct rte_ring *ring[RXSEC_TRANSPORT_MAX];	/* one per transport stage */
 	struct rxsec_sa_table *sat;
+	struct rte_mempool *big_pool;	/* for flattening chains; may be NULL */
 	const struct rxsec_crypto_driver *drv;
 	void *cctx;
 	uint32_t *next_n;		/* shared receive index */

@@ -31,6 +31,8 @@ enum rxsec_pkt_kind {
 #define RXSEC_PKT_F_FRAGMENT	(1u << 4)
 /* Set after a verified layer whose payload may hold a second IPsec layer. */
 #define RXSEC_PKT_F_INNER_HINT	(1u << 5)
+/* A chained frame longer than rxsec flattens (kind MALFORMED). */
+#define RXSEC_PKT_F_TOO_LONG	(1u << 6)
 
 struct rxsec_pkt_meta {
 	uint32_t sa_id;		/* SA slot, or RXSEC_SA_NONE */

@@ -24,6 +24,7 @@
 	X(TFC_DUMMY, "tfc_dummy")					\
 	X(MALFORMED, "malformed")					\
 	X(FRAGMENT, "fragment")						\
+	X(TOO_LONG, "too_long")						\
 	X(TX_FAILED, "tx_failed")
 
 enum rxsec_reason {

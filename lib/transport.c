@@ -284,7 +284,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	if (md->kind == RXSEC_PKT_OTHER && !rxsec_result_crypto_done(result))
 		return RXSEC_REASON_OK;
 	if (md->kind == RXSEC_PKT_MALFORMED)
-		return RXSEC_REASON_MALFORMED;
+		return md->flags & RXSEC_PKT_F_TOO_LONG ? RXSEC_REASON_TOO_LONG :
+			RXSEC_REASON_MALFORMED;
 	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT) && !rxsec_result_crypto_done(result))
 		return RXSEC_REASON_FRAGMENT;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);

@@ -88,7 +88,7 @@ on_signal(int sig)
 static void
 choose_memory(void)
 {
-	size_t pool = rxsec_ports_pool_bytes(g.opt.workers, g.opt.transports);
+	size_t pool = rxsec_ports_pool_bytes(&g.ports, g.opt.workers, g.opt.transports);
 	/* an SA, its hash entry and its slot, generously */
 	size_t sas = (size_t)g.opt.max_sa * (sizeof(struct rxsec_sa) + 6 * RTE_CACHE_LINE_SIZE);
 	size_t rest = 32u << 20;	/* rings, stages, rte_hash's fixed parts */
@@ -260,6 +260,7 @@ create_stages(void)
 		for (unsigned int t = 0; t < g.nb_tr; t++)
 			e->ring[t] = g.tr[t]->ring;
 		e->sat = &g.sat;
+		e->big_pool = g.ports.big;
 		e->drv = g.drv;
 		e->cctx = g.drv->lcore_create();
 		e->next_n = &g.next_n;
@@ -419,9 +420,14 @@ free_stages(void)
 static int
 check_mbufs(void)
 {
-	unsigned int size = g.ports.pool->size;
-	unsigned int avail = rte_mempool_avail_count(g.ports.pool);
+	struct rte_mempool *pools[] = { g.ports.pool, g.ports.big };
+	unsigned int size = 0, avail = 0;
 
+	for (unsigned int i = 0; i < RTE_DIM(pools); i++)
+		if (pools[i] != NULL) {
+			size += pools[i]->size;
+			avail += rte_mempool_avail_count(pools[i]);
+		}
 	if (avail != size) {
 		printf("mbufs: %u of %u returned to pool\n", avail, size);
 		fprintf(stderr, "rxsec: mbuf leak: %u mbufs not returned\n", size - avail);
@@ -482,7 +488,7 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out_eal;
 	}
-	if (rxsec_ports_pick(&g.ports, g.opt.wire_port, g.opt.out_port) != 0) {
+	if (rxsec_ports_pick(&g.ports, g.opt.wire_port, g.opt.out_port, g.opt.mtu) != 0) {
 		rc = 2;
 		goto out_eal;
 	}
@@ -538,6 +544,7 @@ out_stages:
 		if (rc == 0 && check_mbufs() != 0)
 			rc = 3;
 		rte_mempool_free(g.ports.pool);
+		rte_mempool_free(g.ports.big);
 	}
 out_sat:
 	rxsec_sa_table_free(&g.sat);

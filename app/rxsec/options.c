@@ -6,10 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_config.h>
+#include <rte_ether.h>
 
+#include "flatten.h"
 #include "options.h"
 #include "replay.h"
+
+/* The longest frame rxsec flattens, less Ethernet and two VLAN headers. */
+#define RXSEC_MTU_MAX	(RXSEC_FRAME_MAX - RTE_ETHER_HDR_LEN - 2 * RTE_VLAN_HLEN)
 
 enum {
 	OPT_SA = 256,
@@ -30,6 +34,7 @@ enum {
 	OPT_NO_THP,
 	OPT_WIRE_PORT,
 	OPT_OUT_PORT,
+	OPT_MTU,
 	OPT_HELP,
 };
 
@@ -52,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "no-thp", no_argument, NULL, OPT_NO_THP },
 	{ "wire-port", required_argument, NULL, OPT_WIRE_PORT },
 	{ "out-port", required_argument, NULL, OPT_OUT_PORT },
+	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -81,15 +87,17 @@ rxsec_options_usage(const char *prog)
 	       "  --wire-port P          DPDK port id that receives the traffic (default: the first)\n"
 	       "  --out-port P           DPDK port id delivered packets leave on (default: the\n"
 	       "                         first other port, else the wire port)\n"
+	       "  --mtu N                set both ports' MTU (%u..%u); frames longer than 2 KiB\n"
+	       "                         are received as chains and flattened (RX scatter)\n"
 	       "  --control PATH         control socket for rxsec-ctl\n"
 	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
 	       "                         (default: a heap of transparent huge pages)\n"
 	       "  --help                 this text\n",
-	       prog, RXSEC_REPLAY_WINDOW_MAX);
+	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX);
 }
 
 static int
-parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
+parse_range(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -98,14 +106,20 @@ parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
 	if (s[0] == '-' || s[0] == '\0')
 		goto bad;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		goto bad;
 	*out = v;
 	return 0;
 bad:
-	fprintf(stderr, "rxsec: --%s: expected a whole number from 0 to %" PRIu64 ", got '%s'\n",
-		opt, max, s);
+	fprintf(stderr, "rxsec: --%s: expected a whole number from %" PRIu64 " to %" PRIu64
+		", got '%s'\n", opt, min, max, s);
 	return -1;
+}
+
+static int
+parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_range(opt, s, 0, max, out);
 }
 
 /* Called when parsing failed (message printed) or the value was zero. */
@@ -215,6 +229,11 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			if (parse_u64("out-port", optarg, RTE_MAX_ETHPORTS - 1, &v) != 0)
 				return -1;
 			o->out_port = (int)v;
+			break;
+		case OPT_MTU:
+			if (parse_range("mtu", optarg, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX, &v) != 0)
+				return -1;
+			o->mtu = (uint16_t)v;
 			break;
 		case OPT_NO_THP:
 			o->no_thp = true;

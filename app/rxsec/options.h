@@ -36,6 +36,7 @@ struct rxsec_options {
 	bool no_thp;			/* --no-thp: EAL memory even without hugepages */
 	int wire_port;			/* DPDK port id, -1 = the first */
 	int out_port;			/* -1 = the first other port, else the wire */
+	uint16_t mtu;			/* 0 = the ports' default */
 };
 
 /* Parse argv (rxsec's part only). 0 = run, 1 = --help printed, -1 = error printed. */

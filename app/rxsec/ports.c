@@ -6,12 +6,15 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "flatten.h"
 #include "pkt_meta.h"
 #include "ports.h"
 
 #define RX_DESC		1024
 #define TX_DESC		1024
 #define POOL_CACHE	256
+#define BIG_CACHE	32
+#define BIG_BUF_SIZE	(RTE_PKTMBUF_HEADROOM + RXSEC_FRAME_MAX)
 
 uint16_t
 rxsec_ports_max_rxq(const struct rxsec_ports *p)
@@ -56,12 +59,11 @@ port_pick(const char *opt, int req, uint16_t *port)
 	return -1;
 }
 
-int
-rxsec_ports_pick(struct rxsec_ports *p, int wire, int out)
+static int
+ports_pick(struct rxsec_ports *p, int wire, int out)
 {
 	uint16_t port;
 
-	memset(p, 0, sizeof(*p));
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "
 			"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap) or a NIC\n");
@@ -84,8 +86,59 @@ rxsec_ports_pick(struct rxsec_ports *p, int wire, int out)
 	return 0;
 }
 
+/* The longest frame a port receives at this MTU: two VLAN tags and the CRC. */
+static uint32_t
+mtu_frame(uint16_t mtu)
+{
+	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN;
+}
+
+/* Frames longer than a pool buffer: a port with RX scatter chains them
+ * (the engine flattens the chain), one without receives into large buffers. */
+static bool
+port_rx_big(uint16_t port, uint16_t mtu)
+{
+	struct rte_eth_dev_info info;
+
+	if (mtu == 0 || mtu_frame(mtu) <= RTE_MBUF_DEFAULT_DATAROOM ||
+	    rte_eth_dev_info_get(port, &info) != 0)
+		return false;
+	return !(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER);
+}
+
+int
+rxsec_ports_pick(struct rxsec_ports *p, int wire, int out, uint16_t mtu)
+{
+	memset(p, 0, sizeof(*p));
+	if (ports_pick(p, wire, out) != 0)
+		return -1;
+	p->mtu = mtu;
+	p->wire_rx_big = port_rx_big(p->wire, mtu);
+	p->out_rx_big = p->out != p->wire && port_rx_big(p->out, mtu);
+	return 0;
+}
+
 static int
-port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, struct rte_mempool *pool)
+port_mtu(struct rte_eth_conf *conf, uint16_t port, const struct rte_eth_dev_info *info,
+	 uint16_t mtu)
+{
+	if (mtu == 0)
+		return 0;
+	if (mtu < info->min_mtu || mtu > info->max_mtu) {
+		fprintf(stderr, "rxsec: --mtu %u: port %u (%s) takes %u to %u\n", mtu, port,
+			info->driver_name, info->min_mtu, info->max_mtu);
+		return -1;
+	}
+	conf->rxmode.mtu = mtu;
+	if (mtu_frame(mtu) > RTE_MBUF_DEFAULT_DATAROOM &&
+	    (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	return 0;
+}
+
+static int
+port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, uint16_t mtu,
+	   struct rte_mempool *pool)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -98,6 +151,8 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, struct rte_mempool *
 		fprintf(stderr, "rxsec: port %u: cannot read device info: %s\n", port, strerror(-ret));
 		return -1;
 	}
+	if (port_mtu(&conf, port, &info, mtu) != 0)
+		return -1;
 	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
 		fprintf(stderr, "rxsec: port %u (%s) has %u RX / %u TX queues; %u RX and %u TX needed "
 			"(lower --workers / --transports)\n", port, info.driver_name,
@@ -136,13 +191,29 @@ pool_mbufs(unsigned int workers, unsigned int transports)
 		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
 }
 
-size_t
-rxsec_ports_pool_bytes(unsigned int workers, unsigned int transports)
+/* Flattened chains live from the engine to the TX ring: everything after
+ * the RX rings, so a stream of jumbo frames never finds the pool empty;
+ * plus the RX rings of ports that receive into large buffers. */
+static unsigned int
+big_mbufs(const struct rxsec_ports *p, unsigned int workers, unsigned int transports)
 {
-	size_t elt = sizeof(struct rte_mbuf) + RXSEC_PKT_PRIV_SIZE + RTE_MBUF_DEFAULT_BUF_SIZE;
+	return transports * (1024 + TX_DESC) + (workers + transports + 2) * (BIG_CACHE + 64) +
+		(p->wire_rx_big ? workers * RX_DESC : 0) + (p->out_rx_big ? RX_DESC : 0);
+}
 
-	/* the mempool's own per-object header and trailer, and its cache */
-	return pool_mbufs(workers, transports) * (elt + 2 * RTE_CACHE_LINE_SIZE) + (1u << 20);
+static size_t
+pool_elt_bytes(uint32_t data_room)
+{
+	/* the mbuf, our private area, the buffer, the mempool's header and trailer */
+	return sizeof(struct rte_mbuf) + RXSEC_PKT_PRIV_SIZE + data_room + 2 * RTE_CACHE_LINE_SIZE;
+}
+
+size_t
+rxsec_ports_pool_bytes(const struct rxsec_ports *p, unsigned int workers,
+		       unsigned int transports)
+{
+	return pool_mbufs(workers, transports) * pool_elt_bytes(RTE_MBUF_DEFAULT_BUF_SIZE) +
+		big_mbufs(p, workers, transports) * pool_elt_bytes(BIG_BUF_SIZE) + (2u << 20);
 }
 
 int
@@ -150,6 +221,8 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 		 int socket)
 {
 	unsigned int nb_mbufs = pool_mbufs(workers, transports);
+	unsigned int nb_big = big_mbufs(p, workers, transports);
+	struct rte_mempool *wire_rx, *out_rx;
 
 	p->nb_rxq = (uint16_t)workers;
 	p->nb_txq = (uint16_t)transports;
@@ -160,11 +233,20 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 			rte_strerror(rte_errno));
 		return -1;
 	}
-	if (p->out == p->wire)
-		return port_setup(p->wire, p->nb_rxq, p->nb_txq, p->pool);
-	if (port_setup(p->wire, p->nb_rxq, 1, p->pool) != 0)
+	p->big = rte_pktmbuf_pool_create("rxsec_big", nb_big, BIG_CACHE, RXSEC_PKT_PRIV_SIZE,
+					 BIG_BUF_SIZE, socket);
+	if (p->big == NULL) {
+		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs of %u bytes: %s\n",
+			nb_big, BIG_BUF_SIZE, rte_strerror(rte_errno));
 		return -1;
-	return port_setup(p->out, 1, p->nb_txq, p->pool);
+	}
+	wire_rx = p->wire_rx_big ? p->big : p->pool;
+	out_rx = p->out_rx_big ? p->big : p->pool;
+	if (p->out == p->wire)
+		return port_setup(p->wire, p->nb_rxq, p->nb_txq, p->mtu, wire_rx);
+	if (port_setup(p->wire, p->nb_rxq, 1, p->mtu, wire_rx) != 0)
+		return -1;
+	return port_setup(p->out, 1, p->nb_txq, p->mtu, out_rx);
 }
 
 static void

@@ -134,6 +134,8 @@ def main():
         r.check('workers_zero', ['--sa', good, '--workers', '0'], must=('--workers',))
         r.check('wire_port_missing', ['--sa', good, '--wire-port', '3'],
                 must=('--wire-port 3', 'no such port', 'net_null0'))
+        r.check('mtu_too_small', ['--sa', good, '--mtu', '50'], must=('--mtu', "'50'", '68'))
+        r.check('mtu_too_large', ['--sa', good, '--mtu', '9195'], must=('--mtu', "'9195'", '9194'))
         r.check('out_port_junk', ['--sa', good, '--out-port', 'eth1'],
                 must=('--out-port', "'eth1'"))
         # An SA table larger than EAL's memory: a message, not a crash.

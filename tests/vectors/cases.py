@@ -199,6 +199,15 @@ def issue2():
         c.ipsec(sa, c.inner(sa, 8 + i % 40))
     cases.append(c)
 
+    # Jumbo frames arrive from net_pcap as chains of 2 KiB segments; the
+    # engine flattens them up to 9216 bytes and drops longer ones as too_long.
+    j = jumbo_case()
+    cases.append(j)
+    # --mtu 9000 on a port without RX scatter (net_pcap): every frame is
+    # received into one large buffer instead of a chain; same outcomes.
+    cases.append(j.variant('i2_jumbo_mtu9000', j.description + '; with --mtu 9000',
+                           ['--mtu', '9000'], lambda info: False))
+
     # non-IPsec traffic, incl. IKE (RFC 7296 2.23 / RFC 3948 2.2 non-ESP marker)
     c = Case('i2_non_ipsec', 'non-IPsec frames are delivered unchanged: UDP, ICMP, '
              'IKE on 500, IKE on 4500 behind the zero non-ESP marker; an ESP SA is '
@@ -244,6 +253,41 @@ def matrix_pairs():
         if ('aes128cbc', a) not in pairs:
             pairs.append(('aes128cbc', a))
     return pairs
+
+
+def _esp_frame_len(c, sa, n):
+    return len(V.eth(V.esp_protect(sa, c.inner(sa, n), 1, c.iv_for(sa))))
+
+
+def _inner_for_frame(c, sa, frame_len):
+    """The inner size whose ESP frame on sa is exactly frame_len bytes."""
+    n = frame_len - 200
+    while _esp_frame_len(c, sa, n) < frame_len:
+        n += 1
+    assert _esp_frame_len(c, sa, n) == frame_len, 'no inner size gives %d' % frame_len
+    return n
+
+
+def jumbo_case():
+    c = Case('i2_jumbo', 'frames longer than one 2 KiB segment: GCM tunnel v4 and '
+             'CBC+HMAC-SHA256 transport v6 up to the 9216-byte limit, a forged ICV, '
+             'a plain UDP frame; a 9218-byte frame is too_long', 'tunnel', 'IPv4')
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    cbc = c.sa(mode='transport', family=6, enc='aes128cbc', auth='sha256')
+    for sa, n in ((gcm, 100), (gcm, 1990), (gcm, 2100), (cbc, 3000), (gcm, 8900),
+                  (cbc, 8900)):
+        c.ipsec(sa, c.inner(sa, n))
+    # GCM frames here are 2 mod 4 bytes long: 9214 is the longest under the limit
+    c.ipsec(gcm, c.inner(gcm, _inner_for_frame(c, gcm, 9214)))
+    c.ipsec(cbc, c.inner(cbc, 5000), expect='auth', mutate=V.flip_last_byte)
+    c.plain(udp_datagram(4, 40000, 9000, bytes(range(256)) * 20), 'non-IPsec: UDP v4, 5148 bytes')
+    big = V.eth(V.esp_protect(gcm, c.inner(gcm, _inner_for_frame(c, gcm, 9218)),
+                              gcm.next_seq, c.iv_for(gcm)))
+    assert len(big) == 9218
+    c.raw_frame(big, V._exp(None, 'drop', 0, 'CRYPTO_SUCCESS', 'too_long',
+                            'ESP spi=0x%08x, a 9218-byte frame' % gcm.spi))
+    c.ipsec(gcm, c.inner(gcm, 40), seq=gcm.next_seq + 1)
+    return c
 
 
 def issue3_esp():
