@@ -40,6 +40,11 @@ rxsec_flatten(struct rte_mbuf *m, struct rte_mempool *big)
 		memcpy(dst + off, rte_pktmbuf_mtod(seg, const void *), seg->data_len);
 		off += seg->data_len;
 	}
+	if (unlikely(seg != NULL || off != len)) {
+		/* segment lengths that do not add up: leave it to be dropped */
+		rte_pktmbuf_free(n);
+		return m;
+	}
 	copy_rx_fields(n, m);
 	rte_pktmbuf_free(m);
 	return n;
