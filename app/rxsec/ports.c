@@ -160,10 +160,12 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, uint16_t mtu,
 		return -1;
 	}
 	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
-		/* Spread by outer addresses: one SA stays on one queue, in order. */
+		/* Spread by outer addresses, and SPI where the port hashes it
+		 * (many SAs between two gateways): one SA stays on one queue,
+		 * in order. */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_ESP | RTE_ETH_RSS_AH);
 	}
 	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);
 	if (ret == 0)
