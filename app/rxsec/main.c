@@ -523,8 +523,11 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out_stages;
 	}
-	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u\n",
+	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u",
 	       g.opt.offload, g.nb_eng, g.nb_tr, g.ports.wire, g.ports.out);
+	if (g.opt.mtu != 0)
+		printf(", MTU %u%s", g.opt.mtu, g.ports.wire_rx_big ? " (large RX buffers)" : "");
+	printf("\n");
 	fflush(stdout);
 
 	run();

@@ -244,11 +244,19 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	}
 	wire_rx = p->wire_rx_big ? p->big : p->pool;
 	out_rx = p->out_rx_big ? p->big : p->pool;
-	if (p->out == p->wire)
-		return port_setup(p->wire, p->nb_rxq, p->nb_txq, p->mtu, wire_rx);
+	if (p->out == p->wire) {
+		if (port_setup(p->wire, p->nb_rxq, p->nb_txq, p->mtu, wire_rx) != 0)
+			return -1;
+		p->wire_started = true;
+		return 0;
+	}
 	if (port_setup(p->wire, p->nb_rxq, 1, p->mtu, wire_rx) != 0)
 		return -1;
-	return port_setup(p->out, 1, p->nb_txq, p->mtu, out_rx);
+	p->wire_started = true;
+	if (port_setup(p->out, 1, p->nb_txq, p->mtu, out_rx) != 0)
+		return -1;
+	p->out_started = true;
+	return 0;
 }
 
 static void
@@ -274,10 +282,11 @@ rxsec_ports_print_stats(const struct rxsec_ports *p)
 void
 rxsec_ports_close(struct rxsec_ports *p)
 {
-	uint16_t ports[2] = { p->wire, p->out };
-
-	for (int i = 0; i < (p->out == p->wire ? 1 : 2); i++) {
-		rte_eth_dev_stop(ports[i]);
-		rte_eth_dev_close(ports[i]);
-	}
+	if (p->wire_started)
+		rte_eth_dev_stop(p->wire);
+	if (p->out_started)
+		rte_eth_dev_stop(p->out);
+	rte_eth_dev_close(p->wire);
+	if (p->out != p->wire)
+		rte_eth_dev_close(p->out);
 }

@@ -15,6 +15,7 @@ struct rxsec_ports {
 	uint16_t mtu;		/* --mtu, 0 = the ports' default */
 	bool wire_rx_big;	/* no RX scatter for the MTU: receive into `big` */
 	bool out_rx_big;
+	bool wire_started, out_started;	/* only started ports are stopped */
 	struct rte_mempool *pool;
 	struct rte_mempool *big;	/* RXSEC_FRAME_MAX buffers: flattened chains */
 };
