@@ -3,7 +3,7 @@
 """Bad input never crashes rxsec: thousands of frames mutated from valid
 ESP/AH/NAT-T/plain frames (bytes flipped in every header, lengths lied
 about, frames cut short or padded, header fields set to extremes) go through
-the whole pipeline. Expected: exit 0, exactly one verdict per frame in
+the whole pipeline, jumbo frames among them. Expected: exit 0, exactly one verdict per frame in
 receive order, as many frames out as deliver verdicts, every mbuf back, and
 no sanitizer report (the suite also runs on the ASan/UBSan build)."""
 import json
@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'vectors'))
+import cases  # noqa: E402
 import rxsec_vectors as V  # noqa: E402
 
 rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
@@ -65,6 +66,9 @@ def main():
             return 1
         seeds += V.read_pcap(os.path.join(d, 'in.pcap'))
         confs.append(os.path.join(d, 'sa.conf'))
+    # Jumbo frames (their SAs not loaded): chains from net_pcap, flattened
+    # or too_long, cut short or padded across the 9216-byte limit.
+    seeds += [f for f, _ in cases.jumbo_case().entries if len(f) > 2048]
     frames = [mutate(rng, rng.choice(seeds)) for _ in range(4000)]
     frames = [f if len(f) >= 14 else f + b'\0' * (14 - len(f)) for f in frames]
     failed = 0
