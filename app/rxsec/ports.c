@@ -96,12 +96,17 @@ mtu_frame(uint16_t mtu)
 /* Frames longer than a pool buffer: a port with RX scatter chains them
  * (the engine flattens the chain), one without receives into large buffers. */
 static bool
+mtu_exceeds_buffer(uint16_t mtu)
+{
+	return mtu != 0 && mtu_frame(mtu) > RTE_MBUF_DEFAULT_DATAROOM;
+}
+
+static bool
 port_rx_big(uint16_t port, uint16_t mtu)
 {
 	struct rte_eth_dev_info info;
 
-	if (mtu == 0 || mtu_frame(mtu) <= RTE_MBUF_DEFAULT_DATAROOM ||
-	    rte_eth_dev_info_get(port, &info) != 0)
+	if (!mtu_exceeds_buffer(mtu) || rte_eth_dev_info_get(port, &info) != 0)
 		return false;
 	return !(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER);
 }
@@ -130,8 +135,7 @@ port_mtu(struct rte_eth_conf *conf, uint16_t port, const struct rte_eth_dev_info
 		return -1;
 	}
 	conf->rxmode.mtu = mtu;
-	if (mtu_frame(mtu) > RTE_MBUF_DEFAULT_DATAROOM &&
-	    (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+	if (mtu_exceeds_buffer(mtu) && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	return 0;
 }
@@ -224,7 +228,6 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 {
 	unsigned int nb_mbufs = pool_mbufs(workers, transports);
 	unsigned int nb_big = big_mbufs(p, workers, transports);
-	struct rte_mempool *wire_rx, *out_rx;
 
 	p->nb_rxq = (uint16_t)workers;
 	p->nb_txq = (uint16_t)transports;
@@ -242,18 +245,14 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 			nb_big, BIG_BUF_SIZE, rte_strerror(rte_errno));
 		return -1;
 	}
-	wire_rx = p->wire_rx_big ? p->big : p->pool;
-	out_rx = p->out_rx_big ? p->big : p->pool;
-	if (p->out == p->wire) {
-		if (port_setup(p->wire, p->nb_rxq, p->nb_txq, p->mtu, wire_rx) != 0)
-			return -1;
-		p->wire_started = true;
-		return 0;
-	}
-	if (port_setup(p->wire, p->nb_rxq, 1, p->mtu, wire_rx) != 0)
+	/* One port: it transmits for every transport; two: one TX queue each way. */
+	if (port_setup(p->wire, p->nb_rxq, p->out == p->wire ? p->nb_txq : 1, p->mtu,
+		       p->wire_rx_big ? p->big : p->pool) != 0)
 		return -1;
 	p->wire_started = true;
-	if (port_setup(p->out, 1, p->nb_txq, p->mtu, out_rx) != 0)
+	if (p->out == p->wire)
+		return 0;
+	if (port_setup(p->out, 1, p->nb_txq, p->mtu, p->out_rx_big ? p->big : p->pool) != 0)
 		return -1;
 	p->out_started = true;
 	return 0;
