@@ -104,9 +104,15 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	if (ihl > sizeof(*ip))
 		meta->flags |= RXSEC_PKT_F_IPV4_OPTS;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
-	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-		meta->flags |= RXSEC_PKT_F_FRAGMENT;
 	rxsec_key_set_dst4(key, &ip->dst_addr);
+	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		meta->flags |= RXSEC_PKT_F_FRAGMENT;
+		if (ip->next_proto_id == RXSEC_PROTO_ESP || ip->next_proto_id == RXSEC_PROTO_AH)
+			return RXSEC_PKT_FRAGMENT;
+		/* a later fragment has no transport header to read */
+		if (frag & RTE_IPV4_HDR_OFFSET_MASK)
+			return RXSEC_PKT_OTHER;
+	}
 
 	switch (ip->next_proto_id) {
 	case RXSEC_PROTO_ESP:
@@ -132,6 +138,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 {
 	const struct rte_ipv6_hdr *ip = (const void *)(f + meta->l3_off);
 	uint32_t l3 = meta->l3_off, off, end;
+	bool later_frag = false;
 	uint8_t nh;
 
 	if (l3 + sizeof(*ip) > len || (f[l3] >> 4) != 6)
@@ -152,16 +159,28 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 		if (off + 8 > end)
 			return RXSEC_PKT_MALFORMED;
 		hlen = nh == 44 ? 8 : (f[off + 1] + 1u) * 8;
-		if (nh == 44)
+		/* An atomic fragment (offset 0, M clear) is a whole datagram
+		 * and is processed as one (RFC 6946 4). */
+		if (nh == 44 && (rd16(f + off + 2) & 0xfff9) != 0) {
 			meta->flags |= RXSEC_PKT_F_FRAGMENT;
+			later_frag = (rd16(f + off + 2) & 0xfff8) != 0;
+		}
 		meta->flags |= RXSEC_PKT_F_IPV6_EXT;
 		meta->nh_off = (uint16_t)off;
 		nh = f[off];
 		off += hlen;
+		if (later_frag)
+			break;	/* what follows is the middle of a datagram */
 	}
 	if (off > end)
 		return RXSEC_PKT_MALFORMED;
 	meta->ipsec_off = (uint16_t)off;
+	if (meta->flags & RXSEC_PKT_F_FRAGMENT) {
+		if (nh == RXSEC_PROTO_ESP || nh == RXSEC_PROTO_AH)
+			return RXSEC_PKT_FRAGMENT;
+		if (later_frag)
+			return RXSEC_PKT_OTHER;
+	}
 
 	switch (nh) {
 	case RXSEC_PROTO_ESP:

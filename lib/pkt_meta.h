@@ -21,6 +21,7 @@ enum rxsec_pkt_kind {
 	RXSEC_PKT_ESP,
 	RXSEC_PKT_AH,
 	RXSEC_PKT_MALFORMED,	/* claims IPsec (or IP) but headers are truncated */
+	RXSEC_PKT_FRAGMENT,	/* an IP fragment of an ESP or AH datagram */
 };
 
 /* Packet properties that capabilities may exclude (spec section 3, rule 4). */

@@ -25,6 +25,7 @@
 	X(MALFORMED, "malformed")					\
 	X(FRAGMENT, "fragment")						\
 	X(TOO_LONG, "too_long")						\
+	X(REASSEMBLY, "reassembly")					\
 	X(TX_FAILED, "tx_failed")
 
 enum rxsec_reason {

@@ -20,6 +20,18 @@ struct verdict_rec {
 	uint32_t result;
 	uint8_t has_spi;
 	uint8_t reason;
+	uint8_t skip;		/* handed to another transport, which writes it */
+};
+
+/* What became of a fragment taken out of the burst (pkts[i] NULL). */
+enum frag_fate {
+	FRAG_HELD,		/* waits for the rest of its datagram */
+	FRAG_HANDED,		/* completed a datagram now on another transport's ring */
+};
+
+struct frag_out {
+	uint32_t n;		/* the fragment's receive index */
+	uint8_t fate;		/* enum frag_fate */
 };
 
 /*
@@ -38,11 +50,15 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
-		uint32_t r = rxsec_result_get(pkts[i]);
+		const struct rxsec_pkt_meta *md;
+		uint32_t r;
 		struct rxsec_sa *sa;
 
 		sw_isa[i] = NULL;
+		if (pkts[i] == NULL)
+			continue;
+		md = rxsec_pkt_meta(pkts[i]);
+		r = rxsec_result_get(pkts[i]);
 		/* After the engine, only layers it deferred are left to check. */
 		if ((rxsec_result_crypto_done(r) &&
 		     (rxsec_pkt_priv(pkts[i])->nest != RXSEC_NEST_DEFERRED ||
@@ -98,16 +114,19 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 	bool deferred = false;
 
 	for (uint16_t i = 0; i < n; i++) {
-		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(pkts[i]);
+		const struct rxsec_pkt_meta *md;
 		struct rxsec_sa *sa;
 
 		sw_st[i] = RXSEC_CRYPTO_SUCCESS;
 		sw_isa[i] = NULL;
+		if (pkts[i] == NULL)
+			continue;
+		md = rxsec_pkt_meta(pkts[i]);
 		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i]))) {
 			deferred |= rxsec_pkt_priv(pkts[i])->nest == RXSEC_NEST_DEFERRED;
 			continue;
 		}
-		/* Fragments need reassembly first, which rxsec does not do. */
+		/* Fragments left here could not be reassembled. */
 		if ((md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH) ||
 		    unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
 			continue;
@@ -286,6 +305,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	if (md->kind == RXSEC_PKT_MALFORMED)
 		return md->flags & RXSEC_PKT_F_TOO_LONG ? RXSEC_REASON_TOO_LONG :
 			RXSEC_REASON_MALFORMED;
+	if (unlikely(md->kind == RXSEC_PKT_FRAGMENT))
+		return RXSEC_REASON_FRAGMENT;	/* reassembly off or refused */
 	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT) && !rxsec_result_crypto_done(result))
 		return RXSEC_REASON_FRAGMENT;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);
@@ -368,6 +389,8 @@ transport_engine_complete(struct rte_mbuf *m, uint32_t result)
 
 	if (rxsec_result_crypto_done(result))
 		return p->nest != RXSEC_NEST_DEFERRED;
+	if (p->outer.kind == RXSEC_PKT_FRAGMENT)
+		return false;	/* to reassembly */
 	return (p->outer.kind != RXSEC_PKT_ESP && p->outer.kind != RXSEC_PKT_AH) ||
 		(p->outer.flags & RXSEC_PKT_F_FRAGMENT);
 }
@@ -379,6 +402,8 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 		uint32_t r = v[i].result;
 		char spi[16];
 
+		if (v[i].skip)
+			continue;
 		if (v[i].has_spi)
 			snprintf(spi, sizeof(spi), "\"0x%08x\"", rte_be_to_cpu_32(v[i].spi));
 		else
@@ -389,7 +414,8 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 			v[i].n, spi, rxsec_result_crypto_done(r),
 			rxsec_result_next_crypto_done(r), rxsec_result_sa_delete_req(r),
 			rxsec_crypto_status_name(rxsec_result_status(r)),
-			v[i].reason == RXSEC_REASON_OK ? "deliver" : "drop",
+			v[i].reason == RXSEC_REASON_OK ? "deliver" :
+			v[i].reason == RXSEC_REASON_REASSEMBLY ? "held" : "drop",
 			rxsec_reason_name((enum rxsec_reason)v[i].reason));
 	}
 }
@@ -402,6 +428,7 @@ verdict_fill(struct verdict_rec *v, struct rte_mbuf *m)
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 
 	v->n = rxsec_pkt_rx_index(m);
+	v->skip = 0;
 	v->has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
 	v->spi = v->has_spi ? rxsec_pkt_spi(m, md) : 0;
 	v->result = rxsec_result_get(m);
@@ -451,6 +478,108 @@ transport_one(struct rxsec_transport *t, struct transport_out *o, struct verdict
 	transport_sort(t, o, m, i, r, sa, isa);
 }
 
+/* Free what the table gave up on; now and then give up on datagrams past
+ * their timeout, so their fragments do not hold mbufs for long. */
+static void
+transport_frag_housekeeping(struct rxsec_transport *t, uint64_t now)
+{
+	struct rxsec_reassembly *r = &t->reasm;
+
+	if (now - r->last_expire > r->timeout / 8)
+		rxsec_reassembly_expire(r, now);
+	else
+		rxsec_reassembly_collect(r);
+	t->stats.frag = r->stats;
+}
+
+/* A reassembled datagram's SA. Its window has one writer: a datagram for
+ * an SA another transport owns goes to that transport's ring; if that ring
+ * is full, it is dropped as `fragment`. Returns true if handed over. */
+static bool
+transport_datagram_sa(struct rxsec_transport *t, struct rte_mbuf *d,
+		      const struct rxsec_sa_key *key)
+{
+	struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
+	struct rxsec_sa *sa;
+
+	if (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH)
+		return false;
+	rxsec_sa_table_lookup_bulk(t->sat, &key, 1, &sa);
+	if (sa == NULL)
+		return false;
+	md->sa_id = sa->handle;
+	if (sa->transport_id == t->id || sa->transport_id >= t->nb_rings)
+		return false;
+	if (rte_ring_enqueue(t->rings[sa->transport_id], d) == 0) {
+		t->stats.handed_over++;
+		return true;
+	}
+	md->flags |= RXSEC_PKT_F_FRAGMENT;
+	return false;
+}
+
+/*
+ * Fragments of ESP/AH datagrams go into the reassembly table (RFC 4303
+ * 3.4.1: reassemble before IPsec processing). The one that completes a
+ * datagram is replaced by it, and the datagram takes the software path;
+ * the others leave the burst (pkts[i] NULL, their fate in fo[i]). Returns
+ * how many datagrams went to another transport.
+ */
+static uint16_t
+transport_reassemble(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
+		     struct frag_out *fo)
+{
+	uint64_t now = 0;
+	uint16_t handed = 0;
+
+	if (t->reasm.tbl == NULL)
+		return 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *d = NULL;
+		struct rxsec_sa_key key;
+		enum rxsec_reassembly_result res;
+
+		if (rxsec_pkt_meta(m)->kind != RXSEC_PKT_FRAGMENT)
+			continue;
+		if (now == 0)
+			now = rte_rdtsc();
+		fo[i].n = rxsec_pkt_rx_index(m);
+		res = rxsec_reassembly_add(&t->reasm, m, now, &d, &key);
+		if (res == RXSEC_REASM_REFUSED)
+			continue;	/* dropped as `fragment` */
+		pkts[i] = d;
+		if (res == RXSEC_REASM_HELD) {
+			fo[i].fate = FRAG_HELD;
+		} else if (transport_datagram_sa(t, d, &key)) {
+			pkts[i] = NULL;
+			fo[i].fate = FRAG_HANDED;
+			handed++;
+		}
+	}
+	if (now != 0)
+		transport_frag_housekeeping(t, now);
+	return handed;
+}
+
+/* A fragment that left the burst: held ones count (and get a verdict
+ * line) here; a handed-over one is counted by the transport it went to. */
+static void
+transport_frag_out(struct rxsec_transport *t, struct verdict_rec *vr, uint16_t i,
+		   const struct frag_out *fo, const bool with_verdicts)
+{
+	vr[i].skip = fo->fate == FRAG_HANDED;
+	if (fo->fate == FRAG_HANDED)
+		return;
+	t->stats.reason[RXSEC_REASON_REASSEMBLY]++;
+	if (with_verdicts) {
+		vr[i].n = fo->n;
+		vr[i].has_spi = 0;
+		vr[i].spi = 0;
+		vr[i].result = 0;
+		vr[i].reason = RXSEC_REASON_REASSEMBLY;
+	}
+}
+
 /*
  * Packets the engine finished are decided in one pass, up to the first one
  * that needs the software path; from there on the rest of the burst goes
@@ -465,7 +594,8 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	struct verdict_rec vr[RXSEC_BURST_MAX];
 	uint8_t sw_st[RXSEC_BURST_MAX];
 	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
-	uint16_t i;
+	struct frag_out fo[RXSEC_BURST_MAX];
+	uint16_t i, handed = 0;
 
 	o.n = 0;
 	o.ndrop = 0;
@@ -483,12 +613,17 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	if (unlikely(i < n)) {
 		uint16_t first = i;
 
+		handed = transport_reassemble(t, pkts + first, n - first, fo);
 		transport_software(t, pkts + first, n - first, sw_st, sw_isa);
-		for (; i < n; i++)
-			transport_one(t, &o, vr, pkts[i], i, sw_st[i - first], sw_isa[i - first],
-				      with_verdicts);
+		for (; i < n; i++) {
+			if (pkts[i] == NULL)
+				transport_frag_out(t, vr, i, &fo[i - first], with_verdicts);
+			else
+				transport_one(t, &o, vr, pkts[i], i, sw_st[i - first],
+					      sw_isa[i - first], with_verdicts);
+		}
 	}
-	t->stats.rx += n;
+	t->stats.rx += n - handed;
 	transport_tx(t, &o, vr, with_verdicts);
 	if (with_verdicts)
 		verdicts_write(t->verdicts, vr, n);
@@ -515,6 +650,11 @@ rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
 	sum->software += s->software;
 	sum->sa_deleted += s->sa_deleted;
 	sum->soft_expired += s->soft_expired;
+	sum->handed_over += s->handed_over;
+	sum->frag.held += s->frag.held;
+	sum->frag.datagrams += s->frag.datagrams;
+	sum->frag.discarded += s->frag.discarded;
+	sum->frag.waiting += s->frag.waiting;
 	for (int k = 0; k < RXSEC_REASON_MAX; k++)
 		sum->reason[k] += s->reason[k];
 }
@@ -530,10 +670,19 @@ rxsec_transport_poll(struct rxsec_transport *t)
 		t->sat->esn_seen[t->id] = esn_req;
 		transport_apply_esn_updates(t);
 	}
+	if (unlikely(t->reasm.stats.waiting != 0))
+		transport_frag_housekeeping(t, rte_rdtsc());
 	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)
 		return 0;
 	t->last_work_tsc = rte_rdtsc();
 	rxsec_transport_process(t, pkts, (uint16_t)n);
 	return (uint16_t)n;
+}
+
+void
+rxsec_transport_flush_fragments(struct rxsec_transport *t)
+{
+	rxsec_reassembly_free(&t->reasm);
+	t->stats.frag = t->reasm.stats;
 }

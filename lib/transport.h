@@ -14,6 +14,7 @@
 
 #include "ipsec_inb.h"
 #include "reason.h"
+#include "reassembly.h"
 #include "sa_table.h"
 
 struct rxsec_transport_stats {
@@ -24,6 +25,8 @@ struct rxsec_transport_stats {
 	uint64_t reason[RXSEC_REASON_MAX];
 	uint64_t sa_deleted;
 	uint64_t soft_expired;
+	uint64_t handed_over;		/* reassembled for another transport's SA */
+	struct rxsec_reassembly_stats frag;
 };
 
 struct rxsec_transport {
@@ -38,7 +41,19 @@ struct rxsec_transport {
 	FILE *verdicts;			/* JSON Lines, or NULL */
 	uint64_t last_work_tsc;
 	struct rxsec_transport_stats stats;
+	/* Fragments of ESP/AH datagrams come to transport 0 (they carry no
+	 * SPI); a datagram whose SA another transport owns goes to its ring. */
+	struct rte_ring *const *rings;	/* every transport's, by id */
+	uint16_t nb_rings;
+	struct rxsec_reassembly reasm;	/* reasm.tbl NULL: fragments dropped */
 };
+
+/* Packets dropped: neither delivered nor held for reassembly. */
+static inline uint64_t
+rxsec_transport_dropped(const struct rxsec_transport_stats *s)
+{
+	return s->rx - s->delivered - s->reason[RXSEC_REASON_REASSEMBLY];
+}
 
 /* Add one transport stage's counters to a sum. */
 void rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
@@ -49,5 +64,8 @@ uint16_t rxsec_transport_poll(struct rxsec_transport *t);
 
 /* Handle packets already dequeued (also used by tests). */
 void rxsec_transport_process(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n);
+
+/* At exit: discard the fragments still waiting for reassembly, counted. */
+void rxsec_transport_flush_fragments(struct rxsec_transport *t);
 
 #endif /* RXSEC_TRANSPORT_H */

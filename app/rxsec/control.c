@@ -103,9 +103,12 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 			  rxsec_crypto_status_name((enum rxsec_crypto_status)k), es.status[k]);
 	sb_printf(b, "}},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
 		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
-		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64 ",\"reasons\":{",
-		  ts.rx, ts.delivered, ts.delivered_bytes, ts.rx - ts.delivered,
-		  ts.software, ts.sa_deleted);
+		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
+		  ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
+		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 "},\"reasons\":{",
+		  ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts),
+		  ts.software, ts.sa_deleted, ts.frag.datagrams, ts.frag.discarded,
+		  ts.frag.waiting, ts.handed_over);
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",
 			  rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

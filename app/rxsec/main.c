@@ -62,6 +62,7 @@ static struct {
 	const struct rxsec_crypto_driver *drv;
 	struct rxsec_engine *eng[64];
 	struct rxsec_transport *tr[RXSEC_TRANSPORT_MAX];
+	struct rte_ring *rings[RXSEC_TRANSPORT_MAX];	/* the transports', by id */
 	unsigned int nb_eng, nb_tr;
 	struct lcore_plan plan[RTE_MAX_LCORE];
 	struct rxsec_verdict_files vf;
@@ -223,7 +224,8 @@ create_stages(void)
 
 	g.nb_tr = g.opt.transports;
 	g.nb_eng = g.opt.workers;
-	flags = RING_F_SC_DEQ | (g.nb_eng == 1 ? RING_F_SP_ENQ : 0);
+	/* Transport 0 hands reassembled datagrams to the others' rings. */
+	flags = RING_F_SC_DEQ | (g.nb_eng == 1 && g.nb_tr == 1 ? RING_F_SP_ENQ : 0);
 	for (unsigned int i = 0; i < g.nb_tr; i++) {
 		struct rxsec_transport *t = rte_zmalloc_socket("rxsec_tr", sizeof(*t),
 							       RTE_CACHE_LINE_SIZE, g.socket);
@@ -240,11 +242,22 @@ create_stages(void)
 		t->drv = g.drv;
 		t->cctx = g.drv->lcore_create();
 		t->verdicts = rxsec_verdict_files_get(&g.vf, i);
+		t->rings = g.rings;
+		t->nb_rings = (uint16_t)g.nb_tr;
+		g.rings[i] = t->ring;
 		g.tr[i] = t;
 		if (t->ring == NULL || t->cctx == NULL) {
 			fprintf(stderr, "rxsec: cannot create transport stage %u\n", i);
 			return -1;
 		}
+	}
+	/* Fragments carry no SPI: the engines send them all to transport 0. */
+	if (g.opt.frag_flows != 0 &&
+	    rxsec_reassembly_init(&g.tr[0]->reasm, g.opt.frag_flows, g.opt.frag_timeout_ms,
+				  g.ports.big, g.socket) != 0) {
+		fprintf(stderr, "rxsec: cannot create a reassembly table for --frag-flows %u\n",
+			g.opt.frag_flows);
+		return -1;
 	}
 	for (unsigned int i = 0; i < g.nb_eng; i++) {
 		struct rxsec_engine *e = rte_zmalloc_socket("rxsec_eng", sizeof(*e),
@@ -409,6 +422,7 @@ free_stages(void)
 		rte_free(g.eng[i]);
 	}
 	for (unsigned int i = 0; i < g.nb_tr; i++) {
+		rxsec_transport_flush_fragments(g.tr[i]);
 		if (g.tr[i]->cctx)
 			g.drv->lcore_free(g.tr[i]->cctx);
 		rte_ring_free(g.tr[i]->ring);
@@ -493,6 +507,7 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 	choose_stage_counts();
+	g.ports.held_mbufs = g.opt.frag_flows * RXSEC_FRAGS_PER_DATAGRAM;
 	choose_memory();
 	if (setup_caps() != 0) {
 		rc = 2;
@@ -534,6 +549,8 @@ main(int argc, char **argv)
 
 	if (g.signalled)
 		printf("rxsec: stopped by signal %d\n", g.signalled);
+	for (unsigned int i = 0; i < g.nb_tr; i++)
+		rxsec_transport_flush_fragments(g.tr[i]);
 	rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
 	rxsec_ports_print_stats(&g.ports);
 out_stages:

@@ -12,6 +12,15 @@
 #include "options.h"
 #include "replay.h"
 
+/* Reassembly: a few hundred datagrams in flight suit a link whose
+ * fragments arrive within milliseconds; each may hold 8 mbufs. Linux
+ * waits 30 s (ipfrag_time), which lets a flood of lone fragments keep
+ * mbufs for long: rxsec waits 2 s unless told otherwise. */
+#define RXSEC_FRAG_FLOWS_DEFAULT	256
+#define RXSEC_FRAG_FLOWS_MAX		16384
+#define RXSEC_FRAG_TIMEOUT_DEFAULT	2000
+#define RXSEC_FRAG_TIMEOUT_MAX		60000
+
 /* The longest frame rxsec flattens, less Ethernet and two VLAN headers. */
 #define RXSEC_MTU_MAX	(RXSEC_FRAME_MAX - RTE_ETHER_HDR_LEN - 2 * RTE_VLAN_HLEN)
 
@@ -35,6 +44,8 @@ enum {
 	OPT_WIRE_PORT,
 	OPT_OUT_PORT,
 	OPT_MTU,
+	OPT_FRAG_FLOWS,
+	OPT_FRAG_TIMEOUT,
 	OPT_HELP,
 };
 
@@ -58,6 +69,8 @@ static const struct option long_opts[] = {
 	{ "wire-port", required_argument, NULL, OPT_WIRE_PORT },
 	{ "out-port", required_argument, NULL, OPT_OUT_PORT },
 	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "frag-flows", required_argument, NULL, OPT_FRAG_FLOWS },
+	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -89,11 +102,17 @@ rxsec_options_usage(const char *prog)
 	       "                         first other port, else the wire port)\n"
 	       "  --mtu N                set both ports' MTU (%u..%u); frames longer than 2 KiB\n"
 	       "                         are received as chains and flattened (RX scatter)\n"
+	       "  --frag-flows N         fragmented ESP/AH datagrams reassembled at once\n"
+	       "                         (0..%u, default %u; 0 = drop fragments as `fragment`)\n"
+	       "  --frag-timeout MS      give up on an incomplete datagram after MS ms\n"
+	       "                         (1..%u, default %u)\n"
 	       "  --control PATH         control socket for rxsec-ctl\n"
 	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
 	       "                         (default: a heap of transparent huge pages)\n"
 	       "  --help                 this text\n",
-	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX);
+	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX,
+	       RXSEC_FRAG_FLOWS_MAX, RXSEC_FRAG_FLOWS_DEFAULT, RXSEC_FRAG_TIMEOUT_MAX,
+	       RXSEC_FRAG_TIMEOUT_DEFAULT);
 }
 
 static int
@@ -157,6 +176,8 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 	o->max_sa = 4096;
 	o->wire_port = -1;
 	o->out_port = -1;
+	o->frag_flows = RXSEC_FRAG_FLOWS_DEFAULT;
+	o->frag_timeout_ms = RXSEC_FRAG_TIMEOUT_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
@@ -234,6 +255,16 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			if (parse_range("mtu", optarg, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX, &v) != 0)
 				return -1;
 			o->mtu = (uint16_t)v;
+			break;
+		case OPT_FRAG_FLOWS:
+			if (parse_u64("frag-flows", optarg, RXSEC_FRAG_FLOWS_MAX, &v) != 0)
+				return -1;
+			o->frag_flows = (uint32_t)v;
+			break;
+		case OPT_FRAG_TIMEOUT:
+			if (parse_range("frag-timeout", optarg, 1, RXSEC_FRAG_TIMEOUT_MAX, &v) != 0)
+				return -1;
+			o->frag_timeout_ms = (uint32_t)v;
 			break;
 		case OPT_NO_THP:
 			o->no_thp = true;

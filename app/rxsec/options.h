@@ -37,6 +37,8 @@ struct rxsec_options {
 	int wire_port;			/* DPDK port id, -1 = the first */
 	int out_port;			/* -1 = the first other port, else the wire */
 	uint16_t mtu;			/* 0 = the ports' default */
+	uint32_t frag_flows;		/* datagrams in reassembly at once; 0 = off */
+	uint32_t frag_timeout_ms;
 };
 
 /* Parse argv (rxsec's part only). 0 = run, 1 = --help printed, -1 = error printed. */

@@ -218,7 +218,8 @@ size_t
 rxsec_ports_pool_bytes(const struct rxsec_ports *p, unsigned int workers,
 		       unsigned int transports)
 {
-	return pool_mbufs(workers, transports) * pool_elt_bytes(RTE_MBUF_DEFAULT_BUF_SIZE) +
+	return (pool_mbufs(workers, transports) + p->held_mbufs) *
+		pool_elt_bytes(RTE_MBUF_DEFAULT_BUF_SIZE) +
 		big_mbufs(p, workers, transports) * pool_elt_bytes(BIG_BUF_SIZE) + (2u << 20);
 }
 
@@ -226,7 +227,7 @@ int
 rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports,
 		 int socket)
 {
-	unsigned int nb_mbufs = pool_mbufs(workers, transports);
+	unsigned int nb_mbufs = pool_mbufs(workers, transports) + p->held_mbufs;
 	unsigned int nb_big = big_mbufs(p, workers, transports);
 
 	p->nb_rxq = (uint16_t)workers;

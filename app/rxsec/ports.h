@@ -16,6 +16,7 @@ struct rxsec_ports {
 	bool wire_rx_big;	/* no RX scatter for the MTU: receive into `big` */
 	bool out_rx_big;
 	bool wire_started, out_started;	/* only started ports are stopped */
+	unsigned int held_mbufs;	/* fragments reassembly may hold */
 	struct rte_mempool *pool;
 	struct rte_mempool *big;	/* RXSEC_FRAME_MAX buffers: flattened chains */
 };

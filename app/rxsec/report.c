@@ -50,8 +50,12 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	printf("\n");
 	printf("transport: rx %" PRIu64 " delivered %" PRIu64 " (%" PRIu64 " bytes) dropped %" PRIu64
 	       " software %" PRIu64 " sa_deleted %" PRIu64 " soft_expired %" PRIu64 "\n",
-	       ts.rx, ts.delivered, ts.delivered_bytes, ts.rx - ts.delivered, ts.software,
+	       ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts), ts.software,
 	       ts.sa_deleted, ts.soft_expired);
+	printf("reassembly: fragments held %" PRIu64 " datagrams %" PRIu64 " discarded %" PRIu64
+	       " waiting %" PRIu64 " handed_over %" PRIu64 "\n",
+	       ts.frag.held, ts.frag.datagrams, ts.frag.discarded, ts.frag.waiting,
+	       ts.handed_over);
 	printf("reasons:");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		printf(" %s %" PRIu64, rxsec_reason_name(r), ts.reason[r]);

@@ -32,9 +32,13 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "rx", ts.rx);
 	rte_tel_data_add_dict_u64(d, "delivered", ts.delivered);
 	rte_tel_data_add_dict_u64(d, "delivered_bytes", ts.delivered_bytes);
-	rte_tel_data_add_dict_u64(d, "dropped", ts.rx - ts.delivered);
+	rte_tel_data_add_dict_u64(d, "dropped", rxsec_transport_dropped(&ts));
 	rte_tel_data_add_dict_u64(d, "software", ts.software);
 	rte_tel_data_add_dict_u64(d, "sa_deleted", ts.sa_deleted);
+	rte_tel_data_add_dict_u64(d, "frag_datagrams", ts.frag.datagrams);
+	rte_tel_data_add_dict_u64(d, "frag_discarded", ts.frag.discarded);
+	rte_tel_data_add_dict_u64(d, "frag_waiting", ts.frag.waiting);
+	rte_tel_data_add_dict_u64(d, "frag_handed_over", ts.handed_over);
 	/* Drop reasons under their one-table names ("ok" is delivered). */
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
 		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

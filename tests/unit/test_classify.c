@@ -372,18 +372,36 @@ test_ipv4(void)
 	fix_len(&f);
 	expect_ipsec(&f, RXSEC_PKT_AH, 0x100, 4, 34, 14 + 9, 0, "AH");
 
-	/* fragments: MF, offset, both; DF alone is not a fragment */
-	static const struct { uint16_t frag; uint8_t flags; } fr[] = {
-		{ 0x4000, 0 }, { 0x2000, RXSEC_PKT_F_FRAGMENT }, { 0x0010, RXSEC_PKT_F_FRAGMENT },
-		{ 0x2010, RXSEC_PKT_F_FRAGMENT }, { 0x1fff, RXSEC_PKT_F_FRAGMENT },
-	};
+	/* fragments of ESP and AH (MF, offset, both) go to reassembly, their
+	 * SPI unread (a later fragment has none); DF alone is not a fragment */
+	static const uint16_t fr[] = { 0x2000, 0x0010, 0x2010, 0x1fff, 0x6000 };
+
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 50, 0x4000, 0);
+	esp(&f, 0x3000, 16);
+	fix_len(&f);
+	expect_ipsec(&f, RXSEC_PKT_ESP, 0x3000, 4, 34, 23, 0, "IPv4 DF");
 	for (unsigned int i = 0; i < RTE_DIM(fr); i++) {
-		eth(&f, 0, 0, 0x0800);
-		ipv4(&f, 50, fr[i].frag, 0);
-		esp(&f, 0x3000, 16);
-		fix_len(&f);
-		expect_ipsec(&f, RXSEC_PKT_ESP, 0x3000, 4, 34, 23, fr[i].flags, "IPv4 fragment bits");
+		for (uint8_t proto = 50; proto <= 51; proto++) {
+			struct res r;
+
+			eth(&f, 0, 0, 0x0800);
+			ipv4(&f, proto, fr[i], 0);
+			esp(&f, 0x3000, 16);
+			fix_len(&f);
+			r = runf(&f);
+			CHECK(r.kind == RXSEC_PKT_FRAGMENT && r.md.flags == RXSEC_PKT_F_FRAGMENT &&
+			      r.md.ip_end == f.len && r.md.l3_off == 14,
+			      "IPv4 fragment %04x proto %u: kind %d flags %x", fr[i], proto,
+			      r.kind, r.md.flags);
+		}
 	}
+	/* a later UDP fragment holds no UDP header: not read as one (4500) */
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 17, 0x0010, 0);
+	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_OTHER, "later IPv4 UDP fragment");
 
 	/* header inconsistencies */
 	eth(&f, 0, 0, 0x0800);
@@ -545,9 +563,17 @@ test_ipv6(void)
 	put32(&f, 0x12345678);
 	esp(&f, 0x6004, 16);
 	fix_len(&f);
-	expect_ipsec(&f, RXSEC_PKT_ESP, 0x6004, 6, 54 + 8, 54,
-		     RXSEC_PKT_F_IPV6 | RXSEC_PKT_F_IPV6_EXT | RXSEC_PKT_F_FRAGMENT,
-		     "IPv6 fragment header");
+	expect_kind(&f, RXSEC_PKT_FRAGMENT, "IPv6 fragment header, first fragment of ESP");
+	/* a later fragment: what follows the fragment header is not parsed */
+	eth(&f, 0, 0, 0x86dd);
+	ipv6(&f, 44);
+	put8(&f, 60);		/* "destination options", but it is mid-datagram */
+	put8(&f, 0);
+	put16(&f, 0x0008);	/* offset 8 bytes, M=0 */
+	put32(&f, 0x12345678);
+	esp(&f, 0x6004, 16);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_OTHER, "IPv6 later fragment, next header not IPsec");
 
 	/* dest-opts + UDP-ESP */
 	{
@@ -629,7 +655,10 @@ test_truncation(void)
 	fix_len(&set[n++]);
 	eth(&set[n], 0, 0, 0x86dd);
 	ipv6(&set[n], 44);
-	ext6(&set[n], 51, 0);
+	put8(&set[n], 51);	/* an atomic fragment (RFC 6946): a whole datagram */
+	put8(&set[n], 0);
+	put16(&set[n], 0);
+	put32(&set[n], 0x0a0b0c0d);
 	ah(&set[n], 17, 0x7003, 0);
 	fix_len(&set[n++]);
 	eth(&set[n], 0, 0, 0x0800);

@@ -14,6 +14,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_caps      one traffic set under --offload v1/v2, --no-offload,
                    --offload-algs, --no-offload-* (Case.variant, args.json)
   issue3_caps_nested  nested traffic on the software path
+  reassembly       fragmented ESP/AH datagrams, reassembled then decided on
+                   the software path; --transports 2, --frag-flows 0
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
@@ -445,10 +447,12 @@ def issue3_malformed():
     cases.append(c)
 
     # An IP fragment of an ESP packet is outside the capabilities (spec
-    # section 3, rule 4) and rxsec does not reassemble: indicated
-    # unprocessed, dropped as 'fragment'. The SA's next packet is unaffected.
-    c = Case('i3_fragment', 'IPv4 fragments (MF set, or a fragment offset) of ESP '
-             'packets: crypto_done 0, dropped as fragment', 'tunnel', 'IPv4')
+    # section 3, rule 4): indicated unprocessed, and the transport takes it
+    # into reassembly. Lone fragments whose datagram never completes stay
+    # held (verdict "held"), are discarded at exit and counted; the SA's
+    # next packet is unaffected. Whole datagrams: the reassembly family.
+    c = Case('i3_fragment', 'lone IPv4 fragments (MF set, or a fragment offset) of ESP '
+             'packets: crypto_done 0, held for reassembly that never completes', 'tunnel', 'IPv4')
     fsa = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
 
     def frag(mf, offset):
@@ -459,9 +463,9 @@ def issue3_malformed():
             return V.fix_lengths(bytes(b))
         return f
     for mf, off, what in ((1, 0, 'first fragment (MF)'), (0, 185, 'last fragment (offset 1480)')):
-        c.ipsec(fsa, c.inner(fsa, 10), expect='fragment', mutate=frag(mf, off),
+        c.ipsec(fsa, c.inner(fsa, 10), expect='reassembly', mutate=frag(mf, off),
                 wire='ESP in an IPv4 %s' % what)
-        c.entries[-1][1]['crypto_done'] = 0
+        c.entries[-1][1].update(spi=None, verdict='held', crypto_done=0)
     c.ipsec(fsa, c.inner(fsa, 10))
     cases.append(c)
     return cases
@@ -475,12 +479,144 @@ def esn_cases():
     return []
 
 
+def _no_df(pkt):
+    """pkt sent without DF, as a datagram that may be fragmented."""
+    p = pkt.copy()
+    p.flags = 0
+    del p.chksum
+    return V.freeze(p)
+
+
+def _plain_fragments(c, family, n, size):
+    """A UDP datagram (not IPsec) cut into fragments: each is delivered
+    unchanged, reassembly is only for ESP and AH."""
+    src, dst = OUTER[family]
+    pkt = V.udp_packet(family, src, dst, n, 'plain fragments %02d' % len(c.entries),
+                       ipid=0x777)
+    if family == 4:
+        pkt = _no_df(pkt)
+    for i, ipb in enumerate(V.fragments_of(raw(pkt), size, ipid=0x777)):
+        c.plain(ipb, 'UDP IPv%d datagram (not IPsec), fragment %d' % (family, i + 1))
+
+
+def _interleave(*lists):
+    out = []
+    for k in range(max(len(x) for x in lists)):
+        out += [x[k] for x in lists if k < len(x)]
+    return out
+
+
+def reassembly():
+    """Fragmented ESP and AH datagrams (RFC 4303 3.4.1, RFC 4302 3.4.1):
+    reassembled by the transport, then processed on its software path."""
+    cases = []
+    c = Case('frag_esp_tun4', 'AES-GCM tunnel IPv4: datagrams fragmented in order, out of '
+             'order, interleaved, with a forged ICV, replayed, with an unknown SPI, '
+             'larger than an mbuf, incomplete; plain UDP fragments', 'tunnel', 'IPv4')
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    other = c.sa(mode='tunnel', family=4, enc='aes256gcm16')
+    c.ipsec(gcm, c.inner(gcm, 100))
+    c.fragmented(gcm, c.inner(gcm, 1400), 576, ipid=0x101)
+    c.fragmented(gcm, c.inner(gcm, 1400), 576, order=[2, 0, 1], ipid=0x102)
+    c.fragmented(gcm, c.inner(gcm, 1000), 1024, order=[1, 0], ipid=0x103)
+    a = c.fragment_entries(gcm, c.inner(gcm, 1200), 400, ipid=0x104)
+    b = c.fragment_entries(other, c.inner(other, 900), 400, ipid=0x105, order=[2, 1, 0])
+    for frame, e, info in _interleave(a, b):
+        c.add(frame, e, info)
+    c.fragmented(gcm, c.inner(gcm, 700), 256, expect='auth', mutate=V.flip_last_byte,
+                 ipid=0x106)
+    c.fragmented(gcm, c.inner(gcm, 3000), 1480, ipid=0x107)
+    c.fragmented(gcm, c.inner(gcm, 7000), 1480, ipid=0x108)
+    # the same datagram twice: its sequence number was seen
+    frags = c.fragment_entries(gcm, c.inner(gcm, 600), 256, ipid=0x109)
+    for frame, e, info in frags:
+        c.add(frame, e, info)
+    frame, e, info = frags[-1]
+    for fr, held, _ in frags[:-1]:
+        c.add(fr, dict(held), {})
+    c.add(frame, dict(e, verdict='drop', reason='replay', out_hex=None), info)
+    c.entries[-1][1].pop('out_hex')
+    unknown = Sa(c.rng, spi=0x0badf00d, mode='tunnel', family=4, enc='aes128gcm16')
+    c.fragmented(unknown, c.inner(gcm, 800), 400, expect='no_sa', ipid=0x10a)
+    # a datagram that never completes: its fragments are held, then discarded
+    lone = c.fragment_entries(gcm, c.inner(gcm, 1400), 576, ipid=0x10b)
+    for frame, e, info in lone[:1] + lone[2:]:
+        c.add(frame, dict(e, verdict='held', reason='reassembly', spi=None,
+                          crypto_status='CRYPTO_SUCCESS', crypto_done=0), {})
+        c.entries[-1][1].pop('out_hex', None)
+    # a last fragment of 8 bytes, in a frame the sender pads to 60 bytes:
+    # the padding is not datagram data (ESP payload 16 + 1000 + 16 = 4 * 256 + 8)
+    padded = c.fragment_entries(gcm, c.inner(gcm, 970), 256, ipid=0x10c)
+    assert len(padded[-1][0]) == 14 + 20 + 8
+    for frame, e, info in padded:
+        c.add(frame + bytes(max(0, 60 - len(frame))), e, info)
+    _plain_fragments(c, 4, 1200, 512)
+    c.ipsec(gcm, c.inner(gcm, 100))
+    cases.append(c)
+
+    c = Case('frag_esp_trans6', 'AES-CBC + HMAC-SHA256 transport IPv6: fragment header '
+             'behind the fixed header, in order, out of order, forged ICV; plain UDP '
+             'fragments', 'transport', 'IPv6')
+    cbc = c.sa(mode='transport', family=6, enc='aes128cbc', auth='sha256')
+    c.ipsec(cbc, c.inner(cbc, 100))
+    c.fragmented(cbc, c.inner(cbc, 1400), 600, ipid=0x201)
+    c.fragmented(cbc, c.inner(cbc, 2500), 1200, order=[2, 1, 0], ipid=0x202)
+    c.fragmented(cbc, c.inner(cbc, 900), 304, expect='auth', mutate=V.flip_last_byte,
+                 ipid=0x203)
+    _plain_fragments(c, 6, 1200, 504)
+    c.ipsec(cbc, c.inner(cbc, 100))
+    cases.append(c)
+
+    # AH authenticates the IP identification and total length (RFC 4302
+    # 3.3.3.1.1.1): the sender keeps the datagram's id in every fragment.
+    c = Case('frag_ah_trans4', 'AH HMAC-SHA256 transport IPv4 and ESP GCM tunnel IPv6 '
+             'datagrams fragmented: the AH ICV covers the reassembled header',
+             'transport', 'IPv4')
+    ah = c.sa(proto='ah', mode='transport', family=4, auth='sha256')
+    tun6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16')
+    c.fragmented(ah, _no_df(c.inner(ah, 1400)), 560)
+    c.fragmented(ah, _no_df(c.inner(ah, 1000)), 320, order=[3, 1, 2, 0])
+    c.fragmented(ah, _no_df(c.inner(ah, 800)), 400, expect='auth', mutate=V.flip_ah_icv)
+    c.fragmented(tun6, c.inner(tun6, 1400), 800, ipid=0x304)
+
+    def atomic(ipb):
+        """An atomic fragment header (offset 0, M clear) before ESP: a whole
+        datagram, processed as one (RFC 6946 4), offloaded."""
+        hdr = bytearray(ipb[:40])
+        hdr[6] = 44
+        hdr[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
+        return bytes(hdr) + bytes([ipb[6], 0, 0, 0]) + struct.pack('!I', 0x305) + ipb[40:]
+    c.ipsec(tun6, c.inner(tun6, 300), mutate=atomic, wire='ESP tunnel IPv6 in an atomic fragment')
+    c.ipsec(ah, _no_df(c.inner(ah, 50)))
+    cases.append(c)
+
+    # The same traffic with several transports (datagrams whose SA another
+    # transport owns are handed to its ring) and with reassembly off.
+    base = cases[0]
+    v = base.variant('frag_esp_tun4_transports2', 'frag_esp_tun4 with --transports 2',
+                     ['--transports', '2'], lambda info: False)
+    cases.append(v)
+    off = base.variant('frag_esp_tun4_off', 'frag_esp_tun4 with --frag-flows 0: every '
+                       'ESP fragment dropped as fragment', ['--frag-flows', '0'],
+                       lambda info: False)
+    for i, (frame, e) in enumerate(off.entries):
+        if e['verdict'] == 'held' or e['wire'].find(', fragment ') > 0 and \
+                not e['wire'].startswith('UDP'):
+            e = dict(e, spi=None, verdict='drop', reason='fragment', crypto_done=0,
+                     crypto_status='CRYPTO_SUCCESS', next_crypto_done=0)
+            e.pop('out_hex', None)
+            off.entries[i] = (frame, e)
+    cases.append(off)
+    return cases
+
+
 FAMILIES = {
     'issue2': issue2,
     'issue3_esp': issue3_esp,
     'issue3_ah': issue3_ah,
     'issue3_natt': issue3_natt,
     'issue3_malformed': issue3_malformed,
+    'reassembly': reassembly,
 }
 
 

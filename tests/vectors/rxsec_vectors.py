@@ -28,8 +28,8 @@ import warnings
 warnings.filterwarnings('ignore')
 
 import scapy  # noqa: E402
-from scapy.all import IP, IPv6, UDP, ICMP, Raw, raw, conf  # noqa: E402
-from scapy.layers.inet6 import ICMPv6EchoRequest  # noqa: E402
+from scapy.all import IP, IPv6, UDP, ICMP, Raw, raw, conf, fragment  # noqa: E402
+from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6ExtHdrFragment, fragment6  # noqa: E402
 from scapy.layers.ipsec import (SecurityAssociation, ESP, AH, AUTH_ALGOS,  # noqa: E402
                                 CRYPT_ALGOS, _ESPPlain, split_for_transport)
 import cryptography  # noqa: E402
@@ -258,6 +258,24 @@ def header_flags(ipb):
     if nh == 17 and len(ipb) >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500:
         f.add('udp_esp')
     return f
+
+
+def fragments_of(ipb, size, ipid=None):
+    """The IP datagram ipb as a sender cuts it (RFC 791, RFC 8200 4.5),
+    by scapy: IPv4 fragments carrying `size` payload bytes each (a multiple
+    of 8), DF cleared; IPv6 with a fragment header (identification ipid)
+    right behind the fixed header."""
+    if ipb[0] >> 4 == 4:
+        p = IP(ipb)
+        p.flags = 0
+        if ipid is not None:
+            p.id = ipid
+        del p.chksum
+        return [raw(f) for f in fragment(p, fragsize=size)]
+    p = IPv6(ipb)
+    whole = IPv6(src=p.src, dst=p.dst, tc=p.tc, fl=p.fl, hlim=p.hlim) / \
+        IPv6ExtHdrFragment(nh=p.nh, id=0x5eed if ipid is None else ipid) / Raw(ipb[40:])
+    return [raw(f) for f in fragment6(whole, size + 48)]
 
 
 def eth(ipb, vlan=None, ethertype=None):
@@ -582,6 +600,37 @@ class Case:
         self.add(frame, e, dict(sa=outer, inner=inner if inner_known else None,
                                 flags=header_flags(oipb), iflags=header_flags(iipb)))
         return frame
+
+    def fragment_entries(self, sa, pkt, size, order=None, ipid=None, wire=None, **kw):
+        """Protect pkt on sa (as ipsec(), with its keywords), then cut the
+        protected datagram into IP fragments of `size` payload bytes
+        (fragments_of) and return their (frame, expectation, info) in the
+        order sent (indexes into the fragments; default as cut), without
+        adding them. The receiver reassembles (RFC 4303 3.4.1): every
+        fragment but the last sent is held; the last carries the datagram's
+        outcome, decided on the transport's software path (crypto_done 0)."""
+        self.ipsec(sa, pkt, **kw)
+        frame, exp = self.entries.pop()
+        info = self.info.pop()
+        frags = fragments_of(frame[14:], size, ipid)
+        order = list(range(len(frags))) if order is None else order
+        out = []
+        for k, idx in enumerate(order):
+            w = '%s, fragment %d of %d' % (wire or exp['wire'], idx + 1, len(frags))
+            if k == len(order) - 1:
+                e = dict(exp, wire=w, crypto_done=0, next_crypto_done=0,
+                         crypto_status='CRYPTO_SUCCESS')
+                out.append((eth(frags[idx]), e, info))
+            else:
+                out.append((eth(frags[idx]), _exp(None, 'held', 0, 'CRYPTO_SUCCESS',
+                                                  'reassembly', w),
+                            dict(flags=header_flags(frags[idx]))))
+        return out
+
+    def fragmented(self, sa, pkt, size, **kw):
+        """fragment_entries(), added in order."""
+        for frame, e, info in self.fragment_entries(sa, pkt, size, **kw):
+            self.add(frame, e, info)
 
     def variant(self, name, description, args, software):
         """The same frames and SAs run with extra rxsec options. Frames for

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+
+#include "classify.h"
+#include "flatten.h"
+#include "pkt_meta.h"
+#include "reassembly.h"
+#include "rxsec_result.h"
+
+int
+rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
+		      struct rte_mempool *big, int socket)
+{
+	/* Eight ways per bucket; buckets a power of two (the library's rule). */
+	const uint32_t ways = 8;
+	uint32_t buckets = rte_align32pow2(RTE_MAX(flows, ways) / ways);
+
+	memset(r, 0, sizeof(*r));
+	r->big = big;
+	r->timeout = rte_get_tsc_hz() / 1000 * timeout_ms;
+	r->tbl = rte_ip_frag_table_create(buckets, ways, flows, r->timeout, socket);
+	return r->tbl == NULL ? -1 : 0;
+}
+
+/* The library leaves the IPv4 checksum to a NIC offload; the transport
+ * delivers a transport-mode header as it is, so it must be right. */
+static void
+fix_ipv4_checksum(struct rte_mbuf *d, uint16_t l2_len)
+{
+	struct rte_ipv4_hdr *h = rte_pktmbuf_mtod_offset(d, struct rte_ipv4_hdr *, l2_len);
+
+	h->hdr_checksum = 0;
+	h->hdr_checksum = rte_ipv4_cksum(h);
+}
+
+/* A completed datagram becomes a packet the engine indicated unprocessed. */
+static struct rte_mbuf *
+datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool v4,
+	       struct rxsec_sa_key *key)
+{
+	struct rxsec_pkt_priv *p;
+	uint16_t l2_len = d->l2_len;	/* a flattened copy does not keep it */
+
+	r->stats.datagrams++;
+	if (!rte_pktmbuf_is_contiguous(d))
+		d = rxsec_flatten(d, r->big);
+	p = rxsec_pkt_priv(d);
+	*rxsec_result_ptr(d) = 0;
+	p->n = n;
+	p->nest = RXSEC_NEST_NONE;
+	if (!rte_pktmbuf_is_contiguous(d)) {
+		p->outer.kind = RXSEC_PKT_MALFORMED;
+		p->outer.flags = RXSEC_PKT_F_TOO_LONG;
+		p->outer.sa_id = RXSEC_SA_NONE;
+		return d;
+	}
+	if (v4)
+		fix_ipv4_checksum(d, l2_len);
+	rxsec_classify_frame(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d),
+			     &p->outer, key);
+	return d;
+}
+
+enum rxsec_reassembly_result
+rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now,
+		     struct rte_mbuf **out, struct rxsec_sa_key *key)
+{
+	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
+	uint32_t n = rxsec_pkt_rx_index(m);
+	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
+	struct rte_mbuf *d;
+
+	/* Ethernet padding behind a short fragment is not datagram data. */
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - md->ip_end));
+	m->l2_len = md->l3_off;
+	if (v4) {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)l3;
+
+		m->l3_len = rte_ipv4_hdr_len(h);
+		d = rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, m, now, h);
+	} else {
+		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)l3;
+		struct rte_ipv6_fragment_ext *fh = rte_ipv6_frag_get_ipv6_fragment_header(h);
+
+		/* The library reads only a fragment header right behind the
+		 * fixed one, where RFC 8200 4.1 puts it unless hop-by-hop,
+		 * destination or routing headers come first. */
+		if (fh == NULL)
+			return RXSEC_REASM_REFUSED;
+		m->l3_len = sizeof(*h) + sizeof(*fh);
+		d = rte_ipv6_frag_reassemble_packet(r->tbl, &r->dr, m, now, h, fh);
+	}
+	if (d == NULL) {
+		r->stats.held++;
+		r->stats.waiting++;
+		return RXSEC_REASM_HELD;
+	}
+	r->stats.waiting -= d->nb_segs - 1u;
+	*out = datagram_ready(r, d, n, v4, key);
+	return RXSEC_REASM_DONE;
+}
+
+void
+rxsec_reassembly_collect(struct rxsec_reassembly *r)
+{
+	if (r->dr.cnt == 0)
+		return;
+	r->stats.discarded += r->dr.cnt;
+	r->stats.waiting -= r->dr.cnt;
+	rte_ip_frag_free_death_row(&r->dr, 0);
+}
+
+void
+rxsec_reassembly_expire(struct rxsec_reassembly *r, uint64_t now)
+{
+	/* The library stops when the death row is full: empty it first. */
+	rxsec_reassembly_collect(r);
+	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, now);
+	rxsec_reassembly_collect(r);
+	r->last_expire = now;
+}
+
+void
+rxsec_reassembly_free(struct rxsec_reassembly *r)
+{
+	uint32_t freed;
+
+	if (r->tbl == NULL)
+		return;
+	do {
+		rxsec_reassembly_collect(r);
+		rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, UINT64_MAX);
+		freed = r->dr.cnt;
+		rxsec_reassembly_collect(r);
+	} while (freed != 0);
+	rte_ip_frag_table_destroy(r->tbl);
+	r->tbl = NULL;
+}

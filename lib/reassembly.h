@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * IP reassembly of fragmented ESP and AH datagrams for the transport stage.
+ * The engine never offloads a fragment (spec section 3, rule 4); a receiver
+ * reassembles before IPsec processing (RFC 4303 3.4.1, RFC 4302 3.4.1) and
+ * then runs the datagram through the software path like any other packet
+ * the engine left unprocessed. Built on DPDK's librte_ip_frag; one table per
+ * transport stage, so no locks.
+ */
+#ifndef RXSEC_REASSEMBLY_H
+#define RXSEC_REASSEMBLY_H
+
+#include <stdint.h>
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "sa_table.h"
+
+/* Fragments one datagram may have (DPDK's build-time limit). */
+#define RXSEC_FRAGS_PER_DATAGRAM	RTE_LIBRTE_IP_FRAG_MAX_FRAG
+
+struct rxsec_reassembly_stats {
+	uint64_t held;		/* fragments taken in, the completing ones excepted */
+	uint64_t datagrams;	/* datagrams completed */
+	uint64_t discarded;	/* fragments freed incomplete: expired, invalid, no room */
+	uint64_t waiting;	/* fragments in the table now */
+};
+
+struct rxsec_reassembly {
+	struct rte_ip_frag_tbl *tbl;
+	struct rte_mempool *big;	/* datagrams longer than one mbuf */
+	uint64_t timeout;		/* TSC cycles */
+	uint64_t last_expire;
+	struct rxsec_reassembly_stats stats;
+	struct rte_ip_frag_death_row dr;
+};
+
+/* A table for `flows` datagrams in progress, each given `timeout_ms`. */
+int rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
+			  struct rte_mempool *big, int socket);
+
+enum rxsec_reassembly_result {
+	RXSEC_REASM_HELD,	/* m is in the table (or was discarded) */
+	RXSEC_REASM_DONE,	/* m completed a datagram */
+	RXSEC_REASM_REFUSED,	/* m stays as it is: an IPv6 fragment header
+				 * behind other extension headers */
+};
+
+/*
+ * Take fragment m (kind RXSEC_PKT_FRAGMENT, classified). When it completes
+ * a datagram, *out is the whole datagram as one segment, classified again
+ * with its lookup key in *key, result record zeroed, receive index m's; a
+ * datagram longer than RXSEC_FRAME_MAX stays a chain (kind MALFORMED,
+ * RXSEC_PKT_F_TOO_LONG).
+ */
+enum rxsec_reassembly_result rxsec_reassembly_add(struct rxsec_reassembly *r,
+						  struct rte_mbuf *m, uint64_t now,
+						  struct rte_mbuf **out,
+						  struct rxsec_sa_key *key);
+
+/* Free what the table gave up on since the last call. */
+void rxsec_reassembly_collect(struct rxsec_reassembly *r);
+
+/* Give up on datagrams older than the timeout. */
+void rxsec_reassembly_expire(struct rxsec_reassembly *r, uint64_t now);
+
+/* Discard everything still held (at exit) and free the table. */
+void rxsec_reassembly_free(struct rxsec_reassembly *r);
+
+#endif /* RXSEC_REASSEMBLY_H */
