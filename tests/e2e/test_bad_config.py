@@ -136,6 +136,14 @@ def main():
                 must=('--wire-port 3', 'no such port', 'net_null0'))
         r.check('mtu_too_small', ['--sa', good, '--mtu', '50'], must=('--mtu', "'50'", '68'))
         r.check('mtu_too_large', ['--sa', good, '--mtu', '9195'], must=('--mtu', "'9195'", '9194'))
+        r.check('frag_flows_too_many', ['--sa', good, '--frag-flows', '16385'],
+                must=('--frag-flows', "'16385'", '16384'))
+        r.check('frag_flows_negative', ['--sa', good, '--frag-flows', '-1'],
+                must=('--frag-flows', "'-1'"))
+        r.check('frag_timeout_zero', ['--sa', good, '--frag-timeout', '0'],
+                must=('--frag-timeout', "'0'", 'from 1 to 60000'))
+        r.check('frag_timeout_word', ['--sa', good, '--frag-timeout', '2s'],
+                must=('--frag-timeout', "'2s'"))
         r.check('out_port_junk', ['--sa', good, '--out-port', 'eth1'],
                 must=('--out-port', "'eth1'"))
         # An SA table larger than EAL's memory: a message, not a crash.

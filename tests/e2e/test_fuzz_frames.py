@@ -3,7 +3,7 @@
 """Bad input never crashes rxsec: thousands of frames mutated from valid
 ESP/AH/NAT-T/plain frames (bytes flipped in every header, lengths lied
 about, frames cut short or padded, header fields set to extremes) go through
-the whole pipeline, jumbo frames among them. Expected: exit 0, exactly one verdict per frame in
+the whole pipeline, jumbo frames and IP fragments among them. Expected: exit 0, exactly one verdict per frame in
 receive order, as many frames out as deliver verdicts, every mbuf back, and
 no sanitizer report (the suite also runs on the ASan/UBSan build)."""
 import json
@@ -69,7 +69,15 @@ def main():
     # Jumbo frames (their SAs not loaded): chains from net_pcap, flattened
     # or too_long, cut short or padded across the 9216-byte limit.
     seeds += [f for f, _ in cases.jumbo_case().entries if len(f) > 2048]
+    # Fragments of ESP datagrams (their SAs not loaded: what completes is
+    # no_sa): mutated ones give the reassembly table overlaps, duplicates,
+    # lying offsets and lengths; whole sequences in between complete.
+    frag_case = cases.reassembly()[0]
+    fragments = [f for f, e in frag_case.entries if ', fragment ' in e['wire']]
+    seeds += fragments
     frames = [mutate(rng, rng.choice(seeds)) for _ in range(4000)]
+    for at in sorted(rng.sample(range(len(frames)), 20), reverse=True):
+        frames[at:at] = fragments
     frames = [f if len(f) >= 14 else f + b'\0' * (14 - len(f)) for f in frames]
     failed = 0
     with tempfile.TemporaryDirectory(prefix='rxsec-fuzz-') as wd:

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Unit tests of lib/reassembly.c on hand-built IPv4 and IPv6 fragments of
+ * ESP datagrams, with the clock in the test's hands:
+ *  1. in order, out of order, with Ethernet padding: the datagram's bytes,
+ *     lengths, IPv4 checksum, cleared fragment bits, classified as ESP;
+ *  2. IPv6: the fragment header removed, payload length and next header;
+ *  3. a fragment header behind hop-by-hop options is refused;
+ *  4. timeout: a fragment older than the timeout does not complete a
+ *     datagram, and expire() discards it;
+ *  5. a full table discards; overlapping fragments never complete;
+ *  6. a datagram longer than 9216 bytes stays a chain (too_long);
+ *  7. accounting: held, datagrams, discarded and waiting add up, and every
+ *     mbuf is back in its pool after rxsec_reassembly_free().
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "classify.h"
+#include "flatten.h"
+#include "pkt_meta.h"
+#include "reassembly.h"
+#include "rxsec_result.h"
+
+#define TIMEOUT_MS	100
+
+static unsigned int n_pass, n_fail;
+static struct rte_mempool *pool, *big;
+
+#define CHECK(c, ...) check((c), __LINE__, __VA_ARGS__)
+
+static bool
+check(bool ok, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		n_pass++;
+		return true;
+	}
+	printf("FAIL test_reassembly.c:%d: ", line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	n_fail++;
+	return false;
+}
+
+/* EAL leaves its runtime directory behind (see app/rxsec/main.c). */
+static void
+remove_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
+/* The datagram's payload: an ESP header (SPI 0x4000) then a pattern. */
+static uint8_t
+payload_byte(uint32_t i)
+{
+	static const uint8_t esp[8] = { 0, 0, 0x40, 0, 0, 0, 0, 1 };
+
+	return i < 8 ? esp[i] : (uint8_t)(i * 7 + 3);
+}
+
+static void
+put_eth(uint8_t *f, uint16_t type)
+{
+	memset(f, 0x02, 12);
+	f[12] = type >> 8;
+	f[13] = type & 0xff;
+}
+
+/* One IPv4 fragment: payload bytes [off, off + len) of datagram `id`. */
+static struct rte_mbuf *
+frag4(uint16_t id, uint32_t off, uint32_t len, bool more, uint32_t pad)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + len + pad));
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+
+	put_eth(f, RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + len));
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16((uint16_t)((off / 8) | (more ? RTE_IPV4_HDR_MF_FLAG : 0)));
+	ip->time_to_live = 64;
+	ip->next_proto_id = 50;
+	ip->src_addr = rte_cpu_to_be_32(0xc0000201);
+	ip->dst_addr = rte_cpu_to_be_32(0xc0000202);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	for (uint32_t i = 0; i < len; i++)
+		f[34 + i] = payload_byte(off + i);
+	memset(f + 34 + len, 0, pad);
+	return m;
+}
+
+/* One IPv6 fragment; hbh puts hop-by-hop options before the fragment header. */
+static struct rte_mbuf *
+frag6(uint32_t id, uint32_t off, uint32_t len, bool more, bool hbh)
+{
+	uint32_t ext = hbh ? 8 : 0;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 40 + ext + 8 + len));
+	uint8_t *fh = f + 54 + ext;
+
+	put_eth(f, RTE_ETHER_TYPE_IPV6);
+	memset(f + 14, 0, 40 + ext);
+	f[14] = 0x60;
+	f[18] = (uint8_t)((ext + 8 + len) >> 8);
+	f[19] = (uint8_t)(ext + 8 + len);
+	f[20] = hbh ? 0 : 44;
+	f[21] = 64;
+	f[14 + 8 + 15] = 1;
+	f[14 + 24 + 15] = 2;
+	if (hbh) {
+		f[54] = 44;
+		f[56] = 1;	/* PadN */
+		f[57] = 4;
+	}
+	fh[0] = 50;
+	fh[1] = 0;
+	fh[2] = (uint8_t)(off >> 8);
+	fh[3] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
+	fh[4] = (uint8_t)(id >> 24);
+	fh[5] = (uint8_t)(id >> 16);
+	fh[6] = (uint8_t)(id >> 8);
+	fh[7] = (uint8_t)id;
+	for (uint32_t i = 0; i < len; i++)
+		fh[8 + i] = payload_byte(off + i);
+	return m;
+}
+
+/* What the engine does before the transport sees a fragment. */
+static struct rte_mbuf *
+classified(struct rte_mbuf *m, uint32_t n)
+{
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+	struct rxsec_sa_key key;
+
+	*rxsec_result_ptr(m) = 0;
+	p->n = n;
+	p->nest = RXSEC_NEST_NONE;
+	rxsec_classify_frame(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			     &p->outer, &key);
+	return m;
+}
+
+static enum rxsec_reassembly_result
+add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now, struct rte_mbuf **out,
+    struct rxsec_sa_key *key)
+{
+	static uint32_t n;
+
+	classified(m, n++);
+	CHECK(rxsec_pkt_meta(m)->kind == RXSEC_PKT_FRAGMENT, "classified as a fragment (kind %d)",
+	      rxsec_pkt_meta(m)->kind);
+	*out = NULL;
+	return rxsec_reassembly_add(r, m, now, out, key);
+}
+
+static bool
+payload_is(const uint8_t *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i] != payload_byte(i))
+			return false;
+	return true;
+}
+
+static void
+check_datagram4(struct rte_mbuf *d, const struct rxsec_sa_key *key, uint32_t len,
+		const char *what)
+{
+	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(d, const struct rte_ipv4_hdr *, 14);
+
+	if (!CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "%s: one segment", what))
+		return;
+	CHECK(rte_pktmbuf_data_len(d) == 14 + 20 + len, "%s: length %u, want %u", what,
+	      rte_pktmbuf_data_len(d), 14 + 20 + len);
+	CHECK(rte_be_to_cpu_16(ip->total_length) == 20 + len, "%s: total length", what);
+	CHECK((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+						      RTE_IPV4_HDR_OFFSET_MASK)) == 0,
+	      "%s: fragment bits cleared", what);
+	CHECK(rte_raw_cksum(ip, 20) == 0xffff, "%s: header checksum", what);
+	CHECK(payload_is((const uint8_t *)(ip + 1), len), "%s: payload bytes", what);
+	CHECK(md->kind == RXSEC_PKT_ESP && key->spi == rte_cpu_to_be_32(0x4000) &&
+	      md->flags == 0, "%s: classified as ESP (kind %d flags %x)", what, md->kind,
+	      md->flags);
+	CHECK(*rxsec_result_ptr(d) == 0, "%s: result record zero", what);
+	rte_pktmbuf_free(d);
+}
+
+static void
+test_ipv4(struct rxsec_reassembly *r)
+{
+	struct rte_mbuf *d;
+	struct rxsec_sa_key key;
+
+	/* in order */
+	CHECK(add(r, frag4(1, 0, 1480, true, 0), 0, &d, &key) == RXSEC_REASM_HELD, "v4 held");
+	CHECK(add(r, frag4(1, 1480, 1480, true, 0), 0, &d, &key) == RXSEC_REASM_HELD, "v4 held");
+	CHECK(add(r, frag4(1, 2960, 100, false, 0), 0, &d, &key) == RXSEC_REASM_DONE, "v4 done");
+	check_datagram4(d, &key, 3060, "v4 in order (flattened into a large buffer)");
+
+	/* out of order, the first fragment last; a short last one padded */
+	CHECK(add(r, frag4(2, 512, 8, false, 18), 0, &d, &key) == RXSEC_REASM_HELD, "v4 held");
+	CHECK(add(r, frag4(2, 256, 256, true, 0), 0, &d, &key) == RXSEC_REASM_HELD, "v4 held");
+	CHECK(add(r, frag4(2, 0, 256, true, 0), 0, &d, &key) == RXSEC_REASM_DONE, "v4 done");
+	check_datagram4(d, &key, 520, "v4 out of order, padded last fragment");
+	rxsec_reassembly_collect(r);
+	CHECK(r->stats.held == 4 && r->stats.datagrams == 2 && r->stats.waiting == 0 &&
+	      r->stats.discarded == 0, "v4 counters: held %lu datagrams %lu waiting %lu",
+	      (unsigned long)r->stats.held, (unsigned long)r->stats.datagrams,
+	      (unsigned long)r->stats.waiting);
+}
+
+static void
+test_ipv6(struct rxsec_reassembly *r)
+{
+	struct rte_mbuf *d, *m;
+	struct rxsec_sa_key key;
+	const uint8_t *f;
+
+	CHECK(add(r, frag6(7, 600, 200, false, false), 0, &d, &key) == RXSEC_REASM_HELD, "v6 held");
+	CHECK(add(r, frag6(7, 0, 600, true, false), 0, &d, &key) == RXSEC_REASM_DONE, "v6 done");
+	if (CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "v6: one segment")) {
+		f = rte_pktmbuf_mtod(d, const uint8_t *);
+		CHECK(rte_pktmbuf_data_len(d) == 14 + 40 + 800, "v6: length %u",
+		      rte_pktmbuf_data_len(d));
+		CHECK(f[20] == 50 && (f[18] << 8 | f[19]) == 800,
+		      "v6: next header %u payload length %u", f[20], f[18] << 8 | f[19]);
+		CHECK(payload_is(f + 54, 800), "v6: payload bytes");
+		CHECK(rxsec_pkt_meta(d)->kind == RXSEC_PKT_ESP &&
+		      key.spi == rte_cpu_to_be_32(0x4000), "v6: classified as ESP");
+		rte_pktmbuf_free(d);
+	}
+	m = frag6(8, 0, 64, true, true);
+	CHECK(add(r, m, 0, &d, &key) == RXSEC_REASM_REFUSED && d == NULL,
+	      "v6 fragment header behind hop-by-hop: refused");
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_timeout(struct rxsec_reassembly *r)
+{
+	const uint64_t late = r->timeout + 1;
+	uint64_t before = r->stats.discarded;
+	struct rte_mbuf *d;
+	struct rxsec_sa_key key;
+
+	CHECK(add(r, frag4(3, 0, 800, true, 0), 1, &d, &key) == RXSEC_REASM_HELD, "held");
+	/* the rest arrives after the timeout: the first part is gone */
+	CHECK(add(r, frag4(3, 800, 800, false, 0), 1 + late, &d, &key) == RXSEC_REASM_HELD,
+	      "late fragment does not complete an expired datagram");
+	rxsec_reassembly_collect(r);
+	CHECK(r->stats.discarded == before + 1, "expired fragment discarded (%lu)",
+	      (unsigned long)(r->stats.discarded - before));
+	rxsec_reassembly_expire(r, 2 + 2 * late);
+	CHECK(r->stats.discarded == before + 2 && r->stats.waiting == 0,
+	      "expire(): discarded %lu, waiting %lu", (unsigned long)(r->stats.discarded - before),
+	      (unsigned long)r->stats.waiting);
+}
+
+static void
+test_full_and_overlap(struct rxsec_reassembly *r, uint32_t flows)
+{
+	uint64_t before = r->stats.discarded, now = 10 * r->timeout;
+	struct rte_mbuf *d;
+	struct rxsec_sa_key key;
+	unsigned int done = 0;
+
+	for (uint32_t i = 0; i <= flows; i++)
+		add(r, frag4((uint16_t)(100 + i), 0, 64, true, 0), now, &d, &key);
+	rxsec_reassembly_collect(r);
+	CHECK(r->stats.discarded > before, "a full table discards (%lu)",
+	      (unsigned long)(r->stats.discarded - before));
+	rxsec_reassembly_expire(r, now + 2 * r->timeout);
+
+	/* overlapping pieces, then a duplicate last one */
+	now += 4 * r->timeout;
+	done += add(r, frag4(200, 0, 64, true, 0), now, &d, &key) == RXSEC_REASM_DONE;
+	done += add(r, frag4(200, 32, 64, true, 0), now, &d, &key) == RXSEC_REASM_DONE;
+	done += add(r, frag4(200, 96, 16, false, 0), now, &d, &key) == RXSEC_REASM_DONE;
+	done += add(r, frag4(200, 96, 16, false, 0), now, &d, &key) == RXSEC_REASM_DONE;
+	if (d != NULL)
+		rte_pktmbuf_free(d);
+	CHECK(done == 0, "overlapping fragments never make a datagram");
+	rxsec_reassembly_expire(r, now + 2 * r->timeout);
+	CHECK(r->stats.waiting == 0, "nothing waits after expire()");
+}
+
+static void
+test_too_long(struct rxsec_reassembly *r)
+{
+	uint64_t now = 100 * r->timeout;
+	struct rte_mbuf *d;
+	struct rxsec_sa_key key;
+	enum rxsec_reassembly_result res = RXSEC_REASM_HELD;
+
+	for (uint32_t i = 0; i < 7; i++)
+		res = add(r, frag4(300, i * 1480, 1480, i < 6, 0), now, &d, &key);
+	CHECK(res == RXSEC_REASM_DONE && d != NULL, "10360-byte datagram completes");
+	if (d != NULL) {
+		CHECK(!rte_pktmbuf_is_contiguous(d) &&
+		      rxsec_pkt_meta(d)->kind == RXSEC_PKT_MALFORMED &&
+		      (rxsec_pkt_meta(d)->flags & RXSEC_PKT_F_TOO_LONG),
+		      "longer than %u bytes: a chain, kind malformed, too_long", RXSEC_FRAME_MAX);
+		rte_pktmbuf_free(d);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64], dir[PATH_MAX];
+	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=error",
+			"--file-prefix", prefix, "-l", "0" };
+	const uint32_t flows = 8;
+	struct rxsec_reassembly r;
+
+	(void)argc;
+	snprintf(prefix, sizeof(prefix), "reasm%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0 || rxsec_result_register() != 0) {
+		printf("FAIL: EAL init\n");
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("t_pool", 1023, 0, RXSEC_PKT_PRIV_SIZE,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	big = rte_pktmbuf_pool_create("t_big", 63, 0, RXSEC_PKT_PRIV_SIZE,
+				      RXSEC_FRAME_MAX + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+	if (pool == NULL || big == NULL ||
+	    rxsec_reassembly_init(&r, flows, TIMEOUT_MS, big, SOCKET_ID_ANY) != 0) {
+		printf("FAIL: pools or table\n");
+		return 1;
+	}
+	test_ipv4(&r);
+	test_ipv6(&r);
+	test_timeout(&r);
+	test_full_and_overlap(&r, flows);
+	test_too_long(&r);
+	rxsec_reassembly_free(&r);
+	CHECK(r.stats.waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
+	CHECK(rte_mempool_avail_count(pool) == pool->size &&
+	      rte_mempool_avail_count(big) == big->size, "every mbuf back (%u of %u, %u of %u)",
+	      rte_mempool_avail_count(pool), pool->size, rte_mempool_avail_count(big), big->size);
+	printf("reassembly: %u checks, %u failed\n", n_pass + n_fail, n_fail);
+	rte_mempool_free(pool);
+	rte_mempool_free(big);
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	remove_dir(dir);
+	return n_fail ? 1 : 0;
+}
