@@ -4,7 +4,6 @@
  * stages, places engine and transport stages on lcores, runs until a
  * signal or --idle-exit, then drains, reports and checks every mbuf came back.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,6 +25,7 @@
 
 #include "capability.h"
 #include "control.h"
+#include "eal_exit.h"
 #include "engine.h"
 #include "options.h"
 #include "pkt_meta.h"
@@ -451,31 +451,6 @@ check_mbufs(void)
 	return 0;
 }
 
-/*
- * EAL leaves its runtime directory (/var/run/dpdk/PREFIX: ~6 MB of fbarray
- * files without hugepages) behind at exit; a test suite starting rxsec a few
- * hundred times filled the disk. rxsec runs no secondary processes, so the
- * primary removes it once EAL is shut down.
- */
-static void
-eal_shutdown(void)
-{
-	char dir[PATH_MAX];
-	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	if (!primary || dir[0] == '\0' || (d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	rmdir(dir);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -489,7 +464,7 @@ main(int argc, char **argv)
 	argv[eal_args] = argv[0];
 	ret = rxsec_options_parse(argc - eal_args, argv + eal_args, &g.opt);
 	if (ret != 0) {
-		eal_shutdown();
+		rxsec_eal_exit();
 		return ret > 0 ? 0 : 2;
 	}
 	signal(SIGINT, on_signal);
@@ -572,6 +547,6 @@ out_thp:
 	rxsec_thp_heap_destroy(&g.thp);
 out_eal:
 	fflush(stdout);
-	eal_shutdown();
+	rxsec_eal_exit();
 	return rc;
 }

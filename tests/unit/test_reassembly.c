@@ -13,9 +13,6 @@
  *  7. accounting: held, datagrams, discarded and waiting add up, and every
  *     mbuf is back in its pool after rxsec_reassembly_free().
  */
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +25,7 @@
 #include <rte_mbuf.h>
 
 #include "classify.h"
+#include "eal_exit.h"
 #include "flatten.h"
 #include "pkt_meta.h"
 #include "reassembly.h"
@@ -56,22 +54,6 @@ check(bool ok, int line, const char *fmt, ...)
 	printf("\n");
 	n_fail++;
 	return false;
-}
-
-/* EAL leaves its runtime directory behind (see app/rxsec/main.c). */
-static void
-remove_dir(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	rmdir(dir);
 }
 
 /* The datagram's payload: an ESP header (SPI 0x4000) then a pattern. */
@@ -335,7 +317,7 @@ test_too_long(struct rxsec_reassembly *r)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], dir[PATH_MAX];
+	char prefix[64];
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=error",
 			"--file-prefix", prefix, "-l", "0" };
 	const uint32_t flows = 8;
@@ -369,8 +351,6 @@ main(int argc, char **argv)
 	printf("reassembly: %u checks, %u failed\n", n_pass + n_fail, n_fail);
 	rte_mempool_free(pool);
 	rte_mempool_free(big);
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	remove_dir(dir);
+	rxsec_eal_exit();
 	return n_fail ? 1 : 0;
 }
