@@ -6,7 +6,7 @@ import os
 import random
 import sys
 
-from scapy.all import Ether, IP, IPv6, UDP, ICMP, Raw, wrpcap
+from scapy.all import Ether, IP, IPv6, UDP, ICMP, Raw, fragment, wrpcap
 from scapy.layers.ipsec import SecurityAssociation, ESP, AH
 
 random.seed(7)
@@ -83,6 +83,12 @@ add(eth(IP(src=A4, dst=B4) / UDP(sport=500, dport=500) / Raw(b"\x11" * 8 + b"\x0
     "IKE on UDP 500: not IPsec, delivered unchanged")
 add(eth(sa1.encrypt(inner4(10), seq_num=40)), "ESP seq 40: moves the window")
 add(eth(sa1.encrypt(inner4(11), seq_num=5)), "ESP seq 5: below the 32-packet window, dropped")
+# A 1400-byte packet whose ESP datagram the sender cut into two IP fragments.
+big = sa1.encrypt(inner4(12) / Raw(b"x" * 1350), seq_num=41)
+big.id, big.flags = 0x5a, 0
+first, last = fragment(big, fragsize=1024)
+add(eth(first), "first IP fragment of ESP seq 41: held for reassembly")
+add(eth(last), "last IP fragment: completes the datagram, decrypted in software, delivered")
 
 wrpcap(os.path.join(out, "in.pcap"), frames)
 with open(os.path.join(out, "README.txt"), "w") as f:
