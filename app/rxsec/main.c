@@ -398,6 +398,21 @@ setup_control(void)
 	return 0;
 }
 
+/* Transport 0 may hand a reassembled datagram to another transport's ring
+ * after that transport found its ring empty and stopped: with every lcore
+ * done, whatever is left is handled here. */
+static void
+drain_rings(void)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (unsigned int i = 0; i < g.nb_tr; i++)
+			again |= rxsec_transport_poll(g.tr[i]) != 0;
+	}
+}
+
 static int
 run(void)
 {
@@ -410,6 +425,7 @@ run(void)
 		rte_eal_remote_launch(lcore_main, &g.plan[lc], lc);
 	lcore_main(&g.plan[rte_get_main_lcore()]);
 	rte_eal_mp_wait_lcore();
+	drain_rings();
 	return 0;
 }
 
