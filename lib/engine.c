@@ -7,23 +7,11 @@
 #include "classify.h"
 #include "engine.h"
 #include "flatten.h"
+#include "lifetime.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
 
 #define PREFETCH_AHEAD	8
-
-/* Spec section 3, rule 6: the packet that reaches a hard limit asks for deletion. */
-static inline uint32_t
-engine_lifetime(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
-{
-	uint64_t p = __atomic_add_fetch(&sa->life_packets, 1, __ATOMIC_RELAXED);
-	uint64_t b = __atomic_add_fetch(&sa->life_bytes,
-					(uint64_t)(md->ip_end - md->l3_off),
-					__ATOMIC_RELAXED);
-
-	return p >= sa->packet_hard || b >= sa->byte_hard ?
-		RXSEC_RESULT_SA_DELETE_REQ : 0;
-}
 
 static inline int
 sa_key_equal(const struct rxsec_sa_key *a, const struct rxsec_sa_key *b)
@@ -186,7 +174,7 @@ engine_result(struct rxsec_engine *e, struct rte_mbuf *m, struct rxsec_sa *sa,
 	      uint32_t flags, enum rxsec_crypto_status st)
 {
 	if (st == RXSEC_CRYPTO_SUCCESS && unlikely(sa->has_hard_limit))
-		flags |= engine_lifetime(sa, rxsec_pkt_meta(m));
+		flags |= rxsec_lifetime_count(sa, rxsec_pkt_meta(m));
 	e->stats.status[st]++;
 	e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
 	rxsec_result_set(m, flags, st);
@@ -215,7 +203,7 @@ engine_nested(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 		if (isa[j] != NULL) {
 			flags |= RXSEC_RESULT_NEXT_CRYPTO_DONE;
 			if (st == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
-				flags |= engine_lifetime(isa[j], &rxsec_pkt_priv(m)->inner);
+				flags |= rxsec_lifetime_count(isa[j], &rxsec_pkt_priv(m)->inner);
 		}
 		engine_result(e, m, b->sa[j], flags, (enum rxsec_crypto_status)st);
 	}

@@ -11,7 +11,23 @@
 
 #include <stdint.h>
 
+#include "pkt_meta.h"
+#include "rxsec_result.h"
 #include "sa_table.h"
+
+/* Spec section 3, rule 6: a verified packet moves its SA's lifetime, and the
+ * packet that reaches a hard limit asks for deletion. Returns the result
+ * flag to set on it (RXSEC_RESULT_SA_DELETE_REQ or 0). Engines and the
+ * transport's software path count alike. */
+static inline uint32_t
+rxsec_lifetime_count(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
+{
+	uint64_t p = __atomic_add_fetch(&sa->life_packets, 1, __ATOMIC_RELAXED);
+	uint64_t b = __atomic_add_fetch(&sa->life_bytes, (uint64_t)(md->ip_end - md->l3_off),
+					__ATOMIC_RELAXED);
+
+	return p >= sa->packet_hard || b >= sa->byte_hard ? RXSEC_RESULT_SA_DELETE_REQ : 0;
+}
 
 struct rxsec_lifetime_events {
 	uint32_t soft_expired;		/* SAs whose soft limit was reached now */

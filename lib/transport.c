@@ -34,6 +34,15 @@ struct frag_out {
 	uint8_t fate;		/* enum frag_fate */
 };
 
+/* The software path counts lifetimes as the engine does (spec section 3,
+ * rule 6), so SAs outside the capabilities, or with offload off, still
+ * expire; the flag lands in the result record the transport then reads. */
+static inline void
+software_lifetime(struct rte_mbuf *m, struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
+{
+	*rxsec_result_ptr(m) |= rxsec_lifetime_count(sa, md);
+}
+
 /*
  * Software path (spec section 4): IPsec packets the engine did not process
  * but whose SA we know go through the same library code here; so do second
@@ -82,6 +91,8 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 	for (uint16_t j = 0; j < k; j++) {
 		sw_isa[idx[j]] = isa[j];
 		sw_st[idx[j]] = st[j];
+		if (isa[j] != NULL && st[j] == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
+			software_lifetime(vm[j], isa[j], &rxsec_pkt_priv(vm[j])->inner);
 	}
 }
 
@@ -144,8 +155,11 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		return;
 	}
 	hints = rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
-	for (uint16_t j = 0; j < k; j++)
+	for (uint16_t j = 0; j < k; j++) {
 		sw_st[idx[j]] = st[j];
+		if (st[j] == RXSEC_CRYPTO_SUCCESS && ssa[j]->has_hard_limit)
+			software_lifetime(sm[j], ssa[j], rxsec_pkt_meta(sm[j]));
+	}
 	t->stats.software += k;
 	if (hints != 0 || deferred)
 		transport_software_inner(t, pkts, n, sw_st, sw_isa);

@@ -4,7 +4,8 @@
                delivered; the transport deletes the inbound SA, then the paired
                outbound SA (same reqid, swapped addresses), logs both; later
                packets are no_sa; an unrelated SA with another reqid stays;
-  byte-hard    the same on bytes;
+  byte-hard    the same on bytes; both also with --no-offload (the
+               transport's software path counts lifetimes as the engine does);
   soft         packet-soft: one expire event logged and counted, nothing deleted;
   time         time-soft / time-hard (seconds since add): checked by the main
                lcore's housekeeping; hard deletes the pair, later packets no_sa.
@@ -15,14 +16,14 @@ import time
 from issue4_lib import Sa, Daemon, run, workdir, check, finish, report_counts
 
 
-def case_packet_hard(lcores, limit='limit packet-hard 5', n_ok=5):
+def case_packet_hard(lcores, limit='limit packet-hard 5', n_ok=5, args=()):
     sa = Sa(0x5001, reqid=7, limits=limit)
     out_sa = sa.outbound(0x5002)
     other = Sa(0x5003, reqid=8, src='192.0.2.11')
     frames = [sa.esp(i) for i in range(1, 9)] + [other.esp(1)]
     wd = workdir('life-hard')
-    rc, out, v, delivered = run(wd, [sa, out_sa, other], frames, lcores)
-    name = '%s -l %s' % (limit, lcores)
+    rc, out, v, delivered = run(wd, [sa, out_sa, other], frames, lcores, args=args)
+    name = '%s -l %s%s' % (limit, lcores, ''.join(' ' + a for a in args))
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
     # Packets the engine checked after the limit, before the transport deleted
     # the SA, also carry the flag (the SA is over its limit); they are no_sa.
@@ -94,6 +95,9 @@ for lc in ('0', '0-1'):
     case_packet_hard(lc)
     # inner packet 70 bytes + ESP: each outer IPv4 packet is 130 bytes
     case_packet_hard(lc, 'limit byte-hard 400', n_ok=4)
+    # the software path (offload off) counts lifetimes too
+    case_packet_hard(lc, args=['--no-offload'])
+    case_packet_hard(lc, 'limit byte-hard 400', n_ok=4, args=['--no-offload'])
     case_soft(lc)
     case_time(lc)
 finish()
