@@ -20,6 +20,42 @@
 #include "esp_inb.h"
 #include "pkt_meta.h"
 
+/* One's complement checksum after a 16-bit word changed from old to new,
+ * all three as stored in the packet (RFC 1624 eqn. 3). */
+static inline uint16_t
+rxsec_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new)
+{
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
+ * Set an IPv4 header's total length and the byte naming the next protocol
+ * (in the header, or in an AH header behind it), then adjust the header
+ * checksum for the words that changed instead of recomputing it: a header
+ * that arrived with a wrong checksum keeps a wrong one, and the host behind
+ * rxsec still drops it (RFC 1122 3.2.1.2).
+ */
+static inline void
+rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
+{
+	uint16_t w_old[2], w_new[2], ck;
+	rte_be16_t be_len = rte_cpu_to_be_16(len);
+
+	memcpy(&w_old[0], ip + 2, 2);		/* total length */
+	memcpy(&w_old[1], ip + 8, 2);		/* TTL, protocol */
+	*nh = proto;
+	memcpy(ip + 2, &be_len, 2);
+	memcpy(&w_new[0], ip + 2, 2);
+	memcpy(&w_new[1], ip + 8, 2);
+	memcpy(&ck, ip + 10, 2);
+	ck = rxsec_cksum_adjust(rxsec_cksum_adjust(ck, w_old[0], w_new[0]), w_old[1], w_new[1]);
+	memcpy(ip + 10, &ck, 2);
+}
+
 /* rxsec_decap_tunnel() and rxsec_decap_transport() return 0, or -1 if the
  * packet cannot be rebuilt (then dropped as malformed). */
 
@@ -109,15 +145,11 @@ rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	if (f == NULL || rxsec_frame_shrink(m, cut, md->l3_off + ip_len) != 0)
 		return -1;
 	ip = f + md->l3_off;
-	f[md->nh_off] = md->next_proto;
 	if (md->flags & RXSEC_PKT_F_IPV6) {
+		f[md->nh_off] = md->next_proto;
 		((struct rte_ipv6_hdr *)ip)->payload_len = rte_cpu_to_be_16((uint16_t)(ip_len - 40));
 	} else {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
-
-		h->total_length = rte_cpu_to_be_16((uint16_t)ip_len);
-		h->hdr_checksum = 0;
-		h->hdr_checksum = rte_ipv4_cksum(h);
+		rxsec_ipv4_rewrite(ip, f + md->nh_off, md->next_proto, (uint16_t)ip_len);
 	}
 	return 0;
 }

@@ -27,7 +27,8 @@ rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeo
 }
 
 /* The library leaves the IPv4 checksum to a NIC offload; the transport
- * delivers a transport-mode header as it is, so it must be right. */
+ * delivers a transport-mode header as it is, so it must be right (every
+ * fragment's own checksum was checked on the way in). */
 static void
 fix_ipv4_checksum(struct rte_mbuf *d, uint16_t l2_len)
 {
@@ -46,6 +47,8 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 	uint16_t l2_len = d->l2_len;	/* a flattened copy does not keep it */
 
 	r->stats.datagrams++;
+	/* nothing for a NIC to compute on the way out */
+	d->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
 	if (!rte_pktmbuf_is_contiguous(d))
 		d = rxsec_flatten(d, r->big);
 	p = rxsec_pkt_priv(d);
@@ -82,6 +85,11 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)l3;
 
 		m->l3_len = rte_ipv4_hdr_len(h);
+		/* The datagram's header is rebuilt from the first fragment's:
+		 * a damaged one must not come out with a fresh checksum
+		 * (RFC 1122 3.2.1.2: discard). */
+		if (rte_raw_cksum(h, m->l3_len) != 0xffff)
+			return RXSEC_REASM_REFUSED;
 		d = rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, m, now, h);
 	} else {
 		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)l3;

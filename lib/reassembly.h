@@ -43,7 +43,8 @@ int rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t t
 enum rxsec_reassembly_result {
 	RXSEC_REASM_HELD,	/* m is in the table (or was discarded) */
 	RXSEC_REASM_DONE,	/* m completed a datagram */
-	RXSEC_REASM_REFUSED,	/* m stays as it is: an IPv6 fragment header
+	RXSEC_REASM_REFUSED,	/* m stays as it is: a wrong IPv4 header
+				 * checksum, or an IPv6 fragment header
 				 * behind other extension headers */
 };
 

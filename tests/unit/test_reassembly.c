@@ -198,7 +198,7 @@ check_datagram4(struct rte_mbuf *d, const struct rxsec_sa_key *key, uint32_t len
 static void
 test_ipv4(struct rxsec_reassembly *r)
 {
-	struct rte_mbuf *d;
+	struct rte_mbuf *d, *m;
 	struct rxsec_sa_key key;
 
 	/* in order */
@@ -212,6 +212,11 @@ test_ipv4(struct rxsec_reassembly *r)
 	CHECK(add(r, frag4(2, 256, 256, true, 0), 0, &d, &key) == RXSEC_REASM_HELD, "v4 held");
 	CHECK(add(r, frag4(2, 0, 256, true, 0), 0, &d, &key) == RXSEC_REASM_DONE, "v4 done");
 	check_datagram4(d, &key, 520, "v4 out of order, padded last fragment");
+	/* a damaged header would be rebuilt with a fresh checksum: refused */
+	m = frag4(5, 0, 64, true, 0);
+	rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 10)[0] ^= 0x40;
+	CHECK(add(r, m, 0, &d, &key) == RXSEC_REASM_REFUSED, "v4 bad header checksum refused");
+	rte_pktmbuf_free(m);
 	rxsec_reassembly_collect(r);
 	CHECK(r->stats.held == 4 && r->stats.datagrams == 2 && r->stats.waiting == 0 &&
 	      r->stats.discarded == 0, "v4 counters: held %lu datagrams %lu waiting %lu",

@@ -499,6 +499,33 @@ def _plain_fragments(c, family, n, size):
         c.plain(ipb, 'UDP IPv%d datagram (not IPsec), fragment %d' % (family, i + 1))
 
 
+def _break_ipv4_checksum(ipb):
+    b = bytearray(ipb)
+    b[10] ^= 0x0f
+    b[11] ^= 0xf0
+    return bytes(b)
+
+
+def _rfc1624_delivered(rx_ipb, plain_ipb):
+    """The transport-mode delivery of rx_ipb (a received IPv4 packet whose
+    plaintext is plain_ipb): plain_ipb's header, but its checksum adjusted
+    from the received one for the changed words by RFC 1624 eqn. 3,
+    HC' = ~(~HC + ~m + m')."""
+    def add(a, b):
+        s = a + b
+        return (s & 0xffff) + (s >> 16)
+
+    def word(b, off):
+        return struct.unpack('!H', b[off:off + 2])[0]
+    hc = word(rx_ipb, 10)
+    for off in (2, 8):
+        m_old, m_new = word(rx_ipb, off), word(plain_ipb, off)
+        hc = ~add(add(~hc & 0xffff, ~m_old & 0xffff), m_new) & 0xffff
+    b = bytearray(plain_ipb)
+    b[10:12] = struct.pack('!H', hc)
+    return V.eth(bytes(b))
+
+
 def _interleave(*lists):
     out = []
     for k in range(max(len(x) for x in lists)):
@@ -527,6 +554,18 @@ def reassembly():
                  ipid=0x106)
     c.fragmented(gcm, c.inner(gcm, 3000), 1480, ipid=0x107)
     c.fragmented(gcm, c.inner(gcm, 7000), 1480, ipid=0x108)
+    # a fragment whose header checksum is wrong is discarded (RFC 1122
+    # 3.2.1.2), and its datagram never completes
+    broken = c.fragment_entries(gcm, c.inner(gcm, 1000), 512, ipid=0x10d)
+    for k, (frame, e, info) in enumerate(broken):
+        if k == 1:
+            frame = frame[:14] + _break_ipv4_checksum(frame[14:])
+            e = dict(e, verdict='drop', reason='fragment', wire=e['wire'] + ', checksum wrong')
+        else:
+            e = dict(e, verdict='held', reason='reassembly')
+        e.update(spi=None, crypto_done=0, crypto_status='CRYPTO_SUCCESS')
+        e.pop('out_hex', None)
+        c.add(frame, e, {})
     # the same datagram twice: its sequence number was seen
     frags = c.fragment_entries(gcm, c.inner(gcm, 600), 256, ipid=0x109)
     for frame, e, info in frags:
@@ -587,6 +626,15 @@ def reassembly():
         hdr[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
         return bytes(hdr) + bytes([ipb[6], 0, 0, 0]) + struct.pack('!I', 0x305) + ipb[40:]
     c.ipsec(tun6, c.inner(tun6, 300), mutate=atomic, wire='ESP tunnel IPv6 in an atomic fragment')
+    # The outer IPv4 checksum is not covered by AH (a mutable field, RFC
+    # 4302 3.3.3.1.1.1): the packet verifies, and rxsec adjusts the checksum
+    # for the words it changes (RFC 1624 eqn. 3) instead of recomputing it,
+    # so the host behind it still sees a wrong one and drops the packet.
+    pkt = _no_df(c.inner(ah, 60))
+    c.ipsec(ah, pkt, mutate=_break_ipv4_checksum,
+            wire='AH transport IPv4, header checksum wrong: delivered still wrong')
+    frame, e = c.entries[-1]
+    e['out_hex'] = _rfc1624_delivered(frame[14:], raw(pkt)).hex()
     c.ipsec(ah, _no_df(c.inner(ah, 50)))
     cases.append(c)
 

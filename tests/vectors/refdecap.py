@@ -248,6 +248,12 @@ class Reassembler:
         return bytes(first) + data
 
 
+def header_ok(ipb):
+    """Does the IPv4 header checksum verify?"""
+    hl = V.ip_hdr_len(ipb)
+    return sum(struct.unpack('!%dH' % (hl // 2), ipb[:hl])) % 0xffff == 0
+
+
 def norm(a):
     return str(IP(dst=a).dst) if '.' in a else str(IPv6(dst=a).dst)
 
@@ -331,7 +337,15 @@ def check_case(d, verbose=False):
                 inner = decap_all(sas, sa, ipb2)
                 et = 0x0800 if inner[0] >> 4 == 4 else 0x86dd
                 got = eh + struct.pack('!H', et) + inner
-                if reason == 'ok' and got != want:
+                if reason == 'ok' and want is not None and ipb[0] >> 4 == 4 and \
+                        sa.mode == 'transport' and not header_ok(ipb):
+                    # a wrong checksum stays wrong (RFC 1122 3.2.1.2):
+                    # scapy recomputes it, the rest must match
+                    k = len(eh) + 2 + 10
+                    if header_ok(want[len(eh) + 2:]):
+                        msg = 'a wrong IPv4 checksum came out right'
+                    got = got[:k] + want[k:k + 2] + got[k + 2:]
+                if reason == 'ok' and got != want and msg is None:
                     msg = 'decap differs:\n  got  %s\n  want %s' % (got.hex(), want.hex())
         except Exception as ex:     # noqa: BLE001
             msg = 'exception %r' % ex
