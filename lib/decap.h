@@ -42,17 +42,16 @@ rxsec_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new)
 static inline void
 rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
 {
-	uint16_t w_old[2], w_new[2], ck;
+	uint16_t old_len, old_ttl_proto, ttl_proto, ck;
 	rte_be16_t be_len = rte_cpu_to_be_16(len);
 
-	memcpy(&w_old[0], ip + 2, 2);		/* total length */
-	memcpy(&w_old[1], ip + 8, 2);		/* TTL, protocol */
-	*nh = proto;
+	memcpy(&old_len, ip + 2, 2);
+	memcpy(&old_ttl_proto, ip + 8, 2);
+	*nh = proto;		/* may or may not be the header's protocol byte */
 	memcpy(ip + 2, &be_len, 2);
-	memcpy(&w_new[0], ip + 2, 2);
-	memcpy(&w_new[1], ip + 8, 2);
+	memcpy(&ttl_proto, ip + 8, 2);
 	memcpy(&ck, ip + 10, 2);
-	ck = rxsec_cksum_adjust(rxsec_cksum_adjust(ck, w_old[0], w_new[0]), w_old[1], w_new[1]);
+	ck = rxsec_cksum_adjust(rxsec_cksum_adjust(ck, old_len, be_len), old_ttl_proto, ttl_proto);
 	memcpy(ip + 10, &ck, 2);
 }
 

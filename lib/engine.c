@@ -319,9 +319,8 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 		kind = rxsec_classify(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 				      &p->outer, &keys[k]);
 		if (unlikely(too_long)) {
-			/* classified on its first segment only: not processed */
-			p->outer.kind = kind = RXSEC_PKT_MALFORMED;
-			p->outer.flags |= RXSEC_PKT_F_TOO_LONG;
+			rxsec_meta_too_long(&p->outer);
+			kind = RXSEC_PKT_MALFORMED;
 		}
 		if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)
 			continue;

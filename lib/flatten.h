@@ -12,6 +12,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "pkt_meta.h"
+
 /* Largest frame rxsec flattens (a 9000-byte MTU with VLAN tags fits). */
 #define RXSEC_FRAME_MAX		9216
 
@@ -23,5 +25,14 @@
  * come here.
  */
 struct rte_mbuf *rxsec_flatten(struct rte_mbuf *m, struct rte_mempool *big);
+
+/* A frame that stayed a chain was classified on its first segment only:
+ * not processed, dropped as too_long. */
+static inline void
+rxsec_meta_too_long(struct rxsec_pkt_meta *md)
+{
+	md->kind = RXSEC_PKT_MALFORMED;
+	md->flags |= RXSEC_PKT_F_TOO_LONG;
+}
 
 #endif /* RXSEC_FLATTEN_H */

@@ -13,7 +13,7 @@
 
 int
 rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
-		      struct rte_mempool *big, int socket)
+		      struct rte_mempool *big, int socket, struct rxsec_reassembly_stats *stats)
 {
 	/* Eight ways per bucket; buckets a power of two (the library's rule). */
 	const uint32_t ways = 8;
@@ -21,6 +21,8 @@ rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeo
 
 	memset(r, 0, sizeof(*r));
 	r->big = big;
+	r->stats = stats;
+	memset(stats, 0, sizeof(*stats));
 	r->timeout = rte_get_tsc_hz() / 1000 * timeout_ms;
 	r->tbl = rte_ip_frag_table_create(buckets, ways, flows, r->timeout, socket);
 	return r->tbl == NULL ? -1 : 0;
@@ -46,7 +48,7 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 	struct rxsec_pkt_priv *p;
 	uint16_t l2_len = d->l2_len;	/* a flattened copy does not keep it */
 
-	r->stats.datagrams++;
+	r->stats->datagrams++;
 	/* nothing for a NIC to compute on the way out */
 	d->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
 	if (!rte_pktmbuf_is_contiguous(d))
@@ -55,16 +57,12 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 	*rxsec_result_ptr(d) = 0;
 	p->n = n;
 	p->nest = RXSEC_NEST_NONE;
-	if (!rte_pktmbuf_is_contiguous(d)) {
-		p->outer.kind = RXSEC_PKT_MALFORMED;
-		p->outer.flags = RXSEC_PKT_F_TOO_LONG;
-		p->outer.sa_id = RXSEC_SA_NONE;
-		return d;
-	}
 	if (v4)
-		fix_ipv4_checksum(d, l2_len);
+		fix_ipv4_checksum(d, l2_len);	/* in the first segment either way */
 	rxsec_classify_frame(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d),
 			     &p->outer, key);
+	if (!rte_pktmbuf_is_contiguous(d))
+		rxsec_meta_too_long(&p->outer);
 	return d;
 }
 
@@ -104,11 +102,11 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 		d = rte_ipv6_frag_reassemble_packet(r->tbl, &r->dr, m, now, h, fh);
 	}
 	if (d == NULL) {
-		r->stats.held++;
-		r->stats.waiting++;
+		r->stats->held++;
+		r->stats->waiting++;
 		return RXSEC_REASM_HELD;
 	}
-	r->stats.waiting -= d->nb_segs - 1u;
+	r->stats->waiting -= d->nb_segs - 1u;
 	*out = datagram_ready(r, d, n, v4, key);
 	return RXSEC_REASM_DONE;
 }
@@ -118,8 +116,8 @@ rxsec_reassembly_collect(struct rxsec_reassembly *r)
 {
 	if (r->dr.cnt == 0)
 		return;
-	r->stats.discarded += r->dr.cnt;
-	r->stats.waiting -= r->dr.cnt;
+	r->stats->discarded += r->dr.cnt;
+	r->stats->waiting -= r->dr.cnt;
 	rte_ip_frag_free_death_row(&r->dr, 0);
 }
 

@@ -32,13 +32,15 @@ struct rxsec_reassembly {
 	struct rte_mempool *big;	/* datagrams longer than one mbuf */
 	uint64_t timeout;		/* TSC cycles */
 	uint64_t last_expire;
-	struct rxsec_reassembly_stats stats;
+	struct rxsec_reassembly_stats *stats;	/* the owner's, read where it reads the rest */
 	struct rte_ip_frag_death_row dr;
 };
 
-/* A table for `flows` datagrams in progress, each given `timeout_ms`. */
+/* A table for `flows` datagrams in progress, each given `timeout_ms`,
+ * counting into *stats. */
 int rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
-			  struct rte_mempool *big, int socket);
+			  struct rte_mempool *big, int socket,
+			  struct rxsec_reassembly_stats *stats);
 
 enum rxsec_reassembly_result {
 	RXSEC_REASM_HELD,	/* m is in the table (or was discarded) */

@@ -503,7 +503,6 @@ transport_frag_housekeeping(struct rxsec_transport *t, uint64_t now)
 		rxsec_reassembly_expire(r, now);
 	else
 		rxsec_reassembly_collect(r);
-	t->stats.frag = r->stats;
 }
 
 /* A reassembled datagram's SA. Its window has one writer: a datagram for
@@ -684,7 +683,7 @@ rxsec_transport_poll(struct rxsec_transport *t)
 		t->sat->esn_seen[t->id] = esn_req;
 		transport_apply_esn_updates(t);
 	}
-	if (unlikely(t->reasm.stats.waiting != 0))
+	if (unlikely(t->stats.frag.waiting != 0))
 		transport_frag_housekeeping(t, rte_rdtsc());
 	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)
@@ -698,5 +697,4 @@ void
 rxsec_transport_flush_fragments(struct rxsec_transport *t)
 {
 	rxsec_reassembly_free(&t->reasm);
-	t->stats.frag = t->reasm.stats;
 }

@@ -26,7 +26,7 @@ struct rxsec_transport_stats {
 	uint64_t sa_deleted;
 	uint64_t soft_expired;
 	uint64_t handed_over;		/* reassembled for another transport's SA */
-	struct rxsec_reassembly_stats frag;
+	struct rxsec_reassembly_stats frag;	/* written by reasm, on transport 0 */
 };
 
 struct rxsec_transport {

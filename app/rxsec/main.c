@@ -254,7 +254,7 @@ create_stages(void)
 	/* Fragments carry no SPI: the engines send them all to transport 0. */
 	if (g.opt.frag_flows != 0 &&
 	    rxsec_reassembly_init(&g.tr[0]->reasm, g.opt.frag_flows, g.opt.frag_timeout_ms,
-				  g.ports.big, g.socket) != 0) {
+				  g.ports.big, g.socket, &g.tr[0]->stats.frag) != 0) {
 		fprintf(stderr, "rxsec: cannot create a reassembly table for --frag-flows %u\n",
 			g.opt.frag_flows);
 		return -1;

@@ -218,10 +218,10 @@ test_ipv4(struct rxsec_reassembly *r)
 	CHECK(add(r, m, 0, &d, &key) == RXSEC_REASM_REFUSED, "v4 bad header checksum refused");
 	rte_pktmbuf_free(m);
 	rxsec_reassembly_collect(r);
-	CHECK(r->stats.held == 4 && r->stats.datagrams == 2 && r->stats.waiting == 0 &&
-	      r->stats.discarded == 0, "v4 counters: held %lu datagrams %lu waiting %lu",
-	      (unsigned long)r->stats.held, (unsigned long)r->stats.datagrams,
-	      (unsigned long)r->stats.waiting);
+	CHECK(r->stats->held == 4 && r->stats->datagrams == 2 && r->stats->waiting == 0 &&
+	      r->stats->discarded == 0, "v4 counters: held %lu datagrams %lu waiting %lu",
+	      (unsigned long)r->stats->held, (unsigned long)r->stats->datagrams,
+	      (unsigned long)r->stats->waiting);
 }
 
 static void
@@ -254,7 +254,7 @@ static void
 test_timeout(struct rxsec_reassembly *r)
 {
 	const uint64_t late = r->timeout + 1;
-	uint64_t before = r->stats.discarded;
+	uint64_t before = r->stats->discarded;
 	struct rte_mbuf *d;
 	struct rxsec_sa_key key;
 
@@ -263,18 +263,18 @@ test_timeout(struct rxsec_reassembly *r)
 	CHECK(add(r, frag4(3, 800, 800, false, 0), 1 + late, &d, &key) == RXSEC_REASM_HELD,
 	      "late fragment does not complete an expired datagram");
 	rxsec_reassembly_collect(r);
-	CHECK(r->stats.discarded == before + 1, "expired fragment discarded (%lu)",
-	      (unsigned long)(r->stats.discarded - before));
+	CHECK(r->stats->discarded == before + 1, "expired fragment discarded (%lu)",
+	      (unsigned long)(r->stats->discarded - before));
 	rxsec_reassembly_expire(r, 2 + 2 * late);
-	CHECK(r->stats.discarded == before + 2 && r->stats.waiting == 0,
-	      "expire(): discarded %lu, waiting %lu", (unsigned long)(r->stats.discarded - before),
-	      (unsigned long)r->stats.waiting);
+	CHECK(r->stats->discarded == before + 2 && r->stats->waiting == 0,
+	      "expire(): discarded %lu, waiting %lu", (unsigned long)(r->stats->discarded - before),
+	      (unsigned long)r->stats->waiting);
 }
 
 static void
 test_full_and_overlap(struct rxsec_reassembly *r, uint32_t flows)
 {
-	uint64_t before = r->stats.discarded, now = 10 * r->timeout;
+	uint64_t before = r->stats->discarded, now = 10 * r->timeout;
 	struct rte_mbuf *d;
 	struct rxsec_sa_key key;
 	unsigned int done = 0;
@@ -282,8 +282,8 @@ test_full_and_overlap(struct rxsec_reassembly *r, uint32_t flows)
 	for (uint32_t i = 0; i <= flows; i++)
 		add(r, frag4((uint16_t)(100 + i), 0, 64, true, 0), now, &d, &key);
 	rxsec_reassembly_collect(r);
-	CHECK(r->stats.discarded > before, "a full table discards (%lu)",
-	      (unsigned long)(r->stats.discarded - before));
+	CHECK(r->stats->discarded > before, "a full table discards (%lu)",
+	      (unsigned long)(r->stats->discarded - before));
 	rxsec_reassembly_expire(r, now + 2 * r->timeout);
 
 	/* overlapping pieces, then a duplicate last one */
@@ -296,7 +296,7 @@ test_full_and_overlap(struct rxsec_reassembly *r, uint32_t flows)
 		rte_pktmbuf_free(d);
 	CHECK(done == 0, "overlapping fragments never make a datagram");
 	rxsec_reassembly_expire(r, now + 2 * r->timeout);
-	CHECK(r->stats.waiting == 0, "nothing waits after expire()");
+	CHECK(r->stats->waiting == 0, "nothing waits after expire()");
 }
 
 static void
@@ -326,6 +326,7 @@ main(int argc, char **argv)
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=error",
 			"--file-prefix", prefix, "-l", "0" };
 	const uint32_t flows = 8;
+	struct rxsec_reassembly_stats stats;
 	struct rxsec_reassembly r;
 
 	(void)argc;
@@ -339,7 +340,7 @@ main(int argc, char **argv)
 	big = rte_pktmbuf_pool_create("t_big", 63, 0, RXSEC_PKT_PRIV_SIZE,
 				      RXSEC_FRAME_MAX + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
 	if (pool == NULL || big == NULL ||
-	    rxsec_reassembly_init(&r, flows, TIMEOUT_MS, big, SOCKET_ID_ANY) != 0) {
+	    rxsec_reassembly_init(&r, flows, TIMEOUT_MS, big, SOCKET_ID_ANY, &stats) != 0) {
 		printf("FAIL: pools or table\n");
 		return 1;
 	}
@@ -349,7 +350,7 @@ main(int argc, char **argv)
 	test_full_and_overlap(&r, flows);
 	test_too_long(&r);
 	rxsec_reassembly_free(&r);
-	CHECK(r.stats.waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
+	CHECK(r.stats->waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
 	CHECK(rte_mempool_avail_count(pool) == pool->size &&
 	      rte_mempool_avail_count(big) == big->size, "every mbuf back (%u of %u, %u of %u)",
 	      rte_mempool_avail_count(pool), pool->size, rte_mempool_avail_count(big), big->size);

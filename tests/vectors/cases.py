@@ -463,9 +463,9 @@ def issue3_malformed():
             return V.fix_lengths(bytes(b))
         return f
     for mf, off, what in ((1, 0, 'first fragment (MF)'), (0, 185, 'last fragment (offset 1480)')):
-        c.ipsec(fsa, c.inner(fsa, 10), expect='reassembly', mutate=frag(mf, off),
-                wire='ESP in an IPv4 %s' % what)
-        c.entries[-1][1].update(spi=None, verdict='held', crypto_done=0)
+        c.ipsec(fsa, c.inner(fsa, 10), mutate=frag(mf, off), wire='ESP in an IPv4 %s' % what)
+        frame, e = c.entries[-1]
+        c.entries[-1] = (frame, _as_fragment(e, 'held', 'reassembly'))
     c.ipsec(fsa, c.inner(fsa, 10))
     cases.append(c)
     return cases
@@ -477,6 +477,16 @@ def esn_cases():
     scapy; what is missing is the high-order bits per packet (scapy's esn=)
     and the expectations around the subspace boundary."""
     return []
+
+
+def _as_fragment(e, verdict, reason, **more):
+    """Expectation e for a fragment the engine left alone and the transport
+    did not complete a datagram with: no SPI read, nothing checked, nothing
+    delivered."""
+    e = dict(e, spi=None, verdict=verdict, reason=reason, crypto_done=0, next_crypto_done=0,
+             crypto_status='CRYPTO_SUCCESS', **more)
+    e.pop('out_hex', None)
+    return e
 
 
 def _no_df(pkt):
@@ -560,11 +570,9 @@ def reassembly():
     for k, (frame, e, info) in enumerate(broken):
         if k == 1:
             frame = frame[:14] + _break_ipv4_checksum(frame[14:])
-            e = dict(e, verdict='drop', reason='fragment', wire=e['wire'] + ', checksum wrong')
+            e = _as_fragment(e, 'drop', 'fragment', wire=e['wire'] + ', checksum wrong')
         else:
-            e = dict(e, verdict='held', reason='reassembly')
-        e.update(spi=None, crypto_done=0, crypto_status='CRYPTO_SUCCESS')
-        e.pop('out_hex', None)
+            e = _as_fragment(e, 'held', 'reassembly')
         c.add(frame, e, {})
     # the same datagram twice: its sequence number was seen
     frags = c.fragment_entries(gcm, c.inner(gcm, 600), 256, ipid=0x109)
@@ -573,16 +581,15 @@ def reassembly():
     frame, e, info = frags[-1]
     for fr, held, _ in frags[:-1]:
         c.add(fr, dict(held), {})
-    c.add(frame, dict(e, verdict='drop', reason='replay', out_hex=None), info)
-    c.entries[-1][1].pop('out_hex')
+    replayed = dict(e, verdict='drop', reason='replay')
+    replayed.pop('out_hex')
+    c.add(frame, replayed, info)
     unknown = Sa(c.rng, spi=0x0badf00d, mode='tunnel', family=4, enc='aes128gcm16')
     c.fragmented(unknown, c.inner(gcm, 800), 400, expect='no_sa', ipid=0x10a)
     # a datagram that never completes: its fragments are held, then discarded
     lone = c.fragment_entries(gcm, c.inner(gcm, 1400), 576, ipid=0x10b)
     for frame, e, info in lone[:1] + lone[2:]:
-        c.add(frame, dict(e, verdict='held', reason='reassembly', spi=None,
-                          crypto_status='CRYPTO_SUCCESS', crypto_done=0), {})
-        c.entries[-1][1].pop('out_hex', None)
+        c.add(frame, _as_fragment(e, 'held', 'reassembly'), {})
     # a last fragment of 8 bytes, in a frame the sender pads to 60 bytes:
     # the padding is not datagram data (ESP payload 16 + 1000 + 16 = 4 * 256 + 8)
     padded = c.fragment_entries(gcm, c.inner(gcm, 970), 256, ipid=0x10c)
@@ -650,10 +657,7 @@ def reassembly():
     for i, (frame, e) in enumerate(off.entries):
         if e['verdict'] == 'held' or e['wire'].find(', fragment ') > 0 and \
                 not e['wire'].startswith('UDP'):
-            e = dict(e, spi=None, verdict='drop', reason='fragment', crypto_done=0,
-                     crypto_status='CRYPTO_SUCCESS', next_crypto_done=0)
-            e.pop('out_hex', None)
-            off.entries[i] = (frame, e)
+            off.entries[i] = (frame, _as_fragment(e, 'drop', 'fragment'))
     cases.append(off)
     return cases
 
