@@ -81,7 +81,17 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 		return RXSEC_PKT_OTHER;
 	meta->ipsec_off = (uint16_t)pl;
 	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;
+	/* The first fragment of ESP in UDP: the rest is reassembled with it. */
+	if (meta->flags & RXSEC_PKT_F_FRAGMENT)
+		return RXSEC_PKT_FRAGMENT;
 	return classify_ipsec(f, end, pl, RXSEC_PROTO_ESP, family, meta, key);
+}
+
+/* A later fragment: only its datagram's first fragment says what it is. */
+static inline enum rxsec_pkt_kind
+later_fragment(uint8_t proto)
+{
+	return proto == IPPROTO_UDP_NUM ? RXSEC_PKT_UDP_FRAGMENT : RXSEC_PKT_OTHER;
 }
 
 static enum rxsec_pkt_kind
@@ -111,7 +121,7 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 			return RXSEC_PKT_FRAGMENT;
 		/* a later fragment has no transport header to read */
 		if (frag & RTE_IPV4_HDR_OFFSET_MASK)
-			return RXSEC_PKT_OTHER;
+			return later_fragment(ip->next_proto_id);
 	}
 
 	switch (ip->next_proto_id) {
@@ -179,7 +189,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 		if (nh == RXSEC_PROTO_ESP || nh == RXSEC_PROTO_AH)
 			return RXSEC_PKT_FRAGMENT;
 		if (later_frag)
-			return RXSEC_PKT_OTHER;
+			return later_fragment(nh);
 	}
 
 	switch (nh) {

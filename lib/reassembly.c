@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,7 +26,50 @@ rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeo
 	memset(stats, 0, sizeof(*stats));
 	r->timeout = rte_get_tsc_hz() / 1000 * timeout_ms;
 	r->tbl = rte_ip_frag_table_create(buckets, ways, flows, r->timeout, socket);
-	return r->tbl == NULL ? -1 : 0;
+	if (r->tbl == NULL || rxsec_natt_frags_init(&r->natt, flows, socket) != 0) {
+		rxsec_reassembly_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* The UDP datagram m is a fragment of; false if m is not one of UDP. */
+static bool
+udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
+{
+	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
+
+	memset(d, 0, sizeof(*d));
+	if (!(md->flags & RXSEC_PKT_F_IPV6)) {
+		const struct rte_ipv4_hdr *h = (const void *)l3;
+
+		if (h->next_proto_id != IPPROTO_UDP)
+			return false;
+		memcpy(d->src, &h->src_addr, 4);
+		memcpy(d->dst, &h->dst_addr, 4);
+		d->id = h->packet_id;
+		d->family = 4;
+		return true;
+	}
+	struct rte_ipv6_hdr *h6 = (void *)l3;
+	const struct rte_ipv6_fragment_ext *fh = rte_ipv6_frag_get_ipv6_fragment_header(h6);
+
+	if (fh == NULL || fh->next_header != IPPROTO_UDP)
+		return false;
+	memcpy(d->src, h6->src_addr, 16);
+	memcpy(d->dst, h6->dst_addr, 16);
+	memcpy(&d->id, &fh->id, 4);
+	d->family = 6;
+	return true;
+}
+
+bool
+rxsec_reassembly_claims(const struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now)
+{
+	struct rxsec_natt_dgram d;
+
+	return r->tbl != NULL && udp_dgram_of(m, &d) && rxsec_natt_frags_known(&r->natt, &d, now);
 }
 
 /* The library leaves the IPv4 checksum to a NIC offload; the transport
@@ -74,6 +118,9 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
 	uint32_t n = rxsec_pkt_rx_index(m);
 	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
+	bool natt_first = md->flags & RXSEC_PKT_F_UDP_ENCAP;
+	struct rxsec_natt_dgram dg;
+	bool udp = udp_dgram_of(m, &dg);
 	struct rte_mbuf *d;
 
 	/* Ethernet padding behind a short fragment is not datagram data. */
@@ -104,8 +151,12 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	if (d == NULL) {
 		r->stats->held++;
 		r->stats->waiting++;
+		if (natt_first)
+			rxsec_natt_frags_remember(&r->natt, &dg, now, now + r->timeout);
 		return RXSEC_REASM_HELD;
 	}
+	if (udp)
+		rxsec_natt_frags_forget(&r->natt, &dg);
 	r->stats->waiting -= d->nb_segs - 1u;
 	*out = datagram_ready(r, d, n, v4, key);
 	return RXSEC_REASM_DONE;
@@ -136,6 +187,7 @@ rxsec_reassembly_free(struct rxsec_reassembly *r)
 {
 	uint32_t freed;
 
+	rxsec_natt_frags_free(&r->natt);
 	if (r->tbl == NULL)
 		return;
 	do {

@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "natt_frags.h"
 #include "sa_table.h"
 
 /* Fragments one datagram may have (DPDK's build-time limit). */
@@ -33,6 +34,7 @@ struct rxsec_reassembly {
 	uint64_t timeout;		/* TSC cycles */
 	uint64_t last_expire;
 	struct rxsec_reassembly_stats *stats;	/* the owner's, read where it reads the rest */
+	struct rxsec_natt_frags natt;	/* datagrams that began as ESP in UDP */
 	struct rte_ip_frag_death_row dr;
 };
 
@@ -41,6 +43,12 @@ struct rxsec_reassembly {
 int rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
 			  struct rte_mempool *big, int socket,
 			  struct rxsec_reassembly_stats *stats);
+
+/* Is m, a later fragment of a UDP datagram (kind RXSEC_PKT_UDP_FRAGMENT),
+ * part of a datagram whose first fragment was ESP in UDP and is held here?
+ * If not, it is plain UDP as far as rxsec can tell. */
+bool rxsec_reassembly_claims(const struct rxsec_reassembly *r, struct rte_mbuf *m,
+			     uint64_t now);
 
 enum rxsec_reassembly_result {
 	RXSEC_REASM_HELD,	/* m is in the table (or was discarded) */
@@ -51,7 +59,7 @@ enum rxsec_reassembly_result {
 };
 
 /*
- * Take fragment m (kind RXSEC_PKT_FRAGMENT, classified). When it completes
+ * Take fragment m (kind RXSEC_PKT_FRAGMENT, or a UDP fragment claimed). When it completes
  * a datagram, *out is the whole datagram as one segment, classified again
  * with its lookup key in *key, result record zeroed, receive index m's; a
  * datagram longer than RXSEC_FRAME_MAX stays a chain (kind MALFORMED,

@@ -314,7 +314,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 
 	*sa_out = NULL;
 	*inner_out = NULL;
-	if (md->kind == RXSEC_PKT_OTHER && !rxsec_result_crypto_done(result))
+	if ((md->kind == RXSEC_PKT_OTHER || md->kind == RXSEC_PKT_UDP_FRAGMENT) &&
+	    !rxsec_result_crypto_done(result))
 		return RXSEC_REASON_OK;
 	if (md->kind == RXSEC_PKT_MALFORMED)
 		return md->flags & RXSEC_PKT_F_TOO_LONG ? RXSEC_REASON_TOO_LONG :
@@ -403,7 +404,7 @@ transport_engine_complete(struct rte_mbuf *m, uint32_t result)
 
 	if (rxsec_result_crypto_done(result))
 		return p->nest != RXSEC_NEST_DEFERRED;
-	if (p->outer.kind == RXSEC_PKT_FRAGMENT)
+	if (p->outer.kind == RXSEC_PKT_FRAGMENT || p->outer.kind == RXSEC_PKT_UDP_FRAGMENT)
 		return false;	/* to reassembly */
 	return (p->outer.kind != RXSEC_PKT_ESP && p->outer.kind != RXSEC_PKT_AH) ||
 		(p->outer.flags & RXSEC_PKT_F_FRAGMENT);
@@ -551,11 +552,17 @@ transport_reassemble(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t
 		struct rte_mbuf *m = pkts[i], *d = NULL;
 		struct rxsec_sa_key key;
 		enum rxsec_reassembly_result res;
+		struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 
-		if (rxsec_pkt_meta(m)->kind != RXSEC_PKT_FRAGMENT)
+		if (md->kind != RXSEC_PKT_FRAGMENT && md->kind != RXSEC_PKT_UDP_FRAGMENT)
 			continue;
 		if (now == 0)
 			now = rte_rdtsc();
+		if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
+			if (!rxsec_reassembly_claims(&t->reasm, m, now))
+				continue;	/* plain UDP: delivered unchanged */
+			md->kind = RXSEC_PKT_FRAGMENT;
+		}
 		fo[i].n = rxsec_pkt_rx_index(m);
 		res = rxsec_reassembly_add(&t->reasm, m, now, &d, &key);
 		if (res == RXSEC_REASM_REFUSED)

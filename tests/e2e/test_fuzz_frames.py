@@ -69,11 +69,11 @@ def main():
     # Jumbo frames (their SAs not loaded): chains from net_pcap, flattened
     # or too_long, cut short or padded across the 9216-byte limit.
     seeds += [f for f, _ in cases.jumbo_case().entries if len(f) > 2048]
-    # Fragments of ESP datagrams (their SAs not loaded: what completes is
+    # Fragments of ESP and ESP-in-UDP datagrams (their SAs not loaded: what completes is
     # no_sa): mutated ones give the reassembly table overlaps, duplicates,
     # lying offsets and lengths; whole sequences in between complete.
-    frag_case = cases.reassembly()[0]
-    fragments = [f for f, e in frag_case.entries if ', fragment ' in e['wire']]
+    frag_cases = [c for c in cases.reassembly() if c.name in ('frag_esp_tun4', 'frag_natt')]
+    fragments = [f for c in frag_cases for f, e in c.entries if ', fragment ' in e['wire']]
     seeds += fragments
     frames = [mutate(rng, rng.choice(seeds)) for _ in range(4000)]
     for at in sorted(rng.sample(range(len(frames)), 20), reverse=True):

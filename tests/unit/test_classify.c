@@ -396,12 +396,39 @@ test_ipv4(void)
 			      r.kind, r.md.flags);
 		}
 	}
-	/* a later UDP fragment holds no UDP header: not read as one (4500) */
+	/* a later UDP fragment holds no UDP header: not read as one (4500);
+	 * only reassembly knows whether its datagram began as ESP in UDP */
 	eth(&f, 0, 0, 0x0800);
 	ipv4(&f, 17, 0x0010, 0);
 	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
 	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_OTHER, "later IPv4 UDP fragment");
+	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "later IPv4 UDP fragment");
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 6, 0x0010, 0);
+	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_OTHER, "later IPv4 TCP fragment");
+	/* a first fragment of ESP in UDP is reassembled; of IKE or any other
+	 * UDP, delivered unchanged */
+	for (int ike = 0; ike <= 1; ike++) {
+		static const uint8_t esp_pl[16] = { 0, 0, 0x30, 2, 0, 0, 0, 1 };
+		static const uint8_t ike_pl[16] = { 0, 0, 0, 0, 0x11, 0x22 };
+		struct res r;
+
+		eth(&f, 0, 0, 0x0800);
+		ipv4(&f, 17, 0x2000, 0);
+		udp(&f, 4500, 4500, ike ? ike_pl : esp_pl, 16);
+		fix_len(&f);
+		r = runf(&f);
+		if (ike)
+			CHECK(r.kind == RXSEC_PKT_OTHER, "first fragment of IKE: kind %d", r.kind);
+		else
+			CHECK(r.kind == RXSEC_PKT_FRAGMENT &&
+			      r.md.flags == (RXSEC_PKT_F_FRAGMENT | RXSEC_PKT_F_UDP_ENCAP) &&
+			      r.md.ipsec_off == 14 + 20 + 8,
+			      "first fragment of ESP in UDP: kind %d flags %x", r.kind, r.md.flags);
+		sane(&r, f.len, "first UDP fragment");
+	}
 
 	/* header inconsistencies */
 	eth(&f, 0, 0, 0x0800);
@@ -574,6 +601,31 @@ test_ipv6(void)
 	esp(&f, 0x6004, 16);
 	fix_len(&f);
 	expect_kind(&f, RXSEC_PKT_OTHER, "IPv6 later fragment, next header not IPsec");
+	eth(&f, 0, 0, 0x86dd);
+	ipv6(&f, 44);
+	put8(&f, 17);
+	put8(&f, 0);
+	put16(&f, 0x0008);
+	put32(&f, 0x12345678);
+	esp(&f, 0x6004, 16);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "IPv6 later fragment of UDP");
+	{
+		static const uint8_t esp_pl[16] = { 0, 0, 0x60, 9, 0, 0, 0, 1 };
+		struct res r;
+
+		eth(&f, 0, 0, 0x86dd);
+		ipv6(&f, 44);
+		put8(&f, 17);
+		put8(&f, 0);
+		put16(&f, 0x0001);	/* offset 0, M=1 */
+		put32(&f, 0x12345678);
+		udp(&f, 4500, 4500, esp_pl, 16);
+		fix_len(&f);
+		r = runf(&f);
+		CHECK(r.kind == RXSEC_PKT_FRAGMENT && (r.md.flags & RXSEC_PKT_F_UDP_ENCAP),
+		      "IPv6 first fragment of ESP in UDP: kind %d flags %x", r.kind, r.md.flags);
+	}
 
 	/* dest-opts + UDP-ESP */
 	{

@@ -13,6 +13,7 @@
  *  7. accounting: held, datagrams, discarded and waiting add up, and every
  *     mbuf is back in its pool after rxsec_reassembly_free().
  */
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -319,6 +320,105 @@ test_too_long(struct rxsec_reassembly *r)
 	}
 }
 
+/* A fragment of a UDP datagram to port dport whose payload is
+ * payload_byte(): ESP in UDP on 4500 (RFC 3948). */
+static struct rte_mbuf *
+frag4_udp(uint16_t id, uint16_t dport, uint32_t off, uint32_t len, bool more, uint32_t total)
+{
+	struct rte_mbuf *m = frag4(id, off == 0 ? 0 : off + 8, off == 0 ? len + 8 : len, more, 0);
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (off == 0) {
+		const uint8_t udp[8] = { 0x11, 0x94, dport >> 8, dport & 0xff,
+					 (uint8_t)((total + 8) >> 8), (uint8_t)(total + 8), 0, 0 };
+
+		memmove(f + 34 + 8, f + 34, len);
+		memcpy(f + 34, udp, 8);
+		for (uint32_t i = 0; i < len; i++)
+			f[42 + i] = payload_byte(i);
+	} else {
+		for (uint32_t i = 0; i < len; i++)
+			f[34 + i] = payload_byte(off + i);
+	}
+	return m;
+}
+
+/* What the transport does with a later UDP fragment; -1: not claimed. */
+static int
+add_udp(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now, struct rte_mbuf **out,
+	struct rxsec_sa_key *key)
+{
+	static uint32_t n = 1000;
+	struct rxsec_pkt_meta *md = rxsec_pkt_meta(classified(m, n++));
+
+	*out = NULL;
+	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
+		if (!rxsec_reassembly_claims(r, m, now))
+			return -1;
+		md->kind = RXSEC_PKT_FRAGMENT;
+	} else if (md->kind != RXSEC_PKT_FRAGMENT) {
+		return -1;
+	}
+	return rxsec_reassembly_add(r, m, now, out, key);
+}
+
+/* Fragmented ESP in UDP: only the first fragment shows the NAT-T port;
+ * later ones join a datagram whose first fragment did, others pass. */
+static void
+test_natt(struct rxsec_reassembly *r)
+{
+	struct rte_mbuf *d, *m, *later;
+	struct rxsec_sa_key key;
+	const uint64_t late = r->timeout + 1;
+
+	CHECK(add_udp(r, frag4_udp(40, 4500, 0, 504, true, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_HELD, "natt: first fragment held");
+	CHECK(add_udp(r, frag4_udp(40, 4500, 504, 512, true, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_HELD, "natt: later fragment claimed and held");
+	CHECK(add_udp(r, frag4_udp(40, 4500, 1016, 84, false, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_DONE, "natt: last fragment completes");
+	if (CHECK(d != NULL, "natt: datagram")) {
+		const struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
+
+		CHECK(rte_pktmbuf_data_len(d) == 14 + 20 + 8 + 1100 && md->kind == RXSEC_PKT_ESP &&
+		      md->flags == RXSEC_PKT_F_UDP_ENCAP && md->ipsec_off == 42 &&
+		      key.spi == rte_cpu_to_be_32(0x4000) &&
+		      payload_is(rte_pktmbuf_mtod_offset(d, const uint8_t *, 42), 1100),
+		      "natt: ESP in UDP, %u bytes, kind %d flags %x", rte_pktmbuf_data_len(d),
+		      md->kind, md->flags);
+		rte_pktmbuf_free(d);
+	}
+	/* a completed datagram is forgotten: a stray copy is plain UDP now */
+	m = frag4_udp(40, 4500, 504, 512, true, 1100);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: completed datagram forgotten");
+	rte_pktmbuf_free(m);
+
+	/* plain UDP, and IKE-sized UDP on other ports: never claimed */
+	m = frag4_udp(41, 53, 0, 504, true, 1100);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: first fragment to port 53 passes");
+	rte_pktmbuf_free(m);
+	m = frag4_udp(41, 53, 504, 512, true, 1100);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: its later fragment passes");
+	rte_pktmbuf_free(m);
+
+	/* a later fragment before its first cannot be told from plain UDP;
+	 * one after the first fragment's timeout is not claimed either */
+	later = frag4_udp(42, 4500, 504, 512, true, 1100);
+	CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: later before first passes");
+	rte_pktmbuf_free(later);
+	CHECK(add_udp(r, frag4_udp(42, 4500, 0, 504, true, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_HELD, "natt: first fragment after a later one held");
+	later = frag4_udp(42, 4500, 504, 512, true, 1100);
+	CHECK(add_udp(r, later, late, &d, &key) == -1, "natt: not claimed after the timeout");
+	rte_pktmbuf_free(later);
+	rxsec_reassembly_expire(r, late);
+	CHECK(r->stats->waiting == 0, "natt: the lone first fragment discarded");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -349,6 +449,7 @@ main(int argc, char **argv)
 	test_timeout(&r);
 	test_full_and_overlap(&r, flows);
 	test_too_long(&r);
+	test_natt(&r);
 	rxsec_reassembly_free(&r);
 	CHECK(r.stats->waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
 	CHECK(rte_mempool_avail_count(pool) == pool->size &&

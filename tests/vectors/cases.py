@@ -536,6 +536,61 @@ def _rfc1624_delivered(rx_ipb, plain_ipb):
     return V.eth(bytes(b))
 
 
+def _first_fragment(frame):
+    ipb = frame[14:]
+    if ipb[0] >> 4 == 4:
+        return struct.unpack('!H', ipb[6:8])[0] & 0x1fff == 0
+    return struct.unpack('!H', ipb[42:44])[0] & 0xfff8 == 0
+
+
+def _natt_fragments():
+    """ESP in UDP (RFC 3948) fragmented by its sender: only the first
+    fragment shows port 4500. Later fragments join a datagram whose first
+    fragment came before them; every other UDP fragment (IKE's, plain
+    ones) is delivered unchanged."""
+    c = Case('frag_natt', 'ESP in UDP fragmented (IPv4 and IPv6): in order, the first '
+             'fragment first then the rest out of order, forged ICV, a later fragment ahead '
+             'of its first; IKE and plain UDP fragments', 'tunnel', 'IPv4')
+    n4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    n6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', encap=(4500, 4500))
+    c.ipsec(n4, c.inner(n4, 100))
+    c.fragmented(n4, c.inner(n4, 1400), 576, ipid=0x401)
+    c.fragmented(n4, c.inner(n4, 1400), 576, order=[0, 2, 1], ipid=0x402)
+    c.fragmented(n4, c.inner(n4, 3000), 1480, ipid=0x403)
+    c.fragmented(n4, c.inner(n4, 700), 256, expect='auth', mutate=V.flip_last_byte,
+                 ipid=0x404)
+    c.fragmented(n6, c.inner(n6, 1400), 800, ipid=0x405)
+    # A later fragment ahead of its first one looks like any UDP fragment:
+    # delivered unchanged; the first one and the rest then wait in vain.
+    early = c.fragment_entries(n4, c.inner(n4, 1400), 576, ipid=0x406)
+    c.plain(early[1][0][14:], 'UDP IPv4, a later fragment of ESP in UDP ahead of its first')
+    for frame, e, _ in (early[0], early[2]):
+        c.add(frame, _as_fragment(e, 'held', 'reassembly'), {})
+    # IKE behind the non-ESP marker, too big for one packet (certificates)
+    src, dst = OUTER[4]
+    ike = IP(src=src, dst=dst, id=0x407) / UDP(sport=4500, dport=4500) / \
+        Raw(bytes(4) + bytes(range(256)) * 6)
+    for i, ipb in enumerate(V.fragments_of(raw(ike), 512, ipid=0x407)):
+        c.plain(ipb, 'UDP IPv4 IKE on 4500 (non-ESP marker), fragment %d' % (i + 1))
+    _plain_fragments(c, 4, 1200, 512)
+    c.ipsec(n4, c.inner(n4, 100))
+
+    # Reassembly off: a first fragment of ESP in UDP is dropped as
+    # fragment, later ones are UDP fragments like any other.
+    off = c.variant('frag_natt_off', 'frag_natt with --frag-flows 0', ['--frag-flows', '0'],
+                    lambda info: False)
+    for i, (frame, e) in enumerate(off.entries):
+        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
+                not e['wire'].startswith('UDP'):
+            if _first_fragment(frame):
+                e = _as_fragment(e, 'drop', 'fragment')
+            else:
+                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
+                         n=e['n'])
+            off.entries[i] = (frame, e)
+    return [c, off]
+
+
 def _interleave(*lists):
     out = []
     for k in range(max(len(x) for x in lists)):
@@ -644,6 +699,8 @@ def reassembly():
     e['out_hex'] = _rfc1624_delivered(frame[14:], raw(pkt)).hex()
     c.ipsec(ah, _no_df(c.inner(ah, 50)))
     cases.append(c)
+
+    cases += _natt_fragments()
 
     # The same traffic with several transports (datagrams whose SA another
     # transport owns are handed to its ring) and with reassembly off.

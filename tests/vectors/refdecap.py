@@ -199,34 +199,53 @@ class Reassembler:
     """The receiver's IP reassembly (RFC 791 3.2, RFC 8200 4.5) for
     fragments of ESP and AH datagrams, as a plain model: fragments keyed by
     addresses, identification and protocol; a datagram is whole when its
-    pieces meet end to end, from offset 0 to a last fragment."""
+    pieces meet end to end, from offset 0 to a last fragment. ESP in UDP
+    (RFC 3948) shows its port in the first fragment only: a later UDP
+    fragment belongs to reassembly when its datagram's first fragment, seen
+    before it, was ESP in UDP; otherwise it is plain UDP."""
 
     def __init__(self):
         self.pending = {}
+        self.natt = set()
 
     @staticmethod
-    def fragment_of(ipb):
-        """-> (key, offset, more, header, data) for an ESP/AH fragment, else None."""
+    def _natt_first(ipb, off, end):
+        """Does a first fragment's UDP header at off say ESP (RFC 3948 2.2)?"""
+        body = ipb[off + 8:end]
+        return end >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500 \
+            and len(body) > 8 and body[:4] != b'\0\0\0\0'
+
+    def fragment_of(self, ipb):
+        """-> (key, offset, more, header, data, natt_first) for a fragment
+        reassembly takes, else None."""
         if ipb[0] >> 4 == 4:
             hl = V.ip_hdr_len(ipb)
             fo = struct.unpack('!H', ipb[6:8])[0]
-            if ipb[9] not in (50, 51) or not fo & 0x3fff:
+            if not fo & 0x3fff:
                 return None
             tot = struct.unpack('!H', ipb[2:4])[0]
             key = (4, ipb[12:20], ipb[4:6], ipb[9])
-            return key, (fo & 0x1fff) * 8, bool(fo & 0x2000), ipb[:hl], ipb[hl:tot]
-        if ipb[6] != 44 or ipb[40] not in (50, 51):
-            return None
-        fo = struct.unpack('!H', ipb[42:44])[0]
-        if not fo & 0xfff9:
-            return None     # an atomic fragment: a whole datagram (RFC 6946)
-        end = 40 + struct.unpack('!H', ipb[4:6])[0]
-        key = (6, ipb[8:40], ipb[44:48], ipb[40])
-        return key, fo & 0xfff8, bool(fo & 1), ipb[:40], ipb[48:end]
+            off, more, hdr, data = (fo & 0x1fff) * 8, bool(fo & 0x2000), ipb[:hl], ipb[hl:tot]
+            first_natt = ipb[9] == 17 and off == 0 and self._natt_first(ipb, hl, tot)
+        else:
+            if ipb[6] != 44:
+                return None
+            fo = struct.unpack('!H', ipb[42:44])[0]
+            if not fo & 0xfff9:
+                return None     # an atomic fragment: a whole datagram (RFC 6946)
+            end = 40 + struct.unpack('!H', ipb[4:6])[0]
+            key = (6, ipb[8:40], ipb[44:48], ipb[40])
+            off, more, hdr, data = fo & 0xfff8, bool(fo & 1), ipb[:40], ipb[48:end]
+            first_natt = ipb[40] == 17 and off == 0 and self._natt_first(ipb, 48, end)
+        if key[3] in (50, 51) or first_natt or (key[3] == 17 and off and key in self.natt):
+            return key, off, more, hdr, data, first_natt
+        return None
 
     def add(self, ipb):
         """-> the whole datagram when ipb completes one, else None."""
-        key, off, more, hdr, data = self.fragment_of(ipb)
+        key, off, more, hdr, data, first_natt = self.fragment_of(ipb)
+        if first_natt:
+            self.natt.add(key)
         pieces = self.pending.setdefault(key, [])
         pieces.append((off, more, hdr, data))
         pieces.sort(key=lambda p: p[0])
@@ -238,6 +257,7 @@ class Reassembler:
         if pieces[-1][1]:
             return None
         del self.pending[key]
+        self.natt.discard(key)
         data = b''.join(p[3] for p in pieces)
         first = bytearray(pieces[0][2])
         if key[0] == 4:
@@ -294,7 +314,7 @@ def check_case(d, verbose=False):
             assert 'out_hex' not in e or bytes.fromhex(e['out_hex']) == want
         reason = e.get('reason', 'ok' if e['verdict'] == 'deliver' else None)
         eh, ipb = split_frame(fr)
-        if reason != 'fragment' and Reassembler.fragment_of(ipb) is not None:
+        if reason != 'fragment' and reasm.fragment_of(ipb) is not None:
             ipb = reasm.add(ipb)
             if ipb is None:
                 if reason != 'reassembly':
