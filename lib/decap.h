@@ -8,6 +8,7 @@
 #ifndef RXSEC_DECAP_H
 #define RXSEC_DECAP_H
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -53,6 +54,37 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
 	memcpy(&ck, ip + 10, 2);
 	ck = rxsec_cksum_adjust(rxsec_cksum_adjust(ck, old_len, be_len), old_ttl_proto, ttl_proto);
 	memcpy(ip + 10, &ck, 2);
+}
+
+/*
+ * RFC 3948 3.1.2: a transport-mode segment that came in UDP carries the TCP
+ * or UDP checksum its sender computed over its own addresses, which a NAT
+ * on the way rewrote in the header (and the SA's NAT-OA is rarely known).
+ * The ICV vouched for the segment, so the checksum is recomputed over the
+ * addresses as received (step 4) and the host behind rxsec accepts it. A
+ * UDP checksum of zero (none) stays zero.
+ */
+static inline void
+rxsec_natt_transport_cksum(uint8_t *ip, uint32_t ip_len)
+{
+	uint32_t hl = (ip[0] & 0xfu) * 4u, ck_at, sum;
+	uint8_t proto = ip[9], *l4 = ip + hl;
+	uint16_t ck = 0;
+
+	if (proto == IPPROTO_TCP && ip_len >= hl + 20)
+		ck_at = 16;
+	else if (proto == IPPROTO_UDP && ip_len >= hl + 8 && (l4[6] | l4[7]) != 0)
+		ck_at = 6;
+	else
+		return;
+	memcpy(l4 + ck_at, &ck, 2);
+	/* pseudo-header: addresses, zero and protocol, L4 length */
+	sum = __rte_raw_cksum(ip + 12, 8, 0) + rte_cpu_to_be_16(proto) +
+		rte_cpu_to_be_16((uint16_t)(ip_len - hl));
+	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, ip_len - hl, sum));
+	if (ck == 0 && proto == IPPROTO_UDP)
+		ck = 0xffff;	/* RFC 768: a computed zero is sent as ones */
+	memcpy(l4 + ck_at, &ck, 2);
 }
 
 /* rxsec_decap_tunnel() and rxsec_decap_transport() return 0, or -1 if the
@@ -149,6 +181,8 @@ rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 		((struct rte_ipv6_hdr *)ip)->payload_len = rte_cpu_to_be_16((uint16_t)(ip_len - 40));
 	} else {
 		rxsec_ipv4_rewrite(ip, f + md->nh_off, md->next_proto, (uint16_t)ip_len);
+		if (unlikely(md->flags & RXSEC_PKT_F_UDP_ENCAP))
+			rxsec_natt_transport_cksum(ip, ip_len);
 	}
 	return 0;
 }

@@ -21,7 +21,7 @@ see esn_cases() below, not yet registered.
 """
 import struct
 
-from scapy.all import IP, IPv6, UDP, Raw, raw
+from scapy.all import ICMP, IP, IPv6, TCP, UDP, Raw, raw
 
 import rxsec_vectors as V
 from rxsec_vectors import Case, Sa, OUTER, INNER, OTHER_DST
@@ -359,7 +359,66 @@ def issue3_natt():
     c.ipsec(g4, c.inner(g4, 1400))
     c.ipsec(g4, c.inner(g4, 10), seq=1, expect='replay')
     cases.append(c)
+    cases.append(_natt_transport())
     return cases
+
+
+def _natt_transport():
+    """Transport-mode ESP in UDP from a peer behind a NAT: the peer computed
+    its TCP/UDP checksum over its own address, the NAT rewrote the source
+    in the IP header only. The receiver recomputes the checksum over the
+    addresses received (RFC 3948 3.1.2 step 4); the reference is scapy's
+    checksum of the delivered packet."""
+    c = Case('i3_natt_transport', 'ESP in UDP, transport mode, sender behind a NAT (its '
+             'address 10.9.0.5 rewritten to the SA source): TCP and UDP checksums recomputed '
+             'over the received addresses (RFC 3948 3.1.2); UDP checksum zero and ICMP '
+             'unchanged; the same without a NAT', 'transport', 'IPv4')
+    gcm = c.sa(mode='transport', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    cbc = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
+    public, dst = OUTER[4]
+    private = '10.9.0.5'
+
+    def nat(ipb):
+        b = bytearray(ipb)
+        b[12:16] = bytes(int(x) for x in public.split('.'))
+        b[10:12] = b'\0\0'
+        b[10:12] = struct.pack('!H', _ones_complement(bytes(b[:V.ip_hdr_len(ipb)])))
+        return bytes(b)
+
+    for sa in (gcm, cbc):
+        for l4 in ('tcp', 'udp', 'udp0', 'icmp'):
+            for natted in (True, False):
+                k = len(c.entries)
+                ip = IP(src=private if natted else public, dst=dst, id=0x500 + k, flags='DF')
+                body = Raw(bytes((k * 7 + i) & 0xff for i in range(40 + 13 * k)))
+                if l4 == 'tcp':
+                    pkt = ip / TCP(sport=40000 + k, dport=443, seq=1000 * k, flags='PA') / body
+                elif l4 == 'udp':
+                    pkt = ip / UDP(sport=40000 + k, dport=1701) / body
+                elif l4 == 'udp0':
+                    pkt = ip / UDP(sport=40000 + k, dport=1701, chksum=0) / body
+                else:
+                    pkt = ip / ICMP(id=k, seq=k) / body
+                pkt = V.freeze(pkt)
+                c.ipsec(sa, pkt, mutate=nat if natted else None,
+                        wire='ESPUDP transport %s %s' % (l4, 'behind a NAT' if natted
+                                                         else 'without a NAT'))
+                want = pkt.copy()
+                want.src = public
+                del want.chksum
+                if l4 == 'tcp':
+                    del want[TCP].chksum
+                elif l4 == 'udp':
+                    del want[UDP].chksum
+                c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+    return c
+
+
+def _ones_complement(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
 
 
 def issue3_malformed():

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scapy.all import IP, IPv6, raw  # noqa: E402
+from scapy.all import IP, IPv6, TCP, UDP, raw  # noqa: E402
 from scapy.layers.ipsec import SecurityAssociation, ESP, AH, IPSecIntegrityError  # noqa: E402
 from cryptography.exceptions import InvalidTag  # noqa: E402
 
@@ -100,6 +100,20 @@ def parse_sa_conf(text):
     return sas
 
 
+def natt_transport_fixup(ipb):
+    """RFC 3948 3.1.2 step 4, by scapy: a transport-mode TCP segment or UDP
+    datagram (with a checksum) that came in UDP gets its checksum computed
+    over the addresses it arrived with."""
+    pkt = IP(ipb)
+    if pkt.proto == 6 and pkt.haslayer(TCP):
+        del pkt[TCP].chksum
+    elif pkt.proto == 17 and pkt.haslayer(UDP) and pkt[UDP].chksum:
+        del pkt[UDP].chksum
+    else:
+        return ipb
+    return raw(pkt)
+
+
 class RefSa:
     def __init__(self, d):
         self.d = d
@@ -137,6 +151,12 @@ class RefSa:
     def decap(self, ipb):
         """Outer IP bytes (UDP encapsulation already removed) -> delivered IP
         bytes; raises IPSecIntegrityError / InvalidTag on a bad ICV."""
+        out = self._decap(ipb)
+        if 'encap' in self.d and self.mode == 'transport' and out[0] >> 4 == 4:
+            out = natt_transport_fixup(out)
+        return out
+
+    def _decap(self, ipb):
         pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
         if self.special is None:
             return raw(self.ssa.decrypt(pkt))
