@@ -8,6 +8,7 @@
 
 #include "classify.h"
 #include "flatten.h"
+#include "ipv6_unfrag.h"
 #include "pkt_meta.h"
 #include "reassembly.h"
 #include "rxsec_result.h"
@@ -52,14 +53,14 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
 		d->family = 4;
 		return true;
 	}
-	struct rte_ipv6_hdr *h6 = (void *)l3;
-	const struct rte_ipv6_fragment_ext *fh = rte_ipv6_frag_get_ipv6_fragment_header(h6);
+	uint32_t ext_len;
+	const uint8_t *fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
 
-	if (fh == NULL || fh->next_header != IPPROTO_UDP)
+	if (fh == NULL || fh[0] != IPPROTO_UDP)
 		return false;
-	memcpy(d->src, h6->src_addr, 16);
-	memcpy(d->dst, h6->dst_addr, 16);
-	memcpy(&d->id, &fh->id, 4);
+	memcpy(d->src, l3 + 8, 16);
+	memcpy(d->dst, l3 + 24, 16);
+	memcpy(&d->id, fh + 4, 4);
 	d->family = 6;
 	return true;
 }
@@ -137,14 +138,15 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 			return RXSEC_REASM_REFUSED;
 		d = rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, m, now, h);
 	} else {
-		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)l3;
-		struct rte_ipv6_fragment_ext *fh = rte_ipv6_frag_get_ipv6_fragment_header(h);
+		struct rte_ipv6_hdr *h;
+		struct rte_ipv6_fragment_ext *fh;
 
 		/* The library reads only a fragment header right behind the
-		 * fixed one, where RFC 8200 4.1 puts it unless hop-by-hop,
-		 * destination or routing headers come first. */
-		if (fh == NULL)
+		 * fixed one; RFC 8200 4.1 lets other headers come first. */
+		if (rxsec_ipv6_unfrag_out(m, md->l3_off) != 0)
 			return RXSEC_REASM_REFUSED;
+		h = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
+		fh = (struct rte_ipv6_fragment_ext *)(h + 1);
 		m->l3_len = sizeof(*h) + sizeof(*fh);
 		d = rte_ipv6_frag_reassemble_packet(r->tbl, &r->dr, m, now, h, fh);
 	}
@@ -157,6 +159,8 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	}
 	if (udp)
 		rxsec_natt_frags_forget(&r->natt, &dg);
+	if (!v4 && d->outer_l3_len != 0)
+		rxsec_ipv6_unfrag_back(d, d->l2_len);
 	r->stats->waiting -= d->nb_segs - 1u;
 	*out = datagram_ready(r, d, n, v4, key);
 	return RXSEC_REASM_DONE;

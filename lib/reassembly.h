@@ -55,7 +55,8 @@ enum rxsec_reassembly_result {
 	RXSEC_REASM_DONE,	/* m completed a datagram */
 	RXSEC_REASM_REFUSED,	/* m stays as it is: a wrong IPv4 header
 				 * checksum, or an IPv6 fragment header
-				 * behind other extension headers */
+				 * behind more extension headers than
+				 * RXSEC_IPV6_UNFRAG_MAX bytes */
 };
 
 /*

@@ -72,7 +72,8 @@ def main():
     # Fragments of ESP and ESP-in-UDP datagrams (their SAs not loaded: what completes is
     # no_sa): mutated ones give the reassembly table overlaps, duplicates,
     # lying offsets and lengths; whole sequences in between complete.
-    frag_cases = [c for c in cases.reassembly() if c.name in ('frag_esp_tun4', 'frag_natt')]
+    frag_cases = [c for c in cases.reassembly()
+                  if c.name in ('frag_esp_tun4', 'frag_natt', 'frag_ipv6_hbh')]
     fragments = [f for c in frag_cases for f, e in c.entries if ', fragment ' in e['wire']]
     seeds += fragments
     frames = [mutate(rng, rng.choice(seeds)) for _ in range(4000)]

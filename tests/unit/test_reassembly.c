@@ -99,28 +99,29 @@ frag4(uint16_t id, uint32_t off, uint32_t len, bool more, uint32_t pad)
 	return m;
 }
 
-/* One IPv6 fragment; hbh puts hop-by-hop options before the fragment header. */
+/* One IPv6 fragment; hbh bytes (a multiple of 8) of hop-by-hop options
+ * before the fragment header, none if 0. */
 static struct rte_mbuf *
-frag6(uint32_t id, uint32_t off, uint32_t len, bool more, bool hbh)
+frag6(uint32_t id, uint32_t off, uint32_t len, bool more, uint32_t hbh)
 {
-	uint32_t ext = hbh ? 8 : 0;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 40 + ext + 8 + len));
-	uint8_t *fh = f + 54 + ext;
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 40 + hbh + 8 + len));
+	uint8_t *fh = f + 54 + hbh;
 
 	put_eth(f, RTE_ETHER_TYPE_IPV6);
-	memset(f + 14, 0, 40 + ext);
+	memset(f + 14, 0, 40 + hbh);
 	f[14] = 0x60;
-	f[18] = (uint8_t)((ext + 8 + len) >> 8);
-	f[19] = (uint8_t)(ext + 8 + len);
+	f[18] = (uint8_t)((hbh + 8 + len) >> 8);
+	f[19] = (uint8_t)(hbh + 8 + len);
 	f[20] = hbh ? 0 : 44;
 	f[21] = 64;
 	f[14 + 8 + 15] = 1;
 	f[14 + 24 + 15] = 2;
 	if (hbh) {
 		f[54] = 44;
-		f[56] = 1;	/* PadN */
-		f[57] = 4;
+		f[55] = (uint8_t)(hbh / 8 - 1);
+		f[56] = 1;	/* PadN over the rest */
+		f[57] = (uint8_t)(hbh - 4);
 	}
 	fh[0] = 50;
 	fh[1] = 0;
@@ -232,8 +233,8 @@ test_ipv6(struct rxsec_reassembly *r)
 	struct rxsec_sa_key key;
 	const uint8_t *f;
 
-	CHECK(add(r, frag6(7, 600, 200, false, false), 0, &d, &key) == RXSEC_REASM_HELD, "v6 held");
-	CHECK(add(r, frag6(7, 0, 600, true, false), 0, &d, &key) == RXSEC_REASM_DONE, "v6 done");
+	CHECK(add(r, frag6(7, 600, 200, false, 0), 0, &d, &key) == RXSEC_REASM_HELD, "v6 held");
+	CHECK(add(r, frag6(7, 0, 600, true, 0), 0, &d, &key) == RXSEC_REASM_DONE, "v6 done");
 	if (CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "v6: one segment")) {
 		f = rte_pktmbuf_mtod(d, const uint8_t *);
 		CHECK(rte_pktmbuf_data_len(d) == 14 + 40 + 800, "v6: length %u",
@@ -245,9 +246,32 @@ test_ipv6(struct rxsec_reassembly *r)
 		      key.spi == rte_cpu_to_be_32(0x4000), "v6: classified as ESP");
 		rte_pktmbuf_free(d);
 	}
-	m = frag6(8, 0, 64, true, true);
+	/* hop-by-hop options before the fragment header (RFC 8200 4.5): the
+	 * datagram keeps the first fragment's, whatever later ones carry */
+	m = frag6(8, 64, 100, false, 8);
+	rte_pktmbuf_mtod(m, uint8_t *)[54 + 4] = 0x55;	/* PadN data differs */
+	CHECK(add(r, m, 0, &d, &key) == RXSEC_REASM_HELD, "v6 behind hop-by-hop: held");
+	CHECK(add(r, frag6(8, 0, 64, true, 8), 0, &d, &key) == RXSEC_REASM_DONE,
+	      "v6 behind hop-by-hop: done");
+	if (CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "v6 hop-by-hop: one segment")) {
+		f = rte_pktmbuf_mtod(d, const uint8_t *);
+		CHECK(rte_pktmbuf_data_len(d) == 14 + 40 + 8 + 164 &&
+		      (f[18] << 8 | f[19]) == 8 + 164, "v6 hop-by-hop: length %u",
+		      rte_pktmbuf_data_len(d));
+		CHECK(f[20] == 0 && f[54] == 50 && f[56] == 1 && f[57] == 4 && f[58] == 0,
+		      "v6 hop-by-hop: the first fragment's header, next header ESP");
+		CHECK(f[8] == 0x02 && f[14 + 8 + 15] == 1 && f[14 + 24 + 15] == 2,
+		      "v6 hop-by-hop: Ethernet and addresses kept");
+		CHECK(payload_is(f + 62, 164), "v6 hop-by-hop: payload bytes");
+		CHECK(rxsec_pkt_meta(d)->kind == RXSEC_PKT_ESP &&
+		      (rxsec_pkt_meta(d)->flags & RXSEC_PKT_F_IPV6_EXT) &&
+		      key.spi == rte_cpu_to_be_32(0x4000), "v6 hop-by-hop: classified as ESP");
+		rte_pktmbuf_free(d);
+	}
+	/* more extension headers than kept: refused */
+	m = frag6(9, 0, 64, true, 128);
 	CHECK(add(r, m, 0, &d, &key) == RXSEC_REASM_REFUSED && d == NULL,
-	      "v6 fragment header behind hop-by-hop: refused");
+	      "v6 behind 128 bytes of hop-by-hop: refused");
 	rte_pktmbuf_free(m);
 }
 

@@ -595,6 +595,49 @@ def _rfc1624_delivered(rx_ipb, plain_ipb):
     return V.eth(bytes(b))
 
 
+def _hbh(nh, optdata=bytes(4)):
+    """An 8-byte hop-by-hop options header: one PadN option (its data
+    immutable en route, so AH covers it)."""
+    return bytes([nh, 0, 1, len(optdata)]) + optdata
+
+
+def _with_hbh(ipb):
+    """IPv6 packet ipb with a hop-by-hop header in front of what it carried."""
+    b = bytearray(ipb[:40])
+    b[6] = 0
+    b[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
+    return bytes(b) + _hbh(ipb[6]) + ipb[40:]
+
+
+def _ipv6_unfragmentable():
+    """IPv6 fragments behind a hop-by-hop header (RFC 8200 4.5): every
+    fragment repeats it, the datagram keeps the first fragment's."""
+    c = Case('frag_ipv6_hbh', 'IPv6 fragments behind a hop-by-hop header: AH SHA256 transport '
+             '(the ICV covers the option) and ESP GCM tunnel, in and out of order, forged',
+             'transport', 'IPv6')
+    ah6 = c.sa(proto='ah', mode='transport', family=6, auth='sha256')
+    tun6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16')
+
+    def ah_pkt(n):
+        p = c.inner(ah6, n)
+        return V.freeze(IPv6(_with_hbh(raw(p))))
+    c.fragmented(ah6, ah_pkt(1400), 600, ipid=0x601)
+    c.fragmented(ah6, ah_pkt(2000), 800, order=[2, 0, 1], ipid=0x602)
+    def flip_icv_behind_hbh(ipb):
+        b = bytearray(ipb)
+        b[40 + 8 + 12] ^= 0x80      # AH's ICV, behind the 8-byte hop-by-hop header
+        return bytes(b)
+    c.fragmented(ah6, ah_pkt(900), 400, expect='auth', mutate=flip_icv_behind_hbh,
+                 ipid=0x603)
+    c.fragmented(tun6, c.inner(tun6, 1400), 640, mutate=_with_hbh, ipid=0x604)
+    c.fragmented(tun6, c.inner(tun6, 1400), 640, mutate=_with_hbh, order=[1, 2, 0],
+                 ipid=0x605)
+    c.fragmented(tun6, c.inner(tun6, 700), 256, expect='auth',
+                 mutate=lambda b: _with_hbh(V.flip_last_byte(b)), ipid=0x606)
+    c.ipsec(ah6, ah_pkt(100), wire='AH transport IPv6 behind hop-by-hop, whole')
+    return c
+
+
 def _first_fragment(frame):
     ipb = frame[14:]
     if ipb[0] >> 4 == 4:
@@ -760,6 +803,7 @@ def reassembly():
     cases.append(c)
 
     cases += _natt_fragments()
+    cases.append(_ipv6_unfragmentable())
 
     # The same traffic with several transports (datagrams whose SA another
     # transport owns are handed to its ring) and with reassembly off.

@@ -248,15 +248,20 @@ class Reassembler:
             off, more, hdr, data = (fo & 0x1fff) * 8, bool(fo & 0x2000), ipb[:hl], ipb[hl:tot]
             first_natt = ipb[9] == 17 and off == 0 and self._natt_first(ipb, hl, tot)
         else:
-            if ipb[6] != 44:
+            # hop-by-hop, routing and destination headers may come first
+            # (RFC 8200 4.5): the unfragmentable part, in every fragment
+            nh, at = ipb[6], 40
+            while nh in (0, 43, 60) and at + 8 <= len(ipb):
+                nh, at = ipb[at], at + (ipb[at + 1] + 1) * 8
+            if nh != 44:
                 return None
-            fo = struct.unpack('!H', ipb[42:44])[0]
+            fo = struct.unpack('!H', ipb[at + 2:at + 4])[0]
             if not fo & 0xfff9:
                 return None     # an atomic fragment: a whole datagram (RFC 6946)
             end = 40 + struct.unpack('!H', ipb[4:6])[0]
-            key = (6, ipb[8:40], ipb[44:48], ipb[40])
-            off, more, hdr, data = fo & 0xfff8, bool(fo & 1), ipb[:40], ipb[48:end]
-            first_natt = ipb[40] == 17 and off == 0 and self._natt_first(ipb, 48, end)
+            key = (6, ipb[8:40], ipb[at + 4:at + 8], ipb[at])
+            off, more, hdr, data = fo & 0xfff8, bool(fo & 1), ipb[:at], ipb[at + 8:end]
+            first_natt = ipb[at] == 17 and off == 0 and self._natt_first(ipb, at + 8, end)
         if key[3] in (50, 51) or first_natt or (key[3] == 17 and off and key in self.natt):
             return key, off, more, hdr, data, first_natt
         return None
@@ -283,8 +288,13 @@ class Reassembler:
         if key[0] == 4:
             first[6:8] = b'\0\0'
             return V.fix_lengths(bytes(first) + data)
-        first[6] = key[3]
-        first[4:6] = struct.pack('!H', len(data))
+        # the first fragment's unfragmentable part, its last header now
+        # naming what the fragment header named
+        nh_at, at = 6, 40
+        while at < len(first):
+            nh_at, at = at, at + (first[at + 1] + 1) * 8
+        first[nh_at] = key[3]
+        first[4:6] = struct.pack('!H', len(first) - 40 + len(data))
         return bytes(first) + data
 
 

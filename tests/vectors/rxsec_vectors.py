@@ -272,10 +272,18 @@ def fragments_of(ipb, size, ipid=None):
             p.id = ipid
         del p.chksum
         return [raw(f) for f in fragment(p, fragsize=size)]
-    p = IPv6(ipb)
-    whole = IPv6(src=p.src, dst=p.dst, tc=p.tc, fl=p.fl, hlim=p.hlim) / \
-        IPv6ExtHdrFragment(nh=p.nh, id=0x5eed if ipid is None else ipid) / Raw(ipb[40:])
-    return [raw(f) for f in fragment6(whole, size + 48)]
+    # Hop-by-hop and routing headers (and destination options before a
+    # routing header) stay in front of the fragment header, in every
+    # fragment: the unfragmentable part (RFC 8200 4.5).
+    nh, off, last = ipb[6], 40, 6
+    while nh in (0, 43) or (nh == 60 and ipb[off] == 43):
+        nh, last, off = ipb[off], off, off + (ipb[off + 1] + 1) * 8
+    b = bytearray(ipb[:off])
+    b[last] = 44
+    b[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
+    fh = struct.pack('!BBHI', nh, 0, 0, 0x5eed if ipid is None else ipid)
+    whole = IPv6(bytes(b) + fh + ipb[off:])
+    return [raw(f) for f in fragment6(whole, size + off + 8)]
 
 
 def eth(ipb, vlan=None, ethertype=None):
