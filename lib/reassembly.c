@@ -40,22 +40,20 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
+	const uint8_t *fh;
+	uint32_t ext_len;
 
 	memset(d, 0, sizeof(*d));
 	if (!(md->flags & RXSEC_PKT_F_IPV6)) {
-		const struct rte_ipv4_hdr *h = (const void *)l3;
-
-		if (h->next_proto_id != IPPROTO_UDP)
+		if (l3[9] != IPPROTO_UDP)
 			return false;
-		memcpy(d->src, &h->src_addr, 4);
-		memcpy(d->dst, &h->dst_addr, 4);
-		d->id = h->packet_id;
+		memcpy(d->src, l3 + 12, 4);
+		memcpy(d->dst, l3 + 16, 4);
+		memcpy(&d->id, l3 + 4, 2);
 		d->family = 4;
 		return true;
 	}
-	uint32_t ext_len;
-	const uint8_t *fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
-
+	fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
 	if (fh == NULL || fh[0] != IPPROTO_UDP)
 		return false;
 	memcpy(d->src, l3 + 8, 16);
