@@ -55,7 +55,8 @@ def mutate(rng, f):
 
 
 def main():
-    rng = random.Random(4303)
+    # RXSEC_FUZZ_SEED / RXSEC_FUZZ_FRAMES: other or longer runs by hand
+    rng = random.Random(int(os.environ.get('RXSEC_FUZZ_SEED', '4303')))
     seeds = V.read_pcap(os.path.join(sample, 'in.pcap'))
     confs = [os.path.join(sample, 'sa.conf')]
     for case in ('esp_tun4_aesgcm128', 'esp_trans6_aescbc256_sha256', 'ah_trans4_sha256',
@@ -76,7 +77,8 @@ def main():
                   if c.name in ('frag_esp_tun4', 'frag_natt', 'frag_ipv6_hbh')]
     fragments = [f for c in frag_cases for f, e in c.entries if ', fragment ' in e['wire']]
     seeds += fragments
-    frames = [mutate(rng, rng.choice(seeds)) for _ in range(4000)]
+    frames = [mutate(rng, rng.choice(seeds))
+              for _ in range(int(os.environ.get('RXSEC_FUZZ_FRAMES', '4000')))]
     for at in sorted(rng.sample(range(len(frames)), 20), reverse=True):
         frames[at:at] = fragments
     frames = [f if len(f) >= 14 else f + b'\0' * (14 - len(f)) for f in frames]
