@@ -443,6 +443,47 @@ test_natt(struct rxsec_reassembly *r)
 	CHECK(r->stats->waiting == 0, "natt: the lone first fragment discarded");
 }
 
+/* The table behind it: lookups, expiry, and room made by evicting the
+ * entry closest to expiring. */
+static void
+test_natt_table(void)
+{
+	struct rxsec_natt_frags s;
+	struct rxsec_natt_dgram d[12];
+	bool all = true;
+
+	if (!CHECK(rxsec_natt_frags_init(&s, 8, SOCKET_ID_ANY) == 0, "natt table"))
+		return;
+	memset(d, 0, sizeof(d));
+	for (uint32_t i = 0; i < RTE_DIM(d); i++) {
+		d[i].family = 4;
+		d[i].id = i;
+		d[i].src[0] = 10;
+	}
+	for (uint32_t i = 0; i < 8; i++)
+		rxsec_natt_frags_remember(&s, &d[i], 0, 100 + i);
+	for (uint32_t i = 0; i < 8; i++)
+		all &= rxsec_natt_frags_known(&s, &d[i], 50);
+	CHECK(all, "natt table: eight remembered");
+	CHECK(!rxsec_natt_frags_known(&s, &d[8], 50), "natt table: a stranger unknown");
+	CHECK(!rxsec_natt_frags_known(&s, &d[0], 100), "natt table: expired at its time");
+	/* full: the ninth takes the slot of the one closest to expiring */
+	rxsec_natt_frags_remember(&s, &d[8], 50, 200);
+	CHECK(rxsec_natt_frags_known(&s, &d[8], 50) && !rxsec_natt_frags_known(&s, &d[0], 50) &&
+	      rxsec_natt_frags_known(&s, &d[1], 50), "natt table: oldest evicted");
+	/* an expired slot is reused before anything live is evicted */
+	rxsec_natt_frags_remember(&s, &d[9], 102, 300);
+	CHECK(rxsec_natt_frags_known(&s, &d[9], 102) && rxsec_natt_frags_known(&s, &d[3], 102),
+	      "natt table: expired slot reused");
+	rxsec_natt_frags_forget(&s, &d[9]);
+	CHECK(!rxsec_natt_frags_known(&s, &d[9], 102), "natt table: forgotten");
+	/* remembering again refreshes, it does not duplicate */
+	rxsec_natt_frags_remember(&s, &d[5], 102, 400);
+	rxsec_natt_frags_forget(&s, &d[5]);
+	CHECK(!rxsec_natt_frags_known(&s, &d[5], 102), "natt table: one entry per datagram");
+	rxsec_natt_frags_free(&s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -474,6 +515,7 @@ main(int argc, char **argv)
 	test_full_and_overlap(&r, flows);
 	test_too_long(&r);
 	test_natt(&r);
+	test_natt_table();
 	rxsec_reassembly_free(&r);
 	CHECK(r.stats->waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
 	CHECK(rte_mempool_avail_count(pool) == pool->size &&
