@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Unit tests of the `ip xfrm state` SA parser (lib/sa_parse.c):
+ * Unit tests of the `ip xfrm state` SA parser (lib/sa_parse.c and beside it):
  *  1. every real dump / capture sa.conf equals its `ip xfrm state add` file,
  *     SA by SA, field by field; known values read from the files by hand;
  *  2. error cases: line, token and message;
