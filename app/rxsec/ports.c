@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -223,6 +224,21 @@ rxsec_ports_pool_bytes(const struct rxsec_ports *p, unsigned int workers,
 		big_mbufs(p, workers, transports) * pool_elt_bytes(BIG_BUF_SIZE) + (2u << 20);
 }
 
+/* Out of memory names what it needed and what to change. */
+static void
+pool_fail(unsigned int n, unsigned int buf_size, const struct rxsec_ports *p)
+{
+	int err = rte_errno;
+
+	fprintf(stderr, "rxsec: cannot create a pool of %u mbufs of %u bytes: %s", n, buf_size,
+		rte_strerror(err));
+	if (err == ENOMEM)
+		fprintf(stderr, " (%zu MiB; give EAL more with -m%s)",
+			((size_t)n * pool_elt_bytes(buf_size) >> 20) + 1,
+			p->held_mbufs != 0 ? ", or lower --frag-flows" : "");
+	fputc('\n', stderr);
+}
+
 int
 rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports,
 		 int socket)
@@ -235,15 +251,13 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	p->pool = rte_pktmbuf_pool_create("rxsec_mbufs", nb_mbufs, POOL_CACHE, RXSEC_PKT_PRIV_SIZE,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->pool == NULL) {
-		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs: %s\n", nb_mbufs,
-			rte_strerror(rte_errno));
+		pool_fail(nb_mbufs, RTE_MBUF_DEFAULT_BUF_SIZE, p);
 		return -1;
 	}
 	p->big = rte_pktmbuf_pool_create("rxsec_big", nb_big, BIG_CACHE, RXSEC_PKT_PRIV_SIZE,
 					 BIG_BUF_SIZE, socket);
 	if (p->big == NULL) {
-		fprintf(stderr, "rxsec: cannot create a pool of %u mbufs of %u bytes: %s\n",
-			nb_big, BIG_BUF_SIZE, rte_strerror(rte_errno));
+		pool_fail(nb_big, BIG_BUF_SIZE, p);
 		return -1;
 	}
 	/* One port: it transmits for every transport; two: one TX queue each way. */
