@@ -149,6 +149,10 @@ def main():
         # An SA table larger than EAL's memory: a message, not a crash.
         r.check('max_sa_no_memory', ['--sa', good, '--max-sa', '1048576', '--no-thp'],
                 must=('--max-sa 1048576', '-m'), mem='64')
+        # Room for 16384 datagrams' fragments does not fit in 512 MB of EAL
+        # memory: the pool error says how much, and what to change.
+        r.check('frag_flows_no_memory', ['--sa', good, '--frag-flows', '16384', '--no-thp'],
+                must=('cannot create a pool', 'MiB', '-m', '--frag-flows'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
         for name, text, line, token in BAD_SA_FILES:
