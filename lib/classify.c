@@ -61,7 +61,7 @@ classify_ipsec(const uint8_t *f, uint32_t end, uint32_t off, uint8_t proto, uint
 }
 
 /*
- * RFC 3948 2.2: on the NAT-T port a datagram is ESP unless it is a one-byte
+ * RFC 3948 2.2: on a NAT-T port (natt_ports.h) a datagram is ESP unless it is a one-byte
  * NAT-keepalive or starts with the 4-byte zero non-ESP marker (IKE). Like
  * Linux (xfrm4_udp_encap_rcv), a payload no longer than an ESP header is
  * not ESP either: it goes to the host unchanged.
@@ -75,7 +75,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 
 	if (pl > end)
 		return RXSEC_PKT_OTHER;
-	if (rd16(f + l4 + 2) != RXSEC_IKE_NATT_PORT)
+	if (!rxsec_natt_port(rd16(f + l4 + 2)))
 		return RXSEC_PKT_OTHER;
 	if (end - pl <= ESP_HDR_LEN || memcmp(f + pl, marker, 4) == 0)
 		return RXSEC_PKT_OTHER;

@@ -13,10 +13,10 @@
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 
+#include "natt_ports.h"
 #include "pkt_meta.h"
 #include "sa.h"
 
-#define RXSEC_IKE_NATT_PORT	4500	/* RFC 3948 */
 
 /*
  * Parse one frame of len bytes. Fills meta (offsets, kind, flags, spi) and,

@@ -74,6 +74,7 @@ struct rxsec_sa {
 	uint64_t first_use;		/* first time packets were seen, 0 = unused */
 	uint64_t esn_hi_req;		/* (1 << 32 | hi) while an update is pending */
 	uint8_t hard_expired;
+	uint16_t natt_port;		/* an encap port it holds (natt_ports.h), 0 if none */
 
 	struct rxsec_sa_config cfg;
 	struct rxsec_sa_key key;

@@ -10,6 +10,7 @@
 #include <rte_malloc.h>
 
 #include "capability.h"
+#include "natt_ports.h"
 #include "rxsec_crypto.h"
 #include "sa_table.h"
 
@@ -93,6 +94,7 @@ rxsec_sa_destroy(struct rxsec_sa_table *t, struct rxsec_sa *sa)
 		return;
 	if (sa->csa != NULL)
 		t->drv->sa_free(sa->csa);
+	rxsec_natt_port_release(sa->natt_port);
 	explicit_bzero(&sa->cfg, sizeof(sa->cfg));	/* keys */
 	rte_free(sa);
 }
@@ -212,6 +214,14 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		rte_free(sa);
 		return -1;
 	}
+	if (c->encap && rxsec_natt_port_hold(c->encap_dport) != 0) {
+		snprintf(err, errlen, "%s: spi 0x%08x: encap port %u: rxsec listens on at most %u "
+			 "ports besides %u", c->origin, c->spi, c->encap_dport,
+			 RXSEC_NATT_PORTS_MAX, RXSEC_NATT_PORT);
+		rxsec_sa_destroy(t, sa);
+		return -1;
+	}
+	sa->natt_port = c->encap ? c->encap_dport : 0;
 	/* Published fully built: the slot first, then the key engines find. */
 	t->slot_gen[id] = (uint8_t)(sa->handle >> RXSEC_SA_SLOT_BITS);
 	t->slot_busy[id] = 1;

@@ -153,6 +153,14 @@ def main():
         # memory: the pool error says how much, and what to change.
         r.check('frag_flows_no_memory', ['--sa', good, '--frag-flows', '16384', '--no-thp'],
                 must=('cannot create a pool', 'MiB', '-m', '--frag-flows'))
+        # NAT-T on more ports than rxsec listens on besides 4500
+        ports = os.path.join(wd, 'natt_ports.conf')
+        with open(ports, 'w') as f:
+            for k in range(9):
+                f.write(GOOD_SA.replace('0x00001000', '0x0000%04x' % (0x2000 + k))
+                        .rstrip('\n') + ' encap espinudp %d %d 0.0.0.0\n' % (5001 + k, 5001 + k))
+        r.check('natt_ports_too_many', ['--sa', ports],
+                must=('0x00002008', 'encap port 5009', 'at most 8'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
         for name, text, line, token in BAD_SA_FILES:

@@ -540,8 +540,30 @@ test_udp(void)
 		f.len = f.l3 + ip + 6;
 		fix_len(&f);
 		expect_kind(&f, RXSEC_PKT_OTHER, "UDP header truncated");
+		/* another NAT-T port, while an SA listens on it (natt_ports.h) */
+		UDP_FRAME(4501, 4501, espb, sizeof(espb));
+		expect_kind(&f, RXSEC_PKT_OTHER, "4501 without an SA on it");
+		CHECK(rxsec_natt_port_hold(4501) == 0 && rxsec_natt_port_hold(4501) == 0,
+		      "hold 4501 twice");
+		expect_ipsec(&f, RXSEC_PKT_ESP, 0x5000, (uint8_t)fam, 14 + ip + 8,
+			     fam == 4 ? 23 : 20, fl | RXSEC_PKT_F_UDP_ENCAP, "ESP in UDP to 4501");
+		UDP_FRAME(4501, 4501, marker_ike, sizeof(marker_ike));
+		expect_kind(&f, RXSEC_PKT_OTHER, "IKE on 4501");
+		UDP_FRAME(4501, 4501, espb, sizeof(espb));
+		rxsec_natt_port_release(4501);
+		expect_kind(&f, RXSEC_PKT_ESP, "4501 still held once");
+		rxsec_natt_port_release(4501);
+		expect_kind(&f, RXSEC_PKT_OTHER, "4501 released");
 #undef UDP_FRAME
 	}
+	/* room for RXSEC_NATT_PORTS_MAX other ports; 4500 needs none */
+	for (uint16_t p = 0; p < RXSEC_NATT_PORTS_MAX; p++)
+		CHECK(rxsec_natt_port_hold(5000 + p) == 0, "hold port %u", 5000 + p);
+	CHECK(rxsec_natt_port_hold(6000) == -1 && rxsec_natt_port_hold(4500) == 0,
+	      "a ninth port refused, 4500 always there");
+	for (uint16_t p = 0; p < RXSEC_NATT_PORTS_MAX; p++)
+		rxsec_natt_port_release(5000 + p);
+	CHECK(!rxsec_natt_port(5000) && rxsec_natt_ports_used == 0, "all released");
 }
 
 static void

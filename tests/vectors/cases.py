@@ -360,7 +360,27 @@ def issue3_natt():
     c.ipsec(g4, c.inner(g4, 10), seq=1, expect='replay')
     cases.append(c)
     cases.append(_natt_transport())
+    cases.append(_natt_other_port())
     return cases
+
+
+def _natt_other_port():
+    """An IKE daemon may take another NAT-T port (strongSwan's port_nat_t):
+    its SAs say `encap espinudp 4501 4501`, and ESP arrives on 4501."""
+    c = Case('i3_natt_port', 'ESP in UDP on port 4501 (encap espinudp 4501 4501): ESP '
+             'processed, IKE and keepalives on 4501 and UDP on 4502 delivered unchanged',
+             'tunnel', 'IPv4')
+    g = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4501, 4501))
+    c.ipsec(g, c.inner(g, 100))
+    c.ipsec(g, c.inner(g, 1000))
+    c.ipsec(g, c.inner(g, 200), expect='auth', mutate=V.flip_last_byte)
+    c.plain(udp_datagram(4, 4501, 4501, b'\xff'), 'non-IPsec: NAT keepalive on 4501')
+    c.plain(udp_datagram(4, 4501, 4501, b'\x00' * 4 + ike_header()),
+            'non-IPsec: IKE on UDP 4501 with the non-ESP marker')
+    c.plain(udp_datagram(4, 4502, 4502, bytes(range(64))),
+            'non-IPsec: UDP 4502, no SA listens there')
+    c.ipsec(g, c.inner(g, 60))
+    return c
 
 
 def _natt_transport():

@@ -187,6 +187,10 @@ def split_frame(frame):
     return frame[:off], frame[off + 2:]
 
 
+# UDP ports ESP arrives on (RFC 3948): 4500, and every SA's `encap` port.
+NATT_PORTS = {4500}
+
+
 def classify(ipb):
     """-> (proto 'esp'|'ah'|None, spi, dst, ip bytes with UDP encap removed)"""
     if ipb[0] >> 4 == 4:
@@ -203,7 +207,7 @@ def classify(ipb):
         return 'esp', struct.unpack('!L', ipb[hl:hl + 4])[0], dst, ipb
     if proto == 51:
         return 'ah', struct.unpack('!L', ipb[hl + 4:hl + 8])[0], dst, ipb
-    if proto == 17 and struct.unpack('!H', ipb[hl + 2:hl + 4])[0] == 4500:
+    if proto == 17 and struct.unpack('!H', ipb[hl + 2:hl + 4])[0] in NATT_PORTS:
         body = ipb[hl + 8:]
         if len(body) > 4 and body[:4] != b'\0\0\0\0':
             b = bytearray(ipb[:hl])
@@ -232,7 +236,7 @@ class Reassembler:
     def _natt_first(ipb, off, end):
         """Does a first fragment's UDP header at off say ESP (RFC 3948 2.2)?"""
         body = ipb[off + 8:end]
-        return end >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500 \
+        return end >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] in NATT_PORTS \
             and len(body) > 8 and body[:4] != b'\0\0\0\0'
 
     def fragment_of(self, ipb):
@@ -331,6 +335,8 @@ def decap_all(sas, sa, ipb):
 
 def check_case(d, verbose=False):
     sas = [RefSa(x) for x in parse_sa_conf(open(os.path.join(d, 'sa.conf')).read())]
+    NATT_PORTS.clear()
+    NATT_PORTS.update({4500} | {s.d['encap'][1] for s in sas if 'encap' in s.d})
     frames = V.read_pcap(os.path.join(d, 'in.pcap'))
     exp = json.load(open(os.path.join(d, 'expect.json')))['packets']
     outs = V.read_pcap(os.path.join(d, 'expected.pcap'))
