@@ -9,6 +9,7 @@
 #define RXSEC_DECAP_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -62,26 +63,27 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
  * on the way rewrote in the header (and the SA's NAT-OA is rarely known).
  * The ICV vouched for the segment, so the checksum is recomputed over the
  * addresses as received (step 4) and the host behind rxsec accepts it. A
- * UDP checksum of zero (none) stays zero.
+ * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. addrs: the
+ * source and destination, alen bytes (8 or 32); the pseudo-header sums the
+ * same for both versions (RFC 768, RFC 8200 8.1) with lengths below 64 KiB.
  */
 static inline void
-rxsec_natt_transport_cksum(uint8_t *ip, uint32_t ip_len)
+rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, uint8_t *l4,
+			   uint32_t l4_len)
 {
-	uint32_t hl = (ip[0] & 0xfu) * 4u, ck_at, sum;
-	uint8_t proto = ip[9], *l4 = ip + hl;
+	uint32_t ck_at, sum;
 	uint16_t ck = 0;
 
-	if (proto == IPPROTO_TCP && ip_len >= hl + 20)
+	if (proto == IPPROTO_TCP && l4_len >= 20)
 		ck_at = 16;
-	else if (proto == IPPROTO_UDP && ip_len >= hl + 8 && (l4[6] | l4[7]) != 0)
+	else if (proto == IPPROTO_UDP && l4_len >= 8 && (l4[6] | l4[7]) != 0)
 		ck_at = 6;
 	else
 		return;
 	memcpy(l4 + ck_at, &ck, 2);
-	/* pseudo-header: addresses, zero and protocol, L4 length */
-	sum = __rte_raw_cksum(ip + 12, 8, 0) + rte_cpu_to_be_16(proto) +
-		rte_cpu_to_be_16((uint16_t)(ip_len - hl));
-	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, ip_len - hl, sum));
+	sum = __rte_raw_cksum(addrs, alen, 0) + rte_cpu_to_be_16(proto) +
+		rte_cpu_to_be_16((uint16_t)l4_len);
+	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, l4_len, sum));
 	if (ck == 0 && proto == IPPROTO_UDP)
 		ck = 0xffff;	/* RFC 768: a computed zero is sent as ones */
 	memcpy(l4 + ck_at, &ck, 2);
@@ -181,8 +183,12 @@ rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 		((struct rte_ipv6_hdr *)ip)->payload_len = rte_cpu_to_be_16((uint16_t)(ip_len - 40));
 	} else {
 		rxsec_ipv4_rewrite(ip, f + md->nh_off, md->next_proto, (uint16_t)ip_len);
-		if (unlikely(md->flags & RXSEC_PKT_F_UDP_ENCAP))
-			rxsec_natt_transport_cksum(ip, ip_len);
+	}
+	if (unlikely(md->flags & RXSEC_PKT_F_UDP_ENCAP)) {
+		bool v6 = md->flags & RXSEC_PKT_F_IPV6;
+
+		rxsec_natt_transport_cksum(ip + (v6 ? 8 : 12), v6 ? 32 : 8, md->next_proto,
+					   f + strip, ip_len - (strip - md->l3_off));
 	}
 	return 0;
 }

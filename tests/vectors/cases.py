@@ -19,6 +19,7 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
+import socket
 import struct
 
 from scapy.all import ICMP, IP, IPv6, TCP, UDP, Raw, raw
@@ -392,7 +393,7 @@ def _natt_transport():
     c = Case('i3_natt_transport', 'ESP in UDP, transport mode, sender behind a NAT (its '
              'address 10.9.0.5 rewritten to the SA source): TCP and UDP checksums recomputed '
              'over the received addresses (RFC 3948 3.1.2); UDP checksum zero and ICMP '
-             'unchanged; the same without a NAT', 'transport', 'IPv4')
+             'unchanged; the same without a NAT; IPv6 through a NAT66', 'transport', 'IPv4')
     gcm = c.sa(mode='transport', family=4, enc='aes128gcm16', encap=(4500, 4500))
     cbc = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
     public, dst = OUTER[4]
@@ -431,6 +432,38 @@ def _natt_transport():
                 elif l4 == 'udp':
                     del want[UDP].chksum
                 c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+
+    # IPv6 through a NAT66 (rare, but the pseudo-header holds the addresses
+    # there too); a UDP checksum of zero stays (RFC 6935)
+    gcm6 = c.sa(mode='transport', family=6, enc='aes128gcm16', encap=(4500, 4500))
+    public6, dst6 = OUTER[6]
+    private6 = 'fd00:9::5'
+
+    def nat6(ipb):
+        return ipb[:8] + socket.inet_pton(socket.AF_INET6, public6) + ipb[24:]
+
+    for l4 in ('tcp', 'udp', 'udp0'):
+        for natted in (True, False):
+            k = len(c.entries)
+            ip = IPv6(src=private6 if natted else public6, dst=dst6)
+            body = Raw(bytes((k * 5 + i) & 0xff for i in range(30 + 11 * k)))
+            if l4 == 'tcp':
+                pkt = ip / TCP(sport=41000 + k, dport=443, seq=77 * k, flags='PA') / body
+            elif l4 == 'udp':
+                pkt = ip / UDP(sport=41000 + k, dport=1701) / body
+            else:
+                pkt = ip / UDP(sport=41000 + k, dport=1701, chksum=0) / body
+            pkt = V.freeze(pkt)
+            c.ipsec(gcm6, pkt, mutate=nat6 if natted else None,
+                    wire='ESPUDP transport IPv6 %s %s' % (l4, 'behind a NAT66' if natted
+                                                          else 'without a NAT'))
+            want = pkt.copy()
+            want.src = public6
+            if l4 == 'tcp':
+                del want[TCP].chksum
+            elif l4 == 'udp':
+                del want[UDP].chksum
+            c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
     return c
 
 

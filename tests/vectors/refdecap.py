@@ -103,11 +103,11 @@ def parse_sa_conf(text):
 def natt_transport_fixup(ipb):
     """RFC 3948 3.1.2 step 4, by scapy: a transport-mode TCP segment or UDP
     datagram (with a checksum) that came in UDP gets its checksum computed
-    over the addresses it arrived with."""
-    pkt = IP(ipb)
-    if pkt.proto == 6 and pkt.haslayer(TCP):
+    over the addresses it arrived with, IPv4 or IPv6."""
+    pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
+    if pkt.haslayer(TCP):
         del pkt[TCP].chksum
-    elif pkt.proto == 17 and pkt.haslayer(UDP) and pkt[UDP].chksum:
+    elif pkt.haslayer(UDP) and pkt[UDP].chksum:
         del pkt[UDP].chksum
     else:
         return ipb
@@ -152,7 +152,7 @@ class RefSa:
         """Outer IP bytes (UDP encapsulation already removed) -> delivered IP
         bytes; raises IPSecIntegrityError / InvalidTag on a bad ICV."""
         out = self._decap(ipb)
-        if 'encap' in self.d and self.mode == 'transport' and out[0] >> 4 == 4:
+        if 'encap' in self.d and self.mode == 'transport':
             out = natt_transport_fixup(out)
         return out
 
