@@ -406,32 +406,38 @@ def _natt_transport():
         b[10:12] = struct.pack('!H', _ones_complement(bytes(b[:V.ip_hdr_len(ipb)])))
         return bytes(b)
 
+    def segment(ip, l4, k):
+        body = Raw(bytes((k * 7 + i) & 0xff for i in range(40 + 13 * k)))
+        if l4 == 'tcp':
+            return ip / TCP(sport=40000 + k, dport=443, seq=1000 * k, flags='PA') / body
+        if l4 == 'udp':
+            return ip / UDP(sport=40000 + k, dport=1701) / body
+        if l4 == 'udp0':
+            return ip / UDP(sport=40000 + k, dport=1701, chksum=0) / body
+        return ip / ICMP(id=k, seq=k) / body
+
+    def add(sa, ip, l4, nat, public, wire):
+        """pkt sent through `nat` (None: no NAT); delivered with the
+        received source and scapy's checksums for it."""
+        pkt = V.freeze(segment(ip, l4, len(c.entries)))
+        c.ipsec(sa, pkt, mutate=nat, wire=wire)
+        want = pkt.copy()
+        want.src = public
+        if IP in want:
+            del want[IP].chksum
+        if l4 == 'tcp':
+            del want[TCP].chksum
+        elif l4 == 'udp':
+            del want[UDP].chksum
+        c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+
     for sa in (gcm, cbc):
         for l4 in ('tcp', 'udp', 'udp0', 'icmp'):
             for natted in (True, False):
-                k = len(c.entries)
-                ip = IP(src=private if natted else public, dst=dst, id=0x500 + k, flags='DF')
-                body = Raw(bytes((k * 7 + i) & 0xff for i in range(40 + 13 * k)))
-                if l4 == 'tcp':
-                    pkt = ip / TCP(sport=40000 + k, dport=443, seq=1000 * k, flags='PA') / body
-                elif l4 == 'udp':
-                    pkt = ip / UDP(sport=40000 + k, dport=1701) / body
-                elif l4 == 'udp0':
-                    pkt = ip / UDP(sport=40000 + k, dport=1701, chksum=0) / body
-                else:
-                    pkt = ip / ICMP(id=k, seq=k) / body
-                pkt = V.freeze(pkt)
-                c.ipsec(sa, pkt, mutate=nat if natted else None,
-                        wire='ESPUDP transport %s %s' % (l4, 'behind a NAT' if natted
-                                                         else 'without a NAT'))
-                want = pkt.copy()
-                want.src = public
-                del want.chksum
-                if l4 == 'tcp':
-                    del want[TCP].chksum
-                elif l4 == 'udp':
-                    del want[UDP].chksum
-                c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+                ip = IP(src=private if natted else public, dst=dst, id=0x500 + len(c.entries),
+                        flags='DF')
+                add(sa, ip, l4, nat if natted else None, public, 'ESPUDP transport %s %s' %
+                    (l4, 'behind a NAT' if natted else 'without a NAT'))
 
     # IPv6 through a NAT66 (rare, but the pseudo-header holds the addresses
     # there too); a UDP checksum of zero stays (RFC 6935)
@@ -444,26 +450,9 @@ def _natt_transport():
 
     for l4 in ('tcp', 'udp', 'udp0'):
         for natted in (True, False):
-            k = len(c.entries)
             ip = IPv6(src=private6 if natted else public6, dst=dst6)
-            body = Raw(bytes((k * 5 + i) & 0xff for i in range(30 + 11 * k)))
-            if l4 == 'tcp':
-                pkt = ip / TCP(sport=41000 + k, dport=443, seq=77 * k, flags='PA') / body
-            elif l4 == 'udp':
-                pkt = ip / UDP(sport=41000 + k, dport=1701) / body
-            else:
-                pkt = ip / UDP(sport=41000 + k, dport=1701, chksum=0) / body
-            pkt = V.freeze(pkt)
-            c.ipsec(gcm6, pkt, mutate=nat6 if natted else None,
-                    wire='ESPUDP transport IPv6 %s %s' % (l4, 'behind a NAT66' if natted
-                                                          else 'without a NAT'))
-            want = pkt.copy()
-            want.src = public6
-            if l4 == 'tcp':
-                del want[TCP].chksum
-            elif l4 == 'udp':
-                del want[UDP].chksum
-            c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+            add(gcm6, ip, l4, nat6 if natted else None, public6, 'ESPUDP transport IPv6 %s %s' %
+                (l4, 'behind a NAT66' if natted else 'without a NAT'))
     return c
 
 
