@@ -63,14 +63,6 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
 	return true;
 }
 
-bool
-rxsec_reassembly_claims(const struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now)
-{
-	struct rxsec_natt_dgram d;
-
-	return r->tbl != NULL && udp_dgram_of(m, &d) && rxsec_natt_frags_known(&r->natt, &d, now);
-}
-
 /* The library leaves the IPv4 checksum to a NIC offload; the transport
  * delivers a transport-mode header as it is, so it must be right (every
  * fragment's own checksum was checked on the way in). */
@@ -113,7 +105,7 @@ enum rxsec_reassembly_result
 rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now,
 		     struct rte_mbuf **out, struct rxsec_sa_key *key)
 {
-	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
 	uint32_t n = rxsec_pkt_rx_index(m);
 	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
@@ -121,6 +113,13 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	struct rxsec_natt_dgram dg;
 	bool udp = udp_dgram_of(m, &dg);
 	struct rte_mbuf *d;
+
+	/* A later UDP fragment joins only a datagram that began as ESP in UDP. */
+	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
+		if (!udp || !rxsec_natt_frags_known(&r->natt, &dg, now))
+			return RXSEC_REASM_PASS;
+		md->kind = RXSEC_PKT_FRAGMENT;
+	}
 
 	/* Ethernet padding behind a short fragment is not datagram data. */
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - md->ip_end));

@@ -44,12 +44,6 @@ int rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t t
 			  struct rte_mempool *big, int socket,
 			  struct rxsec_reassembly_stats *stats);
 
-/* Is m, a later fragment of a UDP datagram (kind RXSEC_PKT_UDP_FRAGMENT),
- * part of a datagram whose first fragment was ESP in UDP and is held here?
- * If not, it is plain UDP as far as rxsec can tell. */
-bool rxsec_reassembly_claims(const struct rxsec_reassembly *r, struct rte_mbuf *m,
-			     uint64_t now);
-
 enum rxsec_reassembly_result {
 	RXSEC_REASM_HELD,	/* m is in the table (or was discarded) */
 	RXSEC_REASM_DONE,	/* m completed a datagram */
@@ -57,10 +51,15 @@ enum rxsec_reassembly_result {
 				 * checksum, or an IPv6 fragment header
 				 * behind more extension headers than
 				 * RXSEC_IPV6_UNFRAG_MAX bytes */
+	RXSEC_REASM_PASS,	/* m stays as it is: a later UDP fragment of a
+				 * datagram that did not begin as ESP in UDP
+				 * here, plain UDP as far as rxsec can tell */
 };
 
 /*
- * Take fragment m (kind RXSEC_PKT_FRAGMENT, or a UDP fragment claimed). When it completes
+ * Take fragment m (kind RXSEC_PKT_FRAGMENT, or RXSEC_PKT_UDP_FRAGMENT, which
+ * becomes a FRAGMENT when its datagram began as ESP in UDP and PASSes
+ * otherwise). When it completes
  * a datagram, *out is the whole datagram as one segment, classified again
  * with its lookup key in *key, result record zeroed, receive index m's; a
  * datagram longer than RXSEC_FRAME_MAX stays a chain (kind MALFORMED,

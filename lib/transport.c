@@ -558,15 +558,10 @@ transport_reassemble(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t
 			continue;
 		if (now == 0)
 			now = rte_rdtsc();
-		if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
-			if (!rxsec_reassembly_claims(&t->reasm, m, now))
-				continue;	/* plain UDP: delivered unchanged */
-			md->kind = RXSEC_PKT_FRAGMENT;
-		}
 		fo[i].n = rxsec_pkt_rx_index(m);
 		res = rxsec_reassembly_add(&t->reasm, m, now, &d, &key);
-		if (res == RXSEC_REASM_REFUSED)
-			continue;	/* dropped as `fragment` */
+		if (res == RXSEC_REASM_REFUSED || res == RXSEC_REASM_PASS)
+			continue;	/* dropped as `fragment`; plain UDP delivered unchanged */
 		pkts[i] = d;
 		if (res == RXSEC_REASM_HELD) {
 			fo[i].fate = FRAG_HELD;

@@ -371,23 +371,20 @@ frag4_udp(uint16_t id, uint16_t dport, uint32_t off, uint32_t len, bool more, ui
 	return m;
 }
 
-/* What the transport does with a later UDP fragment; -1: not claimed. */
+/* What the transport does with a UDP fragment; -1: not reassembly's. */
 static int
 add_udp(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now, struct rte_mbuf **out,
 	struct rxsec_sa_key *key)
 {
 	static uint32_t n = 1000;
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(classified(m, n++));
+	enum rxsec_reassembly_result res;
 
 	*out = NULL;
-	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
-		if (!rxsec_reassembly_claims(r, m, now))
-			return -1;
-		md->kind = RXSEC_PKT_FRAGMENT;
-	} else if (md->kind != RXSEC_PKT_FRAGMENT) {
+	if (md->kind != RXSEC_PKT_FRAGMENT && md->kind != RXSEC_PKT_UDP_FRAGMENT)
 		return -1;
-	}
-	return rxsec_reassembly_add(r, m, now, out, key);
+	res = rxsec_reassembly_add(r, m, now, out, key);
+	return res == RXSEC_REASM_PASS ? -1 : (int)res;
 }
 
 /* Fragmented ESP in UDP: only the first fragment shows the NAT-T port;
