@@ -17,7 +17,6 @@
 #include "pkt_meta.h"
 #include "sa.h"
 
-
 /*
  * Parse one frame of len bytes. Fills meta (offsets, kind, flags, spi) and,
  * for ESP/AH, the SA lookup key. Never reads past len. Every frame shape;

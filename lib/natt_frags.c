@@ -45,10 +45,8 @@ dgram_equal(const struct rxsec_natt_dgram *a, const struct rxsec_natt_dgram *b)
 }
 
 static struct rxsec_natt_slot *
-natt_find(const struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d)
+natt_find(const struct rxsec_natt_frags *s, uint32_t h, const struct rxsec_natt_dgram *d)
 {
-	uint32_t h = dgram_hash(d);
-
 	for (uint32_t i = 0; i < PROBE; i++) {
 		struct rxsec_natt_slot *e = &s->slot[(h + i) & s->mask];
 
@@ -62,19 +60,13 @@ void
 rxsec_natt_frags_remember(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
 			  uint64_t now, uint64_t expire)
 {
-	struct rxsec_natt_slot *e = natt_find(s, d);
 	uint32_t h = dgram_hash(d);
+	struct rxsec_natt_slot *e = natt_find(s, h, d);
 
-	/* else a free or expired slot, or the one closest to expiring */
-	for (uint32_t i = 0; e == NULL && i < PROBE; i++) {
-		struct rxsec_natt_slot *c = &s->slot[(h + i) & s->mask];
-
-		if (c->expire <= now)
-			e = c;
-	}
+	/* else the first free or expired slot, or the one closest to expiring */
 	if (e == NULL) {
 		e = &s->slot[h & s->mask];
-		for (uint32_t i = 1; i < PROBE; i++) {
+		for (uint32_t i = 1; i < PROBE && e->expire > now; i++) {
 			struct rxsec_natt_slot *c = &s->slot[(h + i) & s->mask];
 
 			if (c->expire < e->expire)
@@ -89,7 +81,7 @@ bool
 rxsec_natt_frags_known(const struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
 		       uint64_t now)
 {
-	const struct rxsec_natt_slot *e = natt_find(s, d);
+	const struct rxsec_natt_slot *e = natt_find(s, dgram_hash(d), d);
 
 	return e != NULL && e->expire > now;
 }
@@ -97,7 +89,7 @@ rxsec_natt_frags_known(const struct rxsec_natt_frags *s, const struct rxsec_natt
 void
 rxsec_natt_frags_forget(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d)
 {
-	struct rxsec_natt_slot *e = natt_find(s, d);
+	struct rxsec_natt_slot *e = natt_find(s, dgram_hash(d), d);
 
 	if (e != NULL)
 		e->expire = 0;
