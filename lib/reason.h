@@ -22,6 +22,7 @@
 	X(BELOW_WINDOW, "below_window")					\
 	X(REPLAY, "replay")						\
 	X(TFC_DUMMY, "tfc_dummy")					\
+	X(SELECTOR_MISMATCH, "selector_mismatch")			\
 	X(MALFORMED, "malformed")					\
 	X(FRAGMENT, "fragment")						\
 	X(TOO_LONG, "too_long")						\

@@ -51,6 +51,7 @@ struct rxsec_sa {
 	uint8_t transport_id;
 	uint8_t has_hard_limit;
 	uint8_t auth_failed_status;	/* CryptoStatus for an ICV failure */
+	uint8_t sel_check;		/* a selector narrower than "any" (selector.h) */
 	uint32_t window;
 	struct rxsec_crypto_sa *csa;
 	uint64_t packet_hard, byte_hard;

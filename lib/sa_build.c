@@ -291,6 +291,9 @@ sap_parse_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 						     false, t->s, &n) < 0)
 				return -1;
 			*(first ? &c->sel_sport : &c->sel_dport) = (uint16_t)n;
+			/* as iproute2 does: port 0 means any, type/code 0 not */
+			if (n != 0 || !port)
+				*(first ? &c->sel_sport_mask : &c->sel_dport_mask) = 0xffff;
 		} else if (strcmp(t->s, "dev") == 0 ||
 			   strcmp(t->s, "uid") == 0) {
 			/* informational only for rxsec: skip the value */

@@ -86,12 +86,14 @@ struct rxsec_sa_config {
 	uint16_t encap_sport, encap_dport;	/* host order, as written */
 	struct rxsec_addr encap_oa;
 
-	/* selector (informational; af-unspec SAs have none) */
+	/* traffic selector, checked on delivery (selector.h); af-unspec SAs
+	 * have none, which like a /0 one matches everything */
 	bool has_sel;
 	struct rxsec_addr sel_src, sel_dst;
 	uint8_t sel_src_len, sel_dst_len;
 	uint8_t sel_proto;		/* 0 = any */
-	uint16_t sel_sport, sel_dport;	/* 0 = any */
+	uint16_t sel_sport, sel_dport;	/* ICMP type and code live here too */
+	uint16_t sel_sport_mask, sel_dport_mask;	/* 0xffff once given */
 
 	/* lifetimes; RXSEC_LIMIT_INF when unset */
 	uint64_t packet_soft, packet_hard;

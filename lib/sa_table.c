@@ -13,6 +13,7 @@
 #include "natt_ports.h"
 #include "rxsec_crypto.h"
 #include "sa_table.h"
+#include "selector.h"
 
 static void
 table_release(struct rxsec_sa_table *t)
@@ -155,6 +156,7 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 			RXSEC_CRYPTO_TRANSPORT_ESP_AUTH_FAILED;
 	rxsec_replay_init(&sa->replay, sa->window, c->esn,
 			  ((uint64_t)c->seq_hi << 32) | c->seq);
+	sa->sel_check = !rxsec_selector_is_wild(c);
 	rxsec_sa_key_from_config(&sa->key, c);
 }
 

@@ -11,6 +11,7 @@
 #include "lifetime.h"
 #include "pkt_meta.h"
 #include "rxsec_result.h"
+#include "selector.h"
 #include "transport.h"
 
 
@@ -248,6 +249,20 @@ transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
 	return rxsec_decap_transport(m, o);
 }
 
+/* The packet as delivered (its IP header at l3_off) against the selector
+ * of every SA that decapsulated it, as Linux checks its sec path; the
+ * windows have moved already, as in Linux: the packet was authentic. */
+static bool
+transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxsec_sa *sa,
+			  const struct rxsec_sa *isa)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
+	uint32_t len = rte_pktmbuf_data_len(m) - l3_off;
+
+	return (!sa->sel_check || rxsec_selector_match(&sa->cfg, ip, len)) &&
+		(isa == NULL || !isa->sel_check || rxsec_selector_match(&isa->cfg, ip, len));
+}
+
 /* Rules of spec section 4 for an IPsec packet whose checks passed. With a
  * second layer both windows must accept the packet before either moves. */
 static __rte_always_inline enum rxsec_reason
@@ -287,6 +302,9 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
 	     transport_decap(m, sa, md)) != 0)
 		return RXSEC_REASON_MALFORMED;
+	if (unlikely(sa->sel_check || (isa != NULL && isa->sel_check)) &&
+	    !transport_selectors_match(m, md->l3_off, sa, isa))
+		return RXSEC_REASON_SELECTOR_MISMATCH;
 	return RXSEC_REASON_OK;
 }
 

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "lifetime.h"
 #include "sa_parse.h"
+#include "selector.h"
 
 #include "log.h"
 
@@ -124,10 +125,11 @@ static void
 json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 {
 	uint64_t top = rxsec_replay_top(&sa->replay);
-	char src[64], dst[64];
+	char src[64], dst[64], sel[192];
 
 	sb_printf(b, "{\"spi\":\"0x%08x\",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-		  "\"mode\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,\"transport\":%u,"
+		  "\"mode\":\"%s\",\"selector\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,"
+		  "\"transport\":%u,"
 		  "\"offload\":%s,\"esn\":%s,\"replay_window\":%u,\"seq\":%" PRIu64
 		  ",\"seq_hi\":%u,\"life_packets\":%" PRIu64 ",\"life_bytes\":%" PRIu64
 		  ",\"soft_expired\":%s,\"delivered\":%" PRIu64 ",\"delivered_bytes\":%" PRIu64
@@ -135,8 +137,8 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
 		  rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
-		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", sa->cfg.reqid,
-		  state, sa->id, sa->transport_id, sa->offload ? "true" : "false",
+		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
+		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id, sa->transport_id, sa->offload ? "true" : "false",
 		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),
 		  sa->life_packets, sa->life_bytes, sa->soft_expired ? "true" : "false",
 		  sa->delivered, sa->delivered_bytes);

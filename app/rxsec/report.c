@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
+#include "selector.h"
 
 static void
 report_sa(const struct rxsec_sa *sa, const char *state)
 {
-	char src[64], dst[64], alg[96];
+	char src[64], dst[64], alg[96], sel[200] = "";
 
 	if (sa->cfg.cipher == RXSEC_CIPHER_NONE)
 		snprintf(alg, sizeof(alg), "%s", rxsec_auth_alg_name(sa->cfg.auth));
@@ -16,11 +18,15 @@ report_sa(const struct rxsec_sa *sa, const char *state)
 	else
 		snprintf(alg, sizeof(alg), "%s+%s", rxsec_cipher_alg_name(sa->cfg.cipher),
 			 rxsec_auth_alg_name(sa->cfg.auth));
-	printf("sa 0x%08x %s %s -> %s %s %s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
+	if (sa->sel_check) {
+		memcpy(sel, " sel ", 5);
+		rxsec_selector_str(&sa->cfg, sel + 5, sizeof(sel) - 5);
+	}
+	printf("sa 0x%08x %s %s -> %s %s %s%s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
 	       sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
 	       rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 	       rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
-	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", alg,
+	       sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", alg, sel,
 	       sa->offload ? "" : " [software]", state[0] ? " " : "", state,
 	       sa->delivered, sa->delivered_bytes);
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)

@@ -89,7 +89,7 @@ sa_diff(const struct rxsec_sa_config *a, const struct rxsec_sa_config *b,
 	if (!addr_eq(&a->sel_dst, &b->sel_dst))
 		return "sel_dst";
 	F(sel_src_len); F(sel_dst_len); F(sel_proto); F(sel_sport);
-	F(sel_dport); F(seq); F(seq_hi);
+	F(sel_dport); F(sel_sport_mask); F(sel_dport_mask); F(seq); F(seq_hi);
 	if (limits) {
 		F(packet_soft); F(packet_hard); F(byte_soft); F(byte_hard);
 		F(add_soft_sec); F(add_hard_sec); F(use_soft_sec);
@@ -353,7 +353,8 @@ test_known_values(void)
 	CHECK(c && c->has_sel && addr_is(&c->sel_src, "192.0.2.10") &&
 	      c->sel_src_len == 32 && addr_is(&c->sel_dst, "192.0.2.20") &&
 	      c->sel_dst_len == 32 && c->sel_proto == 17 &&
-	      c->sel_dport == 9000 && c->sel_sport == 0,
+	      c->sel_dport == 9000 && c->sel_dport_mask == 0xffff &&
+	      c->sel_sport == 0 && c->sel_sport_mask == 0,
 	      "sel: 192.0.2.10/32 -> 192.0.2.20/32 udp dport 9000");
 	c = by_spi(&l, 0xd0d00101);
 	CHECK(c && c->has_sel && c->sel_src.family == 4 &&
@@ -759,9 +760,10 @@ test_inline(void)
 	c = by_spi(&l, 0x1002);
 	CHECK(c && c->proto == RXSEC_PROTO_AH && c->seq == 5 &&
 	      c->mode == RXSEC_MODE_TRANSPORT && c->sel_proto == 1 &&
-	      c->sel_sport == 8 && c->sel_dport == 0 && c->icv_len == 16 &&
+	      c->sel_sport == 8 && c->sel_sport_mask == 0xffff &&
+	      c->sel_dport == 0 && c->sel_dport_mask == 0xffff && c->icv_len == 16 &&
 	      strcmp(c->origin, "inline:3") == 0,
-	      "dump block between add lines: AH, seq 5, icmp type 8");
+	      "dump block between add lines: AH, seq 5, icmp type 8 code 0");
 	c = by_spi(&l, 0x1003);
 	CHECK(c && c->dst.family == 6 && c->cipher == RXSEC_CIPHER_NULL &&
 	      c->auth == RXSEC_AUTH_HMAC_SHA512 && c->icv_len == 32 &&

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <string.h>
+
+#include "selector.h"
+
+#define IPPROTO_HOPOPTS_	0
+#define IPPROTO_ICMP_		1
+#define IPPROTO_TCP_		6
+#define IPPROTO_UDP_		17
+#define IPPROTO_ROUTING_	43
+#define IPPROTO_FRAGMENT_	44
+#define IPPROTO_ICMPV6_		58
+#define IPPROTO_DSTOPTS_	60
+#define IPPROTO_SCTP_		132
+#define IPPROTO_MH_		135
+#define IPPROTO_UDPLITE_	136
+
+/* What a selector is compared with: the flow Linux decodes from a packet. */
+struct sel_flow {
+	uint8_t family;
+	const uint8_t *src, *dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+};
+
+bool
+rxsec_selector_is_wild(const struct rxsec_sa_config *c)
+{
+	return !c->has_sel ||
+		(c->sel_src_len == 0 && c->sel_dst_len == 0 && c->sel_proto == 0 &&
+		 c->sel_sport_mask == 0 && c->sel_dport_mask == 0);
+}
+
+static inline uint16_t
+rd_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Ports, or what stands for them, of the transport header l4[0..room). */
+static void
+flow_ports(struct sel_flow *f, const uint8_t *l4, uint32_t room)
+{
+	switch (f->proto) {
+	case IPPROTO_TCP_:
+	case IPPROTO_UDP_:
+	case IPPROTO_UDPLITE_:
+	case IPPROTO_SCTP_:
+		if (room >= 4) {
+			f->sport = rd_be16(l4);
+			f->dport = rd_be16(l4 + 2);
+		}
+		break;
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		if (room >= 2) {
+			f->sport = l4[0];	/* type */
+			f->dport = l4[1];	/* code */
+		}
+		break;
+	case IPPROTO_MH_:
+		if (f->family == 6 && room >= 3)
+			f->sport = l4[2];	/* MH type */
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
+{
+	uint32_t hl, tot;
+
+	if (len < 20)
+		return false;
+	hl = (ip[0] & 0xfu) * 4;
+	tot = rd_be16(ip + 2);
+	if (hl < 20 || tot < hl || tot > len)
+		return false;
+	f->family = 4;
+	f->src = ip + 12;
+	f->dst = ip + 16;
+	f->proto = ip[9];
+	/* MF or an offset: ports only in the reassembled datagram */
+	if ((rd_be16(ip + 6) & 0x3fff) == 0)
+		flow_ports(f, ip + hl, tot - hl);
+	return true;
+}
+
+/* Behind the extension headers Linux skips, reading two bytes of each
+ * header before it looks at it: a fragment header means no ports, and a
+ * chain cut short leaves the protocol 0. */
+static bool
+flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
+{
+	uint32_t off = 40, end;
+	uint8_t nh = ip[6];
+	bool fragment = false;
+
+	if (len < 40)
+		return false;
+	end = 40 + rd_be16(ip + 4);
+	if (end > len)
+		return false;
+	f->family = 6;
+	f->src = ip + 8;
+	f->dst = ip + 24;
+	for (;;) {
+		if (end < off + 2)
+			return true;
+		if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_ &&
+		    nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_FRAGMENT_)
+			break;
+		fragment |= nh == IPPROTO_FRAGMENT_;
+		nh = ip[off];
+		off += ((uint32_t)ip[off + 1] + 1) * 8;
+	}
+	f->proto = nh;
+	if (!fragment)
+		flow_ports(f, ip + off, end - off);
+	return true;
+}
+
+/* The first `bits` bits of a and b (network order) are equal. */
+static bool
+prefix_equal(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	unsigned int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff00u >> rest)) == 0;
+}
+
+static bool
+addr_match(const struct rxsec_addr *sel, uint8_t sel_len, uint8_t family,
+	   const uint8_t *addr)
+{
+	if (sel_len == 0)
+		return true;
+	return sel->family == family && prefix_equal(sel->bytes, addr, sel_len);
+}
+
+bool
+rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len)
+{
+	struct sel_flow f = { 0 };
+
+	if (rxsec_selector_is_wild(c))
+		return true;
+	if (len < 1 || !((ip[0] >> 4 == 4 && flow_ipv4(&f, ip, len)) ||
+			 (ip[0] >> 4 == 6 && flow_ipv6(&f, ip, len))))
+		return false;
+	return addr_match(&c->sel_src, c->sel_src_len, f.family, f.src) &&
+		addr_match(&c->sel_dst, c->sel_dst_len, f.family, f.dst) &&
+		(c->sel_proto == 0 || c->sel_proto == f.proto) &&
+		((f.sport ^ c->sel_sport) & c->sel_sport_mask) == 0 &&
+		((f.dport ^ c->sel_dport) & c->sel_dport_mask) == 0;
+}
+
+const char *
+rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len)
+{
+	bool icmp = c->sel_proto == IPPROTO_ICMP_ || c->sel_proto == IPPROTO_ICMPV6_ ||
+		c->sel_proto == IPPROTO_MH_;
+	char src[64], dst[64];
+	int n;
+
+	if (rxsec_selector_is_wild(c)) {
+		snprintf(buf, len, "any");
+		return buf;
+	}
+	n = snprintf(buf, len, "%s/%u %s/%u", rxsec_addr_str(&c->sel_src, src, sizeof(src)),
+		     c->sel_src_len, rxsec_addr_str(&c->sel_dst, dst, sizeof(dst)),
+		     c->sel_dst_len);
+	if (c->sel_proto != 0 && n >= 0 && (unsigned int)n < len)
+		n += snprintf(buf + n, len - n, " proto %u", c->sel_proto);
+	if (c->sel_sport_mask != 0 && n >= 0 && (unsigned int)n < len)
+		n += snprintf(buf + n, len - n, " %s %u", icmp ? "type" : "sport", c->sel_sport);
+	if (c->sel_dport_mask != 0 && n >= 0 && (unsigned int)n < len)
+		snprintf(buf + n, len - n, " %s %u", icmp ? "code" : "dport", c->sel_dport);
+	return buf;
+}

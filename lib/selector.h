@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * An SA's traffic selector (`sel src A/L dst B/L [proto P [sport N]
+ * [dport N] | [type N] [code N]]`), checked against the packet an SA
+ * delivers (RFC 4301 5.2 step 4). Linux does the same before anything
+ * else in its inbound policy check, and drops a mismatch as
+ * XfrmInStateMismatch: without it, a peer could send, inside its own
+ * tunnel, packets for addresses and ports another SA was negotiated for.
+ */
+#ifndef RXSEC_SELECTOR_H
+#define RXSEC_SELECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sa_config.h"
+
+/* Does the selector accept every packet (no sel, /0 prefixes, no proto)?
+ * Only SAs with a narrower one pay for the check. */
+bool rxsec_selector_is_wild(const struct rxsec_sa_config *c);
+
+/*
+ * Does the IP packet ip[0..len) match c's selector? As Linux reads a
+ * packet for it: the protocol behind IPv6 hop-by-hop, routing, fragment
+ * and destination options headers; TCP, UDP, UDP-Lite and SCTP ports,
+ * ICMP and ICMPv6 type and code in place of ports, the mobility header
+ * type as source port; ports 0 for other protocols, for fragments and for
+ * a cut transport header. A selector address of the other IP version
+ * matches only with prefix length 0.
+ */
+bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len);
+
+/* "SRC/L DST/L[ proto P[ sport N][ dport N]]" in ip xfrm's words (type
+ * and code for ICMP), for logs and rxsec-ctl; "any" when it is wild. */
+const char *rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len);
+
+#endif /* RXSEC_SELECTOR_H */
