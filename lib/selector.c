@@ -160,6 +160,20 @@ rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_
 		((f.dport ^ c->sel_dport) & c->sel_dport_mask) == 0;
 }
 
+static const char *
+proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_ICMP_: return "icmp";
+	case IPPROTO_TCP_: return "tcp";
+	case IPPROTO_UDP_: return "udp";
+	case IPPROTO_ICMPV6_: return "ipv6-icmp";
+	case IPPROTO_SCTP_: return "sctp";
+	case IPPROTO_MH_: return "mobility-header";
+	default: return NULL;
+	}
+}
+
 const char *
 rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len)
 {
@@ -172,11 +186,15 @@ rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len)
 		snprintf(buf, len, "any");
 		return buf;
 	}
-	n = snprintf(buf, len, "%s/%u %s/%u", rxsec_addr_str(&c->sel_src, src, sizeof(src)),
+	n = snprintf(buf, len, "src %s/%u dst %s/%u", rxsec_addr_str(&c->sel_src, src, sizeof(src)),
 		     c->sel_src_len, rxsec_addr_str(&c->sel_dst, dst, sizeof(dst)),
 		     c->sel_dst_len);
-	if (c->sel_proto != 0 && n >= 0 && (unsigned int)n < len)
-		n += snprintf(buf + n, len - n, " proto %u", c->sel_proto);
+	if (c->sel_proto != 0 && n >= 0 && (unsigned int)n < len) {
+		const char *name = proto_name(c->sel_proto);
+
+		n += name ? snprintf(buf + n, len - n, " proto %s", name) :
+			snprintf(buf + n, len - n, " proto %u", c->sel_proto);
+	}
 	if (c->sel_sport_mask != 0 && n >= 0 && (unsigned int)n < len)
 		n += snprintf(buf + n, len - n, " %s %u", icmp ? "type" : "sport", c->sel_sport);
 	if (c->sel_dport_mask != 0 && n >= 0 && (unsigned int)n < len)

@@ -30,7 +30,7 @@ bool rxsec_selector_is_wild(const struct rxsec_sa_config *c);
  */
 bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len);
 
-/* "SRC/L DST/L[ proto P[ sport N][ dport N]]" in ip xfrm's words (type
+/* "src A/L dst B/L[ proto P[ sport N][ dport N]]", ip xfrm's words (type
  * and code for ICMP), for logs and rxsec-ctl; "any" when it is wild. */
 const char *rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len);
 

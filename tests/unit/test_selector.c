@@ -314,9 +314,26 @@ test_ipv6_headers(void)
 	CHECK(match(&c, &p) == 0, "cut routing header");
 }
 
+static void
+test_str(void)
+{
+	struct rxsec_sa_config c = sa_with("src 10.0.0.0/15 dst 10.9.0.1 proto udp dport 9000", "");
+	char b[200];
+
+	CHECK(strcmp(rxsec_selector_str(&c, b, sizeof(b)),
+		     "src 10.0.0.0/15 dst 10.9.0.1/32 proto udp dport 9000") == 0, "%s", b);
+	c = sa_with("src ::/0 dst 2001:db8::/32 proto icmpv6 type 1 code 4", "");
+	CHECK(strcmp(rxsec_selector_str(&c, b, sizeof(b)),
+		     "src ::/0 dst 2001:db8::/32 proto ipv6-icmp type 1 code 4") == 0, "%s", b);
+	c = sa_with(NULL, "");
+	CHECK(strcmp(rxsec_selector_str(&c, b, sizeof(b)), "any") == 0, "%s", b);
+	CHECK(strlen(rxsec_selector_str(&c, b, 2)) == 1, "truncated, terminated");
+}
+
 int
 main(void)
 {
+	test_str();
 	test_wild();
 	test_prefixes();
 	test_ports();
