@@ -137,10 +137,51 @@ rxsec_frame_shrink(struct rte_mbuf *m, uint32_t cut, uint32_t len)
 	return rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len));
 }
 
+static inline uint8_t
+rxsec_ip_dsfield(const uint8_t *ip)
+{
+	return ip[0] >> 4 == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
+}
+
+/*
+ * RFC 6040 section 4.2, as Linux applies it (flag noecn turns it off): a
+ * congestion mark on the outer header survives decapsulation when the inner
+ * packet is ECN-capable; a Not-ECT inner packet is delivered as it was.
+ * With decap-dscp the outer DSCP is copied in too. An IPv4 checksum is
+ * adjusted for the one word that changes.
+ */
+static inline void
+rxsec_tunnel_ds_decap(uint8_t *inner, uint8_t outer_ds, uint8_t mode)
+{
+	uint8_t ds = rxsec_ip_dsfield(inner), nds = ds;
+
+	if (mode & RXSEC_DS_DSCP)
+		nds = (uint8_t)((outer_ds & 0xfc) | (nds & 0x03));
+	if ((mode & RXSEC_DS_ECN) && (outer_ds & 0x03) == 0x03 && (nds & 0x03) != 0)
+		nds |= 0x03;
+	if (nds == ds)
+		return;
+	if (inner[0] >> 4 == 4) {
+		uint16_t old, new, ck;
+
+		memcpy(&old, inner, 2);
+		inner[1] = nds;
+		memcpy(&new, inner, 2);
+		memcpy(&ck, inner + 10, 2);
+		ck = rxsec_cksum_adjust(ck, old, new);
+		memcpy(inner + 10, &ck, 2);
+	} else {
+		inner[0] = (uint8_t)((inner[0] & 0xf0) | nds >> 4);
+		inner[1] = (uint8_t)((inner[1] & 0x0f) | nds << 4);
+	}
+}
+
 static inline int
-rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint8_t ds_mode)
 {
 	const uint8_t *inner = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->payload_off);
+	uint8_t outer_ds = rxsec_ip_dsfield(rte_pktmbuf_mtod_offset(m, const uint8_t *,
+								    md->l3_off));
 	uint32_t inner_len;
 	uint16_t type;
 	uint8_t *f;
@@ -161,6 +202,8 @@ rxsec_decap_tunnel(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 		return -1;
 	/* Ethertype is the last field before L3, after any VLAN tag. */
 	*(rte_be16_t *)(f + md->l3_off - 2) = rte_cpu_to_be_16(type);
+	if (unlikely((outer_ds & 0x03) == 0x03 || (ds_mode & RXSEC_DS_DSCP)))
+		rxsec_tunnel_ds_decap(f + md->l3_off, outer_ds, ds_mode);
 	return rxsec_frame_shrink(m, md->payload_off - md->l3_off, md->l3_off + inner_len);
 }
 

@@ -36,6 +36,11 @@ struct rxsec_sa_key {
 #define RXSEC_SA_SLOT_BITS	24
 #define RXSEC_SA_SLOT_MASK	((1u << RXSEC_SA_SLOT_BITS) - 1)
 
+/* What a tunnel SA's decapsulation does to the inner DS field (RFC 2474,
+ * RFC 3168; decap.h): by default what Linux's xfrm tunnel mode does. */
+#define RXSEC_DS_ECN	(1u << 0)	/* outer CE marks an ECN-capable inner packet CE */
+#define RXSEC_DS_DSCP	(1u << 1)	/* the outer DSCP replaces the inner one (decap-dscp) */
+
 struct rxsec_sa {
 	/* read by engines on every packet */
 	uint32_t id;			/* slot */
@@ -52,6 +57,7 @@ struct rxsec_sa {
 	uint8_t has_hard_limit;
 	uint8_t auth_failed_status;	/* CryptoStatus for an ICV failure */
 	uint8_t sel_check;		/* a selector narrower than "any" (selector.h) */
+	uint8_t ds_mode;		/* tunnel decap: RXSEC_DS_* */
 	uint32_t window;
 	struct rxsec_crypto_sa *csa;
 	uint64_t packet_hard, byte_hard;

@@ -157,6 +157,8 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	rxsec_replay_init(&sa->replay, sa->window, c->esn,
 			  ((uint64_t)c->seq_hi << 32) | c->seq);
 	sa->sel_check = !rxsec_selector_is_wild(c);
+	sa->ds_mode = (c->flags & RXSEC_SA_FLAG_NOECN ? 0 : RXSEC_DS_ECN) |
+		(c->flags & RXSEC_SA_FLAG_DECAP_DSCP ? RXSEC_DS_DSCP : 0);
 	rxsec_sa_key_from_config(&sa->key, c);
 }
 

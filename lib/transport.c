@@ -216,7 +216,7 @@ static inline int
 transport_decap(struct rte_mbuf *m, const struct rxsec_sa *sa,
 		const struct rxsec_pkt_meta *md)
 {
-	return sa->mode == RXSEC_MODE_TUNNEL ? rxsec_decap_tunnel(m, md) :
+	return sa->mode == RXSEC_MODE_TUNNEL ? rxsec_decap_tunnel(m, md, sa->ds_mode) :
 		rxsec_decap_transport(m, md);
 }
 
