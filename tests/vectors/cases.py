@@ -16,6 +16,9 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_caps_nested  nested traffic on the software path
   reassembly       fragmented ESP/AH datagrams, reassembled then decided on
                    the software path; --transports 2, --frag-flows 0
+  selectors        SA traffic selectors (sel): addresses, protocol, ports,
+                   ICMP type/code, IPv6 extension headers, fragments, nested
+                   SAs, wildcards; replay after a mismatch; --no-offload
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
@@ -1287,3 +1290,378 @@ def issue3_caps_nested():
 
 
 FAMILIES['issue3_caps_nested'] = issue3_caps_nested
+
+
+# ---------------------------------------------------------------------------
+# Traffic selectors (`sel` in ip xfrm state): after integrity, anti-replay
+# and decapsulation, the delivered packet must fall inside the selector of
+# every SA it used (Linux __xfrm_policy_check, XfrmInStateMismatch), else it
+# is dropped selector_mismatch with crypto_done 1 and CRYPTO_SUCCESS. The
+# packet was authentic: its sequence number stays marked in the window.
+# ---------------------------------------------------------------------------
+
+RAW_L4 = {'udplite': 136, 'dccp': 33, 'mh': 135}
+
+
+def _sel_pkt(c, family, src, dst, kind='udp', sport=50101, dport=9000, n=24, ext=(),
+             df=True):
+    """A packet for the selector cases. kind: udp, tcp, sctp, icmp (sport is
+    the type, dport the code; IPv4 ICMP or ICMPv6 echo), or udplite, dccp,
+    mh (mobility header, sport = MH type) whose headers scapy lacks and are
+    written by hand (the selector reads only ports and type). ext: IPv6
+    extension headers (scapy layers) in front of the transport header."""
+    from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest
+    from scapy.layers.sctp import SCTP
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    body = Raw(V.payload_bytes(tag, n))
+    if family == 4:
+        ip = IP(src=src, dst=dst, id=0x500 + len(c.entries), flags='DF' if df else 0)
+    else:
+        ip = IPv6(src=src, dst=dst, fl=0x5e1)
+    if kind == 'udp':
+        l4 = UDP(sport=sport, dport=dport) / body
+    elif kind == 'tcp':
+        l4 = TCP(sport=sport, dport=dport, seq=1, flags='PA') / body
+    elif kind == 'sctp':
+        l4 = SCTP(sport=sport, dport=dport) / body
+    elif kind == 'icmp' and family == 4:
+        l4 = ICMP(type=sport, code=dport, id=7, seq=len(c.entries)) / body
+    elif kind == 'icmp':
+        l4 = {128: ICMPv6EchoRequest, 129: ICMPv6EchoReply}[sport](
+            code=dport, id=7, seq=len(c.entries), data=body.load)
+    elif kind == 'mh':
+        # payload proto 59, length 1 (16 bytes), type, reserved, checksum 0
+        l4 = Raw(bytes([59, 1, sport, 0, 0, 0]) + bytes(10))
+    else:
+        # ports, then 4 bytes of the rest of the header (not checked here)
+        l4 = Raw(struct.pack('!HHL', sport, dport, 0x08000000)) / body
+    for h in ext:
+        ip = ip / h
+    if kind in RAW_L4:
+        last = ip.lastlayer()
+        if family == 4:
+            last.proto = RAW_L4[kind]
+        else:
+            last.nh = RAW_L4[kind]
+    return V.freeze(ip / l4)
+
+
+def _ip(ipb):
+    p = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
+    assert raw(p) == ipb
+    return p
+
+
+def _frags(pkt, size):
+    """pkt as its sender fragments it (scapy), each fragment a packet of its own."""
+    return [_ip(b) for b in V.fragments_of(raw(pkt), size, ipid=0x5f0)]
+
+
+def _mismatch_then_replay(c, sa, bad, good, mutate_icv):
+    """A packet outside the selector, its sequence number again with a packet
+    inside (replay: the mismatch was authentic and marked the window), and
+    a forged packet outside the selector (the ICV is checked first)."""
+    seq = sa.next_seq
+    c.ipsec(sa, bad, expect='selector_mismatch')
+    c.ipsec(sa, good, seq=seq, expect='replay', wire='%s %s seq=0x%x again, inside the selector'
+            % (sa.proto.upper(), sa.mode, seq))
+    c.ipsec(sa, bad, expect='auth', mutate=mutate_icv)
+
+
+def _sel_tun4():
+    c = Case('sel_tun4', 'tunnel SAs with address selectors (ESP GCM and CBC+SHA256, AH, '
+             'ESP in UDP; IPv4 and IPv6 outer): inner source or destination outside, inner '
+             'IPv6 under an IPv4 selector, replay after a mismatch, ICV failure first',
+             'tunnel', 'IPv4')
+    isrc, idst = INNER[4]
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16',
+               sel=dict(src='198.51.100.0/24', dst=idst + '/32'))
+    c.ipsec(gcm, _sel_pkt(c, 4, isrc, idst))
+    c.ipsec(gcm, _sel_pkt(c, 4, '198.51.100.200', idst, n=300))
+    c.ipsec(gcm, _sel_pkt(c, 4, '198.51.100.1', idst, kind='icmp', sport=8, dport=0))
+    c.ipsec(gcm, _sel_pkt(c, 4, isrc, idst, kind='tcp', sport=40000, dport=443))
+    c.ipsec(gcm, _sel_pkt(c, 4, '198.51.101.10', idst), expect='selector_mismatch')
+    c.ipsec(gcm, _sel_pkt(c, 4, isrc, '203.0.113.21'), expect='selector_mismatch')
+    c.ipsec(gcm, _sel_pkt(c, 6, *INNER[6]), expect='selector_mismatch')
+    _mismatch_then_replay(c, gcm, _sel_pkt(c, 4, '10.0.0.1', idst), _sel_pkt(c, 4, isrc, idst),
+                          V.flip_last_byte)
+    c.ipsec(gcm, _sel_pkt(c, 4, isrc, idst), seq=gcm.next_seq - 1)  # the forged one's seq
+    # source restricted only; the selector after the algorithms
+    cbc = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256', sel_last=True,
+               sel=dict(src='198.51.100.0/22', dst='0.0.0.0/0'))
+    c.ipsec(cbc, _sel_pkt(c, 4, '198.51.103.255', '192.0.2.77'))
+    c.ipsec(cbc, _sel_pkt(c, 4, '198.51.104.1', idst), expect='selector_mismatch')
+    c.ipsec(cbc, _sel_pkt(c, 6, *INNER[6]), expect='selector_mismatch')  # src /22 is IPv4
+    # IPv6 outer, IPv4 selector: the selector is about the inner packet
+    v6o = c.sa(mode='tunnel', family=6, enc='aes256gcm16',
+               sel=dict(src=isrc + '/32', dst='203.0.113.0/24'))
+    c.ipsec(v6o, _sel_pkt(c, 4, isrc, '203.0.113.99'))
+    c.ipsec(v6o, _sel_pkt(c, 4, isrc, '203.0.114.20'), expect='selector_mismatch')
+    c.ipsec(v6o, _sel_pkt(c, 6, *INNER[6]), expect='selector_mismatch')
+    ah = c.sa(proto='ah', mode='tunnel', family=4, auth='sha256',
+              sel=dict(src=isrc + '/32', dst=idst + '/32'))
+    c.ipsec(ah, _sel_pkt(c, 4, isrc, idst))
+    _mismatch_then_replay(c, ah, _sel_pkt(c, 4, idst, isrc), _sel_pkt(c, 4, isrc, idst),
+                          V.flip_ah_icv)
+    natt = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500),
+                sel=dict(src='198.51.100.0/24', dst='203.0.113.0/24'))
+    c.ipsec(natt, _sel_pkt(c, 4, isrc, idst))
+    c.ipsec(natt, _sel_pkt(c, 4, isrc, '192.0.2.20'), expect='selector_mismatch')
+    c.ipsec(gcm, _sel_pkt(c, 4, isrc, idst))
+    return c
+
+
+def _sel_ports():
+    c = Case('sel_ports', 'selectors with a protocol and ports / ICMP type and code: '
+             'transport ESP GCM, CBC+SHA256 and AH, ESP fragments reassembled, inner '
+             'IPv4 fragments in a tunnel (ports read as 0), UDP-Lite, SCTP, DCCP '
+             '(ports not read), sport 0 (any) and type 0 (must be 0), a cut ICMP header')
+    s4, d4 = OUTER[4]
+    host = dict(src=s4 + '/32', dst=d4 + '/32')
+
+    def sa(proto='udp', esp='gcm', **ports):
+        kw = dict(enc='aes128gcm16') if esp == 'gcm' else \
+            dict(enc='aes256cbc', auth='sha256') if esp == 'cbc' else \
+            dict(proto='ah', auth='sha1')
+        return c.sa(mode='transport', family=4, sel=dict(host, proto=proto, **ports), **kw)
+
+    def p(kind='udp', sport=50101, dport=9000, **kw):
+        return _sel_pkt(c, 4, s4, d4, kind, sport, dport, **kw)
+
+    # as in the Linux dump esp_trans4_aesgcm128_sel
+    gcm = sa(dport=9000)
+    c.ipsec(gcm, p())
+    c.ipsec(gcm, p(sport=1, n=700))
+    c.ipsec(gcm, p(dport=9001), expect='selector_mismatch')
+    c.ipsec(gcm, p(sport=9000, dport=50101), expect='selector_mismatch')
+    c.ipsec(gcm, p('tcp'), expect='selector_mismatch')
+    c.ipsec(gcm, p('icmp', 8, 0), expect='selector_mismatch')
+    _mismatch_then_replay(c, gcm, p(dport=9002), p(), V.flip_last_byte)
+    # whole again after reassembly: ports read from the reassembled datagram
+    c.fragmented(gcm, p(n=1400, df=False), 576)
+    c.fragmented(gcm, p(dport=9001, n=1400, df=False), 576, expect='selector_mismatch')
+    cbc = sa('udp', 'cbc', sport=50101, dport=9000)
+    c.ipsec(cbc, p())
+    c.ipsec(cbc, p(sport=50102), expect='selector_mismatch')
+    c.ipsec(cbc, p(dport=9001), expect='selector_mismatch')
+    # iproute2 sets no mask for `sport 0`: any source port
+    zero = sa('udp', sport=0, dport=9000)
+    c.ipsec(zero, p(sport=0))
+    c.ipsec(zero, p(sport=50101))
+    c.ipsec(zero, p(sport=0, dport=9001), expect='selector_mismatch')
+    icmp = sa('icmp', 'cbc', type=8, code=0)
+    c.ipsec(icmp, p('icmp', 8, 0))
+    c.ipsec(icmp, p('icmp', 0, 0), expect='selector_mismatch')        # echo reply
+    c.ipsec(icmp, p('icmp', 8, 1), expect='selector_mismatch')
+    c.ipsec(icmp, p('udp', 8, 0), expect='selector_mismatch')
+    # but `type 0` and `code 0` are set: type and code must be 0; an ICMP
+    # header of 1 byte has neither, and reads as 0 0
+    reply = sa('icmp', type=0, code=0)
+    c.ipsec(reply, p('icmp', 0, 0))
+    c.ipsec(reply, p('icmp', 8, 0), expect='selector_mismatch')
+    c.ipsec(reply, V.freeze(IP(src=s4, dst=d4, proto=1, id=0x5aa, flags='DF') / Raw(b'\x08')),
+            wire='ESP transport, ICMP header of 1 byte (type 8, no code)')
+    tcp = sa('tcp', 'ah', dport=443)
+    c.ipsec(tcp, p('tcp', 40000, 443))
+    c.ipsec(tcp, p('tcp', 40000, 80), expect='selector_mismatch')
+    c.ipsec(tcp, p('udp', 40000, 443), expect='selector_mismatch')
+    anytcp = sa('tcp')
+    c.ipsec(anytcp, p('tcp', 1, 2))
+    c.ipsec(anytcp, p('udp', 1, 2), expect='selector_mismatch')
+    sctp = sa('sctp', dport=9000)
+    c.ipsec(sctp, p('sctp', 5000, 9000))
+    c.ipsec(sctp, p('sctp', 5000, 9001), expect='selector_mismatch')
+    lite = sa(136)                       # UDP-Lite by number (iproute2 takes no ports)
+    c.ipsec(lite, p('udplite', 5000, 9000))
+    c.ipsec(lite, p('udp', 5000, 9000), expect='selector_mismatch')
+    # DCCP ports are not read (Linux's xfrm_flowi_sport/dport know no DCCP)
+    anydccp = sa('dccp')
+    c.ipsec(anydccp, p('dccp', 5000, 6000))
+    dccp = sa('dccp', dport=6000)
+    c.ipsec(dccp, p('dccp', 5000, 6000), expect='selector_mismatch')
+
+    # inner IPv4 fragments in a tunnel: protocol read, ports 0
+    isrc, idst = INNER[4]
+    tport = c.sa(mode='tunnel', family=4, enc='aes128gcm16',
+                 sel=dict(src=isrc + '/32', dst=idst + '/32', proto='udp', dport=9000))
+    tudp = c.sa(mode='tunnel', family=4, enc='aes256cbc', auth='sha1',
+                sel=dict(src=isrc + '/32', dst=idst + '/32', proto='udp'))
+    ttcp = c.sa(mode='tunnel', family=4, enc='aes128gcm16',
+                sel=dict(src='0.0.0.0/0', dst='0.0.0.0/0', proto='tcp'))
+    c.ipsec(tport, _sel_pkt(c, 4, isrc, idst))
+    whole = _sel_pkt(c, 4, isrc, idst, n=1000, df=False)
+    first, last = _frags(whole, 512)
+    c.ipsec(tport, first, expect='selector_mismatch', wire='ESP tunnel, inner first fragment')
+    c.ipsec(tport, last, expect='selector_mismatch', wire='ESP tunnel, inner last fragment')
+    for f in (first, last):
+        c.ipsec(tudp, f, wire='ESP tunnel, inner fragment, selector proto udp without ports')
+        c.ipsec(ttcp, f, expect='selector_mismatch', wire='ESP tunnel, inner UDP fragment, '
+                'selector proto tcp')
+    c.ipsec(tport, _sel_pkt(c, 4, isrc, idst))
+    return c
+
+
+def _sel_tun6():
+    from scapy.layers.inet6 import (IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                                    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting)
+    c = Case('sel_tun6', 'IPv6 selectors: tunnel with /64 and /128 prefixes and UDP port; '
+             'hop-by-hop, routing and destination options before UDP (ports found), '
+             'fragment headers (ports 0, atomic too); ICMPv6 type, mobility header type; '
+             'transport behind destination options', 'tunnel', 'IPv6')
+    isrc, idst = INNER[6]
+    tun = c.sa(mode='tunnel', family=6, enc='aes128gcm16',
+               sel=dict(src='2001:db8:0:a::/64', dst=idst + '/128', proto='udp', dport=9000))
+
+    def p(src=isrc, dst=idst, **kw):
+        return _sel_pkt(c, 6, src, dst, **kw)
+    c.ipsec(tun, p())
+    c.ipsec(tun, p(src='2001:db8:0:a:ffff::1', n=500))
+    c.ipsec(tun, p(src='2001:db8:0:c::10'), expect='selector_mismatch')
+    c.ipsec(tun, p(dst='2001:db8:0:b::21'), expect='selector_mismatch')
+    c.ipsec(tun, p(dport=9001), expect='selector_mismatch')
+    c.ipsec(tun, _sel_pkt(c, 4, *INNER[4]), expect='selector_mismatch')
+    c.ipsec(tun, p(ext=[IPv6ExtHdrHopByHop()]), wire='ESP tunnel, inner hop-by-hop + UDP')
+    c.ipsec(tun, p(ext=[IPv6ExtHdrDestOpt()]), wire='ESP tunnel, inner dest-opts + UDP')
+    c.ipsec(tun, p(ext=[IPv6ExtHdrHopByHop(), IPv6ExtHdrRouting(), IPv6ExtHdrDestOpt()]),
+            wire='ESP tunnel, inner hop-by-hop + routing + dest-opts + UDP')
+    c.ipsec(tun, p(dport=9001, ext=[IPv6ExtHdrHopByHop(), IPv6ExtHdrDestOpt()]),
+            expect='selector_mismatch', wire='ESP tunnel, inner hop-by-hop + dest-opts + '
+            'UDP to another port')
+    c.ipsec(tun, p(ext=[IPv6ExtHdrFragment(id=0x5f1)]), expect='selector_mismatch',
+            wire='ESP tunnel, inner atomic fragment (offset 0, M 0) of UDP: ports 0')
+    first, last = _frags(p(n=900), 504)
+    c.ipsec(tun, first, expect='selector_mismatch', wire='ESP tunnel, inner first fragment')
+    _mismatch_then_replay(c, tun, last, p(), V.flip_last_byte)
+    anyudp = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha256',
+                  sel=dict(src='2001:db8::/32', dst='2001:db8::/32', proto='udp'))
+    for f in (first, last):
+        c.ipsec(anyudp, f, wire='ESP tunnel, inner fragment, selector proto udp without ports')
+    c.ipsec(anyudp, _ip(V.fragments_of(raw(p(n=900, ext=[IPv6ExtHdrHopByHop()])), 504)[0]),
+            wire='ESP tunnel, inner hop-by-hop + fragment header, first fragment')
+    c.ipsec(anyudp, p(kind='tcp'), expect='selector_mismatch')
+    icmp = c.sa(mode='tunnel', family=6, enc='aes128gcm16',
+                sel=dict(src='::/0', dst=idst + '/128', proto='ipv6-icmp', type=128))
+    c.ipsec(icmp, p(kind='icmp', sport=128, dport=0))
+    c.ipsec(icmp, p(kind='icmp', sport=128, dport=5))     # no code given: any
+    c.ipsec(icmp, p(kind='icmp', sport=129, dport=0), expect='selector_mismatch')
+    mh = c.sa(mode='tunnel', family=6, enc='aes128gcm16',
+              sel=dict(src=isrc + '/128', dst=idst + '/128', proto='mobility-header', type=5))
+    c.ipsec(mh, p(kind='mh', sport=5), wire='ESP tunnel, inner mobility header type 5')
+    c.ipsec(mh, p(kind='mh', sport=6), expect='selector_mismatch',
+            wire='ESP tunnel, inner mobility header type 6')
+    # transport: the selector sees the header as delivered, dest-opts included
+    s6, d6 = OUTER[6]
+    tra = c.sa(mode='transport', family=6, enc='aes256gcm16',
+               sel=dict(src=s6 + '/128', dst=d6 + '/128', proto='udp', dport=9000))
+    c.ipsec(tra, p(s6, d6))
+    c.ipsec(tra, p(s6, d6, ext=[IPv6ExtHdrDestOpt()]), wire='ESP transport IPv6 behind '
+            'dest-opts')
+    c.ipsec(tra, p(s6, d6, dport=9001, ext=[IPv6ExtHdrDestOpt()]), expect='selector_mismatch',
+            wire='ESP transport IPv6 behind dest-opts, UDP to another port')
+    c.ipsec(tra, p(s6, d6, kind='icmp', sport=128, dport=0), expect='selector_mismatch')
+    c.ipsec(tun, p())
+    return c
+
+
+def _sel_wild():
+    c = Case('sel_wild', 'selectors that match everything: 0.0.0.0/0 and ::/0 (either '
+             'family matches both), flag af-unspec without sel, no sel at all: IPv4, '
+             'IPv6, TCP, ICMP, fragments all delivered')
+    any4 = dict(src='0.0.0.0/0', dst='0.0.0.0/0')
+    any6 = dict(src='::/0', dst='::/0')
+    sas = [c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=any4),
+           c.sa(mode='tunnel', family=6, enc='aes128gcm16', sel=any6),
+           c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=any6),
+           c.sa(mode='tunnel', family=4, enc='aes256cbc', auth='sha256', af_unspec=True),
+           c.sa(mode='tunnel', family=6, enc='aes128gcm16', af_unspec=True),
+           c.sa(mode='tunnel', family=4, enc='aes128gcm16')]
+    for sa in sas:
+        for fam in (4, 6):
+            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam]))
+            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam], kind='tcp', sport=1, dport=2))
+        c.ipsec(sa, _sel_pkt(c, 4, *INNER[4], kind='icmp', sport=0, dport=0))
+        c.ipsec(sa, _frags(_sel_pkt(c, 4, *INNER[4], n=600, df=False), 304)[1],
+                wire='ESP tunnel, inner later fragment')
+    for fam, sel in ((4, any4), (6, any6), (4, None), (6, None)):
+        sa = c.sa(mode='transport', family=fam, enc='aes128gcm16', sel=sel)
+        c.ipsec(sa, _sel_pkt(c, fam, *OUTER[fam]))
+        c.ipsec(sa, _sel_pkt(c, fam, *OUTER[fam], kind='sctp', sport=3, dport=4))
+    ah = c.sa(proto='ah', mode='transport', family=4, auth='sha256', sel=any4)
+    c.ipsec(ah, _sel_pkt(c, 4, *OUTER[4], kind='icmp', sport=8, dport=0))
+    return c
+
+
+def _sel_nested():
+    c = Case('sel_nested', 'nested SAs: every SA used checks the packet finally '
+             'delivered (the outer tunnel\'s selector sees the inner UDP, not the inner '
+             'ESP): outer violated, inner violated, both; replay of either layer after a '
+             'mismatch; an unknown inner SA (its ESP packet delivered) under a selector '
+             'with and without proto; AH over ESP')
+    fam = 4
+    isrc, idst = INNER[fam]
+    host = dict(src=isrc + '/32', dst=idst + '/32')
+    tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16',
+               sel=dict(src=isrc + '/32', dst='203.0.113.0/24', proto='udp', dport=9000))
+    iesp = _inner_sa(c, fam, enc='aes128cbc', auth='sha1',
+                     sel=dict(host, proto='udp', sport=50101))
+    iah = _inner_sa(c, fam, proto='ah', auth='sha256', sel=dict(host, proto='udp'))
+
+    def p(sport=50101, dport=9000, kind='udp', family=fam):
+        return _sel_pkt(c, family, *INNER[family], kind=kind, sport=sport, dport=dport)
+    c.nested(tun, iesp, p())
+    c.nested(tun, iesp, p(dport=9001), expect='selector_mismatch')     # the outer's
+    c.nested(tun, iesp, p(sport=50102), expect='selector_mismatch')    # the inner's
+    c.nested(tun, iesp, p(sport=50102, dport=9001), expect='selector_mismatch')
+    c.nested(tun, iesp, p(kind='icmp', sport=8, dport=0), expect='selector_mismatch')
+    c.nested(tun, iah, p(sport=7))
+    c.nested(tun, iah, p(kind='tcp'), expect='selector_mismatch')
+    # both windows marked by a mismatch: either sequence number again is a replay
+    oseq, iseq = tun.next_seq, iesp.next_seq
+    c.nested(tun, iesp, p(dport=9003), expect='selector_mismatch')
+    c.nested(tun, iesp, p(), oseq=oseq, expect='replay')
+    c.nested(tun, iesp, p(), iseq=iseq, expect='replay')
+    c.nested(tun, iesp, p())
+    # inner SA unknown: the selector sees the inner ESP packet (protocol 50)
+    ghost = _stranger_inner(c, fam, enc='aes128gcm16')
+    c.nested(tun, ghost, p(), inner_known=False, expect='selector_mismatch')
+    addr_only = c.sa(mode='tunnel', family=fam, enc='aes256gcm16', sel=host)
+    c.nested(addr_only, ghost, p(), inner_known=False)
+    c.nested(addr_only, iesp, p())
+    c.nested(addr_only, iesp, p(sport=1), expect='selector_mismatch')
+    # a flipped inner ICV beats a mismatch
+    c.nested(tun, iesp, p(dport=1), expect='inner_auth', imutate=V.flip_last_byte)
+    # IPv6 inside IPv6
+    isrc6, idst6 = INNER[6]
+    tun6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16',
+                sel=dict(src='2001:db8:0:a::/64', dst='2001:db8:0:b::/64'))
+    iesp6 = _inner_sa(c, 6, enc='aes256gcm16',
+                      sel=dict(src=isrc6 + '/128', dst=idst6 + '/128', proto='udp',
+                               dport=9000))
+    c.nested(tun6, iesp6, p(family=6))
+    c.nested(tun6, iesp6, p(family=6, dport=53), expect='selector_mismatch')
+    # AH over ESP under one header (both transport, the outer addresses)
+    s4, d4 = OUTER[4]
+    ohost = dict(src=s4 + '/32', dst=d4 + '/32')
+    ah = c.sa(proto='ah', mode='transport', family=4, auth='sha256',
+              sel=dict(ohost, proto='udp', dport=9000))
+    esp = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256',
+               sel=dict(ohost, proto='udp', sport=50101))
+
+    def b(sport=50101, dport=9000):
+        return _sel_pkt(c, 4, s4, d4, sport=sport, dport=dport)
+    c.nested(ah, esp, b())
+    c.nested(ah, esp, b(dport=9001), expect='selector_mismatch')
+    c.nested(ah, esp, b(sport=50102), expect='selector_mismatch')
+    c.nested(ah, esp, b())
+    c.nested(tun, iesp, p())
+    return c
+
+
+def selectors():
+    off = [('off', ['--no-offload'], lambda sa, f: True)]
+    return _with_variants(_sel_tun4(), off) + _with_variants(_sel_ports(), off) + \
+        _with_variants(_sel_tun6(), off) + [_sel_wild()] + \
+        _with_variants(_sel_nested(), off)
+
+
+FAMILIES['selectors'] = selectors

@@ -7,6 +7,7 @@ captures, which validates our key/salt conventions against the kernel.
 
 Usage: refdecap.py CASEDIR [CASEDIR...]   (prints ok/FAIL per frame)
 """
+import ipaddress
 import json
 import os
 import re
@@ -64,6 +65,8 @@ def parse_sa_conf(text):
             elif w == 'spi':
                 d['spi'] = int(t[i + 1], 16)
                 i += 2
+            elif w == 'sel':
+                d['sel'], i = parse_sel(t, i + 1)
             elif w == 'replay-window':
                 d['window'] = int(t[i + 1])
                 i += 2
@@ -98,6 +101,20 @@ def parse_sa_conf(text):
                 i += 1
         sas.append(d)
     return sas
+
+
+SEL_WORDS = ('src', 'dst', 'dev', 'proto', 'sport', 'dport', 'type', 'code', 'uid')
+
+
+def parse_sel(t, i):
+    """`sel` words from t[i] on (add: inline, up to the first other word;
+    dump: its own line) -> (dict of the words given, next index). Its src
+    and dst are the selector's, not the SA's."""
+    sel = {}
+    while i + 1 < len(t) and t[i] in SEL_WORDS:
+        sel[t[i]] = t[i + 1]
+        i += 2
+    return sel, i
 
 
 def natt_transport_fixup(ipb):
@@ -322,15 +339,97 @@ def find_sa(sas, proto, spi, dst):
 def decap_all(sas, sa, ipb):
     """Decapsulate on sa, then again while the result is transport ESP/AH of
     another known SA (spec section 3 rule 5: a tunnel SA's inner packet, or
-    AH over ESP under one IP header)."""
-    out = sa.decap(ipb)
+    AH over ESP under one IP header). -> (delivered bytes, the SAs applied,
+    outermost first)."""
+    out, applied = sa.decap(ipb), [sa]
     for _ in range(4):
         proto, spi, dst, ipb2 = classify(out)
         nxt = find_sa(sas, proto, spi, dst) if proto in ('esp', 'ah') else None
         if nxt is None or nxt.mode != 'transport':
             break
         out = nxt.decap(ipb2)
-    return out
+        applied.append(nxt)
+    return out, applied
+
+
+# ---------------------------------------------------------------------------
+# Traffic selectors, as Linux checks the SAs a packet used against the packet
+# it delivers (__xfrm_policy_check; a mismatch is XfrmInStateMismatch).
+# ---------------------------------------------------------------------------
+
+# `sel proto` names iproute2 takes (it asks /etc/protocols; not every
+# machine has one, so the ones the cases use are spelled out here)
+IPPROTO_NAMES = {'icmp': 1, 'tcp': 6, 'udp': 17, 'dccp': 33, 'gre': 47, 'esp': 50, 'ah': 51,
+                 'ipv6-icmp': 58, 'icmpv6': 58, 'sctp': 132, 'mobility-header': 135,
+                 'udplite': 136}
+IPV6_EXT = (0, 43, 44, 60)      # hop-by-hop, routing, fragment, destination options
+
+
+def flow_of(ipb):
+    """A delivered IP packet as the selector sees it: (IP version, src, dst,
+    protocol, sport, dport). Ports: TCP, UDP, UDP-Lite and SCTP ports;
+    ICMP/ICMPv6 type and code; the mobility header type and 0; 0 for any
+    other protocol (DCCP too: xfrm_flowi_sport knows no DCCP), for a
+    fragment, and when the transport header is cut short."""
+    if ipb[0] >> 4 == 4:
+        p = IP(ipb)
+        frag = p.frag != 0 or bool(p.flags.MF)
+        proto, l4 = p.proto, ipb[p.ihl * 4:p.len]
+    else:
+        p = IPv6(ipb)
+        proto, layer, frag = p.nh, p.payload, False
+        while proto in IPV6_EXT and hasattr(layer, 'nh'):
+            frag = frag or proto == 44
+            proto, layer = layer.nh, layer.payload
+        assert proto not in IPV6_EXT, 'scapy left an extension header undissected'
+        l4 = raw(layer)
+    sport = dport = 0
+    if not frag:
+        if proto in (6, 17, 132, 136) and len(l4) >= 4:
+            sport, dport = struct.unpack('!HH', l4[:4])
+        elif proto in (1, 58) and len(l4) >= 2:
+            sport, dport = l4[0], l4[1]
+        elif proto == 135 and len(l4) >= 4:
+            sport = l4[2]
+    return p.version, ipaddress.ip_address(p.src), ipaddress.ip_address(p.dst), \
+        proto, sport, dport
+
+
+def sel_norm(sel):
+    """parse_sel's dict -> (src net, dst net, protocol, sport, dport): None
+    for a /0 prefix (any address of either family) and for any port. No
+    selector at all (flag af-unspec) reads as 0.0.0.0/0 both ways. ICMP type
+    and code sit where the ports do, as in the kernel; iproute2 sets the
+    mask for `type N`/`code N` always, for `sport N`/`dport N` only when N
+    is not 0 (so `sport 0` is any port)."""
+    sel = sel or {}
+
+    def net(prefix):
+        n = ipaddress.ip_network(prefix or '0.0.0.0/0', strict=False)
+        return n if n.prefixlen else None
+
+    def num(v):
+        return None if v is None else int(v, 0)
+
+    def port(word, icmp_word):
+        if icmp_word in sel:
+            return num(sel[icmp_word])
+        return num(sel.get(word)) or None
+    p = sel.get('proto') or '0'
+    return (net(sel.get('src')), net(sel.get('dst')), IPPROTO_NAMES.get(p) or num(p),
+            port('sport', 'type'), port('dport', 'code'))
+
+
+def sel_match(sel, flow):
+    """Does flow_of's flow fall inside sel? A prefix of the other IP version
+    (and not /0) matches nothing; a port or ICMP type/code set must be equal."""
+    version, src, dst, proto, sport, dport = flow
+    s_net, d_net, s_proto, s_port, d_port = sel_norm(sel)
+
+    def inside(net, addr):
+        return net is None or (net.version == version and addr in net)
+    return inside(s_net, src) and inside(d_net, dst) and s_proto in (0, proto) and \
+        s_port in (None, sport) and d_port in (None, dport)
 
 
 def check_case(d, verbose=False):
@@ -390,7 +489,14 @@ def check_case(d, verbose=False):
                 except (IPSecIntegrityError, InvalidTag):
                     pass
             else:
-                inner = decap_all(sas, sa, ipb2)
+                inner, applied = decap_all(sas, sa, ipb2)
+                flow = flow_of(inner)
+                outside = [x for x in applied if not sel_match(x.d.get('sel'), flow)]
+                if reason == 'ok' and outside:
+                    msg = 'delivered packet %s outside the selector of SA 0x%08x' % (
+                        flow, outside[0].spi)
+                elif reason == 'selector_mismatch' and not outside:
+                    msg = 'every applied selector matches %s but expected %s' % (flow, reason)
                 et = 0x0800 if inner[0] >> 4 == 4 else 0x86dd
                 got = eh + struct.pack('!H', et) + inner
                 if reason == 'ok' and want is not None and ipb[0] >> 4 == 4 and \

@@ -115,8 +115,12 @@ class Sa:
 
     def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
                  auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
-                 quote=True):
+                 quote=True, sel=None, sel_last=False, af_unspec=False):
         self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
+        # sel: dict(src='A/L', dst='B/L', proto=name or number, sport=,
+        # dport=, type=, code=), written as an inline `sel` clause after
+        # the ID, or (sel_last) after the algorithms: iproute2 takes both.
+        self.sel, self.sel_last, self.af_unspec = sel, sel_last, af_unspec
         self.src, self.dst = OUTER[family]
         self.enc = ENC[enc] if enc else None
         self.enc_id, self.auth_id = enc, auth
@@ -162,8 +166,11 @@ class Sa:
              'spi 0x%08x' % self.spi, 'reqid %d' % self.reqid, 'mode', self.mode]
         if self.window:
             w.append('replay-window %d' % self.window)
-        if self.esn:
-            w.append('flag esn')
+        flags = [f for f, on in (('esn', self.esn), ('af-unspec', self.af_unspec)) if on]
+        if flags:
+            w.append('flag ' + ' '.join(flags))
+        if self.sel and not self.sel_last:
+            w.append(self.sel_clause())
         cont = []
         if self.enc:
             key = '0x' + self.enc_key.hex() if self.enc_key else '""'
@@ -180,7 +187,18 @@ class Sa:
                                                        self.auth_key.hex(), self.auth['bits']))
         if self.encap:
             cont.append('encap espinudp %d %d 0.0.0.0' % self.encap)
+        if self.sel and self.sel_last:
+            cont.append(self.sel_clause())
         return ' '.join(w) + ' \\\n    ' + ' \\\n    '.join(cont) + '\n'
+
+    def sel_clause(self):
+        """The selector in iproute2's add syntax, its words in the order
+        `ip xfrm state add` documents them."""
+        w = ['sel']
+        for k in ('src', 'dst', 'proto', 'sport', 'dport', 'type', 'code'):
+            if k in self.sel:
+                w.append('%s %s' % (k, self.sel[k]))
+        return ' '.join(w)
 
     def tunnel_header(self):
         return IP(src=self.src, dst=self.dst) if self.family == 4 else \
