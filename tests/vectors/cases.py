@@ -19,6 +19,9 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   selectors        SA traffic selectors (sel): addresses, protocol, ports,
                    ICMP type/code, IPv6 extension headers, fragments, nested
                    SAs, wildcards; replay after a mismatch; --no-offload
+  ecn              ECN and DSCP at tunnel decapsulation: outer DS x inner DS,
+                   flag noecn / decap-dscp, AH, ESP in UDP, transport, nested,
+                   fragments; --no-offload
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
@@ -1665,3 +1668,163 @@ def selectors():
 
 
 FAMILIES['selectors'] = selectors
+
+
+# ---------------------------------------------------------------------------
+# ECN and DSCP at tunnel decapsulation, as Linux 6.1's xfrm does it
+# (xfrm4/6_remove_tunnel_outer_header): an outer CE mark is carried into an
+# ECN-capable inner packet unless flag noecn; flag decap-dscp copies the
+# outer DSCP in. The outer DS field is set after protection, as a router on
+# the path marks it (V.set_ds); the delivered inner DS field is
+# V.tunnel_ds's. Transport mode delivers the received header: its DS field
+# as it arrived, flags or not.
+# ---------------------------------------------------------------------------
+
+# Not-ECT, ECT(1), ECT(0), CE; DSCP EF (46) with Not-ECT and with CE
+OUTER_DS = (0x00, 0x01, 0x02, 0x03, 0xb8, 0xbb)
+# Not-ECT, ECT(1), ECT(0), CE; DSCP EF with ECT(1)
+INNER_DS = (0x00, 0x01, 0x02, 0x03, 0xb9)
+# for the other transforms: no mark, CE, CE under a DSCP; over Not-ECT,
+# ECT(0) and a DSCP with ECT(1)
+SOME_OUTER_DS = (0x02, 0x03, 0xbb)
+SOME_INNER_DS = (0x00, 0x02, 0xb9)
+DS_FLAGS = ({}, dict(noecn=True), dict(decap_dscp=True), dict(noecn=True, decap_dscp=True))
+
+
+def _ds_pkt(c, family, ds, addrs=None, kind='udp', n=24):
+    """A plaintext packet whose DS field is ds, between the tunnel's inner
+    addresses (or addrs)."""
+    src, dst = addrs or INNER[family]
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    make = V.icmp_packet if kind == 'icmp' else V.udp_packet
+    p = make(family, src, dst, n, tag, 0x600 + len(c.entries))
+    if family == 4:
+        p.tos = ds
+    else:
+        p.tc = ds
+    return V.freeze(p)
+
+
+def _ds_matrix(c, sa, outers=OUTER_DS, inners=INNER_DS, families=(4, 6)):
+    for fam in families:
+        for o in outers:
+            for i in inners:
+                c.ipsec(sa, _ds_pkt(c, fam, i), outer_ds=o)
+
+
+def _ecn_tun(family):
+    c = Case('ecn_tun%d' % family, 'ESP AES-GCM tunnel, IPv%d outer: every outer DS field '
+             '(Not-ECT, ECT(1), ECT(0), CE, EF, EF+CE) over every inner one (Not-ECT, '
+             'ECT(1), ECT(0), CE, EF+ECT(1)), IPv4 and IPv6 inside; no flag, flag noecn, '
+             'flag decap-dscp, both' % family, 'tunnel', 'IPv%d' % family)
+    for flags in DS_FLAGS:
+        _ds_matrix(c, c.sa(mode='tunnel', family=family, enc='aes128gcm16', **flags))
+    return c
+
+
+def _ecn_xforms():
+    c = Case('ecn_xforms', 'outer DS over inner DS for AH tunnel (IPv4 and IPv6 outer: AH '
+             'zeroes the DS field for its ICV, so a mark made on the path verifies), ESP in '
+             'UDP, AES-CBC+HMAC and NULL tunnels, with and without noecn / decap-dscp; CE '
+             'behind a VLAN tag, over inner IPv4 options, IPv6 extension headers and ICMP; '
+             'fragmented datagrams marked CE; a forged ICV and a replay under CE', 'tunnel')
+    ah4 = c.sa(proto='ah', mode='tunnel', family=4, auth='sha256')
+    _ds_matrix(c, ah4)
+    _ds_matrix(c, c.sa(proto='ah', mode='tunnel', family=6, auth='sha1', decap_dscp=True),
+               SOME_OUTER_DS, SOME_INNER_DS)
+    _ds_matrix(c, c.sa(proto='ah', mode='tunnel', family=4, auth='sha256', noecn=True),
+               SOME_OUTER_DS, SOME_INNER_DS)
+    natt = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    _ds_matrix(c, natt)
+    _ds_matrix(c, c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256',
+                       encap=(4500, 4500), decap_dscp=True), SOME_OUTER_DS, SOME_INNER_DS)
+    _ds_matrix(c, c.sa(mode='tunnel', family=6, enc='aes256gcm16', encap=(4500, 4500),
+                       noecn=True, decap_dscp=True), SOME_OUTER_DS, SOME_INNER_DS)
+    cbc = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1')
+    _ds_matrix(c, cbc, SOME_OUTER_DS, SOME_INNER_DS)
+    _ds_matrix(c, c.sa(mode='tunnel', family=4, enc='null', auth='sha256', decap_dscp=True),
+               SOME_OUTER_DS, SOME_INNER_DS)
+    # where the inner header is not the plain one, and the outer one sits
+    # behind a VLAN tag
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    i4, i6 = INNER[4], INNER[6]
+    for o, i in ((0x03, 0x02), (0x03, 0x00), (0xbb, 0x01)):
+        c.ipsec(gcm, _ds_pkt(c, 4, i), vlan=33, outer_ds=o,
+                wire='ESP tunnel, 802.1Q tag, outer DS 0x%02x, inner 0x%02x' % (o, i))
+    for o, i in ((0x03, 0x02), (0x03, 0x00)):
+        c.ipsec(gcm, V.with_ds(_v4_opts_pkt(c, 40, *i4), i), outer_ds=o,
+                wire='ESP tunnel, inner IPv4 options, outer DS 0x%02x, inner 0x%02x' % (o, i))
+        c.ipsec(ah4, V.with_ds(_v4_opts_pkt(c, 40, *i4), i), outer_ds=o,
+                wire='AH tunnel, inner IPv4 options, outer DS 0x%02x, inner 0x%02x' % (o, i))
+        c.ipsec(cbc, V.with_ds(_v6_ext_pkt(c, 40, *i6, hbh=True), i | 0x10), outer_ds=o,
+                wire='ESP tunnel, inner IPv6 hop-by-hop + dest-opts, outer DS 0x%02x, '
+                'inner 0x%02x' % (o, i | 0x10))
+        for fam in (4, 6):
+            c.ipsec(gcm, _ds_pkt(c, fam, i, kind='icmp'), outer_ds=o)
+    # a mark does not make a forged packet pass, nor a replayed one
+    c.ipsec(gcm, _ds_pkt(c, 4, 0x02), outer_ds=0x03, expect='auth', mutate=V.flip_last_byte)
+    c.ipsec(ah4, _ds_pkt(c, 4, 0x02), outer_ds=0x03, expect='auth', mutate=V.flip_ah_icv)
+    c.ipsec(gcm, _ds_pkt(c, 4, 0x02), outer_ds=0x03, seq=1, expect='replay')
+    # every fragment marked CE (Linux's reassembly keeps CE when all are):
+    # the reassembled datagram's outer header decides
+    c.fragmented(gcm, _ds_pkt(c, 4, 0x02, n=1400), 576, ipid=0xec1, outer_ds=0x03)
+    c.fragmented(cbc, _ds_pkt(c, 6, 0x01, n=1400), 576, ipid=0xec2, outer_ds=0x03)
+    c.fragmented(natt, _ds_pkt(c, 4, 0xb9, n=1000), 512, ipid=0xec3, outer_ds=0xbb)
+    c.ipsec(gcm, _ds_pkt(c, 6, 0x02), outer_ds=0x03)
+    return c
+
+
+def _ecn_nested():
+    c = Case('ecn_nested', 'transport ESP/AH with the DS field changed on the path (the '
+             'received header is delivered as it arrived, flags or not); tunnel around '
+             'transport ESP/AH: the tunnel SA\'s outer DS and flags decide the delivered '
+             'header (no flag, decap-dscp, noecn; IPv4 and IPv6, IPv6 inside IPv4), also '
+             'with an unknown inner SA; AH over ESP')
+    for fam in (4, 6):
+        for sa in (c.sa(mode='transport', family=fam, enc='aes128gcm16'),
+                   c.sa(proto='ah', mode='transport', family=fam, auth='sha256'),
+                   c.sa(mode='transport', family=fam, enc='aes256cbc', auth='sha1',
+                        decap_dscp=True)):
+            for i, o in ((0x02, 0x03), (0x00, 0x03), (0xb9, 0xbb), (0xb9, 0x00)):
+                c.ipsec(sa, _ds_pkt(c, fam, i, OUTER[fam]), outer_ds=o,
+                        wire='%s transport, sent with DS 0x%02x, received with 0x%02x' %
+                        (sa.proto.upper(), i, o))
+    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha1')
+    iesp6 = _inner_sa(c, 6, enc='aes128gcm16')
+    for i in INNER_DS:
+        c.nested(tun, iesp, _ds_pkt(c, 4, i), outer_ds=0x03)
+    c.nested(tun, iesp, _ds_pkt(c, 4, 0x02), outer_ds=0xb8)
+    for i in (0x00, 0x01, 0xb9):
+        c.nested(tun, iesp6, _ds_pkt(c, 6, i), outer_ds=0xbb)
+    tun6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', decap_dscp=True)
+    iah6 = _inner_sa(c, 6, proto='ah', auth='sha256')
+    for o in (0x03, 0xb8, 0xbb):
+        for i in SOME_INNER_DS:
+            c.nested(tun6, iah6, _ds_pkt(c, 6, i), outer_ds=o)
+    quiet = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256', noecn=True)
+    iah = _inner_sa(c, 4, proto='ah', auth='sha1')
+    for i in (0x01, 0x02):
+        c.nested(quiet, iah, _ds_pkt(c, 4, i), outer_ds=0x03)
+        c.nested(quiet, iesp, _ds_pkt(c, 4, i), outer_ds=0x03)
+    # the inner SA unknown: the inner ESP packet is delivered, its header
+    # decapsulated as any tunnel's inner packet
+    ghost = _stranger_inner(c, 4, enc='aes128gcm16')
+    for i in (0x00, 0x02):
+        c.nested(tun, ghost, _ds_pkt(c, 4, i), outer_ds=0x03, inner_known=False)
+    # AH over ESP under one header (both transport): the header as received
+    ah = c.sa(proto='ah', mode='transport', family=4, auth='sha256')
+    esp = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256')
+    for i, o in ((0x02, 0x03), (0xb9, 0xbb)):
+        c.nested(ah, esp, _ds_pkt(c, 4, i, OUTER[4]), outer_ds=o)
+    c.nested(tun, iesp, _ds_pkt(c, 4, 0x02), outer_ds=0x03)
+    return c
+
+
+def ecn():
+    off = [('off', ['--no-offload'], lambda sa, f: True)]
+    return [case for base in (_ecn_tun(4), _ecn_tun(6), _ecn_xforms(), _ecn_nested())
+            for case in _with_variants(base, off)]
+
+
+FAMILIES['ecn'] = ecn

@@ -39,6 +39,12 @@ def _key(tok):
     return b'' if tok in ('""', '') else bytes.fromhex(tok[2:])
 
 
+# `flag` words, in the kernel's bit order (the dump prints them so; an add
+# line takes any order)
+FLAG_WORDS = ('noecn', 'decap-dscp', 'nopmtudisc', 'wildrecv', 'icmp', 'af-unspec',
+              'align4', 'esn')
+
+
 def parse_sa_conf(text):
     """Both forms, just enough for the test SAs: returns a list of dicts."""
     text = re.sub(r'#[^\n]*', '', text).replace('\\\n', ' ')
@@ -55,7 +61,7 @@ def parse_sa_conf(text):
         cur.extend(toks if not line.startswith('\t ') else [])
     sas = []
     for t in blocks:
-        d = dict(window=None)
+        d = dict(window=None, flags=set())
         i = 0
         while i < len(t):
             w = t[i]
@@ -70,6 +76,13 @@ def parse_sa_conf(text):
             elif w == 'replay-window':
                 d['window'] = int(t[i + 1])
                 i += 2
+            elif w == 'flag':
+                # add: `flag F...` up to the next keyword; dump: the rest of
+                # the replay-window line
+                i += 1
+                while i < len(t) and t[i] in FLAG_WORDS:
+                    d['flags'].add(t[i])
+                    i += 1
             elif w == 'replay_window':
                 d['window'] = int(t[i + 1].rstrip(','))
                 i += 2
@@ -138,6 +151,8 @@ class RefSa:
         self.mode = d['mode']
         self.spi = d['spi']
         self.dst = d['dst']
+        self.noecn = 'noecn' in d['flags']
+        self.decap_dscp = 'decap-dscp' in d['flags']
         kw = {}
         self.special = None
         if 'aead' in d:
@@ -171,7 +186,34 @@ class RefSa:
         out = self._decap(ipb)
         if 'encap' in self.d and self.mode == 'transport':
             out = natt_transport_fixup(out)
+        if self.mode == 'tunnel':
+            out = self.tunnel_ds(ipb, out)
         return out
+
+    def tunnel_ds(self, outer, inner):
+        """Linux 6.1 xfrm4/6_remove_tunnel_outer_header on the inner header:
+        with decap-dscp the outer DSCP replaces the inner one
+        (ipv4/ipv6_copy_dscp), then unless noecn an outer CE is set in an
+        inner packet whose ECN field is not 0 (ipip_ecn_decapsulate ->
+        IP_ECN_set_ce: Not-ECT stays). Rebuilt by scapy, which computes the
+        IPv4 checksum afresh; the header only, the rest as decapsulated."""
+        o = IP(outer).tos if outer[0] >> 4 == 4 else IPv6(outer[:40]).tc
+        p = IP(inner) if inner[0] >> 4 == 4 else IPv6(inner[:40])
+        field = 'tos' if p.version == 4 else 'tc'
+        ds = was = getattr(p, field)
+        if self.decap_dscp:
+            ds = (o & 0xfc) | (ds & 0x03)
+        if not self.noecn and o & 3 == 3 and ds & 3:
+            ds |= 3
+        if ds == was:
+            return inner
+        setattr(p, field, ds)
+        if p.version == 4:
+            del p.chksum
+            hl = p.ihl * 4
+        else:
+            hl = 40
+        return raw(p)[:hl] + inner[hl:]
 
     def _decap(self, ipb):
         pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)

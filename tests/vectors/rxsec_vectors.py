@@ -115,8 +115,12 @@ class Sa:
 
     def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
                  auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
-                 quote=True, sel=None, sel_last=False, af_unspec=False):
+                 quote=True, sel=None, sel_last=False, af_unspec=False, noecn=False,
+                 decap_dscp=False):
         self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
+        # flag noecn / decap-dscp: what tunnel decapsulation does to the
+        # inner DS field (tunnel_ds below)
+        self.noecn, self.decap_dscp = noecn, decap_dscp
         # sel: dict(src='A/L', dst='B/L', proto=name or number, sport=,
         # dport=, type=, code=), written as an inline `sel` clause after
         # the ID, or (sel_last) after the algorithms: iproute2 takes both.
@@ -156,7 +160,12 @@ class Sa:
             parts.append('%s-%d' % (self.auth['xfrm'], self.auth['bits']))
         if self.encap:
             parts.append('espinudp %d->%d' % self.encap)
+        if self.noecn or self.decap_dscp:
+            parts.append('flag ' + ' '.join(self.ds_flags()))
         return ' '.join(parts)
+
+    def ds_flags(self):
+        return [f for f, on in (('noecn', self.noecn), ('decap-dscp', self.decap_dscp)) if on]
 
     def _q(self, name):
         return '"%s"' % name if self.quote else name
@@ -166,7 +175,8 @@ class Sa:
              'spi 0x%08x' % self.spi, 'reqid %d' % self.reqid, 'mode', self.mode]
         if self.window:
             w.append('replay-window %d' % self.window)
-        flags = [f for f, on in (('esn', self.esn), ('af-unspec', self.af_unspec)) if on]
+        flags = self.ds_flags() + \
+            [f for f, on in (('esn', self.esn), ('af-unspec', self.af_unspec)) if on]
         if flags:
             w.append('flag ' + ' '.join(flags))
         if self.sel and not self.sel_last:
@@ -276,6 +286,81 @@ def header_flags(ipb):
     if nh == 17 and len(ipb) >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500:
         f.add('udp_esp')
     return f
+
+
+def ds_of(ipb):
+    """The DS field (DSCP << 2 | ECN): IPv4 TOS byte or IPv6 traffic class."""
+    return ipb[1] if ipb[0] >> 4 == 4 else (ipb[0] & 0xf) << 4 | ipb[1] >> 4
+
+
+def set_ds(ds):
+    """Mutation: the outer DS field as a router on the path leaves it (CE
+    mark, re-marked DSCP). ESP's ICV does not cover it and AH zeroes it for
+    the ICV, so the packet still verifies; the IPv4 checksum is fixed."""
+    def f(ipb):
+        b = bytearray(ipb)
+        if b[0] >> 4 == 4:
+            b[1] = ds
+            hl = ip_hdr_len(ipb)
+            struct.pack_into('!H', b, 10, 0)
+            struct.pack_into('!H', b, 10, _csum(bytes(b[:hl])))
+        else:
+            b[0] = 0x60 | ds >> 4
+            b[1] = (ds & 0xf) << 4 | (b[1] & 0xf)
+        return bytes(b)
+    return f
+
+
+# ECN codepoints (RFC 3168) and what tunnel decapsulation makes of the inner
+# one given the outer one, as Linux 6.1's xfrm does (ipip_ecn_decapsulate):
+# only an outer CE is carried in, and only into an ECN-capable packet. Where
+# RFC 6040 4.2 differs, Linux wins: outer CE over a Not-ECT inner packet is
+# delivered Not-ECT (RFC 6040 drops it), and an outer ECT(1) over ECT(0) is
+# not copied in.
+NOT_ECT, ECT1, ECT0, CE = 0, 1, 2, 3
+ECN_DECAP = {
+    (NOT_ECT, CE): NOT_ECT,
+    (ECT0, CE): CE,
+    (ECT1, CE): CE,
+}
+
+
+def tunnel_ds(sa, inner_ds, outer_ds):
+    """The inner DS field delivered by tunnel SA sa: DSCP from the outer
+    header with flag decap-dscp (first, as in xfrm4_remove_tunnel_outer_header),
+    then the ECN outcome unless flag noecn."""
+    dscp, ecn = inner_ds >> 2, inner_ds & 3
+    if sa.decap_dscp:
+        dscp = outer_ds >> 2
+    if not sa.noecn:
+        ecn = ECN_DECAP.get((ecn, outer_ds & 3), ecn)
+    return dscp << 2 | ecn
+
+
+def with_ds(pkt, ds):
+    """pkt (a frozen scapy packet) with its DS field ds, rebuilt by scapy
+    (IPv4 header checksum recomputed); pkt itself when nothing changes."""
+    if ds_of(raw(pkt)) == ds:
+        return pkt
+    p = pkt.copy()
+    if p.version == 4:
+        p.tos = ds
+        del p.chksum
+    else:
+        p.tc = ds
+    return freeze(p)
+
+
+def received_ds(sa, pkt, outer_ds):
+    """The packet sa delivers when pkt was protected and the outer DS field
+    arrived as outer_ds (None: as sent). Tunnel mode: tunnel_ds on the inner
+    header. Transport mode: the received header is the delivered one, its DS
+    field as it arrived, nothing else done to it."""
+    if outer_ds is None:
+        return pkt
+    if sa.mode == 'tunnel':
+        return with_ds(pkt, tunnel_ds(sa, ds_of(raw(pkt)), outer_ds))
+    return with_ds(pkt, outer_ds)
 
 
 def fragments_of(ipb, size, ipid=None):
@@ -539,11 +624,13 @@ class Case:
         return eth(raw(pkt), vlan)
 
     def ipsec(self, sa, pkt, seq=None, vlan=None, expect='ok', mutate=None,
-              wire=None, pad=None, **craft):
+              wire=None, pad=None, outer_ds=None, **craft):
         """Protect pkt on sa and add the frame with its expected outcome.
         expect: 'ok' | 'auth' | a drop reason decided after a successful
         check (replay, below_window, seq_zero, tfc_dummy) | 'no_sa' |
         'invalid_packet_syntax' | 'invalid_protocol'.
+        outer_ds: the outer DS field is set to it after protection (set_ds),
+        and the delivered packet is received_ds's.
         mutate(ip_bytes) -> ip_bytes is applied to the protected packet."""
         if seq is None:
             seq = sa.next_seq
@@ -552,16 +639,20 @@ class Case:
             ipb = esp_protect(sa, pkt, seq, self.iv_for(sa), **craft)
         else:
             ipb = ah_protect(sa, pkt, seq, pad=pad)
+        if outer_ds is not None:
+            ipb = set_ds(outer_ds)(ipb)
         if mutate:
             ipb = mutate(ipb)
         frame = eth(ipb, vlan)
         wire = wire or '%s%s spi=0x%08x seq=0x%x %s' % (
-            sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi, seq, sa.mode)
+            sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi, seq, sa.mode) + \
+            ('' if outer_ds is None else ', outer DS 0x%02x, inner 0x%02x' %
+             (outer_ds, ds_of(raw(pkt))))
         status, cd = 'CRYPTO_SUCCESS', 1
         out = None
         if expect == 'ok':
             verdict, reason = 'deliver', 'ok'
-            out = self.delivered(sa, pkt, vlan)
+            out = self.delivered(sa, received_ds(sa, pkt, outer_ds), vlan)
         elif expect == 'auth':
             status = STATUS_FAIL[(sa.proto, sa.mode)]
             verdict, reason = 'drop', reason_of(status)
@@ -577,14 +668,16 @@ class Case:
         return frame
 
     def nested(self, outer, inner, pkt, oseq=None, iseq=None, vlan=None, expect='ok',
-               omutate=None, imutate=None, inner_known=True, wire=None):
+               omutate=None, imutate=None, inner_known=True, wire=None, outer_ds=None):
         """Two IPsec layers (spec section 3, rule 5), both built by scapy:
         inner (transport ESP/AH) protects pkt, then outer protects that:
         a tunnel SA around the inner IP packet, or (outer AH, inner ESP, both
         transport) AH over ESP under one IP header (RFC 4302 3.1).
         expect: 'ok' | 'inner_auth' | 'outer_auth' | a drop reason decided
         after both checks (replay). inner_known=False: inner is not in the
-        SA file, so only the outer layer is removed (NextCryptoDone 0)."""
+        SA file, so only the outer layer is removed (NextCryptoDone 0).
+        outer_ds: as in ipsec(), on the outermost header; the outer SA's
+        decapsulation decides what the delivered header carries."""
         def prot(sa, p, seq):
             if seq is None:
                 seq = sa.next_seq
@@ -604,17 +697,21 @@ class Case:
         ipkt = IP(iipb) if iipb[0] >> 4 == 4 else IPv6(iipb)
         assert raw(ipkt) == iipb
         oipb, oseq = prot(outer, ipkt, oseq)
+        if outer_ds is not None:
+            oipb = set_ds(outer_ds)(oipb)
         if omutate:
             oipb = omutate(oipb)
         frame = eth(oipb, vlan)
         wire = wire or '%s spi=0x%08x seq=0x%x %s around %s spi=0x%08x seq=0x%x %s%s' % (
             outer.proto.upper(), outer.spi, oseq, outer.mode, inner.proto.upper(),
-            inner.spi, iseq, inner.mode, '' if inner_known else ' (inner SA unknown)')
+            inner.spi, iseq, inner.mode, '' if inner_known else ' (inner SA unknown)') + \
+            ('' if outer_ds is None else ', outer DS 0x%02x, inner 0x%02x' %
+             (outer_ds, ds_of(raw(pkt))))
         status, out, ncd = 'CRYPTO_SUCCESS', None, 1 if inner_known else 0
         verdict, reason = 'drop', expect
         if expect == 'ok':
             verdict = 'deliver'
-            out = eth(raw(pkt) if inner_known else iipb, vlan)
+            out = eth(raw(received_ds(outer, pkt if inner_known else ipkt, outer_ds)), vlan)
         elif expect == 'inner_auth':
             status = STATUS_FAIL[(inner.proto, inner.mode)]
             reason = reason_of(status)

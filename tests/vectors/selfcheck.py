@@ -14,6 +14,10 @@
     SA's selector the same from its `ip xfrm state add` line and from the
     kernel's dump of it, and the narrow one (esp_trans4_aesgcm128_sel) as
     the kernel printed it.
+ 5. The same dumps: refdecap reads every SA's `flag` words the same from
+    its add line and from the kernel's dump (esn and af-unspec occur), and
+    reads `flag noecn decap-dscp` where the kernel prints it, at the end of
+    the replay-window line.
 
 Usage: selfcheck.py [CAPTURE_DIR...]
 """
@@ -123,6 +127,38 @@ def dump_selectors(ddir):
     return bad
 
 
+def dump_flags(ddir):
+    """Item 5: count SAs whose flags read differently."""
+    def flags(text):
+        return {d['spi']: d['flags'] for d in refdecap.parse_sa_conf(text)}
+    bad = n = 0
+    for add in sorted(glob.glob(os.path.join(ddir, '*.add'))):
+        a = flags(open(add).read())
+        d = flags(open(add[:-4] + '.dump').read())
+        n += len(a)
+        if a != d:
+            bad += 1
+            print('FAIL flags of %s: add %s, dump %s' % (os.path.basename(add), a, d))
+    # No dump holds noecn or decap-dscp: give the inbound SA of a real one
+    # the line the kernel prints for them (README, dump format rule 3).
+    text = open(os.path.join(ddir, 'esp_tun4_aesgcm128.dump')).read()
+    parts = text.split('\nsrc ')
+    k = next(i for i, b in enumerate(parts) if 'spi 0xd0d00101' in b)
+    assert '\treplay-window 32 \n' in parts[k]
+    parts[k] = parts[k].replace('\treplay-window 32 \n',
+                                '\treplay-window 32 flag noecn decap-dscp\n')
+    edited = refdecap.parse_sa_conf('\nsrc '.join(parts))
+    plain = refdecap.parse_sa_conf(text)
+    want = [dict(x, flags={'noecn', 'decap-dscp'} if x['spi'] == 0xd0d00101 else set())
+            for x in plain]
+    if edited != want:
+        bad += 1
+        print('FAIL `replay-window 32 flag noecn decap-dscp` read as %s' % edited)
+    print('%s flags of %d SAs read alike from add lines and kernel dumps; noecn decap-dscp '
+          'read from the dump line' % ('ok  ' if not bad else 'FAIL', n))
+    return bad
+
+
 def main(argv):
     bad = 0
     rfc_extra.selftest()
@@ -145,6 +181,7 @@ def main(argv):
             print('FAIL kernel dumps missing at %s (shared/linux-xfrm/dumps)' % ddir)
             return 1
         bad += dump_selectors(ddir)
+        bad += dump_flags(ddir)
     with tempfile.TemporaryDirectory(prefix='rxsec-vec-') as td:
         for d in gen.generate(td, ['all']):
             n = refdecap.check_case(d)
