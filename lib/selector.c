@@ -96,11 +96,12 @@ static bool
 flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 {
 	uint32_t off = 40, end;
-	uint8_t nh = ip[6];
 	bool fragment = false;
+	uint8_t nh;
 
 	if (len < 40)
 		return false;
+	nh = ip[6];
 	end = 40 + rd_be16(ip + 4);
 	if (end > len)
 		return false;
