@@ -123,6 +123,17 @@ done(struct pkt p)
 	return p;
 }
 
+/* An IPv4 packet with a transport header of n bytes (ports, or type/code). */
+static struct pkt
+v4_l4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t frag,
+      uint16_t sport, uint16_t dport, uint32_t n)
+{
+	struct pkt p = v4(src, dst, proto, frag);
+
+	l4(&p, sport, dport, n);
+	return done(p);
+}
+
 /* The match, and at every shorter length from an exact-size buffer (an
  * IP length beyond the buffer never matches, nor reads past it). */
 static int
@@ -176,17 +187,11 @@ test_prefixes(void)
 	struct pkt p;
 
 	CHECK(!rxsec_selector_is_wild(&c), "narrow");
-	p = v4(in, B4, 17, 0);
-	l4(&p, 1, 2, 8);
-	p = done(p);
+	p = v4_l4(in, B4, 17, 0, 1, 2, 8);
 	CHECK(match(&c, &p) == 1, "10.1.255.255 in 10.0.0.0/15");
-	p = v4(out, B4, 17, 0);
-	l4(&p, 1, 2, 8);
-	p = done(p);
+	p = v4_l4(out, B4, 17, 0, 1, 2, 8);
 	CHECK(match(&c, &p) == 0, "10.2.0.0 outside 10.0.0.0/15");
-	p = v4(A4, other_dst, 17, 0);
-	l4(&p, 1, 2, 8);
-	p = done(p);
+	p = v4_l4(A4, other_dst, 17, 0, 1, 2, 8);
 	CHECK(match(&c, &p) == 0, "dst 10.9.0.2 is not 10.9.0.1/32");
 	p = v6(A6, B6, 17);
 	l4(&p, 1, 2, 8);
@@ -209,20 +214,14 @@ test_ports(void)
 						  "sport 0 dport 0", "");
 	struct pkt p;
 
-	p = v4(A4, B4, 17, 0);
-	l4(&p, 40000, 9000, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 17, 0, 40000, 9000, 8);
 	CHECK(match(&c, &p) == 1, "UDP to 9000");
 	CHECK(match(&any_port, &p) == 1 && any_port.sel_sport_mask == 0,
 	      "sport 0 / dport 0 mean any port, as iproute2 reads them");
-	p = v4(A4, B4, 17, 0);
-	l4(&p, 40000, 9001, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 17, 0, 40000, 9001, 8);
 	CHECK(match(&c, &p) == 0, "UDP to 9001");
 	CHECK(match(&any_port, &p) == 1, "UDP to 9001, any port");
-	p = v4(A4, B4, 6, 0);
-	l4(&p, 40000, 9000, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 6, 0, 40000, 9000, 8);
 	CHECK(match(&c, &p) == 0, "TCP to 9000: protocol differs");
 	CHECK(match(&any_port, &p) == 0, "TCP: protocol differs, any port");
 	p = v4(A4, B4, 17, 0x2000);	/* MF */
@@ -230,20 +229,14 @@ test_ports(void)
 	p = done(p);
 	CHECK(match(&c, &p) == 0, "a first fragment has no ports for the check");
 	CHECK(match(&any_port, &p) == 1, "a fragment passes a port-less UDP selector");
-	p = v4(A4, B4, 17, 0);
-	l4(&p, 40000, 9000, 3);
-	p = done(p);
+	p = v4_l4(A4, B4, 17, 0, 40000, 9000, 3);
 	CHECK(match(&c, &p) == 0, "3 bytes of UDP header: ports 0");
 
 	c = sa_with("src 0.0.0.0/0 dst 0.0.0.0/0 proto dccp sport 5", "");
-	p = v4(A4, B4, 33, 0);
-	l4(&p, 5, 6, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 33, 0, 5, 6, 8);
 	CHECK(match(&c, &p) == 0, "DCCP ports are not read (Linux reads them as 0)");
 	c = sa_with("src 0.0.0.0/0 dst 0.0.0.0/0 proto sctp sport 5", "");
-	p = v4(A4, B4, 132, 0);
-	l4(&p, 5, 6, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 132, 0, 5, 6, 8);
 	CHECK(match(&c, &p) == 1, "SCTP source port 5");
 }
 
@@ -261,9 +254,7 @@ test_icmp(void)
 	l4(&p, 8 << 8, 0, 8);	/* type 8 code 0, then a checksum */
 	p = done(p);
 	CHECK(match(&c, &p) == 1 && match(&reply, &p) == 0, "echo request");
-	p = v4(A4, B4, 1, 0);
-	l4(&p, 0, 0, 8);
-	p = done(p);
+	p = v4_l4(A4, B4, 1, 0, 0, 0, 8);
 	CHECK(match(&c, &p) == 0 && match(&reply, &p) == 1, "echo reply");
 	p = v4(A4, B4, 1, 0);
 	l4(&p, 0 << 8 | 1, 0, 8);	/* type 0 code 1 */
