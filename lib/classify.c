@@ -17,12 +17,6 @@
 #define AH_SPI_END		8	/* next, len, reserved, SPI */
 #define IPV6_EXT_MAX		8	/* headers walked before giving up */
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static inline void
 put64(void *p, uint64_t v)
 {
@@ -75,7 +69,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 
 	if (pl > end)
 		return RXSEC_PKT_OTHER;
-	if (!rxsec_natt_port(rd16(f + l4 + 2)))
+	if (!rxsec_natt_port(rxsec_rd_be16(f + l4 + 2)))
 		return RXSEC_PKT_OTHER;
 	if (end - pl <= ESP_HDR_LEN || memcmp(f + pl, marker, 4) == 0)
 		return RXSEC_PKT_OTHER;
@@ -135,13 +129,6 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	}
 }
 
-static inline int
-ipv6_is_ext(uint8_t nh)
-{
-	/* hop-by-hop, routing, fragment, destination options */
-	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
-}
-
 static enum rxsec_pkt_kind
 classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	      struct rxsec_sa_key *key)
@@ -163,7 +150,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	nh = ip->proto;
 	meta->nh_off = (uint16_t)(l3 + offsetof(struct rte_ipv6_hdr, proto));
 	off = l3 + sizeof(*ip);
-	for (int i = 0; i < IPV6_EXT_MAX && ipv6_is_ext(nh); i++) {
+	for (int i = 0; i < IPV6_EXT_MAX && rxsec_ipv6_is_ext(nh); i++) {
 		uint32_t hlen;
 
 		if (off + 8 > end)
@@ -171,9 +158,9 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 		hlen = nh == 44 ? 8 : (f[off + 1] + 1u) * 8;
 		/* An atomic fragment (offset 0, M clear) is a whole datagram
 		 * and is processed as one (RFC 6946 4). */
-		if (nh == 44 && (rd16(f + off + 2) & 0xfff9) != 0) {
+		if (nh == 44 && (rxsec_rd_be16(f + off + 2) & 0xfff9) != 0) {
 			meta->flags |= RXSEC_PKT_F_FRAGMENT;
-			later_frag = (rd16(f + off + 2) & 0xfff8) != 0;
+			later_frag = (rxsec_rd_be16(f + off + 2) & 0xfff8) != 0;
 		}
 		meta->flags |= RXSEC_PKT_F_IPV6_EXT;
 		meta->nh_off = (uint16_t)off;
@@ -256,13 +243,13 @@ rxsec_classify_frame(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *
 	meta->seq_hi = 0;
 	if (len < ETH_HLEN)
 		return RXSEC_PKT_OTHER;
-	type = rd16(frame + 12);
+	type = rxsec_rd_be16(frame + 12);
 	/* Up to two tags (802.1Q, or 802.1ad + 802.1Q); delivery keeps them. */
 	for (int tags = 0; tags < 2 &&
 	     (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ); tags++) {
 		if (len < l3 + 4)
 			return RXSEC_PKT_OTHER;
-		type = rd16(frame + l3 + 2);
+		type = rxsec_rd_be16(frame + l3 + 2);
 		l3 += 4;
 	}
 	meta->l3_off = (uint16_t)l3;

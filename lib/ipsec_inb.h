@@ -125,8 +125,7 @@ inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
 		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH;
 	}
 	p = in[6];
-	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || p == 0 || p == 43 ||
-	       p == 44 || p == 60;
+	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || rxsec_ipv6_is_ext(p);
 }
 
 /* Status of packet j after the run; sets INNER_HINT (and counts it in

@@ -63,6 +63,20 @@ rxsec_rd_be32(const void *p)
 	return rte_be_to_cpu_32(v);
 }
 
+static inline uint16_t
+rxsec_rd_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* IPv6 headers that can stand between the fixed header and the upper
+ * protocol: hop-by-hop, routing, fragment, destination options. */
+static inline int
+rxsec_ipv6_is_ext(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
 /* How a second IPsec layer sits inside the first (spec section 3, rule 5). */
 enum rxsec_pkt_nest {
 	RXSEC_NEST_NONE = 0,

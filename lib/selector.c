@@ -1,20 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pkt_meta.h"
 #include "selector.h"
-
-#define IPPROTO_HOPOPTS_	0
-#define IPPROTO_ICMP_		1
-#define IPPROTO_TCP_		6
-#define IPPROTO_UDP_		17
-#define IPPROTO_ROUTING_	43
-#define IPPROTO_FRAGMENT_	44
-#define IPPROTO_ICMPV6_		58
-#define IPPROTO_DSTOPTS_	60
-#define IPPROTO_SCTP_		132
-#define IPPROTO_MH_		135
-#define IPPROTO_UDPLITE_	136
 
 /* What a selector is compared with: the flow Linux decodes from a packet. */
 struct sel_flow {
@@ -32,34 +22,28 @@ rxsec_selector_is_wild(const struct rxsec_sa_config *c)
 		 c->sel_sport_mask == 0 && c->sel_dport_mask == 0);
 }
 
-static inline uint16_t
-rd_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Ports, or what stands for them, of the transport header l4[0..room). */
 static void
 flow_ports(struct sel_flow *f, const uint8_t *l4, uint32_t room)
 {
 	switch (f->proto) {
-	case IPPROTO_TCP_:
-	case IPPROTO_UDP_:
-	case IPPROTO_UDPLITE_:
-	case IPPROTO_SCTP_:
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
 		if (room >= 4) {
-			f->sport = rd_be16(l4);
-			f->dport = rd_be16(l4 + 2);
+			f->sport = rxsec_rd_be16(l4);
+			f->dport = rxsec_rd_be16(l4 + 2);
 		}
 		break;
-	case IPPROTO_ICMP_:
-	case IPPROTO_ICMPV6_:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		if (room >= 2) {
 			f->sport = l4[0];	/* type */
 			f->dport = l4[1];	/* code */
 		}
 		break;
-	case IPPROTO_MH_:
+	case IPPROTO_MH:
 		if (f->family == 6 && room >= 3)
 			f->sport = l4[2];	/* MH type */
 		break;
@@ -76,7 +60,7 @@ flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 	if (len < 20)
 		return false;
 	hl = (ip[0] & 0xfu) * 4;
-	tot = rd_be16(ip + 2);
+	tot = rxsec_rd_be16(ip + 2);
 	if (hl < 20 || tot < hl || tot > len)
 		return false;
 	f->family = 4;
@@ -84,7 +68,7 @@ flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 	f->dst = ip + 16;
 	f->proto = ip[9];
 	/* MF or an offset: ports only in the reassembled datagram */
-	if ((rd_be16(ip + 6) & 0x3fff) == 0)
+	if ((rxsec_rd_be16(ip + 6) & 0x3fff) == 0)
 		flow_ports(f, ip + hl, tot - hl);
 	return true;
 }
@@ -102,7 +86,7 @@ flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 	if (len < 40)
 		return false;
 	nh = ip[6];
-	end = 40 + rd_be16(ip + 4);
+	end = 40 + rxsec_rd_be16(ip + 4);
 	if (end > len)
 		return false;
 	f->family = 6;
@@ -111,10 +95,9 @@ flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 	for (;;) {
 		if (end < off + 2)
 			return true;
-		if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_ &&
-		    nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_FRAGMENT_)
+		if (!rxsec_ipv6_is_ext(nh))
 			break;
-		fragment |= nh == IPPROTO_FRAGMENT_;
+		fragment |= nh == IPPROTO_FRAGMENT;
 		nh = ip[off];
 		off += ((uint32_t)ip[off + 1] + 1) * 8;
 	}
@@ -149,8 +132,6 @@ rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_
 {
 	struct sel_flow f = { 0 };
 
-	if (rxsec_selector_is_wild(c))
-		return true;
 	if (len < 1 || !((ip[0] >> 4 == 4 && flow_ipv4(&f, ip, len)) ||
 			 (ip[0] >> 4 == 6 && flow_ipv6(&f, ip, len))))
 		return false;
@@ -165,12 +146,12 @@ static const char *
 proto_name(uint8_t proto)
 {
 	switch (proto) {
-	case IPPROTO_ICMP_: return "icmp";
-	case IPPROTO_TCP_: return "tcp";
-	case IPPROTO_UDP_: return "udp";
-	case IPPROTO_ICMPV6_: return "ipv6-icmp";
-	case IPPROTO_SCTP_: return "sctp";
-	case IPPROTO_MH_: return "mobility-header";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMPV6: return "ipv6-icmp";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_MH: return "mobility-header";
 	default: return NULL;
 	}
 }
@@ -178,8 +159,8 @@ proto_name(uint8_t proto)
 const char *
 rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len)
 {
-	bool icmp = c->sel_proto == IPPROTO_ICMP_ || c->sel_proto == IPPROTO_ICMPV6_ ||
-		c->sel_proto == IPPROTO_MH_;
+	bool icmp = c->sel_proto == IPPROTO_ICMP || c->sel_proto == IPPROTO_ICMPV6 ||
+		c->sel_proto == IPPROTO_MH;
 	char src[64], dst[64];
 	int n;
 

@@ -26,7 +26,8 @@ bool rxsec_selector_is_wild(const struct rxsec_sa_config *c);
  * ICMP and ICMPv6 type and code in place of ports, the mobility header
  * type as source port; ports 0 for other protocols, for fragments and for
  * a cut transport header. A selector address of the other IP version
- * matches only with prefix length 0.
+ * matches only with prefix length 0. Only SAs whose selector is not wild
+ * need the call; a wild one matches any well-formed IP packet anyway.
  */
 bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len);
 
