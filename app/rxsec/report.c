@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "report.h"
 #include "selector.h"
@@ -19,8 +18,10 @@ report_sa(const struct rxsec_sa *sa, const char *state)
 		snprintf(alg, sizeof(alg), "%s+%s", rxsec_cipher_alg_name(sa->cfg.cipher),
 			 rxsec_auth_alg_name(sa->cfg.auth));
 	if (sa->sel_check) {
-		memcpy(sel, " sel ", 5);
-		rxsec_selector_str(&sa->cfg, sel + 5, sizeof(sel) - 5);
+		char words[192];
+
+		snprintf(sel, sizeof(sel), " sel %s",
+			 rxsec_selector_str(&sa->cfg, words, sizeof(words)));
 	}
 	printf("sa 0x%08x %s %s -> %s %s %s%s%s%s%s: delivered %" PRIu64 " (%" PRIu64 " bytes)",
 	       sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
