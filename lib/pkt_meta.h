@@ -90,6 +90,7 @@ struct rxsec_pkt_priv {
 	struct rxsec_pkt_meta inner;	/* valid when nest != NONE */
 	uint32_t n;			/* receive index, for verdicts */
 	uint8_t nest;			/* enum rxsec_pkt_nest */
+	uint8_t frag_ecn;		/* a held fragment's ECN codepoint, as a bit */
 };
 
 /* A whole cache line: the buffer (and with the default headroom, the

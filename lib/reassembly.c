@@ -7,6 +7,7 @@
 #include <rte_ip.h>
 
 #include "classify.h"
+#include "decap.h"
 #include "flatten.h"
 #include "ipv6_unfrag.h"
 #include "pkt_meta.h"
@@ -75,6 +76,41 @@ fix_ipv4_checksum(struct rte_mbuf *d, uint16_t l2_len)
 	h->hdr_checksum = rte_ipv4_cksum(h);
 }
 
+/* RFC 3168 5.3, as Linux merges fragments' ECN fields (ip_frag_ecn_table):
+ * each fragment's codepoint is one bit of a set. */
+#define FRAG_ECN_NOT_ECT	0x1
+#define FRAG_ECN_ECT_1		0x2
+#define FRAG_ECN_ECT_0		0x4
+#define FRAG_ECN_CE		0x8
+
+static inline uint8_t
+frag_ecn_bit(const uint8_t *l3)
+{
+	return (uint8_t)(1u << (rxsec_ip_dsfield(l3) & 0x3));
+}
+
+/* A congestion mark on any fragment of an ECN-capable datagram marks the
+ * datagram (its first fragment's header); Not-ECT fragments mixed with
+ * ECN-capable ones make it invalid: -1, and it is discarded. */
+static int
+datagram_merge_ecn(struct rte_mbuf *d)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(d, uint8_t *, d->l2_len);
+	uint8_t set = 0;
+
+	for (struct rte_mbuf *s = d; s != NULL; s = s->next)
+		set |= rxsec_pkt_priv(s)->frag_ecn;
+	if ((set & FRAG_ECN_NOT_ECT) && set != FRAG_ECN_NOT_ECT)
+		return -1;
+	if ((set & FRAG_ECN_CE) && (set & (FRAG_ECN_ECT_0 | FRAG_ECN_ECT_1))) {
+		if (ip[0] >> 4 == 4)
+			ip[1] |= 0x3;	/* the checksum is computed afterwards */
+		else
+			ip[1] |= 0x3 << 4;
+	}
+	return 0;
+}
+
 /* A completed datagram becomes a packet the engine indicated unprocessed. */
 static struct rte_mbuf *
 datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool v4,
@@ -121,6 +157,7 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 		md->kind = RXSEC_PKT_FRAGMENT;
 	}
 
+	rxsec_pkt_priv(m)->frag_ecn = frag_ecn_bit(l3);
 	/* Ethernet padding behind a short fragment is not datagram data. */
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - md->ip_end));
 	m->l2_len = md->l3_off;
@@ -159,6 +196,13 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	if (!v4 && d->outer_l3_len != 0)
 		rxsec_ipv6_unfrag_back(d, d->l2_len);
 	r->stats->waiting -= d->nb_segs - 1u;
+	if (datagram_merge_ecn(d) != 0) {
+		/* m counts as held, then every fragment as discarded */
+		r->stats->held++;
+		r->stats->discarded += d->nb_segs;
+		rte_pktmbuf_free(d);
+		return RXSEC_REASM_HELD;
+	}
 	*out = datagram_ready(r, d, n, v4, key);
 	return RXSEC_REASM_DONE;
 }

@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 
 #include "classify.h"
+#include "decap.h"
 #include "eal_exit.h"
 #include "flatten.h"
 #include "pkt_meta.h"
@@ -224,6 +225,85 @@ test_ipv4(struct rxsec_reassembly *r)
 	      r->stats->discarded == 0, "v4 counters: held %lu datagrams %lu waiting %lu",
 	      (unsigned long)r->stats->held, (unsigned long)r->stats->datagrams,
 	      (unsigned long)r->stats->waiting);
+}
+
+/* A fragment's DS field, as a router on the path left it. */
+static struct rte_mbuf *
+with_ds(struct rte_mbuf *m, uint8_t ds)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+
+	if (ip[0] >> 4 == 4) {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
+
+		h->type_of_service = ds;
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+	} else {
+		ip[0] = (uint8_t)(0x60 | ds >> 4);
+		ip[1] = (uint8_t)((ip[1] & 0x0f) | ds << 4);
+	}
+	return m;
+}
+
+/* Three fragments of a datagram with DS fields ds[0..2] (by offset), sent
+ * last first; the datagram's DS field, or -1 if it was discarded. */
+static int
+ecn_datagram(struct rxsec_reassembly *r, bool v6, uint32_t id, const uint8_t ds[3])
+{
+	struct rte_mbuf *d = NULL, *f[3];
+	struct rxsec_sa_key key;
+	enum rxsec_reassembly_result res = RXSEC_REASM_HELD;
+	int out;
+
+	for (int k = 0; k < 3; k++)
+		f[k] = with_ds(v6 ? frag6(id, 64u * k, 64, k < 2, 0) :
+				    frag4((uint16_t)id, 64u * k, 64, k < 2, 0), ds[k]);
+	for (int k = 2; k >= 0; k--)
+		res = add(r, f[k], 0, &d, &key);
+	if (res != RXSEC_REASM_DONE)
+		return -1;
+	if (!v6)
+		CHECK(rte_raw_cksum(rte_pktmbuf_mtod_offset(d, void *, 14), 20) == 0xffff,
+		      "ecn v4 %u: header checksum", id);
+	CHECK(payload_is(rte_pktmbuf_mtod_offset(d, uint8_t *, v6 ? 54 : 34), 192),
+	      "ecn %u: payload bytes", id);
+	out = rxsec_ip_dsfield(rte_pktmbuf_mtod_offset(d, uint8_t *, 14));
+	rte_pktmbuf_free(d);
+	return out;
+}
+
+/* RFC 3168 5.3 with Linux's table (ip_frag_ecn_table). */
+static void
+test_ecn(struct rxsec_reassembly *r)
+{
+	static const struct {
+		uint8_t ds[3];
+		int want;
+	} t[] = {
+		{ { 0x02, 0x02, 0x03 }, 0x03 },	/* CE on a later fragment marks it */
+		{ { 0xb9, 0x03, 0x01 }, 0xbb },	/* ... under the first one's DSCP */
+		{ { 0x03, 0x02, 0x02 }, 0x03 },
+		{ { 0x01, 0x02, 0x01 }, 0x01 },	/* ECT(1) and ECT(0): the first's */
+		{ { 0x03, 0x03, 0x03 }, 0x03 },
+		{ { 0xb8, 0x00, 0x00 }, 0xb8 },	/* all Not-ECT: unchanged */
+		{ { 0x00, 0x03, 0x00 }, -1 },	/* Not-ECT with CE: invalid */
+		{ { 0x02, 0x02, 0x00 }, -1 },	/* Not-ECT with ECT(0): invalid */
+	};
+	uint64_t discarded = r->stats->discarded;
+	uint32_t bad = 0;
+
+	for (uint32_t v6 = 0; v6 < 2; v6++)
+		for (uint32_t i = 0; i < RTE_DIM(t); i++) {
+			int got = ecn_datagram(r, v6, 0xec00 + i, t[i].ds);
+
+			CHECK(got == t[i].want, "ecn v%d case %u: DS %d, want %d", v6 ? 6 : 4, i,
+			      got, t[i].want);
+			bad += t[i].want < 0;
+		}
+	CHECK(r->stats->discarded - discarded == 3 * bad && r->stats->waiting == 0,
+	      "ecn: every fragment of an invalid datagram discarded (%lu)",
+	      (unsigned long)(r->stats->discarded - discarded));
 }
 
 static void
@@ -508,6 +588,7 @@ main(int argc, char **argv)
 	}
 	test_ipv4(&r);
 	test_ipv6(&r);
+	test_ecn(&r);
 	test_timeout(&r);
 	test_full_and_overlap(&r, flows);
 	test_too_long(&r);
