@@ -21,7 +21,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    SAs, wildcards; replay after a mismatch; --no-offload
   ecn              ECN and DSCP at tunnel decapsulation: outer DS x inner DS,
                    flag noecn / decap-dscp, AH, ESP in UDP, transport, nested,
-                   fragments; --no-offload
+                   fragments (their ECN fields merged at reassembly);
+                   --no-offload
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
@@ -1821,9 +1822,130 @@ def _ecn_nested():
     return c
 
 
+# ECN codepoints a fragment arrives with, and the same under DSCP EF
+NE, E1, E0, CE = V.NOT_ECT, V.ECT1, V.ECT0, V.CE
+EF = 0xb8
+
+
+def _ecn_frag():
+    """Fragments of one datagram marked differently on the path: reassembly
+    merges their ECN fields as Linux 6.1 does (V.frag_ecn_merge, RFC 3168
+    5.3), then the merged outer DS field goes through decapsulation as any
+    other; a Not-ECT fragment beside an ECN-capable one discards the
+    datagram (every fragment held)."""
+    c = Case('ecn_frag', 'fragments of one datagram with different ECN fields: CE on the '
+             'first or a later fragment beside ECT(0)/ECT(1) marks the datagram CE, ECT(0) '
+             'with ECT(1) and CE alone keep the offset-0 fragment\'s field, Not-ECT beside '
+             'ECT/CE discards the datagram (a fresh one on the SA is delivered), all Not-ECT '
+             'is delivered; out of order (the offset-0 fragment\'s DSCP and ECN, not the '
+             'first sent); ESP GCM IPv4, ESP CBC IPv6, ESP in UDP IPv4/IPv6 and AH IPv6 '
+             'tunnels (no flag, noecn, decap-dscp), ESP and AH transport (the merged field '
+             'delivered)')
+    ipids = iter(range(0xec4, 0xfff))
+
+    def frag(sa, inner_ds, frag_ds, order=None, family=None):
+        """A datagram with 1400 bytes of payload, cut in three fragments of at
+        most 576, marked as frag_ds says (fragment_entries checks the count)."""
+        ipid = next(ipids)
+        if sa.mode == 'tunnel':
+            pkt = _ds_pkt(c, family or sa.family, inner_ds, n=1400)
+        else:
+            pkt = _transport_frag_pkt(c, sa.family, inner_ds, ipid)
+        c.fragmented(sa, pkt, 576, order=order, ipid=ipid, frag_ds=frag_ds)
+
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    frag(gcm, E0, [CE, E0, E0])             # CE on the first fragment only
+    frag(gcm, E0, [E0, E0, CE])             # CE on the last one only
+    frag(gcm, E1, [E1, CE, E1])             # ECT(1) + CE
+    frag(gcm, E0, [E0, E1, E0])             # ECT(0) + ECT(1): the head's ECT(0)
+    frag(gcm, E0, [E1, E0, E0])             # ... the head's ECT(1), not copied in
+    frag(gcm, E0, [CE, CE, CE])             # CE alone
+    frag(gcm, NE, [E0, CE, E0])             # CE over a Not-ECT inner packet
+    frag(gcm, E0, [NE, NE, NE])             # not ECN-capable: as sent
+    frag(gcm, E0, [NE, CE, NE])             # discarded
+    frag(gcm, E0, [E0, E0, NE])             # discarded, by its last fragment
+    frag(gcm, E0, [E0, E0, CE])             # the SA goes on after a discard
+    c.ipsec(gcm, _ds_pkt(c, 4, E0), outer_ds=CE)
+    frag(gcm, E0, [E0, E0, CE], order=[2, 0, 1])    # the offset-0 fragment second
+    frag(gcm, E0, [E0, CE, E0], order=[1, 2, 0])    # ... last, completing it
+    frag(gcm, E0, [NE, CE, NE], order=[1, 2, 0])    # discarded by the head, sent last
+    frag(gcm, E0, [E0, CE, E0], family=6)
+    quiet = c.sa(mode='tunnel', family=4, enc='aes128gcm16', noecn=True)
+    frag(quiet, E0, [E0, CE, E0])           # merged CE, not carried in
+    frag(quiet, E0, [NE, CE, NE])           # reassembly discards before any SA flag
+    frag(quiet, E0, [E0, E0, E0])
+    # decap-dscp shows whose DSCP the datagram has: the offset-0 fragment's
+    dscp = c.sa(mode='tunnel', family=4, enc='aes128gcm16', decap_dscp=True)
+    frag(dscp, E0, [EF | E0, CE, E0], order=[1, 2, 0])
+    frag(dscp, E0, [EF | E1, E0, E0])
+    frag(dscp, E0, [EF | CE, CE, CE])
+    frag(dscp, E0, [E0, EF | CE, EF | E0])
+    cbc6 = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1')
+    frag(cbc6, E1, [E0, CE, E0])
+    frag(cbc6, E0, [CE, E1, E1])
+    frag(cbc6, E0, [E1, E0, E1])
+    frag(cbc6, E0, [NE, NE, NE])
+    frag(cbc6, E0, [NE, E0, NE])            # discarded
+    frag(cbc6, E0, [E0, E0, E0])
+    frag(cbc6, E0, [EF | E0, E0, CE], order=[2, 1, 0])
+    frag(cbc6, E0, [E0, E0, CE], family=4)
+    # ESP in UDP: its first fragment (the UDP header) must come first
+    natt = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    frag(natt, E0, [E0, CE, E0])
+    frag(natt, E1, [CE, E1, E1])
+    frag(natt, E0, [E0, E1, E0])
+    frag(natt, E0, [NE, NE, CE])            # discarded
+    frag(natt, E0, [E0, E0, E0])
+    frag(natt, E0, [E0, E0, CE], order=[0, 2, 1])
+    natt6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', encap=(4500, 4500))
+    frag(natt6, E0, [E0, CE, E0])
+    frag(natt6, E0, [CE, NE, NE])           # discarded
+    frag(natt6, E0, [E0, E0, E0])
+    # AH zeroes the DS field for its ICV: a merged CE still verifies
+    ah6 = c.sa(proto='ah', mode='tunnel', family=6, auth='sha256')
+    frag(ah6, E0, [E0, CE, E0])
+    frag(ah6, E0, [E0, E1, E0])
+    frag(ah6, E0, [NE, CE, NE])             # discarded
+    frag(ah6, E0, [E0, E0, CE], order=[2, 1, 0])
+    frag(ah6, NE, [NE, NE, NE])
+    # transport mode delivers the reassembled header: its merged DS field
+    t4 = c.sa(mode='transport', family=4, enc='aes128gcm16')
+    frag(t4, E0, [E0, CE, E0])
+    frag(t4, E0, [E0, E1, E0])
+    frag(t4, E0, [E1, E0, E0])
+    frag(t4, NE, [NE, NE, NE])
+    frag(t4, E0, [NE, CE, NE])              # discarded
+    frag(t4, E0, [E0, E0, E0])
+    frag(t4, E0, [EF | E0, E0, CE], order=[2, 0, 1])
+    ah4 = c.sa(proto='ah', mode='transport', family=4, auth='sha256')
+    frag(ah4, E0, [E0, E0, CE])
+    frag(ah4, E0, [E0, NE, E0])             # discarded
+    frag(ah4, E1, [E1, E1, E1])
+    t6 = c.sa(mode='transport', family=6, enc='aes128cbc', auth='sha256')
+    frag(t6, E1, [E1, CE, E1])
+    frag(t6, E0, [E0, E0, E1])
+    c.ipsec(gcm, _ds_pkt(c, 4, E0), outer_ds=CE)
+    return c
+
+
+def _transport_frag_pkt(c, family, ds, ipid):
+    """A transport-mode datagram with DS field ds between the SA's own
+    addresses; IPv4 without DF and identified as its fragments will be (the
+    delivered header is the reassembled one, and AH covers the
+    identification)."""
+    p = _ds_pkt(c, family, ds, OUTER[family], n=1400)
+    if family == 6:
+        return p
+    p = p.copy()
+    p.id, p.flags = ipid, 0
+    del p.chksum
+    return V.freeze(p)
+
+
 def ecn():
     off = [('off', ['--no-offload'], lambda sa, f: True)]
-    return [case for base in (_ecn_tun(4), _ecn_tun(6), _ecn_xforms(), _ecn_nested())
+    return [case for base in (_ecn_tun(4), _ecn_tun(6), _ecn_xforms(), _ecn_nested(),
+                              _ecn_frag())
             for case in _with_variants(base, off)]
 
 

@@ -285,7 +285,9 @@ class Reassembler:
     pieces meet end to end, from offset 0 to a last fragment. ESP in UDP
     (RFC 3948) shows its port in the first fragment only: a later UDP
     fragment belongs to reassembly when its datagram's first fragment, seen
-    before it, was ESP in UDP; otherwise it is plain UDP."""
+    before it, was ESP in UDP; otherwise it is plain UDP. The whole
+    datagram's header is its offset-0 fragment's, with the fragments' ECN
+    fields merged into it (merged_ecn), which may discard it."""
 
     def __init__(self):
         self.pending = {}
@@ -329,8 +331,39 @@ class Reassembler:
             return key, off, more, hdr, data, first_natt
         return None
 
+    @staticmethod
+    def merged_ecn(headers):
+        """What the fragments' ECN fields (headers: every fragment's IP
+        header) make of the datagram, RFC 3168 5.3 as Linux 6.1 reads it
+        (ip_frag_ecn_table): 'discard' when some fragment says the datagram
+        is not ECN-capable (Not-ECT) and another says it is; 'ce' when a
+        router marked some fragment CE and another still shows ECT(0) or
+        ECT(1), so the mark would otherwise be lost; else 'keep' (the
+        offset-0 fragment's header as it came: all alike, only ECT(0) and
+        ECT(1), or CE on all of them)."""
+        marks = set()
+        for h in headers:
+            tclass = h[1] if h[0] >> 4 == 4 else (h[0] & 0x0f) << 4 | h[1] >> 4
+            marks.add(('not-ect', 'ect1', 'ect0', 'ce')[tclass & 3])
+        if 'not-ect' in marks and len(marks) > 1:
+            return 'discard'
+        if 'ce' in marks and marks & {'ect0', 'ect1'}:
+            return 'ce'
+        return 'keep'
+
+    @staticmethod
+    def set_ce(hdr):
+        """Mark the IP header (a bytearray) CE; its DSCP stays. The IPv4
+        checksum is computed afresh with the lengths (fix_lengths)."""
+        if hdr[0] >> 4 == 4:
+            hdr[1] |= 0x03
+        else:
+            hdr[1] |= 0x30      # the traffic class's low 2 bits, under the flow label
+
     def add(self, ipb):
-        """-> the whole datagram when ipb completes one, else None."""
+        """-> the whole datagram when ipb completes one, else None (also
+        when the completed datagram is discarded: its ECN fields disagree,
+        merged_ecn)."""
         key, off, more, hdr, data, first_natt = self.fragment_of(ipb)
         if first_natt:
             self.natt.add(key)
@@ -346,8 +379,13 @@ class Reassembler:
             return None
         del self.pending[key]
         self.natt.discard(key)
+        ecn = self.merged_ecn([p[2] for p in pieces])
+        if ecn == 'discard':
+            return None
         data = b''.join(p[3] for p in pieces)
         first = bytearray(pieces[0][2])
+        if ecn == 'ce':
+            self.set_ce(first)
         if key[0] == 4:
             first[6:8] = b'\0\0'
             return V.fix_lengths(bytes(first) + data)
@@ -496,8 +534,15 @@ def check_case(d, verbose=False):
             if ipb is None:
                 if reason != 'reassembly':
                     bad += 1
-                    print('FAIL %s frame %d (%s): datagram incomplete but expected %s' %
-                          (os.path.basename(d), e['n'], e.get('wire'), reason))
+                    print('FAIL %s frame %d (%s): datagram incomplete or discarded but '
+                          'expected %s' % (os.path.basename(d), e['n'], e.get('wire'), reason))
+                continue
+            if reason == 'reassembly':
+                # the fragment completing a datagram is held only when
+                # reassembly discards it (Reassembler.merged_ecn)
+                bad += 1
+                print('FAIL %s frame %d (%s): datagram complete but expected held' %
+                      (os.path.basename(d), e['n'], e.get('wire')))
                 continue
         elif reason == 'reassembly':
             bad += 1

@@ -363,6 +363,30 @@ def received_ds(sa, pkt, outer_ds):
     return with_ds(pkt, outer_ds)
 
 
+# What IP reassembly makes of its fragments' ECN fields, as Linux 6.1 does
+# (ip_frag_ecn_table in net/ipv4/inet_fragment.c, for IPv4 and IPv6; RFC
+# 3168 5.3): each fragment contributes the bit 1 << ECN, ORed over the
+# datagram. A Not-ECT fragment beside an ECN-capable one makes the datagram
+# invalid; CE beside ECT(0) or ECT(1) marks the datagram CE; anything else
+# (one codepoint, ECT(0) with ECT(1), CE alone) leaves the header's field.
+FRAG_NOT_ECT, FRAG_ECT, FRAG_CE = 0x1, 0x2 | 0x4, 0x8
+
+
+def frag_ecn_merge(frag_ds):
+    """The DS field of the datagram reassembled from fragments whose DS
+    fields are frag_ds (in offset order): the offset-0 fragment's header is
+    the datagram's, so its DSCP stays, its ECN set to CE when the merge says
+    so. None: the datagram is discarded."""
+    seen = 0
+    for ds in frag_ds:
+        seen |= 1 << (ds & 3)
+    if seen & FRAG_NOT_ECT and seen != FRAG_NOT_ECT:
+        return None
+    if seen & FRAG_CE and seen & FRAG_ECT:
+        return frag_ds[0] | CE
+    return frag_ds[0]
+
+
 def fragments_of(ipb, size, ipid=None):
     """The IP datagram ipb as a sender cuts it (RFC 791, RFC 8200 4.5),
     by scapy: IPv4 fragments carrying `size` payload bytes each (a multiple
@@ -724,23 +748,45 @@ class Case:
                                 flags=header_flags(oipb), iflags=header_flags(iipb)))
         return frame
 
-    def fragment_entries(self, sa, pkt, size, order=None, ipid=None, wire=None, **kw):
+    def fragment_entries(self, sa, pkt, size, order=None, ipid=None, wire=None,
+                         frag_ds=None, **kw):
         """Protect pkt on sa (as ipsec(), with its keywords), then cut the
         protected datagram into IP fragments of `size` payload bytes
         (fragments_of) and return their (frame, expectation, info) in the
         order sent (indexes into the fragments; default as cut), without
         adding them. The receiver reassembles (RFC 4303 3.4.1): every
         fragment but the last sent is held; the last carries the datagram's
-        outcome, decided on the transport's software path (crypto_done 0)."""
+        outcome, decided on the transport's software path (crypto_done 0).
+        frag_ds: the DS field each fragment arrives with (indexed as cut,
+        i.e. by offset), as routers on the path leave them (set_ds). The
+        datagram is then the one whose outer DS field arrived as
+        frag_ecn_merge's (outer_ds, so received_ds decides what is
+        delivered), or, when the merge discards it, every fragment is held."""
+        discard = False
+        if frag_ds is not None:
+            assert 'outer_ds' not in kw, 'frag_ds gives the outer DS field'
+            merged = frag_ecn_merge(frag_ds)
+            discard = merged is None
+            wire = wire or self._frag_ds_wire(sa, pkt, frag_ds, merged, kw.get('seq'))
+            # ESP's ICV does not cover the DS field and AH's zeroes it: the
+            # bytes protected do not depend on it, only the expectation does
+            # (a discarded datagram has none; each fragment's is set below)
+            kw['outer_ds'] = frag_ds[0] if discard else merged
         self.ipsec(sa, pkt, **kw)
         frame, exp = self.entries.pop()
         info = self.info.pop()
         frags = fragments_of(frame[14:], size, ipid)
+        if frag_ds is not None:
+            assert len(frag_ds) == len(frags), \
+                'frag_ds has %d fields for %d fragments' % (len(frag_ds), len(frags))
+            frags = [set_ds(ds)(f) for ds, f in zip(frag_ds, frags)]
         order = list(range(len(frags))) if order is None else order
         out = []
         for k, idx in enumerate(order):
             w = '%s, fragment %d of %d' % (wire or exp['wire'], idx + 1, len(frags))
-            if k == len(order) - 1:
+            if frag_ds is not None:
+                w += ' (DS 0x%02x)' % frag_ds[idx]
+            if k == len(order) - 1 and not discard:
                 e = dict(exp, wire=w, crypto_done=0, next_crypto_done=0,
                          crypto_status='CRYPTO_SUCCESS')
                 out.append((eth(frags[idx]), e, info))
@@ -749,6 +795,16 @@ class Case:
                                                   'reassembly', w),
                             dict(flags=header_flags(frags[idx]))))
         return out
+
+    @staticmethod
+    def _frag_ds_wire(sa, pkt, frag_ds, merged, seq):
+        """ipsec()'s wire text for a datagram whose fragments carry frag_ds."""
+        return '%s%s spi=0x%08x seq=0x%x %s, fragments DS %s -> %s, %s 0x%02x' % (
+            sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi,
+            sa.next_seq if seq is None else seq, sa.mode,
+            ' '.join('0x%02x' % ds for ds in frag_ds),
+            'discarded' if merged is None else '0x%02x' % merged,
+            'inner' if sa.mode == 'tunnel' else 'sent with', ds_of(raw(pkt)))
 
     def fragmented(self, sa, pkt, size, **kw):
         """fragment_entries(), added in order."""
