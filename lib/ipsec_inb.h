@@ -70,6 +70,12 @@ rxsec_inb_add(struct rxsec_inb_batch *b, struct rte_mbuf *m, struct rxsec_sa *sa
 
 	b->m[j] = m;
 	b->sa[j] = sa;
+	/* The packet must come the way its SA says, in UDP or bare, before
+	 * anything else is checked (Linux: XfrmInStateMismatch). */
+	if (unlikely(!(md->flags & RXSEC_PKT_F_UDP_ENCAP) != !sa->udp_encap)) {
+		b->st[j] = RXSEC_CRYPTO_INVALID_PROTOCOL;
+		return;
+	}
 	/* The crypto engine works on contiguous data; jumbo chains are rare. */
 	if (unlikely(!rte_pktmbuf_is_contiguous(m)) && rte_pktmbuf_linearize(m) != 0) {
 		b->st[j] = RXSEC_CRYPTO_GENERIC_ERROR;

@@ -58,6 +58,7 @@ struct rxsec_sa {
 	uint8_t auth_failed_status;	/* CryptoStatus for an ICV failure */
 	uint8_t sel_check;		/* a selector narrower than "any" (selector.h) */
 	uint8_t ds_mode;		/* tunnel decap: RXSEC_DS_* */
+	uint8_t udp_encap;		/* encap espinudp: takes ESP in UDP only */
 	uint32_t window;
 	struct rxsec_crypto_sa *csa;
 	uint64_t packet_hard, byte_hard;

@@ -226,6 +226,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		return -1;
 	}
 	sa->natt_port = c->encap ? c->encap_dport : 0;
+	sa->udp_encap = c->encap;
 	/* Published fully built: the slot first, then the key engines find. */
 	t->slot_gen[id] = (uint8_t)(sa->handle >> RXSEC_SA_SLOT_BITS);
 	t->slot_busy[id] = 1;
