@@ -71,6 +71,17 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 		return RXSEC_PKT_OTHER;
 	if (!rxsec_natt_port(rxsec_rd_be16(f + l4 + 2)))
 		return RXSEC_PKT_OTHER;
+	/* As Linux's UDP input: a datagram longer than its IP payload is
+	 * dropped, bytes behind a shorter one are not part of it. A first
+	 * fragment's length is the whole datagram's, checked once reassembled. */
+	if (!(meta->flags & RXSEC_PKT_F_FRAGMENT)) {
+		uint32_t ulen = rxsec_rd_be16(f + l4 + 4);
+
+		if (ulen < sizeof(struct rte_udp_hdr) || ulen > end - l4)
+			return RXSEC_PKT_MALFORMED;
+		end = l4 + ulen;
+		meta->ip_end = (uint16_t)end;
+	}
 	if (end - pl <= ESP_HDR_LEN || memcmp(f + pl, marker, 4) == 0)
 		return RXSEC_PKT_OTHER;
 	meta->ipsec_off = (uint16_t)pl;

@@ -6,7 +6,10 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    no SA, non-IPsec, seq 0, VLAN, ICV failures
   issue3_esp       the ESP algorithm matrix x tunnel/transport x IPv4/IPv6
   issue3_ah        AH tunnel/transport IPv4/IPv6
-  issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it
+  issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
+                   lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
+                   replay and ICV, per layer, fragments); --no-offload,
+                   --no-offload-udp-esp, --offload-algs
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
                    failures per layer, unknown inner SA, replay per layer
@@ -366,10 +369,40 @@ def issue3_natt():
     c.plain(udp_datagram(4, 500, 500, ike_header()), 'non-IPsec: IKE on UDP 500')
     c.ipsec(g4, c.inner(g4, 1400))
     c.ipsec(g4, c.inner(g4, 10), seq=1, expect='replay')
+    _udp_length_lies(c, g4, g6)
     cases.append(c)
     cases.append(_natt_transport())
     cases.append(_natt_other_port())
-    return cases
+    return cases + _with_variants(_natt_mismatch(), NATT_MISMATCH_VARIANTS)
+
+
+def _set_udp_len(delta=None, value=None, junk=b''):
+    """A mutation of an ESP-in-UDP packet: its UDP length off by delta (or
+    set to value), or junk appended behind the datagram inside the IP
+    payload (the UDP length still right)."""
+    def f(ipb):
+        hl = V.ip_hdr_len(ipb)
+        b = bytearray(V.fix_lengths(ipb + junk))
+        ulen = len(ipb) - hl + (delta or 0) if value is None else value
+        struct.pack_into('!H', b, hl + 4, ulen)
+        return bytes(b)
+    return f
+
+
+def _udp_length_lies(c, g4, g6):
+    """UDP input comes first (Linux's udp_rcv): a datagram longer than its IP
+    payload, or shorter than a UDP header, is dropped before anyone reads
+    it as ESP; bytes behind a shorter one are not part of it."""
+    for sa in (g4, g6):
+        for ulen_fix, what in (((4, None), 'UDP length 4 more than the IP payload'),
+                               ((None, 7), 'UDP length 7')):
+            frame = V.eth(_set_udp_len(*ulen_fix)(V.esp_protect(
+                sa, c.inner(sa, 40), 60 + len(c.entries), c.iv_for(sa))))
+            c.raw_frame(frame, V._exp(None, 'drop', 0, 'CRYPTO_SUCCESS', 'malformed',
+                                      'ESP in UDP, IPv%d, %s' % (sa.family, what)))
+        c.ipsec(sa, c.inner(sa, 40), mutate=_set_udp_len(junk=b'\xee' * 6),
+                wire='ESP in UDP, IPv%d, 6 bytes behind the UDP datagram' % sa.family)
+    c.ipsec(g4, c.inner(g4, 30))
 
 
 def _natt_other_port():
@@ -468,6 +501,152 @@ def _ones_complement(b):
     while s >> 16:
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
+
+
+# A packet must come the way its SA says: Linux's xfrm_input drops it right
+# after the SA lookup, before the replay check and the ICV, when its
+# encapsulation is not the SA's ((x->encap ? x->encap->encap_type : 0) !=
+# encap_type: XfrmInStateMismatch), on every layer. rxsec: invalid_protocol.
+# The software path decides the same (--no-offload, UDP-ESP under
+# --no-offload-udp-esp, CBC under --offload-algs GCM): crypto_done 0 (or
+# next_crypto_done 0 for an inner layer), the reason says it.
+NATT_MISMATCH_VARIANTS = [
+    ('off', ['--no-offload'], lambda sa, f: True),
+    ('no_udp', ['--no-offload-udp-esp'], lambda sa, f: 'udp_esp' in f),
+    # outer GCM tunnels offloaded, their inner CBC layer in software
+    ('gcm_only', ['--offload-algs', 'rfc4106(gcm(aes))'],
+     lambda sa, f: sa.enc_id is None or V.ENC[sa.enc_id]['xfrm'] != 'rfc4106(gcm(aes))'),
+]
+
+
+def _then(*mutations):
+    """The mutations (None: none) applied left to right."""
+    def f(ipb):
+        for m in mutations:
+            ipb = m(ipb) if m else ipb
+        return ipb
+    return f
+
+
+def _note(c, text):
+    """Append text to the last frame's wire description."""
+    c.entries[-1][1]['wire'] += text
+
+
+def _as_sa_says(c, sa, n=40, seq=None, note=''):
+    """sa's packet as its peer sends it: in UDP for an SA with encap (its UDP
+    length the datagram's, V.udp_len), bare ESP for one without."""
+    c.ipsec(sa, c.inner(sa, n), seq=seq, mutate=V.udp_len if sa.encap else None)
+    _note(c, note)
+
+
+def _rewrap(sa, port=4500):
+    """The mutation sending sa's packet, protected by scapy, the other way
+    (bare ESP for an SA with encap, in UDP to port for one without), and
+    the wire text for sequence number seq."""
+    how = 'bare for an SA with encap espinudp' if sa.encap else \
+        'in UDP %d for an SA without encap' % port
+    return (V.strip_udp if sa.encap else V.in_udp(port, port),
+            lambda seq: '%s spi=0x%08x seq=0x%x %s IPv%d, %s' % (
+                'ESP' if sa.encap else 'ESPUDP', sa.spi, seq, sa.mode, sa.family, how))
+
+
+def _other_way(c, sa, n=40, seq=None, forge=None, port=4500, note=''):
+    """sa's packet the other way (_rewrap), forge mutating it first:
+    invalid_protocol. -> its sequence number."""
+    seq = sa.next_seq if seq is None else seq
+    wrap, wire = _rewrap(sa, port)
+    c.ipsec(sa, c.inner(sa, n), seq=seq, expect='invalid_protocol', mutate=_then(forge, wrap),
+            wire=wire(seq) + note)
+    return seq
+
+
+AGAIN = ', its sequence number again as its SA says: the window did not move'
+
+
+def _natt_mismatch():
+    c = Case('i3_natt_mismatch', 'ESP not encapsulated as its SA says (bare for encap '
+             'espinudp, in UDP 4500 or 4501 without it), tunnel and transport, IPv4 and '
+             'IPv6: invalid_protocol before the replay check and the ICV, the sequence '
+             'number then delivered as the SA says; nested (either layer); fragmented',
+             'tunnel', 'IPv4')
+    # first: its encap port makes 4501 a NAT-T port for every frame
+    u4p = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4501, 4501))
+    u4 = c.sa(mode='tunnel', family=4, enc='aes256gcm16', encap=(4500, 4500))
+    ut4 = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
+    u6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', encap=(4500, 4500))
+    ut6 = c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha1', encap=(4500, 4500))
+    p4 = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha1')
+    pt4 = c.sa(mode='transport', family=4, enc='aes128gcm16')
+    p6 = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha256')
+    pt6 = c.sa(mode='transport', family=6, enc='aes256gcm16')
+    for sa in (u4, ut4, u6, ut6, p4, pt4, p6, pt6):
+        _as_sa_says(c, sa)
+        _as_sa_says(c, sa, seq=_other_way(c, sa), note=AGAIN)
+    # before the replay check: a sequence number already seen, and zero
+    _other_way(c, u4, seq=1, note=', seq 1 seen: not replay')
+    _other_way(c, p4, seq=1, note=', seq 1 seen: not replay')
+    _other_way(c, pt4, seq=0, note=', seq 0: not seq_zero')
+    # before the ICV: forged too, still invalid_protocol
+    for sa in (u4, ut6, p4, pt6):
+        seq = _other_way(c, sa, forge=V.flip_last_byte, note=', ICV flipped: not an auth failure')
+        _as_sa_says(c, sa, seq=seq, note=AGAIN)
+    # 4501 is a NAT-T port: ESP in UDP there too. Only the form counts, not
+    # the port (Linux compares encapsulation types): u4's packet on 4501 passes.
+    _as_sa_says(c, u4p)
+    _other_way(c, p4, port=4501)
+    c.ipsec(u4, c.inner(u4, 40), mutate=_then(V.strip_udp, V.in_udp(4501, 4501)))
+    _note(c, ', in UDP 4501 for an SA with encap espinudp 4500 4500')
+    _natt_mismatch_nested(c, ((4, p4, u4), (6, p6, u6)))
+    _natt_mismatch_fragments(c, p4, u6)
+    _as_sa_says(c, u4)
+    return c
+
+
+def _natt_mismatch_nested(c, tunnels):
+    """Nested (spec rule 5): each layer is checked as it comes. For each
+    (family, tunnel SA without encap, tunnel SA with encap), inner SAs
+    with and without encap between the inner addresses."""
+    for fam, tun, utun in tunnels:
+        iu = _inner_sa(c, fam, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
+        ip = _inner_sa(c, fam, enc='aes128gcm16')
+        c.nested(tun, ip, _inner_pkt(c, fam, 40))
+        oseq, iseq = tun.next_seq, iu.next_seq
+        c.nested(tun, iu, _inner_pkt(c, fam, 40), expect='inner_protocol', imutate=V.strip_udp)
+        _note(c, ', inner bare for an SA with encap espinudp')
+        # neither window moved: the outer sequence number with a good inner
+        # packet, the inner one in UDP on its own
+        c.nested(tun, ip, _inner_pkt(c, fam, 40), oseq=oseq)
+        _note(c, ', the outer sequence number again')
+        src, dst = INNER[fam]
+        c.ipsec(iu, V.freeze(V.udp_packet(fam, src, dst, 40, 'inner alone')), seq=iseq,
+                mutate=V.udp_len)
+        _note(c, ', the inner SA alone, its sequence number again')
+        c.nested(tun, iu, _inner_pkt(c, fam, 40), expect='inner_protocol',
+                 imutate=_then(V.flip_last_byte, V.strip_udp))
+        _note(c, ', inner bare for an SA with encap, its ICV flipped')
+        # the outer layer the other way: the inner one is never looked at
+        c.nested(tun, ip, _inner_pkt(c, fam, 40), expect='outer_protocol', omutate=V.in_udp())
+        _note(c, ', outer in UDP for an SA without encap')
+        c.nested(utun, iu, _inner_pkt(c, fam, 40), expect='inner_protocol',
+                 imutate=V.strip_udp, omutate=V.udp_len)
+        _note(c, ', outer in UDP as its SA says, inner bare for an SA with encap')
+        c.nested(utun, ip, _inner_pkt(c, fam, 40), omutate=V.udp_len)
+        _note(c, ', outer in UDP as its SA says')
+
+
+def _natt_mismatch_fragments(c, plain, udp):
+    """Fragmented datagrams the other way: reassembled first, then checked
+    on the software path. plain: an SA without encap, udp: one with."""
+    for sa, size, ipid in ((plain, 576, 0x4a1), (udp, 800, 0x4a3)):
+        seq = sa.next_seq
+        wrap, wire = _rewrap(sa)
+        c.fragmented(sa, c.inner(sa, 1400), size, expect='invalid_protocol', mutate=wrap,
+                     ipid=ipid, wire=wire(seq))
+        c.fragmented(sa, c.inner(sa, 1400), size, seq=seq, ipid=ipid + 1,
+                     mutate=V.udp_len if sa.encap else None,
+                     wire='%s spi=0x%08x seq=0x%x %s%s' % (
+                         'ESPUDP' if sa.encap else 'ESP', sa.spi, seq, sa.mode, AGAIN))
 
 
 def issue3_malformed():

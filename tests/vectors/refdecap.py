@@ -251,7 +251,8 @@ NATT_PORTS = {4500}
 
 
 def classify(ipb):
-    """-> (proto 'esp'|'ah'|None, spi, dst, ip bytes with UDP encap removed)"""
+    """-> (proto 'esp'|'ah'|None, spi, dst, ip bytes with UDP encap removed:
+    ipb itself when it had none)"""
     if ipb[0] >> 4 == 4:
         hl, proto = V.ip_hdr_len(ipb), ipb[9]
         dst = str(IP(ipb).dst)
@@ -267,7 +268,12 @@ def classify(ipb):
     if proto == 51:
         return 'ah', struct.unpack('!L', ipb[hl + 4:hl + 8])[0], dst, ipb
     if proto == 17 and struct.unpack('!H', ipb[hl + 2:hl + 4])[0] in NATT_PORTS:
-        body = ipb[hl + 8:]
+        # UDP input: a datagram its IP payload cannot hold is dropped, bytes
+        # behind a shorter one are no part of it
+        ulen = struct.unpack('!H', ipb[hl + 4:hl + 6])[0]
+        if ulen < 8 or hl + ulen > len(ipb):
+            return 'short', None, dst, ipb
+        body = ipb[hl + 8:hl + ulen]
         if len(body) > 4 and body[:4] != b'\0\0\0\0':
             b = bytearray(ipb[:hl])
             if ipb[0] >> 4 == 4:
@@ -416,17 +422,51 @@ def find_sa(sas, proto, spi, dst):
     return None
 
 
+class EncapMismatch(Exception):
+    """An inner layer not encapsulated as its SA says (encap_mismatch)."""
+
+
+def encap_mismatch(sa, received, ipb2):
+    """Linux xfrm_input, right after the SA lookup: a packet whose
+    encapsulation is not its SA's, (x->encap ? x->encap->encap_type : 0) !=
+    encap_type, is dropped (XfrmInStateMismatch) before the replay check and
+    the ICV. received: the layer as it came, ipb2: classify's (the UDP header
+    taken out, if it had one)."""
+    return ('encap' in sa.d) != (ipb2 != received)
+
+
+def mismatch_error(e, layer):
+    """A layer (0 outer, 1 inner) not encapsulated as its SA says: dropped
+    invalid_protocol, nothing after it done; CRYPTO_INVALID_PROTOCOL when the
+    engine did that layer (crypto_done, next_crypto_done), CRYPTO_SUCCESS when
+    the software path did. -> what the expectation gets wrong, or None."""
+    done = e.get('next_crypto_done') if layer else e.get('crypto_done')
+    want = dict(verdict='drop', reason='invalid_protocol',
+                crypto_status='CRYPTO_INVALID_PROTOCOL' if done else 'CRYPTO_SUCCESS')
+    if not layer:
+        want['next_crypto_done'] = 0
+    wrong = ['%s %s' % (k, e.get(k)) for k in want if e.get(k) != want[k]]
+    if not wrong:
+        return None
+    return '%s layer not encapsulated as its SA says (want %s) but expected %s' % (
+        ('outer', 'inner')[layer], ', '.join('%s %s' % kv for kv in want.items()),
+        ', '.join(wrong))
+
+
 def decap_all(sas, sa, ipb):
     """Decapsulate on sa, then again while the result is transport ESP/AH of
     another known SA (spec section 3 rule 5: a tunnel SA's inner packet, or
     AH over ESP under one IP header). -> (delivered bytes, the SAs applied,
-    outermost first)."""
+    outermost first). Raises EncapMismatch for an inner layer not
+    encapsulated as its SA says, before its ICV."""
     out, applied = sa.decap(ipb), [sa]
     for _ in range(4):
         proto, spi, dst, ipb2 = classify(out)
         nxt = find_sa(sas, proto, spi, dst) if proto in ('esp', 'ah') else None
         if nxt is None or nxt.mode != 'transport':
             break
+        if encap_mismatch(nxt, out, ipb2):
+            raise EncapMismatch()
         out = nxt.decap(ipb2)
         applied.append(nxt)
     return out, applied
@@ -557,15 +597,22 @@ def check_case(d, verbose=False):
                     sa = s
         msg = None
         try:
-            if reason in ('invalid_packet_syntax', 'malformed', 'invalid_protocol',
-                          'fragment'):
+            if reason in ('invalid_packet_syntax', 'malformed', 'fragment'):
                 pass    # crafted or cut: nothing to decrypt
+            elif sa is not None and encap_mismatch(sa, ipb, ipb2):
+                msg = mismatch_error(e, 0)
             elif proto is None or (sa is None and reason == 'ok'):
                 if want != fr:
                     msg = 'non-IPsec frame not delivered unchanged'
             elif sa is None:
                 if reason != 'no_sa':
                     msg = 'no SA found but expected %s' % reason
+            elif reason == 'invalid_protocol':
+                # encapsulated as its SA says: a tunnel SA's verified payload
+                # that is not IP, else an inner layer (EncapMismatch)
+                if sa.mode != 'tunnel' or sa.tfc_nh(ipb2) in (4, 41):
+                    decap_all(sas, sa, ipb2)
+                    msg = 'every layer as its SA says, IP inside, but expected %s' % reason
             elif reason == 'tfc_dummy':
                 if sa.tfc_nh(ipb2) != 59:
                     msg = 'next header is not 59'
@@ -596,6 +643,8 @@ def check_case(d, verbose=False):
                     got = got[:k] + want[k:k + 2] + got[k + 2:]
                 if reason == 'ok' and got != want and msg is None:
                     msg = 'decap differs:\n  got  %s\n  want %s' % (got.hex(), want.hex())
+        except EncapMismatch:
+            msg = mismatch_error(e, 1)
         except Exception as ex:     # noqa: BLE001
             msg = 'exception %r' % ex
         if msg:

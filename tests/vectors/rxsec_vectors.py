@@ -106,6 +106,14 @@ def reason_of(status):
     return status[len('CRYPTO_'):].lower()
 
 
+def layer_failure(sa, expect):
+    """The status of an IPsec layer of sa failing as expect ('..._auth':
+    its ICV; '..._protocol': not encapsulated as sa says)."""
+    if expect.endswith('_protocol'):
+        return 'CRYPTO_INVALID_PROTOCOL'
+    return STATUS_FAIL[(sa.proto, sa.mode)]
+
+
 # ---------------------------------------------------------------------------
 # SA
 # ---------------------------------------------------------------------------
@@ -268,10 +276,10 @@ def fix_lengths(ipb, udp_encap=False):
     return bytes(ipb)
 
 
-def header_flags(ipb):
+def header_flags(ipb, natt_ports=(4500,)):
     """What the capabilities look at in a protected IP packet (spec section
     3, rule 4): 'ipv6', 'ipv4_opts', 'ipv6_ext' (before the IPsec header),
-    'udp_esp' (ESP in UDP 4500)."""
+    'udp_esp' (ESP in UDP to 4500 or another of natt_ports)."""
     f = set()
     if ipb[0] >> 4 == 4:
         if ipb[0] & 0xf > 5:
@@ -283,7 +291,8 @@ def header_flags(ipb):
         while nh in (0, 43, 60) and off + 8 <= len(ipb):
             f.add('ipv6_ext')
             nh, off = ipb[off], off + (ipb[off + 1] + 1) * 8
-    if nh == 17 and len(ipb) >= off + 8 and struct.unpack('!H', ipb[off + 2:off + 4])[0] == 4500:
+    if nh == 17 and len(ipb) >= off + 8 and \
+            struct.unpack('!H', ipb[off + 2:off + 4])[0] in natt_ports:
         f.add('udp_esp')
     return f
 
@@ -499,6 +508,10 @@ def esp_protect(sa, pkt, seq, iv, nh=None, data=None, padding=None):
     crafted = nh is not None or data is not None or padding is not None
     if sa.enc and sa.enc['scapy'] and not crafted:
         ipb = raw(ssa.encrypt(pkt, seq_num=seq, iv=iv))
+        if sa.encap:
+            # scapy 2.5 leaves an IPv4 nat_t_header's UDP length at 8, which
+            # any UDP receiver (Linux's, rxsec's) reads as an empty datagram
+            ipb = fix_lengths(ipb, True)
         if sa.is_aead and sa.enc['icv'] != 16:
             ipb = fix_lengths(ipb[:len(ipb) - (16 - sa.enc['icv'])], bool(sa.encap))
         if seq == 0:    # scapy treats seq_num=0 as "use the SA's counter"
@@ -644,6 +657,11 @@ class Case:
             return freeze(icmp_packet(fam, src, dst, n, tag, ipid))
         return freeze(udp_packet(fam, src, dst, n, tag, ipid))
 
+    def natt_ports(self):
+        """The UDP ports ESP arrives on: 4500 and the encap ports of the SAs
+        declared so far (so an SA with another port goes before its frames)."""
+        return {4500} | {s.encap[1] for s in self.sas if s.encap}
+
     def delivered(self, sa, pkt, vlan):
         return eth(raw(pkt), vlan)
 
@@ -688,7 +706,7 @@ class Case:
         else:
             verdict, reason = 'drop', expect
         self.add(frame, _exp(sa.spi, verdict, cd, status, reason, wire, out),
-                 dict(sa=sa, flags=header_flags(ipb)))
+                 dict(sa=sa, flags=header_flags(ipb, self.natt_ports())))
         return frame
 
     def nested(self, outer, inner, pkt, oseq=None, iseq=None, vlan=None, expect='ok',
@@ -697,8 +715,10 @@ class Case:
         inner (transport ESP/AH) protects pkt, then outer protects that:
         a tunnel SA around the inner IP packet, or (outer AH, inner ESP, both
         transport) AH over ESP under one IP header (RFC 4302 3.1).
-        expect: 'ok' | 'inner_auth' | 'outer_auth' | a drop reason decided
-        after both checks (replay). inner_known=False: inner is not in the
+        expect: 'ok' | 'inner_auth' | 'outer_auth' | 'inner_protocol' |
+        'outer_protocol' (that layer not encapsulated as its SA says, in UDP
+        or bare: CRYPTO_INVALID_PROTOCOL) | a drop reason decided after both
+        checks (replay). inner_known=False: inner is not in the
         SA file, so only the outer layer is removed (NextCryptoDone 0).
         outer_ds: as in ipsec(), on the outermost header; the outer SA's
         decapsulation decides what the delivered header carries."""
@@ -736,16 +756,17 @@ class Case:
         if expect == 'ok':
             verdict = 'deliver'
             out = eth(raw(received_ds(outer, pkt if inner_known else ipkt, outer_ds)), vlan)
-        elif expect == 'inner_auth':
-            status = STATUS_FAIL[(inner.proto, inner.mode)]
+        elif expect in ('inner_auth', 'inner_protocol'):
+            status = layer_failure(inner, expect)
             reason = reason_of(status)
-        elif expect == 'outer_auth':
-            status = STATUS_FAIL[(outer.proto, outer.mode)]
+        elif expect in ('outer_auth', 'outer_protocol'):
+            status = layer_failure(outer, expect)
             reason, ncd = reason_of(status), 0
         e = _exp(outer.spi, verdict, 1, status, reason, wire, out)
         e['next_crypto_done'] = ncd
         self.add(frame, e, dict(sa=outer, inner=inner if inner_known else None,
-                                flags=header_flags(oipb), iflags=header_flags(iipb)))
+                                flags=header_flags(oipb, self.natt_ports()),
+                                iflags=header_flags(iipb, self.natt_ports())))
         return frame
 
     def fragment_entries(self, sa, pkt, size, order=None, ipid=None, wire=None,
@@ -828,7 +849,8 @@ class Case:
                 # Only the outer layer is the engine's; the inner one is
                 # checked in software, its failure shows in the reason only.
                 e.update(next_crypto_done=0)
-                if e['crypto_status'] == STATUS_FAIL[(info['inner'].proto, 'transport')]:
+                if e['crypto_status'] in (STATUS_FAIL[(info['inner'].proto, 'transport')],
+                                          'CRYPTO_INVALID_PROTOCOL'):
                     e['crypto_status'] = 'CRYPTO_SUCCESS'
             v.entries.append((frame, e))
         return v
@@ -914,6 +936,44 @@ def set_dst(addr):
         if p.version == 4:
             del p.chksum
         return raw(p.__class__(raw(p)))
+    return f
+
+
+def _proto_at(ipb):
+    """Offset of the IPv4 protocol / IPv6 next header byte (no extension
+    headers: the packets rewrapped below have none)."""
+    return 9 if ipb[0] >> 4 == 4 else 6
+
+
+def strip_udp(ipb):
+    """ESP in UDP (RFC 3948 2.1) made bare ESP, as if sent without NAT-T:
+    the UDP header taken out, protocol 50, lengths and IPv4 checksum fixed.
+    The ESP bytes stay as protected (the ICV does not cover the UDP header)."""
+    at, hl = _proto_at(ipb), ip_hdr_len(ipb)
+    assert ipb[at] == 17, 'not ESP in UDP'
+    b = bytearray(ipb[:hl])
+    b[at] = 50
+    return fix_lengths(bytes(b) + ipb[hl + 8:])
+
+
+def udp_len(ipb):
+    """Mutation: the UDP length of ESP in UDP made the datagram's. scapy's
+    nat_t_header leaves it 8 over IPv4 (the header is frozen before the ESP
+    is attached); a real sender's covers the ESP."""
+    assert ipb[_proto_at(ipb)] == 17, 'not ESP in UDP'
+    return fix_lengths(ipb, udp_encap=True)
+
+
+def in_udp(sport=4500, dport=4500):
+    """Mutation: bare ESP put into UDP as a NAT-T sender does (RFC 3948
+    2.1): UDP checksum 0 like scapy's nat_t_header, lengths fixed."""
+    def f(ipb):
+        at, hl = _proto_at(ipb), ip_hdr_len(ipb)
+        assert ipb[at] == 50, 'not bare ESP'
+        b = bytearray(ipb[:hl])
+        b[at] = 17
+        udp = struct.pack('!HHHH', sport, dport, 0, 0)
+        return fix_lengths(bytes(b) + udp + ipb[hl:], udp_encap=True)
     return f
 
 
