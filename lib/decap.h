@@ -34,6 +34,26 @@ rxsec_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new)
 	return (uint16_t)~s;
 }
 
+/* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
+ * 32-bit words into 64 bits, folded once: the one's complement sum does not
+ * care about byte order, and all ones reads the same both ways. */
+static inline bool
+rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
+{
+	uint32_t len = (ip[0] & 0xfu) * 4u, w;
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < len; i += 4) {
+		memcpy(&w, ip + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 /*
  * Set an IPv4 header's total length and the byte naming the next protocol
  * (in the header, or in an AH header behind it), then adjust the header

@@ -212,6 +212,24 @@ replay_reason(enum rxsec_replay_verdict v)
 	return (enum rxsec_reason)map[v];
 }
 
+/* A tunnel's outer IPv4 header ends here, so its checksum is checked here
+ * (RFC 1122 3.2.1.2), as Linux's ip_rcv does before IPsec sees the packet:
+ * the port's verdict when it gives one, else the 20-odd bytes in cache. A
+ * transport-mode header is delivered and judged downstream (decap.h). */
+static inline bool
+transport_outer_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	const uint8_t *ip;
+
+	if ((md->flags & RXSEC_PKT_F_IPV6) || ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l3_off);
+	return rxsec_ipv4_header_cksum_ok(ip);
+}
+
 static inline int
 transport_decap(struct rte_mbuf *m, const struct rxsec_sa *sa,
 		const struct rxsec_pkt_meta *md)
@@ -273,10 +291,13 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
 	const struct rxsec_pkt_meta *md = &p->outer;
 	uint64_t seq = rxsec_ipsec_seq(m, md), iseq = 0;
-	enum rxsec_replay_verdict rv = rxsec_replay_check(&sa->replay, seq);
+	enum rxsec_replay_verdict rv;
 	struct rxsec_sa *isa = NULL;
 	uint8_t last_proto = md->next_proto;
 
+	if (sa->mode == RXSEC_MODE_TUNNEL && unlikely(!transport_outer_header_ok(m, md)))
+		return RXSEC_REASON_MALFORMED;
+	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {

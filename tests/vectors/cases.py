@@ -1338,6 +1338,37 @@ def _hdr_frames(c):
     _routed(c, ah6, _v6_ext_pkt(c, 40, s6, d6), route_v6_immutable, expect='auth')
     c.ipsec(ah6, _v6_ext_pkt(c, 40, s6, d6), expect='auth', mutate=V.flip_ah_icv)
     c.ipsec(et4, c.inner(et4, 10))
+    _outer_checksums(c)
+
+
+def _outer_v4_opts(ipb):
+    """Four bytes of options (NOP NOP NOP EOL) put into an outer IPv4
+    header, which ESP does not cover."""
+    hl = V.ip_hdr_len(ipb)
+    b = bytearray(ipb[:hl] + b'\x01\x01\x01\x00' + ipb[hl:])
+    b[0] = 0x40 | (hl + 4) // 4
+    return V.fix_lengths(bytes(b))
+
+
+def _outer_checksums(c):
+    """A tunnel's outer IPv4 header ends at the receiver, which discards it
+    when its checksum is wrong (RFC 1122 3.2.1.2; Linux's ip_rcv, before
+    IPsec): malformed, and the window has not moved, so the same sequence
+    number sent intact is delivered."""
+    gt4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    at4 = c.sa(proto='ah', mode='tunnel', family=4, auth='sha256')
+    for sa in (gt4, at4):
+        seq = sa.next_seq
+        c.ipsec(sa, c.inner(sa, 40), expect='malformed', mutate=_break_ipv4_checksum,
+                wire='%s tunnel, outer IPv4 header checksum wrong' % sa.proto.upper())
+        c.ipsec(sa, c.inner(sa, 40), seq=seq,
+                wire='%s tunnel, the same sequence number intact' % sa.proto.upper())
+    c.ipsec(gt4, c.inner(gt4, 60), mutate=_outer_v4_opts,
+            wire='ESP tunnel, outer IPv4 header with options')
+    c.ipsec(gt4, c.inner(gt4, 60), expect='malformed',
+            mutate=lambda b: _break_ipv4_checksum(_outer_v4_opts(b)),
+            wire='ESP tunnel, outer IPv4 header with options, checksum wrong')
+    c.ipsec(gt4, c.inner(gt4, 20))
 
 
 def issue3_hdrs():

@@ -622,6 +622,10 @@ def check_case(d, verbose=False):
                     msg = 'ICV verified but expected %s' % reason
                 except (IPSecIntegrityError, InvalidTag):
                     pass
+            elif sa.mode == 'tunnel' and ipb[0] >> 4 == 4 and not header_ok(ipb):
+                # the tunnel's outer header ends here: a wrong checksum
+                # discards the packet (RFC 1122 3.2.1.2)
+                msg = 'tunnel outer IPv4 checksum wrong but expected %s' % reason
             else:
                 inner, applied = decap_all(sas, sa, ipb2)
                 flow = flow_of(inner)
