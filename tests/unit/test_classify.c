@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "decap.h"
 
 static int fails, checks;
 
@@ -540,6 +541,22 @@ test_udp(void)
 		f.len = f.l3 + ip + 6;
 		fix_len(&f);
 		expect_kind(&f, RXSEC_PKT_OTHER, "UDP header truncated");
+		/* the UDP length, as Linux's UDP input reads it */
+		for (int d = -1; d <= 1; d += 2) {
+			struct res r;
+			uint32_t ul = f.l3 + ip + 4;
+
+			UDP_FRAME(4500, 4500, espb, sizeof(espb));
+			f.b[ul + 1] = (uint8_t)(f.b[ul + 1] + 2 * d);
+			r = runf(&f);
+			CHECK(d > 0 ? r.kind == RXSEC_PKT_MALFORMED :
+			      r.kind == RXSEC_PKT_ESP && r.md.ip_end == f.len - 2,
+			      "UDP length %s the IP payload: kind %d ip_end %u",
+			      d > 0 ? "2 beyond" : "2 short of", r.kind, r.md.ip_end);
+		}
+		UDP_FRAME(4500, 4500, espb, sizeof(espb));
+		f.b[f.l3 + ip + 5] = 7;
+		expect_kind(&f, RXSEC_PKT_MALFORMED, "UDP length 7");
 		/* another NAT-T port, while an SA listens on it (natt_ports.h) */
 		UDP_FRAME(4501, 4501, espb, sizeof(espb));
 		expect_kind(&f, RXSEC_PKT_OTHER, "4501 without an SA on it");
@@ -919,6 +936,36 @@ test_inner(void)
 	      "AH over a 3-byte ESP");
 }
 
+/* decap.h's word-wise check against DPDK's 16-bit sum, on headers of every
+ * length with right and wrong checksums. */
+static void
+test_ipv4_header_cksum(void)
+{
+	uint8_t h[60];
+	uint32_t seed = 12345, bad = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		uint32_t len = 20 + 4 * (uint32_t)(i % 11);
+
+		for (uint32_t k = 0; k < sizeof(h); k++) {
+			seed = seed * 1103515245u + 12345u;
+			h[k] = (uint8_t)(seed >> 16);
+		}
+		h[0] = (uint8_t)(0x40 | len / 4);
+		if (i % 2 == 0) {
+			h[10] = h[11] = 0;
+			uint16_t ck = (uint16_t)~rte_raw_cksum(h, len);
+
+			memcpy(h + 10, &ck, 2);
+		}
+		if (rxsec_ipv4_header_cksum_ok(h) != (rte_raw_cksum(h, len) == 0xffff))
+			bad++;
+		if (i % 2 == 0 && !rxsec_ipv4_header_cksum_ok(h))
+			bad++;
+	}
+	CHECK(bad == 0, "IPv4 header checksum: %u disagreements", bad);
+}
+
 int
 main(void)
 {
@@ -931,6 +978,7 @@ main(void)
 	test_random();
 	test_inline_edges();
 	test_inner();
+	test_ipv4_header_cksum();
 	printf("classify: %d checks, %d failed\n", checks, fails);
 	return fails ? 1 : 0;
 }
