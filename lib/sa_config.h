@@ -61,6 +61,14 @@ struct rxsec_addr {
 
 #define RXSEC_KEY_MAX	128
 
+/* A dump's anti-replay bitmap: words kept, enough for a 4096-packet window. */
+#define RXSEC_SA_BMP_WORDS	128
+enum {
+	RXSEC_SA_BMP_NONE,
+	RXSEC_SA_BMP_WORD,	/* `anti-replay context: ... bitmap 0x...` */
+	RXSEC_SA_BMP_RING,	/* `anti-replay esn context:` words */
+};
+
 struct rxsec_sa_config {
 	/* identity: (spi, dst, proto) is the lookup key */
 	uint32_t spi;			/* host order */
@@ -103,6 +111,12 @@ struct rxsec_sa_config {
 
 	/* initial sequence state from a dump's anti-replay context (0 if none) */
 	uint32_t seq, seq_hi;
+	/* ... and which numbers below seq it had received, in the kernel's two
+	 * layouts: one 32-bit word, bit i for seq - i (xfrm_replay_state), or
+	 * the ESN block's ring, bit (n - 1) % window for n (xfrm_replay_state_esn) */
+	uint8_t replay_bmp_layout;	/* RXSEC_SA_BMP_* */
+	uint32_t replay_bmp_window;	/* the ring's window */
+	uint32_t replay_bmp[RXSEC_SA_BMP_WORDS];
 
 	/* where it came from, for messages */
 	char origin[96];		/* "file:line" */

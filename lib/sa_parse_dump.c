@@ -2,6 +2,7 @@
  *
  * SA file parser: the dump `ip xfrm state` and `ip -s xfrm state` print.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sa_parse_priv.h"
@@ -235,13 +236,15 @@ dump_kv(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		if ((v = sap_cur_need(p, cu, "number", k)) == NULL ||
 			sap_tok_u64(p, v, UINT32_MAX, true, k->s, &n) < 0)
 			return -1;
-		if (strcmp(k->s, "seq") == 0)
+		if (strcmp(k->s, "seq") == 0) {
 			b->c.seq = (uint32_t)n;
-		else if (strcmp(k->s, "seq-hi") == 0)
+		} else if (strcmp(k->s, "seq-hi") == 0) {
 			b->c.seq_hi = (uint32_t)n;
-		else if (strcmp(k->s, "oseq") != 0 &&
-			 strcmp(k->s, "oseq-hi") != 0 &&
-			 strcmp(k->s, "bitmap") != 0)
+		} else if (strcmp(k->s, "bitmap") == 0) {
+			b->c.replay_bmp[0] = (uint32_t)n;
+			b->c.replay_bmp_layout = RXSEC_SA_BMP_WORD;
+		} else if (strcmp(k->s, "oseq") != 0 &&
+			   strcmp(k->s, "oseq-hi") != 0)
 			return sap_tok_err(p, k, "unexpected word in the "
 					   "anti-replay context");
 	}
@@ -318,6 +321,8 @@ dump_esn_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		b->bitmap_len = (uint32_t)n;
 		b->t_bitmap_len = v;
 		b->esn_ctx_window = true;
+		b->c.replay_bmp_layout = RXSEC_SA_BMP_RING;
+		b->c.replay_bmp_window = b->c.replay_window;
 		return 0;
 	}
 	if (!is_hex_word(t->s))
@@ -327,6 +332,9 @@ dump_esn_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 	for (; cu->i < cu->n; cu->i++) {
 		if (!is_hex_word(cu->t[cu->i].s))
 			return sap_tok_err(p, &cu->t[cu->i], "bad bitmap word");
+		if (b->bitmap_words < RXSEC_SA_BMP_WORDS)	/* past the window: unused */
+			b->c.replay_bmp[b->bitmap_words] =
+				(uint32_t)strtoul(cu->t[cu->i].s, NULL, 16);
 		if (++b->bitmap_words > b->bitmap_len)
 			return sap_tok_err(p, &cu->t[cu->i], "more bitmap words "
 					   "than bitmap-length %u", b->bitmap_len);

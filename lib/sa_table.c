@@ -122,6 +122,38 @@ rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_config *c
 	memcpy(k->dst, c->dst.bytes, sizeof(k->dst));
 }
 
+/* Did the dump's bitmap record number top - d as received? */
+static bool
+dump_bmp_seen(const struct rxsec_sa_config *c, uint64_t top, uint32_t d)
+{
+	uint32_t pos;
+
+	if (c->replay_bmp_layout == RXSEC_SA_BMP_WORD)
+		return d < 32 && (c->replay_bmp[0] >> d & 1u);
+	if (c->replay_bmp_layout != RXSEC_SA_BMP_RING || d >= c->replay_bmp_window)
+		return false;
+	pos = ((uint32_t)(top - d) - 1u) % c->replay_bmp_window;	/* the kernel's u32 */
+	return c->replay_bmp[pos >> 5] >> (pos & 31) & 1u;
+}
+
+/* An SA taken over from a live kernel SA (a dump with its anti-replay
+ * context) keeps what that SA had received: its top and the numbers its
+ * bitmap marks stay replays here, else the handover would accept up to a
+ * window's worth of replayed packets. */
+static void
+sa_replay_import(struct rxsec_replay *r, const struct rxsec_sa_config *c)
+{
+	uint64_t top = r->top;
+
+	RTE_BUILD_BUG_ON(RXSEC_SA_BMP_WORDS * 32 < RXSEC_REPLAY_WINDOW_MAX);
+	if (r->window == 0 || top == 0)
+		return;
+	rxsec_replay_update(r, top);
+	for (uint32_t d = 1; d < r->window && d < top; d++)
+		if (dump_bmp_seen(c, top, d))
+			rxsec_replay_update(r, top - d);
+}
+
 static void
 sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 {
@@ -156,6 +188,7 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 			RXSEC_CRYPTO_TRANSPORT_ESP_AUTH_FAILED;
 	rxsec_replay_init(&sa->replay, sa->window, c->esn,
 			  ((uint64_t)c->seq_hi << 32) | c->seq);
+	sa_replay_import(&sa->replay, c);
 	sa->sel_check = !rxsec_selector_is_wild(c);
 	sa->ds_mode = (c->flags & RXSEC_SA_FLAG_NOECN ? 0 : RXSEC_DS_ECN) |
 		(c->flags & RXSEC_SA_FLAG_DECAP_DSCP ? RXSEC_DS_DSCP : 0);

@@ -764,7 +764,10 @@ test_inline(void)
 	      c->sel_dport == 0 && c->sel_dport_mask == 0xffff && c->icv_len == 16 &&
 	      strcmp(c->origin, "inline:3") == 0,
 	      "dump block between add lines: AH, seq 5, icmp type 8 code 0");
+	CHECK(c && c->replay_bmp_layout == RXSEC_SA_BMP_WORD && c->replay_bmp[0] == 0x1f,
+	      "one-line anti-replay context: its bitmap word kept");
 	c = by_spi(&l, 0x1003);
+	CHECK(c && c->replay_bmp_layout == RXSEC_SA_BMP_NONE, "add line: no bitmap");
 	CHECK(c && c->dst.family == 6 && c->cipher == RXSEC_CIPHER_NULL &&
 	      c->auth == RXSEC_AUTH_HMAC_SHA512 && c->icv_len == 32 &&
 	      c->seq == 0x10 && c->seq_hi == 2 && c->sel_dst_len == 32 &&
@@ -807,6 +810,9 @@ test_inline(void)
 		      c->add_hard_sec == RXSEC_LIMIT_INF &&
 		      c->use_hard_sec == 60 && !c->has_sel,
 		      "ip -s block: decorations, esn context, limits");
+		CHECK(c->replay_bmp_layout == RXSEC_SA_BMP_RING && c->replay_bmp_window == 40 &&
+		      c->replay_bmp[0] == 0 && c->replay_bmp[1] == 0xffffffffu,
+		      "esn context: ring bitmap words and their window kept");
 	}
 	rxsec_sa_list_free(&l);
 
