@@ -137,9 +137,10 @@ dump_bmp_seen(const struct rxsec_sa_config *c, uint64_t top, uint32_t d)
 }
 
 /* An SA taken over from a live kernel SA (a dump with its anti-replay
- * context) keeps what that SA had received: its top and the numbers its
- * bitmap marks stay replays here, else the handover would accept up to a
- * window's worth of replayed packets. */
+ * context) keeps what that SA had received: the numbers its bitmap marks,
+ * its top among them, stay replays here, else the handover would accept up
+ * to a window's worth of replayed packets. A top the bitmap does not mark
+ * (replay-seq in an add line) is not one, as in Linux. */
 static void
 sa_replay_import(struct rxsec_replay *r, const struct rxsec_sa_config *c)
 {
@@ -148,8 +149,7 @@ sa_replay_import(struct rxsec_replay *r, const struct rxsec_sa_config *c)
 	RTE_BUILD_BUG_ON(RXSEC_SA_BMP_WORDS * 32 < RXSEC_REPLAY_WINDOW_MAX);
 	if (r->window == 0 || top == 0)
 		return;
-	rxsec_replay_update(r, top);
-	for (uint32_t d = 1; d < r->window && d < top; d++)
+	for (uint32_t d = 0; d < r->window && d < top; d++)
 		if (dump_bmp_seen(c, top, d))
 			rxsec_replay_update(r, top - d);
 }
