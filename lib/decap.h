@@ -35,7 +35,7 @@ rxsec_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new)
 }
 
 /* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
- * 32-bit words into 64 bits, folded once: the one's complement sum does not
+ * 32-bit words into 64 bits, folded down: the one's complement sum does not
  * care about byte order, and all ones reads the same both ways. */
 static inline bool
 rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
@@ -57,9 +57,10 @@ rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
 /*
  * Set an IPv4 header's total length and the byte naming the next protocol
  * (in the header, or in an AH header behind it), then adjust the header
- * checksum for the words that changed instead of recomputing it: a header
- * that arrived with a wrong checksum keeps a wrong one, and the host behind
- * rxsec still drops it (RFC 1122 3.2.1.2).
+ * checksum for the words that changed instead of recomputing it: cheaper,
+ * and a header nobody checked (a nested packet's inner one) that came with a
+ * wrong checksum keeps it, for the host behind rxsec to drop (RFC 1122
+ * 3.2.1.2).
  */
 static inline void
 rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)

@@ -212,10 +212,9 @@ replay_reason(enum rxsec_replay_verdict v)
 	return (enum rxsec_reason)map[v];
 }
 
-/* A tunnel's outer IPv4 header ends here, so its checksum is checked here
- * (RFC 1122 3.2.1.2), as Linux's ip_rcv does before IPsec sees the packet:
- * the port's verdict when it gives one, else the 20-odd bytes in cache. A
- * transport-mode header is delivered and judged downstream (decap.h). */
+/* RFC 1122 3.2.1.2: an IPv4 header with a wrong checksum is discarded, as
+ * Linux's ip_rcv does before IPsec sees the packet, so neither window moves
+ * for it: the port's verdict when it gives one, else the bytes in cache. */
 static inline bool
 transport_outer_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
@@ -295,7 +294,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	struct rxsec_sa *isa = NULL;
 	uint8_t last_proto = md->next_proto;
 
-	if (sa->mode == RXSEC_MODE_TUNNEL && unlikely(!transport_outer_header_ok(m, md)))
+	if (unlikely(!transport_outer_header_ok(m, md)))
 		return RXSEC_REASON_MALFORMED;
 	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)

@@ -803,26 +803,6 @@ def _break_ipv4_checksum(ipb):
     return bytes(b)
 
 
-def _rfc1624_delivered(rx_ipb, plain_ipb):
-    """The transport-mode delivery of rx_ipb (a received IPv4 packet whose
-    plaintext is plain_ipb): plain_ipb's header, but its checksum adjusted
-    from the received one for the changed words by RFC 1624 eqn. 3,
-    HC' = ~(~HC + ~m + m')."""
-    def add(a, b):
-        s = a + b
-        return (s & 0xffff) + (s >> 16)
-
-    def word(b, off):
-        return struct.unpack('!H', b[off:off + 2])[0]
-    hc = word(rx_ipb, 10)
-    for off in (2, 8):
-        m_old, m_new = word(rx_ipb, off), word(plain_ipb, off)
-        hc = ~add(add(~hc & 0xffff, ~m_old & 0xffff), m_new) & 0xffff
-    b = bytearray(plain_ipb)
-    b[10:12] = struct.pack('!H', hc)
-    return V.eth(bytes(b))
-
-
 def _hbh(nh, optdata=bytes(4)):
     """An 8-byte hop-by-hop options header: one PadN option (its data
     immutable en route, so AH covers it)."""
@@ -1018,15 +998,14 @@ def reassembly():
         hdr[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
         return bytes(hdr) + bytes([ipb[6], 0, 0, 0]) + struct.pack('!I', 0x305) + ipb[40:]
     c.ipsec(tun6, c.inner(tun6, 300), mutate=atomic, wire='ESP tunnel IPv6 in an atomic fragment')
-    # The outer IPv4 checksum is not covered by AH (a mutable field, RFC
-    # 4302 3.3.3.1.1.1): the packet verifies, and rxsec adjusts the checksum
-    # for the words it changes (RFC 1624 eqn. 3) instead of recomputing it,
-    # so the host behind it still sees a wrong one and drops the packet.
-    pkt = _no_df(c.inner(ah, 60))
-    c.ipsec(ah, pkt, mutate=_break_ipv4_checksum,
-            wire='AH transport IPv4, header checksum wrong: delivered still wrong')
-    frame, e = c.entries[-1]
-    e['out_hex'] = _rfc1624_delivered(frame[14:], raw(pkt)).hex()
+    # The IPv4 checksum is not covered by AH (a mutable field, RFC 4302
+    # 3.3.3.1.1.1): the packet would verify, but a wrong header checksum
+    # discards it first (RFC 1122 3.2.1.2), and its number stays unused.
+    seq = ah.next_seq
+    c.ipsec(ah, _no_df(c.inner(ah, 60)), expect='malformed', mutate=_break_ipv4_checksum,
+            wire='AH transport IPv4, header checksum wrong')
+    c.ipsec(ah, _no_df(c.inner(ah, 60)), seq=seq,
+            wire='AH transport IPv4, the same sequence number intact')
     c.ipsec(ah, _no_df(c.inner(ah, 50)))
     cases.append(c)
 
@@ -1338,7 +1317,7 @@ def _hdr_frames(c):
     _routed(c, ah6, _v6_ext_pkt(c, 40, s6, d6), route_v6_immutable, expect='auth')
     c.ipsec(ah6, _v6_ext_pkt(c, 40, s6, d6), expect='auth', mutate=V.flip_ah_icv)
     c.ipsec(et4, c.inner(et4, 10))
-    _outer_checksums(c)
+    _header_checksums(c)
 
 
 def _outer_v4_opts(ipb):
@@ -1350,19 +1329,20 @@ def _outer_v4_opts(ipb):
     return V.fix_lengths(bytes(b))
 
 
-def _outer_checksums(c):
-    """A tunnel's outer IPv4 header ends at the receiver, which discards it
-    when its checksum is wrong (RFC 1122 3.2.1.2; Linux's ip_rcv, before
-    IPsec): malformed, and the window has not moved, so the same sequence
-    number sent intact is delivered."""
+def _header_checksums(c):
+    """A receiver discards an IPv4 packet whose header checksum is wrong
+    (RFC 1122 3.2.1.2; Linux's ip_rcv, before IPsec): malformed, and the
+    window has not moved, so the same sequence number sent intact is
+    delivered."""
     gt4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
     at4 = c.sa(proto='ah', mode='tunnel', family=4, auth='sha256')
-    for sa in (gt4, at4):
+    et4 = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256')
+    for sa in (gt4, at4, et4):
         seq = sa.next_seq
         c.ipsec(sa, c.inner(sa, 40), expect='malformed', mutate=_break_ipv4_checksum,
-                wire='%s tunnel, outer IPv4 header checksum wrong' % sa.proto.upper())
+                wire='%s %s, IPv4 header checksum wrong' % (sa.proto.upper(), sa.mode))
         c.ipsec(sa, c.inner(sa, 40), seq=seq,
-                wire='%s tunnel, the same sequence number intact' % sa.proto.upper())
+                wire='%s %s, the same sequence number intact' % (sa.proto.upper(), sa.mode))
     c.ipsec(gt4, c.inner(gt4, 60), mutate=_outer_v4_opts,
             wire='ESP tunnel, outer IPv4 header with options')
     c.ipsec(gt4, c.inner(gt4, 60), expect='malformed',
