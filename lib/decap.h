@@ -41,9 +41,14 @@ static inline bool
 rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
 {
 	uint32_t len = (ip[0] & 0xfu) * 4u, w;
-	uint64_t sum = 0;
+	uint64_t a, b, sum;
 
-	for (uint32_t i = 0; i < len; i += 4) {
+	/* the 20 bytes every header has, then the options */
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	memcpy(&w, ip + 16, 4);
+	sum = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + w;
+	for (uint32_t i = 20; i < len; i += 4) {
 		memcpy(&w, ip + i, 4);
 		sum += w;
 	}
