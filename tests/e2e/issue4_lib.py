@@ -166,12 +166,19 @@ def run(wd, sas, frames, lcores='0', args=(), timeout=120, prefix=None):
     """rxsec over frames on net_pcap0; returns (rc, stdout, verdicts, delivered)."""
     with open(os.path.join(wd, 'sa.conf'), 'w') as f:
         f.write(''.join(s.xfrm() for s in sas))
+    return run_files(wd, [os.path.join(wd, 'sa.conf')], frames, lcores, args, timeout, prefix)
+
+
+def run_files(wd, sa_files, frames, lcores='0', args=(), timeout=120, prefix=None):
+    """rxsec over frames on net_pcap0 with SA files as they are; returns
+    (rc, stdout, verdicts sorted by receive index, delivered frames)."""
     write_pcap(os.path.join(wd, 'in.pcap'), frames)
     prefix = prefix or 'i4%d' % os.getpid()
     cmd = eal(prefix, lcores, 'net_pcap0,rx_pcap=%s,tx_pcap=%s' % (
-        os.path.join(wd, 'in.pcap'), os.path.join(wd, 'out.pcap'))) + \
-        ['--sa', os.path.join(wd, 'sa.conf'), '--verdicts', os.path.join(wd, 'v.jsonl'),
-         '--idle-exit', '400'] + list(args)
+        os.path.join(wd, 'in.pcap'), os.path.join(wd, 'out.pcap')))
+    for f in sa_files:
+        cmd += ['--sa', f]
+    cmd += ['--verdicts', os.path.join(wd, 'v.jsonl'), '--idle-exit', '400'] + list(args)
     p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=timeout)
     out = p.stdout.decode(errors='replace')

@@ -33,11 +33,9 @@ work directories.
 """
 import os
 import random
-import subprocess
-import json
 
 import issue4_lib as L
-from issue4_lib import check as _check, finish, workdir, eal
+from issue4_lib import check as _check, finish, workdir
 
 import rxsec_vectors as V
 from scapy.all import raw
@@ -283,28 +281,12 @@ def run_rxsec(name, scenarios, override=None, add_sas=()):
         files.append(os.path.join(wd, 'sa.add'))
         with open(files[-1], 'w') as f:
             f.write(''.join(s.add_line() for s in add))
-    V.write_pcap(os.path.join(wd, 'in.pcap'), [e[0] for e in entries])
-    cmd = eal('rh%d%s' % (os.getpid(), name), '0', 'net_pcap0,rx_pcap=%s,tx_pcap=%s' % (
-        os.path.join(wd, 'in.pcap'), os.path.join(wd, 'out.pcap')))
-    for f in files:
-        cmd += ['--sa', f]
-    cmd += ['--verdicts', os.path.join(wd, 'v.jsonl'), '--idle-exit', '400']
-    if override is not None:
-        cmd += ['--replay-window', str(override)]
-    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
-    out = p.stdout.decode(errors='replace')
-    with open(os.path.join(wd, 'run.log'), 'w') as f:
-        f.write(' '.join(cmd) + '\n' + out)
-    verdicts = []
-    if os.path.exists(os.path.join(wd, 'v.jsonl')):
-        with open(os.path.join(wd, 'v.jsonl')) as f:
-            verdicts = sorted((json.loads(l) for l in f if l.strip()), key=lambda v: v['n'])
-    delivered = V.read_pcap(os.path.join(wd, 'out.pcap')) \
-        if os.path.exists(os.path.join(wd, 'out.pcap')) else []
+    args = [] if override is None else ['--replay-window', str(override)]
+    rc, out, verdicts, delivered = L.run_files(wd, files, [e[0] for e in entries], args=args,
+                                               prefix='rh%d%s' % (os.getpid(), name))
 
     label = 'run %s%s' % (name, '' if override is None else ' --replay-window %d' % override)
-    check(p.returncode == 0, '%s: exit status 0 (got %d; %s)' % (label, p.returncode, wd))
+    check(rc == 0, '%s: exit status 0 (got %d; %s)' % (label, rc, wd))
     check('mbufs: all' in out, '%s: every mbuf home (mbufs: all)' % label)
     check(len(verdicts) == len(entries),
           '%s: one verdict per frame (%d/%d)' % (label, len(verdicts), len(entries)))
