@@ -216,7 +216,7 @@ replay_reason(enum rxsec_replay_verdict v)
  * Linux's ip_rcv does before IPsec sees the packet, so neither window moves
  * for it: the port's verdict when it gives one, else the bytes in cache. */
 static inline bool
-transport_outer_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+transport_ipv4_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	const uint8_t *ip;
@@ -294,7 +294,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	struct rxsec_sa *isa = NULL;
 	uint8_t last_proto = md->next_proto;
 
-	if (unlikely(!transport_outer_header_ok(m, md)))
+	if (unlikely(!transport_ipv4_header_ok(m, md)))
 		return RXSEC_REASON_MALFORMED;
 	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)
