@@ -34,31 +34,6 @@ rxsec_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new)
 	return (uint16_t)~s;
 }
 
-/* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
- * 32-bit words into 64 bits, folded down: the one's complement sum does not
- * care about byte order, and all ones reads the same both ways. */
-static inline bool
-rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
-{
-	uint32_t len = (ip[0] & 0xfu) * 4u, w;
-	uint64_t a, b, sum;
-
-	/* the 20 bytes every header has, then the options */
-	memcpy(&a, ip, 8);
-	memcpy(&b, ip + 8, 8);
-	memcpy(&w, ip + 16, 4);
-	sum = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + w;
-	for (uint32_t i = 20; i < len; i += 4) {
-		memcpy(&w, ip + i, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return sum == 0xffff;
-}
-
 /*
  * Set an IPv4 header's total length and the byte naming the next protocol
  * (in the header, or in an AH header behind it), then adjust the header
@@ -161,12 +136,6 @@ rxsec_frame_shrink(struct rte_mbuf *m, uint32_t cut, uint32_t len)
 	if (rte_pktmbuf_adj(m, (uint16_t)cut) == NULL)
 		return -1;
 	return rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len));
-}
-
-static inline uint8_t
-rxsec_ip_dsfield(const uint8_t *ip)
-{
-	return ip[0] >> 4 == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
 }
 
 /*

@@ -8,6 +8,7 @@
 #ifndef RXSEC_PKT_META_H
 #define RXSEC_PKT_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -75,6 +76,38 @@ static inline int
 rxsec_ipv6_is_ext(uint8_t nh)
 {
 	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
+/* The DS field (DSCP and ECN) of an IPv4 or IPv6 header. */
+static inline uint8_t
+rxsec_ip_dsfield(const uint8_t *ip)
+{
+	return ip[0] >> 4 == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
+}
+
+/* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
+ * 32-bit words into 64 bits, folded down: the one's complement sum does not
+ * care about byte order, and all ones reads the same both ways. */
+static inline bool
+rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
+{
+	uint32_t len = (ip[0] & 0xfu) * 4u, w;
+	uint64_t a, b, sum;
+
+	/* the 20 bytes every header has, then the options */
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	memcpy(&w, ip + 16, 4);
+	sum = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + w;
+	for (uint32_t i = 20; i < len; i += 4) {
+		memcpy(&w, ip + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return sum == 0xffff;
 }
 
 /* How a second IPsec layer sits inside the first (spec section 3, rule 5). */

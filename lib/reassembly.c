@@ -7,7 +7,6 @@
 #include <rte_ip.h>
 
 #include "classify.h"
-#include "decap.h"
 #include "flatten.h"
 #include "ipv6_unfrag.h"
 #include "pkt_meta.h"

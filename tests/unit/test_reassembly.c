@@ -26,7 +26,6 @@
 #include <rte_mbuf.h>
 
 #include "classify.h"
-#include "decap.h"
 #include "eal_exit.h"
 #include "flatten.h"
 #include "pkt_meta.h"
