@@ -18,20 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ip.h>
+
 #include "classify.h"
-#include "decap.h"
-
-static int fails, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		fails++;						\
-		printf("FAIL %s:%d: %s: ", __func__, __LINE__, #cond);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "unit_check.h"
 
 /* ---- frame builder ---------------------------------------------------- */
 

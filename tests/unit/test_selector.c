@@ -15,18 +15,7 @@
 
 #include "sa_parse.h"
 #include "selector.h"
-
-static int fails, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		fails++;						\
-		printf("FAIL %s:%d: %s: ", __func__, __LINE__, #cond);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "unit_check.h"
 
 #define GCM "aead rfc4106(gcm(aes)) 0x00112233445566778899aabbccddeeff01020304 128"
 
