@@ -89,7 +89,30 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 	/* The first fragment of ESP in UDP: the rest is reassembled with it. */
 	if (meta->flags & RXSEC_PKT_F_FRAGMENT)
 		return RXSEC_PKT_FRAGMENT;
+	/* Linux's UDP input checks the sum before its encap hook: zero means
+	 * none over IPv4 (RFC 3948 2.1), and is refused over IPv6 (RFC 8200
+	 * 8.1: Linux's esp6 always sends one). */
+	if (f[l4 + 6] | f[l4 + 7])
+		meta->flags |= RXSEC_PKT_F_UDP_CSUM;
+	else if (family == 6)
+		return RXSEC_PKT_MALFORMED;
 	return classify_ipsec(f, end, pl, RXSEC_PROTO_ESP, family, meta, key);
+}
+
+bool
+rxsec_udp_cksum_ok(const uint8_t *f, const struct rxsec_pkt_meta *meta)
+{
+	uint32_t udp = meta->ipsec_off - sizeof(struct rte_udp_hdr);
+	uint32_t ulen = meta->ip_end - udp, sum;
+
+	/* pseudo-header: addresses, protocol, the UDP length (RFC 768, RFC 8200 8.1) */
+	if (meta->flags & RXSEC_PKT_F_IPV6)
+		sum = __rte_raw_cksum(f + meta->l3_off + 8, 32, 0);
+	else
+		sum = __rte_raw_cksum(f + meta->l3_off + 12, 8, 0);
+	sum += rte_cpu_to_be_16(IPPROTO_UDP_NUM) + rte_cpu_to_be_16((uint16_t)ulen);
+	sum = __rte_raw_cksum(f + udp, ulen, sum);
+	return __rte_raw_cksum_reduce(sum) == 0xffff;
 }
 
 /* A later fragment: only its datagram's first fragment says what it is. */

@@ -39,6 +39,20 @@ engine_take(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf *
 	rxsec_inb_add(b, m, sa);
 }
 
+/* ESP in UDP with a checksum: the port's verdict when it gives one (a
+ * fragment's is never good), else the sum over the frame. */
+static bool
+engine_udp_cksum_ok(const struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
+{
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return true;
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return false;
+	return rxsec_udp_cksum_ok(rte_pktmbuf_mtod(m, const uint8_t *), md);
+}
+
 /* Fibonacci hashing spreads sequential and random SPIs alike. */
 static inline struct rxsec_sa_cache_set *
 sa_cache_set(struct rxsec_engine *e, const struct rxsec_sa_key *k)
@@ -320,6 +334,10 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 				      &p->outer, &keys[k]);
 		if (unlikely(too_long)) {
 			rxsec_meta_too_long(&p->outer);
+			kind = RXSEC_PKT_MALFORMED;
+		} else if (unlikely(p->outer.flags & RXSEC_PKT_F_UDP_CSUM) &&
+			   !engine_udp_cksum_ok(m, &p->outer)) {
+			p->outer.kind = RXSEC_PKT_MALFORMED;
 			kind = RXSEC_PKT_MALFORMED;
 		}
 		if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)

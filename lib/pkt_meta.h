@@ -38,6 +38,9 @@ enum rxsec_pkt_kind {
 #define RXSEC_PKT_F_INNER_HINT	(1u << 5)
 /* A chained frame longer than rxsec flattens (kind MALFORMED). */
 #define RXSEC_PKT_F_TOO_LONG	(1u << 6)
+/* ESP in UDP whose UDP checksum is not zero: the classifier's caller
+ * verifies it (port verdict or rxsec_udp_cksum_ok) before any crypto. */
+#define RXSEC_PKT_F_UDP_CSUM	(1u << 7)
 
 struct rxsec_pkt_meta {
 	uint32_t sa_id;		/* SA slot, or RXSEC_SA_NONE */

@@ -30,6 +30,7 @@ struct fb {
 	uint32_t len;
 	uint32_t l3;		/* IP header offset */
 	uint32_t len_off;	/* IPv4 total length / IPv6 payload length field */
+	uint32_t udp;		/* UDP header offset, 0 if none */
 	int v6;
 };
 
@@ -156,6 +157,7 @@ ah(struct fb *f, uint8_t nh, uint32_t spi, uint32_t body)
 static void
 udp(struct fb *f, uint16_t sport, uint16_t dport, const void *p, uint32_t n)
 {
+	f->udp = f->len;
 	put16(f, sport);
 	put16(f, dport);
 	put16(f, (uint16_t)(8 + n));
@@ -171,6 +173,30 @@ fix_len(struct fb *f)
 
 	f->b[f->len_off] = (uint8_t)(v >> 8);
 	f->b[f->len_off + 1] = (uint8_t)v;
+}
+
+/* RFC 768 checksum of the UDP datagram at f->udp (its length field says
+ * how long), written byte by byte, independently of the code under test;
+ * 0 is sent as 0xffff. */
+static void
+udp_sum(struct fb *f)
+{
+	const uint8_t *ip = f->b + f->l3;
+	uint32_t ulen = (uint32_t)f->b[f->udp + 4] << 8 | f->b[f->udp + 5], sum = 17 + ulen;
+	uint32_t a = f->v6 ? 8 : 12, alen = f->v6 ? 32 : 8;
+
+	f->b[f->udp + 6] = f->b[f->udp + 7] = 0;
+	for (uint32_t i = 0; i < alen; i++)
+		sum += (uint32_t)ip[a + i] << (i & 1 ? 0 : 8);
+	for (uint32_t i = 0; i < ulen; i++)
+		sum += (uint32_t)f->b[f->udp + i] << (i & 1 ? 0 : 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0)
+		sum = 0xffff;
+	f->b[f->udp + 6] = (uint8_t)(sum >> 8);
+	f->b[f->udp + 7] = (uint8_t)sum;
 }
 
 /* ---- running ---------------------------------------------------------- */
@@ -269,6 +295,94 @@ expect_kind(const struct fb *f, enum rxsec_pkt_kind kind, const char *what)
 }
 
 /* ---- tests ------------------------------------------------------------ */
+
+static int
+udp_cksum_ok(const struct fb *f)
+{
+	struct res r = runf(f);
+
+	return r.kind == RXSEC_PKT_ESP && (r.md.flags & RXSEC_PKT_F_UDP_CSUM) &&
+		rxsec_udp_cksum_ok(f->b, &r.md);
+}
+
+/* ESP in UDP carries a UDP checksum the caller verifies: the flag says
+ * when, rxsec_udp_cksum_ok() sums (RFC 768 pseudo-header, UDP length). */
+static void
+test_udp_cksum(void)
+{
+	uint8_t body[64];
+	struct fb f;
+
+	for (uint32_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 37 + 1);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		for (uint32_t n = 9; n <= sizeof(body); n++) {
+			uint32_t pos = n * 7 % (8 + n);
+
+			eth(&f, 0x8100, 0, fam == 4 ? 0x0800 : 0x86dd);
+			if (fam == 4)
+				ipv4(&f, 17, 0, n % 3 * 4);
+			else
+				ipv6(&f, 17);
+			udp(&f, 31337, 4500, body, n);
+			fix_len(&f);
+			udp_sum(&f);
+			CHECK(udp_cksum_ok(&f), "IPv%d, %u bytes: a right checksum", fam, n);
+			f.b[f.udp + pos] ^= 0x10;
+			CHECK(!udp_cksum_ok(&f), "IPv%d, %u bytes: byte %u changed", fam, n, pos);
+			f.b[f.udp + pos] ^= 0x10;
+			/* bytes behind the datagram are not summed */
+			f.b[f.len++] = 0xee;
+			f.b[f.len++] = 0x01;
+			fix_len(&f);
+			CHECK(udp_cksum_ok(&f), "IPv%d, %u bytes: junk behind it", fam, n);
+			/* the pseudo-header's addresses count */
+			f.b[f.l3 + (fam == 4 ? 12 : 8)] ^= 1;
+			CHECK(!udp_cksum_ok(&f), "IPv%d, %u bytes: source address changed", fam, n);
+		}
+		/* a sum of zero is sent as 0xffff (RFC 768) */
+		eth(&f, 0, 0, fam == 4 ? 0x0800 : 0x86dd);
+		if (fam == 4)
+			ipv4(&f, 17, 0, 0);
+		else
+			ipv6(&f, 17);
+		udp(&f, 4500, 4500, body, 16);
+		fix_len(&f);
+		udp_sum(&f);
+		/* one payload word takes the checksum's value: the sum becomes 0 */
+		{
+			uint32_t w = f.udp + 8 + 12, c = (uint32_t)f.b[f.udp + 6] << 8 | f.b[f.udp + 7];
+			uint32_t v = ((uint32_t)f.b[w] << 8 | f.b[w + 1]) + c;
+
+			v = (v & 0xffff) + (v >> 16);
+			f.b[w] = (uint8_t)(v >> 8);
+			f.b[w + 1] = (uint8_t)v;
+			udp_sum(&f);
+			CHECK(f.b[f.udp + 6] == 0xff && f.b[f.udp + 7] == 0xff && udp_cksum_ok(&f),
+			      "IPv%d: checksum 0xffff for a sum of zero", fam);
+		}
+		/* zero: none over IPv4 (RFC 3948 2.1); refused over IPv6 (RFC 8200 8.1) */
+		f.b[f.udp + 6] = f.b[f.udp + 7] = 0;
+		if (fam == 4) {
+			struct res r = runf(&f);
+
+			CHECK(r.kind == RXSEC_PKT_ESP && !(r.md.flags & RXSEC_PKT_F_UDP_CSUM),
+			      "IPv4 checksum 0: ESP, nothing to verify (flags %#x)", r.md.flags);
+		} else {
+			expect_kind(&f, RXSEC_PKT_MALFORMED, "IPv6 ESP in UDP without a checksum");
+		}
+		/* IKE and keepalives go to the host, whose UDP checks them */
+		eth(&f, 0, 0, fam == 4 ? 0x0800 : 0x86dd);
+		if (fam == 4)
+			ipv4(&f, 17, 0, 0);
+		else
+			ipv6(&f, 17);
+		udp(&f, 4500, 4500, "\0\0\0\0ike-header", 14);
+		fix_len(&f);
+		f.b[f.udp + 6] = 0xde;
+		expect_kind(&f, RXSEC_PKT_OTHER, "IKE with a wrong checksum");
+	}
+}
 
 static void
 test_ethernet(void)
@@ -492,7 +606,8 @@ test_udp(void)
 
 	for (int fam = 4; fam <= 6; fam += 2) {
 		uint32_t ip = fam == 4 ? 20 : 40;
-		uint8_t fl = fam == 4 ? 0 : RXSEC_PKT_F_IPV6;
+		/* as Linux sends it: no UDP checksum over IPv4, one over IPv6 */
+		uint8_t fl = fam == 4 ? 0 : RXSEC_PKT_F_IPV6 | RXSEC_PKT_F_UDP_CSUM;
 
 #define UDP_FRAME(sp, dp, p, n) do {					\
 		eth(&f, 0, 0, fam == 4 ? 0x0800 : 0x86dd);		\
@@ -502,6 +617,8 @@ test_udp(void)
 			ipv6(&f, 17);					\
 		udp(&f, sp, dp, p, n);					\
 		fix_len(&f);						\
+		if (fam == 6)						\
+			udp_sum(&f);					\
 	} while (0)
 
 		UDP_FRAME(4500, 4500, espb, sizeof(espb));
@@ -665,9 +782,11 @@ test_ipv6(void)
 		ext6(&f, 17, 0);
 		udp(&f, 4500, 4500, espb, sizeof(espb));
 		fix_len(&f);
+		udp_sum(&f);
 		expect_ipsec(&f, RXSEC_PKT_ESP, 0x6005, 6, 54 + 8 + 8, 54,
-			     RXSEC_PKT_F_IPV6 | RXSEC_PKT_F_IPV6_EXT | RXSEC_PKT_F_UDP_ENCAP,
-			     "IPv6 DO + UDP-ESP");
+			     RXSEC_PKT_F_IPV6 | RXSEC_PKT_F_IPV6_EXT | RXSEC_PKT_F_UDP_ENCAP |
+			     RXSEC_PKT_F_UDP_CSUM, "IPv6 DO + UDP-ESP");
+		CHECK(udp_cksum_ok(&f), "IPv6 DO + UDP-ESP: the checksum");
 	}
 
 	/* an extension header longer than the datagram */
@@ -749,7 +868,8 @@ test_truncation(void)
 	eth(&set[n], 0x8100, 0, 0x86dd);
 	ipv6(&set[n], 17);
 	udp(&set[n], 4500, 4500, espb, sizeof(espb));
-	fix_len(&set[n++]);
+	fix_len(&set[n]);
+	udp_sum(&set[n++]);
 
 	for (unsigned int s = 0; s < n; s++) {
 		const struct fb *full = &set[s];
@@ -963,6 +1083,7 @@ main(void)
 	test_ipv4();
 	test_ipsec_header_lengths();
 	test_udp();
+	test_udp_cksum();
 	test_ipv6();
 	test_truncation();
 	test_random();
