@@ -59,6 +59,8 @@ struct rxsec_sa {
 	uint8_t sel_check;		/* a selector narrower than "any" (selector.h) */
 	uint8_t ds_mode;		/* tunnel decap: RXSEC_DS_* */
 	uint8_t udp_encap;		/* encap espinudp: takes ESP in UDP only */
+	uint8_t inner_nh;		/* tunnel: the inner IP version its selector's
+					 * family allows (4 or 41), 0 = either */
 	uint32_t window;
 	struct rxsec_crypto_sa *csa;
 	uint64_t packet_hard, byte_hard;

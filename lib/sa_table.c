@@ -190,6 +190,11 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 			  ((uint64_t)c->seq_hi << 32) | c->seq);
 	sa_replay_import(&sa->replay, c);
 	sa->sel_check = !rxsec_selector_is_wild(c);
+	/* Linux decapsulates with the mode of the selector's family: an inner
+	 * packet of the other version fails (XfrmInStateModeError), /0 or not.
+	 * flag af-unspec leaves the selector without a family. */
+	if (c->mode == RXSEC_MODE_TUNNEL && c->has_sel)
+		sa->inner_nh = c->sel_src.family == 6 ? 41 : 4;
 	sa->ds_mode = (c->flags & RXSEC_SA_FLAG_NOECN ? 0 : RXSEC_DS_ECN) |
 		(c->flags & RXSEC_SA_FLAG_DECAP_DSCP ? RXSEC_DS_DSCP : 0);
 	rxsec_sa_key_from_config(&sa->key, c);

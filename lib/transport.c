@@ -319,6 +319,8 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	}
 	if (last_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
+	if (unlikely(sa->inner_nh != 0 && md->next_proto != sa->inner_nh))
+		return RXSEC_REASON_SELECTOR_MISMATCH;
 	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
 	     transport_decap(m, sa, md)) != 0)
 		return RXSEC_REASON_MALFORMED;
