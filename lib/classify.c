@@ -260,6 +260,10 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 	in->kind = (uint8_t)kind;
 	if (kind != RXSEC_PKT_ESP && kind != RXSEC_PKT_AH)
 		return RXSEC_NEST_NONE;
+	/* An inner ESP in UDP with a wrong sum never reaches Linux's IPsec:
+	 * the packet is delivered, and the host's UDP drops it. */
+	if ((in->flags & RXSEC_PKT_F_UDP_CSUM) && !rxsec_udp_cksum_ok(f, in))
+		return RXSEC_NEST_NONE;
 	return RXSEC_NEST_TUNNEL;
 }
 

@@ -1023,6 +1023,45 @@ test_inner(void)
 	CHECK(rxsec_classify_inner(f.b, &out, RXSEC_MODE_TUNNEL, &in, &key) == RXSEC_NEST_NONE,
 	      "UDP: not nested");
 
+	/* a tunnel carrying ESP in UDP: nested only if its UDP sum holds */
+	for (int fam = 4; fam <= 6; fam += 2) {
+		static const uint8_t espb[16] = { 0, 0, 0x80, 2, 0, 0, 0, 1, 7, 7, 7, 7 };
+
+		for (int sum = 0; sum < 3; sum++) {	/* right, wrong, zero */
+			struct fb g;
+			enum rxsec_pkt_nest want = sum == 1 || (sum == 2 && fam == 6) ?
+				RXSEC_NEST_NONE : RXSEC_NEST_TUNNEL;
+
+			eth(&g, 0, 0, fam == 4 ? 0x0800 : 0x86dd);
+			if (fam == 4)
+				ipv4(&g, 17, 0, 0);
+			else
+				ipv6(&g, 17);
+			udp(&g, 4500, 4500, espb, sizeof(espb));
+			fix_len(&g);
+			udp_sum(&g);
+			if (sum == 1)
+				g.b[g.udp + 7] ^= 1;
+			if (sum == 2)
+				g.b[g.udp + 6] = g.b[g.udp + 7] = 0;
+			eth(&f, 0, 0, 0x0800);
+			ipv4(&f, 50, 0, 0);
+			esp(&f, 0x8000, 8);
+			inner_l3 = f.len;
+			put(&f, g.b + g.l3, g.len - g.l3);
+			for (int i = 0; i < 18; i++)
+				put8(&f, 0);
+			fix_len(&f);
+			out = runf(&f).md;
+			out.payload_off = (uint16_t)inner_l3;
+			out.payload_end = (uint16_t)(f.len - 18);
+			out.next_proto = fam == 4 ? 4 : 41;
+			CHECK(rxsec_classify_inner(f.b, &out, RXSEC_MODE_TUNNEL, &in, &key) == want,
+			      "tunnel carrying IPv%d ESP in UDP, %s sum", fam,
+			      sum == 0 ? "right" : sum == 1 ? "wrong" : "zero");
+		}
+	}
+
 	/* AH (transport) over ESP under one IPv4 header */
 	eth(&f, 0x8100, 0, 0x0800);
 	ipv4(&f, 51, 0, 0);

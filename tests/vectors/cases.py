@@ -8,7 +8,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_ah        AH tunnel/transport IPv4/IPv6
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
-                   replay and ICV, per layer, fragments); --no-offload,
+                   replay and ICV, per layer, fragments); UDP checksums (malformed
+                   before replay and ICV, whole and fragmented); --no-offload,
                    --no-offload-udp-esp, --offload-algs
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
@@ -373,7 +374,8 @@ def issue3_natt():
     cases.append(c)
     cases.append(_natt_transport())
     cases.append(_natt_other_port())
-    return cases + _with_variants(_natt_mismatch(), NATT_MISMATCH_VARIANTS)
+    return cases + _with_variants(_natt_mismatch(), NATT_MISMATCH_VARIANTS) + \
+        _with_variants(_natt_checksum(), NATT_MISMATCH_VARIANTS)
 
 
 def _set_udp_len(delta=None, value=None, junk=b''):
@@ -486,7 +488,9 @@ def _natt_transport():
     private6 = 'fd00:9::5'
 
     def nat6(ipb):
-        return ipb[:8] + socket.inet_pton(socket.AF_INET6, public6) + ipb[24:]
+        # the NAT66 updates the outer UDP checksum it covers (the ESP's
+        # inner TCP/UDP checksum it cannot reach)
+        return V.resum_udp(ipb[:8] + socket.inet_pton(socket.AF_INET6, public6) + ipb[24:])
 
     for l4 in ('tcp', 'udp', 'udp0'):
         for natted in (True, False):
@@ -647,6 +651,185 @@ def _natt_mismatch_fragments(c, plain, udp):
                      mutate=V.udp_len if sa.encap else None,
                      wire='%s spi=0x%08x seq=0x%x %s%s' % (
                          'ESPUDP' if sa.encap else 'ESP', sa.spi, seq, sa.mode, AGAIN))
+
+
+# UDP input verifies the checksum of ESP in UDP before the encap hook
+# (Linux's udp_queue_rcv_one_skb: "Verify checksum before giving to
+# encap"): a non-zero sum must be right; zero is none over IPv4 (Linux
+# sends 0) and refused over IPv6 (__udp6_lib_rcv; Linux's esp6 always sums).
+# A refused datagram is malformed before any SA lookup (no SPI read,
+# crypto_done 0): neither the window nor the ICV is looked at, so the same
+# sequence number sent right is delivered. Only ESP is summed: keepalives,
+# IKE (the non-ESP marker) and payloads no longer than an ESP header go to
+# the host as they came. Fragmented: the first fragment is not summed, the
+# reassembled datagram is (the software path). The software path sums too
+# (NATT_MISMATCH_VARIANTS).
+
+CSUM_AGAIN = ', the same sequence number with a right UDP checksum: the window did not move'
+
+
+def _csum_then_right(c, sa, bad, what, n=40, again=True):
+    """sa's packet with the mutation bad (a wrong UDP checksum):
+    malformed; then (again) its sequence number with a right sum (IPv4: a
+    non-zero one), delivered."""
+    seq = sa.next_seq
+    c.ipsec(sa, c.inner(sa, n), seq=seq, expect='udp_checksum', mutate=bad)
+    _note(c, ', ' + what)
+    if again:
+        c.ipsec(sa, c.inner(sa, n), seq=seq, mutate=V.udp_sum('right'))
+        _note(c, CSUM_AGAIN)
+
+
+def _sum_zero(ipb):
+    """The source port (a NAT's choice: the ICV does not cover it, the SA
+    does not name it) set so that the datagram sums to 0, which UDP sends
+    as 0xffff (RFC 768). With the port 0, the sum s over the rest; the port
+    s then makes the total all ones."""
+    at = V.udp_at(ipb)
+    b = bytearray(ipb)
+    b[at:at + 2] = b'\0\0'
+    struct.pack_into('!H', b, at, V.udp_sum_of(bytes(b), at))
+    assert V.udp_sum_of(bytes(b), at) == 0xffff
+    return V.set_udp_sum(bytes(b), 0xffff, at)
+
+
+def _sum_zero_frame(c, sa, expect='ok', zero=False):
+    """A datagram whose sum is 0, sent as 0xffff (zero: sent with 0, which
+    says none). The port must look like a NAT's (1024 and up, not a NAT-T
+    port): the packet is protected again, another IV, until it does."""
+    seq, n = sa.next_seq, len(c.entries)
+    for _ in range(32):
+        c.ipsec(sa, c.inner(sa, 60), seq=seq, expect=expect,
+                mutate=_then(_sum_zero, V.udp_sum('zero') if zero else None))
+        ipb = c.entries[-1][0][14:]
+        sport = struct.unpack('!H', ipb[V.udp_at(ipb):][:2])[0]
+        if sport >= 1024 and sport not in c.natt_ports():
+            _note(c, ', sums to 0, sent %s (source port %d)' %
+                  ('with 0' if zero else 'as 0xffff', sport))
+            return
+        del c.entries[n:], c.info[n:]
+    raise AssertionError('no NAT-like source port for a zero sum')
+
+
+def _with_junk_summed(ipb):
+    """The checksum computed as if the datagram ran to the end of the IP
+    payload (the bytes behind it and that length summed): wrong for the
+    datagram its UDP length says."""
+    at = V.udp_at(ipb)
+    whole = bytearray(ipb)
+    struct.pack_into('!H', whole, at + 4, len(ipb) - at)
+    return V.set_udp_sum(ipb, V.udp_sum_of(bytes(whole), at), at)
+
+
+def _natt_checksum():
+    c = Case('i3_natt_csum', 'UDP checksums of ESP in UDP, tunnel and transport, IPv4 and '
+             'IPv6, ports 4500 and 4501: right sums (and IPv4 zero) delivered; wrong ones, IPv6 '
+             'zero, sums over another pseudo-header or over bytes behind the datagram '
+             'malformed before the replay check and the ICV, the sequence number then '
+             'delivered; a sum of 0 sent as 0xffff; fragmented datagrams summed once '
+             'reassembled; keepalives and IKE with wrong sums passed on', 'tunnel', 'IPv4')
+    # first: its encap port makes 4501 a NAT-T port for every frame
+    p4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4501, 4501))
+    t4 = c.sa(mode='tunnel', family=4, enc='aes256gcm16', encap=(4500, 4500))
+    r4 = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
+    t6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', encap=(4500, 4500))
+    r6 = c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha1', encap=(4500, 4500))
+    v4, v6 = (p4, t4, r4), (t6, r6)
+    # right sums: IPv4 zero (none) and summed, IPv6 summed (as generated)
+    for sa in v4:
+        c.ipsec(sa, c.inner(sa, 40))
+        _note(c, ', UDP checksum 0')
+        c.ipsec(sa, c.inner(sa, 40), mutate=V.udp_sum('right'))
+        _note(c, ', UDP checksum right')
+    for sa in v6:
+        c.ipsec(sa, c.inner(sa, 40))
+        _note(c, ', UDP checksum right')
+    # wrong: malformed, the window untouched
+    for sa in v4 + v6:
+        _csum_then_right(c, sa, V.udp_sum('wrong'), 'UDP checksum wrong')
+    for sa in v6:
+        _csum_then_right(c, sa, V.udp_sum('zero'), 'UDP checksum 0 over IPv6')
+    # before the ICV: forged and summed wrong (IPv4 forged with a right sum
+    # is an ICV failure, as ever)
+    for sa in (t4, r6):
+        _csum_then_right(c, sa, _then(V.flip_last_byte, V.udp_sum('wrong')),
+                         'ICV flipped, UDP checksum wrong: not an auth failure')
+    c.ipsec(t4, c.inner(t4, 40), expect='auth', mutate=_then(V.udp_sum('right'),
+                                                             V.flip_last_byte))
+    _note(c, ', ICV flipped, UDP checksum right for it')
+    # before the replay check: a number seen, and zero
+    for sa in (t4, t6):
+        c.ipsec(sa, c.inner(sa, 40), seq=1, expect='udp_checksum', mutate=V.udp_sum('wrong'))
+        _note(c, ', seq 1 seen, UDP checksum wrong: not replay')
+    c.ipsec(r4, c.inner(r4, 40), seq=0, expect='udp_checksum', mutate=V.udp_sum('wrong'))
+    _note(c, ', seq 0, UDP checksum wrong: not seq_zero')
+    # the pseudo-header counts: right for another destination, source (a
+    # NAT that did not fix the sum), or UDP length
+    for sa in (t4, t6, r4):
+        fam = sa.family
+        _csum_then_right(c, sa, V.udp_sum('other', dst=OTHER_DST[fam]),
+                         'UDP checksum right for destination %s' % OTHER_DST[fam], again=False)
+        private = '10.9.0.5' if fam == 4 else 'fd00:9::5'
+        _csum_then_right(c, sa, V.udp_sum('other', src=private),
+                         'UDP checksum right for source %s' % private, again=False)
+        _csum_then_right(c, sa, V.udp_sum('other', ulen_delta=8),
+                         'UDP checksum right for a pseudo-header length 8 more')
+    # 0 sent as 0xffff; the same sum sent as 0: none over IPv4, refused over IPv6
+    for sa in (t4, t6, r6):
+        _sum_zero_frame(c, sa)
+    _sum_zero_frame(c, t4, zero=True)
+    _sum_zero_frame(c, t6, expect='udp_checksum', zero=True)
+    # bytes behind a shorter datagram: not summed; summed, malformed
+    junk = _set_udp_len(junk=b'\xee' * 6)
+    for sa in (t4, t6):
+        c.ipsec(sa, c.inner(sa, 40), mutate=_then(V.udp_sum('right'), junk))
+        _note(c, ', 6 bytes behind the UDP datagram, UDP checksum over the datagram')
+        _csum_then_right(c, sa, _then(junk, _with_junk_summed),
+                         '6 bytes behind the UDP datagram, UDP checksum over them too')
+    # fragmented: the reassembled datagram is summed. Its first fragment
+    # (the UDP header) comes first; a transport-mode IPv4 datagram is sent
+    # without DF, its fragments keep its identification (the delivered
+    # header is the reassembled one)
+    ipids = iter(range(0xc50, 0xcff))
+
+    def frag(sa, how, expect='ok', seq=None, order=None, note=None):
+        if sa.mode == 'transport' and sa.family == 4:
+            pkt, ipid = _no_df(c.inner(sa, 1400)), None
+        else:
+            pkt, ipid = c.inner(sa, 1400), next(ipids)
+        seq = sa.next_seq if seq is None else seq
+        wire = 'ESPUDP spi=0x%08x seq=0x%x %s IPv%d, %s' % (
+            sa.spi, seq, sa.mode, sa.family, note or 'UDP checksum %s' % (
+                '0' if how == 'zero' else how))
+        c.fragmented(sa, pkt, 576, seq=seq, expect=expect, mutate=V.udp_sum(how),
+                     order=order, ipid=ipid, wire=wire)
+    for sa, how in ((t4, 'right'), (t4, 'zero'), (r4, 'right'), (t6, 'right'), (r6, 'right')):
+        frag(sa, how)
+    frag(t4, 'right', order=[0, 2, 1])
+    for sa, how in ((t4, 'wrong'), (r4, 'wrong'), (t6, 'wrong'), (t6, 'zero'), (r6, 'wrong')):
+        seq = sa.next_seq
+        frag(sa, how, expect='udp_checksum', seq=seq)
+        frag(sa, 'right', seq=seq, note=CSUM_AGAIN[2:])
+    frag(t6, 'wrong', expect='udp_checksum', order=[0, 2, 1])
+    # not ESP: passed on as it came, whatever its sum
+    for fam in (4, 6):
+        for how, what in (('wrong', 'wrong'), ('zero', '0')):
+            c.plain(V.udp_sum(how)(udp_datagram(fam, 4500, 4500, b'\xff')),
+                    'non-IPsec: NAT keepalive v%d, UDP checksum %s' % (fam, what))
+            c.plain(V.udp_sum(how)(udp_datagram(fam, 4500, 4500, b'\x00' * 4 + ike_header())),
+                    'non-IPsec: IKE v%d on UDP 4500 (non-ESP marker), UDP checksum %s' %
+                    (fam, what))
+            c.plain(V.udp_sum(how)(udp_datagram(fam, 4500, 4500, bytes(range(1, 9)))),
+                    'non-IPsec: 8 bytes on UDP 4500 v%d (no longer than an ESP header), '
+                    'UDP checksum %s' % (fam, what))
+    c.plain(V.udp_sum('wrong')(udp_datagram(4, 4501, 4501, b'\x00' * 4 + ike_header())),
+            'non-IPsec: IKE on UDP 4501 (non-ESP marker), UDP checksum wrong')
+    for fam in (4, 6):
+        c.plain(V.udp_sum('wrong')(udp_datagram(fam, 4502, 4502, bytes(range(1, 65)))),
+                'non-IPsec: UDP 4502 v%d (no SA listens there), UDP checksum wrong' % fam)
+    for sa in v4 + v6:
+        c.ipsec(sa, c.inner(sa, 20))
+    return c
 
 
 def issue3_malformed():

@@ -250,18 +250,63 @@ def split_frame(frame):
 NATT_PORTS = {4500}
 
 
+def ones_sum(data):
+    """The 16-bit one's complement sum of data (RFC 1071), an odd byte
+    padded with zero, carries folded back in as they come."""
+    if len(data) & 1:
+        data = data + b'\0'
+    total = 0
+    for (word,) in struct.iter_unpack('!H', data):
+        total += word
+        if total > 0xffff:
+            total -= 0xffff
+    return total
+
+
+def udp_input_refuses(ipb, at, ulen):
+    """Linux's UDP input for a datagram going to the ESP-in-UDP encap hook
+    (udp_queue_rcv_one_skb: "Verify checksum before giving to encap";
+    __udp6_lib_rcv / udp6_csum_init): a zero checksum is none over IPv4
+    (RFC 768) and refused over IPv6 (RFC 8200 8.1); any other must verify,
+    i.e. the pseudo-header (source, destination, zero, 17, the UDP length)
+    and the datagram as its UDP length says, its checksum included, sum to
+    all ones. -> why the datagram is dropped, or None. (The IPv6 packets
+    here carry no routing header: the destination is the header's.)"""
+    if ipb[at + 6:at + 8] == b'\0\0':
+        return None if ipb[0] >> 4 == 4 else 'IPv6 UDP checksum zero'
+    if ipb[0] >> 4 == 4:
+        pseudo = ipb[12:20] + bytes([0, 17]) + ulen.to_bytes(2, 'big')
+    else:
+        pseudo = ipb[8:40] + ulen.to_bytes(4, 'big') + bytes([0, 0, 0, 17])
+    if ones_sum(pseudo + ipb[at:at + ulen]) != 0xffff:
+        return 'UDP checksum wrong'
+    return None
+
+
 def classify(ipb):
-    """-> (proto 'esp'|'ah'|None, spi, dst, ip bytes with UDP encap removed:
-    ipb itself when it had none)"""
+    """-> (kind, spi, dst, ip bytes with UDP encap removed: ipb itself when
+    it had none). kind: 'esp' | 'ah' | None (not IPsec) | 'short' (an ESP
+    header cut inside its sequence number: the SPI is there) | 'malformed'
+    (dropped before any SA lookup: no SPI to read, or ESP in UDP that UDP
+    input refuses; spi is then why)."""
     if ipb[0] >> 4 == 4:
         hl, proto = V.ip_hdr_len(ipb), ipb[9]
         dst = str(IP(ipb).dst)
+        frag = struct.unpack('!H', ipb[6:8])[0] & 0x3fff != 0
     else:
-        hl, proto = 40, ipb[6]
+        hl, proto, frag = 40, ipb[6], False
         dst = str(IPv6(ipb).dst)
         while proto in (0, 43, 44, 60) and len(ipb) >= hl + 8:   # extension headers
+            if proto == 44:
+                frag = frag or struct.unpack('!H', ipb[hl + 2:hl + 4])[0] & 0xfff9 != 0
             hl, proto = hl + (8 if proto == 44 else (ipb[hl + 1] + 1) * 8), ipb[hl]
-    if proto in (50, 51) and len(ipb) < hl + 8:
+    if proto == 17 and frag:
+        # a UDP fragment not taken into reassembly (Reassembler): IKE's,
+        # plain UDP, or one whose first fragment never came; passed on
+        return None, None, dst, ipb
+    if proto in (50, 51) and len(ipb) < hl + (4 if proto == 50 else 8):
+        return 'malformed', 'no SPI', dst, ipb
+    if proto == 50 and len(ipb) < hl + 8:
         return 'short', None, dst, ipb
     if proto == 50:
         return 'esp', struct.unpack('!L', ipb[hl:hl + 4])[0], dst, ipb
@@ -272,9 +317,16 @@ def classify(ipb):
         # behind a shorter one are no part of it
         ulen = struct.unpack('!H', ipb[hl + 4:hl + 6])[0]
         if ulen < 8 or hl + ulen > len(ipb):
-            return 'short', None, dst, ipb
+            return 'malformed', 'UDP length %d, IP payload %d' % (ulen, len(ipb) - hl), dst, ipb
         body = ipb[hl + 8:hl + ulen]
-        if len(body) > 4 and body[:4] != b'\0\0\0\0':
+        # RFC 3948 2.2 as xfrm4_udp_encap_rcv reads it: ESP when longer
+        # than an ESP header and not behind the non-ESP marker; the rest
+        # (keepalives, IKE) goes to the host as it is, its checksum the
+        # host's business
+        if len(body) > 8 and body[:4] != b'\0\0\0\0':
+            why = udp_input_refuses(ipb, hl, ulen)
+            if why:
+                return 'malformed', why, dst, ipb
             b = bytearray(ipb[:hl])
             if ipb[0] >> 4 == 4:
                 b[9] = 50
@@ -409,6 +461,17 @@ def header_ok(ipb):
     """Does the IPv4 header checksum verify?"""
     hl = V.ip_hdr_len(ipb)
     return sum(struct.unpack('!%dH' % (hl // 2), ipb[:hl])) % 0xffff == 0
+
+
+def malformed_why(ipb, kind, detail):
+    """Why an IPsec (or would-be IPsec) packet is dropped `malformed` before
+    any SA sees it, or None: a wrong IPv4 header checksum (RFC 1122
+    3.2.1.2, ip_rcv), then what classify found (detail: its why)."""
+    if kind is None:
+        return None
+    if ipb[0] >> 4 == 4 and not header_ok(ipb):
+        return 'IPv4 header checksum wrong'
+    return detail if kind == 'malformed' else None
 
 
 def norm(a):
@@ -590,14 +653,23 @@ def check_case(d, verbose=False):
                   (os.path.basename(d), e['n'], e.get('wire')))
             continue
         proto, spi, dst, ipb2 = classify(ipb)
+        why = malformed_why(ipb, proto, spi)
         sa = None
-        if proto:
+        if proto in ('esp', 'ah'):
             for s in sas:
                 if s.spi == spi and s.proto == proto and norm(s.dst) == norm(dst):
                     sa = s
         msg = None
         try:
-            if reason in ('invalid_packet_syntax', 'malformed', 'fragment'):
+            if reason == 'fragment':
+                pass    # a fragment not taken into reassembly
+            elif reason == 'malformed':
+                if why is None:
+                    msg = 'nothing malformed (IPv4 header, SPI, UDP length and checksum) ' \
+                        'but expected malformed'
+            elif why is not None:
+                msg = '%s: malformed, but expected %s' % (why, reason)
+            elif reason == 'invalid_packet_syntax':
                 pass    # crafted or cut: nothing to decrypt
             elif sa is not None and encap_mismatch(sa, ipb, ipb2):
                 msg = mismatch_error(e, 0)
@@ -622,10 +694,6 @@ def check_case(d, verbose=False):
                     msg = 'ICV verified but expected %s' % reason
                 except (IPSecIntegrityError, InvalidTag):
                     pass
-            elif ipb[0] >> 4 == 4 and not header_ok(ipb):
-                # a wrong header checksum discards the packet before IPsec
-                # (RFC 1122 3.2.1.2)
-                msg = 'IPv4 header checksum wrong but expected %s' % reason
             else:
                 inner, applied = decap_all(sas, sa, ipb2)
                 flow = flow_of(inner)

@@ -22,6 +22,7 @@ Deterministic: keys and IVs come from random.Random(seeded by case name).
 import json
 import os
 import random
+import socket
 import struct
 import warnings
 
@@ -262,7 +263,8 @@ def ip_hdr_len(ipb):
 
 def fix_lengths(ipb, udp_encap=False):
     """Recompute IPv4 total length + checksum / IPv6 payload length (and the
-    UDP length of ESP-in-UDP) after the payload was cut or grown."""
+    UDP length and checksum of ESP-in-UDP, resum_udp) after the payload was
+    cut or grown."""
     ipb = bytearray(ipb)
     hl = ip_hdr_len(ipb)
     if ipb[0] >> 4 == 4:
@@ -273,7 +275,79 @@ def fix_lengths(ipb, udp_encap=False):
         struct.pack_into('!H', ipb, 4, len(ipb) - 40)
     if udp_encap:
         struct.pack_into('!H', ipb, hl + 4, len(ipb) - hl)
+        return resum_udp(bytes(ipb))
     return bytes(ipb)
+
+
+# The UDP checksum of ESP in UDP (RFC 768; RFC 8200 8.1 for IPv6). Linux
+# sends none (0) over IPv4 (RFC 3948 2.1) and always a sum over IPv6 (esp6
+# output: "UDP encap with IPv6 requires a valid checksum"); its UDP input
+# verifies a non-zero sum before the encap hook and refuses a zero one over
+# IPv6. scapy 2.5's nat_t_header writes 0 for both families, so IPv6 is
+# summed here (resum_udp, via fix_lengths(udp_encap=True)).
+
+def udp_at(ipb):
+    """Offset of the UDP header of an IP packet carrying UDP (IPv6: behind
+    hop-by-hop / destination options, which leave the pseudo-header as it
+    is), else None."""
+    if ipb[0] >> 4 == 4:
+        return ip_hdr_len(ipb) if ipb[9] == 17 else None
+    nh, off = ipb[6], 40
+    while nh in (0, 60) and off + 8 <= len(ipb):
+        nh, off = ipb[off], off + (ipb[off + 1] + 1) * 8
+    return off if nh == 17 else None
+
+
+def udp_sum_of(ipb, at=None, src=None, dst=None, ulen_delta=0):
+    """The checksum a sender computes for the UDP datagram at `at` (default
+    udp_at): over the pseudo-header (source, destination, protocol 17, the
+    UDP length) and the datagram as its UDP length says, its checksum field
+    taken as 0; a sum of 0 goes out as 0xffff. src / dst / ulen_delta: the
+    sum over another pseudo-header (another address, another length), the
+    datagram's bytes the same."""
+    at = udp_at(ipb) if at is None else at
+    ulen = struct.unpack('!H', ipb[at + 4:at + 6])[0]
+    plen = ulen + ulen_delta
+    if ipb[0] >> 4 == 4:
+        a = socket.inet_pton(socket.AF_INET, src) if src else ipb[12:16]
+        b = socket.inet_pton(socket.AF_INET, dst) if dst else ipb[16:20]
+        pseudo = a + b + struct.pack('!BBH', 0, 17, plen)
+    else:
+        a = socket.inet_pton(socket.AF_INET6, src) if src else ipb[8:24]
+        b = socket.inet_pton(socket.AF_INET6, dst) if dst else ipb[24:40]
+        pseudo = a + b + struct.pack('!LxxxB', plen, 17)
+    d = bytearray(ipb[at:at + ulen])
+    d[6:8] = b'\0\0'
+    return _csum(pseudo + bytes(d)) or 0xffff
+
+
+def udp_sum_field(ipb, at=None):
+    at = udp_at(ipb) if at is None else at
+    return struct.unpack('!H', ipb[at + 6:at + 8])[0]
+
+
+def set_udp_sum(ipb, value, at=None):
+    at = udp_at(ipb) if at is None else at
+    b = bytearray(ipb)
+    struct.pack_into('!H', b, at + 6, value)
+    return bytes(b)
+
+
+def udp_sum_right(ipb):
+    """Is ipb UDP with a non-zero checksum that verifies?"""
+    at = udp_at(ipb)
+    return at is not None and udp_sum_field(ipb, at) != 0 and \
+        udp_sum_field(ipb, at) == udp_sum_of(ipb, at)
+
+
+def resum_udp(ipb):
+    """ipb (ESP in UDP whose bytes changed) with the UDP checksum its sender
+    gives it: IPv6 always summed, IPv4 summed when it carries a sum (0 is
+    none, as Linux sends it)."""
+    at = udp_at(ipb)
+    if ipb[0] >> 4 == 4 and udp_sum_field(ipb, at) == 0:
+        return ipb
+    return set_udp_sum(ipb, udp_sum_of(ipb, at), at)
 
 
 def header_flags(ipb, natt_ports=(4500,)):
@@ -510,7 +584,8 @@ def esp_protect(sa, pkt, seq, iv, nh=None, data=None, padding=None):
         ipb = raw(ssa.encrypt(pkt, seq_num=seq, iv=iv))
         if sa.encap:
             # scapy 2.5 leaves an IPv4 nat_t_header's UDP length at 8, which
-            # any UDP receiver (Linux's, rxsec's) reads as an empty datagram
+            # any UDP receiver (Linux's, rxsec's) reads as an empty datagram,
+            # and its UDP checksum 0 for both families (IPv6 summed here)
             ipb = fix_lengths(ipb, True)
         if sa.is_aead and sa.enc['icv'] != 16:
             ipb = fix_lengths(ipb[:len(ipb) - (16 - sa.enc['icv'])], bool(sa.encap))
@@ -565,7 +640,7 @@ def assemble(hdr, l4, proto, encap=None):
     else:
         h.nh = proto
         del h.plen
-    return fix_lengths(raw(h / Raw(l4)))
+    return fix_lengths(raw(h / Raw(l4)), udp_encap=bool(encap))
 
 
 def ah_protect(sa, pkt, seq, pad=None):
@@ -670,7 +745,9 @@ class Case:
         """Protect pkt on sa and add the frame with its expected outcome.
         expect: 'ok' | 'auth' | a drop reason decided after a successful
         check (replay, below_window, seq_zero, tfc_dummy) | 'no_sa' |
-        'invalid_packet_syntax' | 'invalid_protocol'.
+        'invalid_packet_syntax' | 'invalid_protocol' | 'udp_checksum' (ESP in
+        UDP whose UDP checksum UDP input refuses: malformed before any SA
+        lookup, no SPI read, crypto_done 0).
         outer_ds: the outer DS field is set to it after protection (set_ds),
         and the delivered packet is received_ds's.
         mutate(ip_bytes) -> ip_bytes is applied to the protected packet."""
@@ -703,9 +780,12 @@ class Case:
             verdict, reason = 'drop', expect
         elif expect == 'no_sa':
             verdict, reason, cd = 'drop', 'no_sa', 0
+        elif expect == 'udp_checksum':
+            verdict, reason, cd = 'drop', 'malformed', 0
         else:
             verdict, reason = 'drop', expect
-        self.add(frame, _exp(sa.spi, verdict, cd, status, reason, wire, out),
+        spi = None if expect == 'udp_checksum' else sa.spi
+        self.add(frame, _exp(spi, verdict, cd, status, reason, wire, out),
                  dict(sa=sa, flags=header_flags(ipb, self.natt_ports())))
         return frame
 
@@ -903,10 +983,12 @@ class Case:
 # ---------------------------------------------------------------------------
 
 def flip_last_byte(ipb):
-    """Flip a bit in the last byte: the ESP ICV (or AEAD tag)."""
+    """Flip a bit in the last byte: the ESP ICV (or AEAD tag). ESP in UDP
+    that carried a right UDP checksum carries one for the bytes sent (the
+    forger sums what it sends): the ICV is what fails, not UDP input."""
     b = bytearray(ipb)
     b[-1] ^= 0x01
-    return bytes(b)
+    return resum_udp(bytes(b)) if udp_sum_right(ipb) else bytes(b)
 
 
 def flip_ah_icv(ipb):
@@ -964,9 +1046,36 @@ def udp_len(ipb):
     return fix_lengths(ipb, udp_encap=True)
 
 
+def udp_sum(kind, src=None, dst=None, ulen_delta=0):
+    """Mutation of a UDP datagram (ESP in UDP, IKE, a keepalive): its UDP
+    checksum 'right' (summed, over IPv4 too), 'zero' (none), 'wrong' (the
+    right one with bits flipped), 'other' (right for another pseudo-header:
+    source src, destination dst or the UDP length off by ulen_delta; the
+    bytes as sent)."""
+    def f(ipb):
+        at = udp_at(ipb)
+        right = udp_sum_of(ipb, at)
+        if kind == 'right':
+            v = right
+        elif kind == 'zero':
+            v = 0
+        elif kind == 'wrong':
+            v = right ^ 0x5a5a
+            if v in (0, 0xffff):
+                v = right ^ 0x0101
+        else:
+            assert kind == 'other'
+            v = udp_sum_of(ipb, at, src=src, dst=dst, ulen_delta=ulen_delta)
+        assert kind == 'zero' or v != 0
+        assert (v == right) == (kind == 'right'), 'checksum %s: 0x%04x' % (kind, v)
+        return set_udp_sum(ipb, v, at)
+    return f
+
+
 def in_udp(sport=4500, dport=4500):
     """Mutation: bare ESP put into UDP as a NAT-T sender does (RFC 3948
-    2.1): UDP checksum 0 like scapy's nat_t_header, lengths fixed."""
+    2.1): lengths fixed, UDP checksum 0 over IPv4, summed over IPv6
+    (resum_udp)."""
     def f(ipb):
         at, hl = _proto_at(ipb), ip_hdr_len(ipb)
         assert ipb[at] == 50, 'not bare ESP'
