@@ -280,6 +280,19 @@ transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxse
 		(isa == NULL || !isa->sel_check || rxsec_selector_match(&isa->cfg, ip, len));
 }
 
+/* Linux decapsulates a tunnel in the mode of its selector's family: an
+ * inner packet of the other IP version fails there (XfrmInStateModeError)
+ * once the outer window moved, and a layer inside it is never seen. */
+static enum rxsec_reason
+transport_mode_error(struct rxsec_transport *t, struct rxsec_sa *sa, uint64_t seq,
+		     uint32_t result)
+{
+	rxsec_replay_update(&sa->replay, seq);
+	if (rxsec_result_sa_delete_req(result))
+		transport_delete_sa(t, sa);
+	return RXSEC_REASON_SELECTOR_MISMATCH;
+}
+
 /* Rules of spec section 4 for an IPsec packet whose checks passed. With a
  * second layer both windows must accept the packet before either moves. */
 static __rte_always_inline enum rxsec_reason
@@ -299,6 +312,9 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
+	if (unlikely(sa->inner_nh != 0 && md->next_proto != sa->inner_nh &&
+		     md->next_proto != RXSEC_NH_NONE))
+		return transport_mode_error(t, sa, seq, result);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
 		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		*inner_out = isa;
@@ -319,8 +335,6 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	}
 	if (last_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
-	if (unlikely(sa->inner_nh != 0 && md->next_proto != sa->inner_nh))
-		return RXSEC_REASON_SELECTOR_MISMATCH;
 	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
 	     transport_decap(m, sa, md)) != 0)
 		return RXSEC_REASON_MALFORMED;
