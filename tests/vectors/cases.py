@@ -22,7 +22,9 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    the software path; --transports 2, --frag-flows 0
   selectors        SA traffic selectors (sel): addresses, protocol, ports,
                    ICMP type/code, IPv6 extension headers, fragments, nested
-                   SAs, wildcards; replay after a mismatch; --no-offload
+                   SAs, wildcards; the inner IP version a tunnel SA takes
+                   (its selector's family, flag af-unspec both); replay after
+                   a mismatch; --no-offload
   ecn              ECN and DSCP at tunnel decapsulation: outer DS x inner DS,
                    flag noecn / decap-dscp, AH, ESP in UDP, transport, nested,
                    fragments (their ECN fields merged at reassembly);
@@ -82,7 +84,10 @@ def _sizes_case(name, mode, family, enc, auth=None, inner_families=None, sizes=S
     fams = inner_families or (family,)
     c = Case(name, 'ESP %s IPv%d %s, payload sizes %s' % (mode, family, enc, sizes),
              mode, 'IPv%d' % family)
-    sa = c.sa(mode=mode, family=family, enc=enc, auth=auth, quote=quote)
+    # a tunnel SA carrying both inner families: flag af-unspec (no selector),
+    # as strongSwan installs them; with a selector family it takes only one
+    sa = c.sa(mode=mode, family=family, enc=enc, auth=auth, quote=quote,
+              af_unspec=mode == 'tunnel' and set(fams) != {family})
     for fam in fams:
         for n in sizes:
             c.ipsec(sa, c.inner(sa, n, family=fam))
@@ -110,7 +115,7 @@ def issue2():
     c = Case('i2_vlan', 'ESP AES-GCM-128 behind an 802.1Q tag (VLAN 100); '
              'tunnel v4-in-v4, v6-in-v4 and transport v4; plus a tagged non-IPsec frame',
              'tunnel', 'IPv4')
-    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16', af_unspec=True)
     tra = c.sa(mode='transport', family=4, enc='aes128gcm16')
     c.ipsec(tun, c.inner(tun, 40), vlan=100)
     c.ipsec(tun, c.inner(tun, 40, family=6), vlan=100)
@@ -312,7 +317,9 @@ def issue3_esp():
                  % (V.ENC[enc]['blurb'], ' + ' + auth if auth else ''))
         for mode in ('tunnel', 'transport'):
             for fam in (4, 6):
-                sa = c.sa(mode=mode, family=fam, enc=enc, auth=auth)
+                # tunnels carry the other inner family too: af-unspec
+                sa = c.sa(mode=mode, family=fam, enc=enc, auth=auth,
+                          af_unspec=mode == 'tunnel')
                 for n in (0, 1, 17, 200):
                     c.ipsec(sa, c.inner(sa, n))
                 if mode == 'tunnel':
@@ -356,9 +363,11 @@ def issue3_natt():
     c = Case('i3_natt', 'ESP in UDP 4500 (encap espinudp 4500 4500 0.0.0.0), tunnel '
              'IPv4 and IPv6, GCM and CBC; NAT keepalive and IKE on 4500 delivered '
              'unchanged', 'tunnel', 'IPv4')
-    g4 = c.sa(mode='tunnel', family=4, enc='aes256gcm16', encap=(4500, 4500))
-    b4 = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
-    g6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', encap=(4500, 4500))
+    # each carries both inner families: af-unspec
+    g4 = c.sa(mode='tunnel', family=4, enc='aes256gcm16', encap=(4500, 4500), af_unspec=True)
+    b4 = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500),
+              af_unspec=True)
+    g6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', encap=(4500, 4500), af_unspec=True)
     for sa in (g4, b4, g6):
         c.ipsec(sa, c.inner(sa, 0))
         c.ipsec(sa, c.inner(sa, 100, family=10 - sa.family))
@@ -1263,7 +1272,8 @@ def issue3_nested():
         c = Case('i3_nested_tun%d' % fam, 'tunnel ESP (IPv%d) whose inner packet is '
                  'transport ESP or AH of a second SA: crypto_done 1, next_crypto_done 1, '
                  'the innermost plaintext delivered' % fam, 'tunnel', 'IPv%d' % fam)
-        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16')
+        # tun carries an inner packet of the other family too: af-unspec
+        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', af_unspec=True)
         tcbc = c.sa(mode='tunnel', family=fam, enc='aes256cbc', auth='sha256')
         iesp = _inner_sa(c, fam, enc='aes256cbc', auth='sha1')
         igcm = _inner_sa(c, fam, enc='aes256gcm16')
@@ -1350,7 +1360,8 @@ def issue3_nested():
     c = Case('i3_nested_replay', 'nested: inner sequence number replayed (outer fresh), '
              'outer replayed (inner fresh), inner below its window: dropped after both '
              'checks passed', 'tunnel', 'IPv4')
-    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16', window=32)
+    # IPv4 tunnel, IPv4 and IPv6 inside: af-unspec
+    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16', window=32, af_unspec=True)
     iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha1', window=32)
     steps = [(1, 1, 'ok'), (2, 1, 'replay'),      # inner replayed, outer fresh
              (3, 2, 'ok'), (3, 3, 'replay'),      # outer replayed, inner fresh
@@ -1550,19 +1561,21 @@ def _caps_base(name):
     c = Case(name, 'capability traffic: every family and algorithm class, IPv4 '
              'options, IPv6 extension headers, UDP-ESP, ICV failures, replay, '
              'no SA, non-IPsec')
-    g4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    # the tunnel SAs carry both inner families: af-unspec
+    tun = dict(mode='tunnel', af_unspec=True)
+    g4 = c.sa(family=4, enc='aes128gcm16', **tun)
     g6 = c.sa(mode='transport', family=6, enc='aes256gcm16')
-    b4 = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256')
+    b4 = c.sa(family=4, enc='aes128cbc', auth='sha256', **tun)
     b6 = c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha1')
-    d4 = c.sa(mode='tunnel', family=4, enc='3des', auth='sha1')
+    d4 = c.sa(family=4, enc='3des', auth='sha1', **tun)
     m4 = c.sa(mode='transport', family=4, enc='des', auth='md5')
-    n4 = c.sa(mode='tunnel', family=4, enc='null', auth='sha1')
+    n4 = c.sa(family=4, enc='null', auth='sha1', **tun)
     d6 = c.sa(mode='transport', family=6, enc='3des', auth='sha1')
-    gm = c.sa(mode='tunnel', family=4, enc='aes128gmac')
+    gm = c.sa(family=4, enc='aes128gmac', **tun)
     a4 = c.sa(proto='ah', mode='transport', family=4, auth='sha1')
-    a6 = c.sa(proto='ah', mode='tunnel', family=6, auth='sha256')
-    u4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
-    ud = c.sa(mode='tunnel', family=4, enc='3des', auth='md5', encap=(4500, 4500))
+    a6 = c.sa(proto='ah', family=6, auth='sha256', **tun)
+    u4 = c.sa(family=4, enc='aes128gcm16', encap=(4500, 4500), **tun)
+    ud = c.sa(family=4, enc='3des', auth='md5', encap=(4500, 4500), **tun)
     for sa in (g4, g6, b4, b6, d4, m4, n4, d6, gm, a4, a6, u4, ud):
         c.ipsec(sa, c.inner(sa, 0))
         c.ipsec(sa, c.inner(sa, 100, family=10 - sa.family if sa.mode == 'tunnel' else None))
@@ -1635,7 +1648,8 @@ def _caps_nested_base(name):
     c = Case(name, 'nested SAs under the capabilities: tunnel ESP around transport '
              'ESP/AH, AH over ESP; flipped inner ICV; inner replay')
     gt = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
-    bt = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha1')
+    # bt carries an IPv6 inner packet too: af-unspec
+    bt = c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha1', af_unspec=True)
     gi = _inner_sa(c, 4, enc='aes256gcm16')
     bi = _inner_sa(c, 4, enc='3des', auth='sha1')
     ai = _inner_sa(c, 4, proto='ah', auth='sha1')
@@ -1941,9 +1955,13 @@ def _sel_tun6():
 
 
 def _sel_wild():
-    c = Case('sel_wild', 'selectors that match everything: 0.0.0.0/0 and ::/0 (either '
-             'family matches both), flag af-unspec without sel, no sel at all: IPv4, '
-             'IPv6, TCP, ICMP, fragments all delivered')
+    c = Case('sel_wild', 'selectors that match every address, and the IP version a '
+             'tunnel SA decapsulates (Linux: the mode of the selector\'s family): '
+             '0.0.0.0/0 and ::/0 match any address, but a tunnel SA with a /0 selector '
+             'takes only inner packets of that selector\'s family, one without sel only its '
+             'own family (the kernel gives it the SA\'s), the other dropped '
+             'selector_mismatch; flag af-unspec (no selector) takes both; IPv4, IPv6, TCP, '
+             'ICMP, later fragments; transport SAs with /0 and without sel deliver all')
     any4 = dict(src='0.0.0.0/0', dst='0.0.0.0/0')
     any6 = dict(src='::/0', dst='::/0')
     sas = [c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=any4),
@@ -1953,18 +1971,150 @@ def _sel_wild():
            c.sa(mode='tunnel', family=6, enc='aes128gcm16', af_unspec=True),
            c.sa(mode='tunnel', family=4, enc='aes128gcm16')]
     for sa in sas:
+        def expect(fam):
+            return 'ok' if sa.takes(fam) else 'selector_mismatch'
         for fam in (4, 6):
-            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam]))
-            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam], kind='tcp', sport=1, dport=2))
-        c.ipsec(sa, _sel_pkt(c, 4, *INNER[4], kind='icmp', sport=0, dport=0))
+            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam]), expect=expect(fam))
+            c.ipsec(sa, _sel_pkt(c, fam, *INNER[fam], kind='tcp', sport=1, dport=2),
+                    expect=expect(fam))
+        c.ipsec(sa, _sel_pkt(c, 4, *INNER[4], kind='icmp', sport=0, dport=0), expect=expect(4))
         c.ipsec(sa, _frags(_sel_pkt(c, 4, *INNER[4], n=600, df=False), 304)[1],
-                wire='ESP tunnel, inner later fragment')
+                expect=expect(4), wire='ESP tunnel, inner later fragment')
     for fam, sel in ((4, any4), (6, any6), (4, None), (6, None)):
         sa = c.sa(mode='transport', family=fam, enc='aes128gcm16', sel=sel)
         c.ipsec(sa, _sel_pkt(c, fam, *OUTER[fam]))
         c.ipsec(sa, _sel_pkt(c, fam, *OUTER[fam], kind='sctp', sport=3, dport=4))
     ah = c.sa(proto='ah', mode='transport', family=4, auth='sha256', sel=any4)
     c.ipsec(ah, _sel_pkt(c, 4, *OUTER[4], kind='icmp', sport=8, dport=0))
+    return c
+
+
+def _family_wire(sa, seq, text):
+    """ipsec()'s wire text for sa's packet with seq (None: the next), and text."""
+    return '%s%s spi=0x%08x seq=0x%x %s, %s' % (
+        sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi,
+        sa.next_seq if seq is None else seq, sa.mode, text)
+
+
+def _family_then_replay(c, sa, bad, good, mutate_icv, what):
+    """_mismatch_then_replay for an inner packet of the other IP version
+    (what), and the forged packet's sequence number fresh afterwards."""
+    seq = sa.next_seq
+    c.ipsec(sa, bad, expect='selector_mismatch', wire=_family_wire(sa, seq, 'inner ' + what))
+    c.ipsec(sa, good, seq=seq, expect='replay',
+            wire=_family_wire(sa, seq, 'again, inner of the selector\'s family'))
+    c.ipsec(sa, bad, expect='auth', mutate=mutate_icv,
+            wire=_family_wire(sa, None, 'inner %s, ICV flipped' % what))
+    # the forged packet moved no window: its sequence number is fresh
+    c.ipsec(sa, good, seq=sa.next_seq - 1)
+
+
+def _sel_family():
+    """Linux decapsulates a tunnel SA's inner packet with the mode of the
+    selector's family (xfrm_input: x->inner_mode unless x->sel.family is
+    AF_UNSPEC): xfrm4_remove_tunnel_encap takes IPv4 (IPIP) only, xfrm6's
+    IPv6 only; the other is XfrmInStateModeError, after the replay window
+    advanced. An SA without sel has the SA's family (the kernel fills it in),
+    one with flag af-unspec none."""
+    c = Case('sel_family', 'the IP version a tunnel SA decapsulates: an IPv4 tunnel SA '
+             'without sel drops an inner IPv6 packet selector_mismatch (its window moved: '
+             'the number again is a replay; a forged one moves nothing), ICMPv6 and IPv6 '
+             'later fragments too; a TFC dummy is tfc_dummy first; sel ::/0 on an IPv4 SA '
+             'takes IPv6 only, 0.0.0.0/0 on an IPv6 SA IPv4 only, sel proto udp the SA\'s '
+             'family; flag af-unspec takes both; ESP in UDP (IPv4 and IPv6) and AH tunnels '
+             'alike; nested: an IPv4 tunnel around an IPv6 packet holding transport ESP/AH '
+             'is dropped after the outer window moved (its number again is a replay; the inner '
+             'layer is never seen, its number stays fresh), '
+             'through an af-unspec tunnel delivered; an unknown inner SA', 'tunnel')
+
+    def p(fam, **kw):
+        return _sel_pkt(c, fam, *INNER[fam], **kw)
+
+    def send(sa, fam, what='', pkt=None, **kw):
+        """An inner packet of IP version fam (pkt, else p(fam)) on sa:
+        delivered if sa takes fam, else selector_mismatch."""
+        kw.setdefault('expect', 'ok' if sa.takes(fam) else 'selector_mismatch')
+        c.ipsec(sa, pkt or p(fam), wire=_family_wire(sa, kw.get('seq'), 'inner IPv%d%s' %
+                                                     (fam, what)), **kw)
+
+    def later(fam):
+        return _frags(p(fam, n=600, df=False), 304)[1]
+
+    any4 = dict(src='0.0.0.0/0', dst='0.0.0.0/0')
+    any6 = dict(src='::/0', dst='::/0')
+    # an IPv4 tunnel SA without sel: an IPv4 selector
+    t4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    send(t4, 4)
+    _family_then_replay(c, t4, p(6), p(4), V.flip_last_byte, 'IPv6')
+    send(t4, 6, ' TCP', p(6, kind='tcp', sport=1, dport=2))
+    send(t4, 6, ' ICMPv6 echo', p(6, kind='icmp', sport=128, dport=0))
+    send(t4, 6, ' later fragment', later(6))
+    send(t4, 4, ' later fragment', later(4))
+    # no inner packet at all: a TFC dummy is one whatever its bytes
+    c.ipsec(t4, p(6), nh=59, data=b'', expect='tfc_dummy',
+            wire=_family_wire(t4, None, 'TFC dummy (nh 59), empty'))
+    c.ipsec(t4, p(6), nh=59, expect='tfc_dummy',
+            wire=_family_wire(t4, None, 'TFC dummy (nh 59) whose bytes are an IPv6 packet'))
+    send(t4, 4)
+    # explicit /0 selectors of the other family than the SA's
+    s6 = c.sa(mode='tunnel', family=4, enc='aes256cbc', auth='sha256', sel=any6)
+    send(s6, 6)
+    send(s6, 6, ' TCP', p(6, kind='tcp', sport=1, dport=2))
+    send(s6, 4)
+    send(s6, 4, ' later fragment', later(4))
+    _family_then_replay(c, s6, p(4, kind='icmp', sport=8, dport=0), p(6), V.flip_last_byte,
+                        'IPv4 ICMP echo')
+    s4 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', sel=any4, sel_last=True)
+    send(s4, 4)
+    send(s4, 6)
+    send(s4, 6, ' later fragment', later(6))
+    send(s4, 4, pkt=p(4, n=400))
+    # a selector without addresses has the SA's family
+    u6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', sel=dict(proto='udp'))
+    send(u6, 6)
+    send(u6, 4)
+    send(u6, 6, ' TCP', p(6, kind='tcp'), expect='selector_mismatch')     # the protocol's
+    # flag af-unspec: no selector, both families
+    for fam in (4, 6):
+        sa = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', af_unspec=True)
+        for inner in (4, 6):
+            send(sa, inner)
+            send(sa, inner, ' later fragment', later(inner))
+    # ESP in UDP and AH: the same rule
+    n4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    send(n4, 4)
+    _family_then_replay(c, n4, p(6), p(4), V.flip_last_byte, 'IPv6')
+    n6 = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1', encap=(4500, 4500))
+    send(n6, 6)
+    send(n6, 4)
+    send(n6, 6)
+    a6 = c.sa(proto='ah', mode='tunnel', family=6, auth='sha256')
+    send(a6, 6)
+    _family_then_replay(c, a6, p(4), p(6), V.flip_ah_icv, 'IPv4')
+    a4 = c.sa(proto='ah', mode='tunnel', family=4, auth='sha1', sel=any4)
+    send(a4, 6)
+    send(a4, 4)
+    # nested: the outer tunnel's inner packet is IPv6, holding transport ESP/AH
+    tn = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    tu = c.sa(mode='tunnel', family=4, enc='aes256gcm16', af_unspec=True)
+    ie4 = _inner_sa(c, 4, enc='aes128gcm16')
+    ie6 = _inner_sa(c, 6, enc='aes128cbc', auth='sha1')
+    ia6 = _inner_sa(c, 6, proto='ah', auth='sha256')
+    c.nested(tn, ie4, p(4))
+    oseq, iseq = tn.next_seq, ie6.next_seq
+    c.nested(tn, ie6, p(6), expect='selector_mismatch', inner_seen=False)
+    c.nested(tn, ie4, p(4), oseq=oseq, expect='replay')     # the outer window moved
+    c.nested(tu, ie6, p(6), iseq=iseq)      # the inner layer was never seen
+    c.nested(tu, ie6, p(6))
+    c.nested(tn, ia6, p(6), expect='selector_mismatch', inner_seen=False)
+    c.nested(tu, ia6, p(6))
+    c.nested(tu, ie4, p(4))
+    # the inner SA unknown: the inner IPv6 packet still is IPv6
+    ghost = _stranger_inner(c, 6, enc='aes128gcm16')
+    c.nested(tn, ghost, p(6), inner_known=False, expect='selector_mismatch')
+    c.nested(tu, ghost, p(6), inner_known=False)
+    c.nested(tn, ie4, p(4))
+    send(t4, 4)
     return c
 
 
@@ -2038,7 +2188,7 @@ def selectors():
     off = [('off', ['--no-offload'], lambda sa, f: True)]
     return _with_variants(_sel_tun4(), off) + _with_variants(_sel_ports(), off) + \
         _with_variants(_sel_tun6(), off) + [_sel_wild()] + \
-        _with_variants(_sel_nested(), off)
+        _with_variants(_sel_family(), off) + _with_variants(_sel_nested(), off)
 
 
 FAMILIES['selectors'] = selectors
@@ -2092,7 +2242,9 @@ def _ecn_tun(family):
              'ECT(1), ECT(0), CE, EF+ECT(1)), IPv4 and IPv6 inside; no flag, flag noecn, '
              'flag decap-dscp, both' % family, 'tunnel', 'IPv%d' % family)
     for flags in DS_FLAGS:
-        _ds_matrix(c, c.sa(mode='tunnel', family=family, enc='aes128gcm16', **flags))
+        # IPv4 and IPv6 inside: af-unspec
+        _ds_matrix(c, c.sa(mode='tunnel', family=family, enc='aes128gcm16', af_unspec=True,
+                           **flags))
     return c
 
 
@@ -2102,25 +2254,27 @@ def _ecn_xforms():
              'UDP, AES-CBC+HMAC and NULL tunnels, with and without noecn / decap-dscp; CE '
              'behind a VLAN tag, over inner IPv4 options, IPv6 extension headers and ICMP; '
              'fragmented datagrams marked CE; a forged ICV and a replay under CE', 'tunnel')
-    ah4 = c.sa(proto='ah', mode='tunnel', family=4, auth='sha256')
+    # every tunnel SA here carries IPv4 and IPv6 inside: af-unspec
+    tun = dict(mode='tunnel', af_unspec=True)
+    ah4 = c.sa(proto='ah', family=4, auth='sha256', **tun)
     _ds_matrix(c, ah4)
-    _ds_matrix(c, c.sa(proto='ah', mode='tunnel', family=6, auth='sha1', decap_dscp=True),
+    _ds_matrix(c, c.sa(proto='ah', family=6, auth='sha1', decap_dscp=True, **tun),
                SOME_OUTER_DS, SOME_INNER_DS)
-    _ds_matrix(c, c.sa(proto='ah', mode='tunnel', family=4, auth='sha256', noecn=True),
+    _ds_matrix(c, c.sa(proto='ah', family=4, auth='sha256', noecn=True, **tun),
                SOME_OUTER_DS, SOME_INNER_DS)
-    natt = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    natt = c.sa(family=4, enc='aes128gcm16', encap=(4500, 4500), **tun)
     _ds_matrix(c, natt)
-    _ds_matrix(c, c.sa(mode='tunnel', family=4, enc='aes128cbc', auth='sha256',
-                       encap=(4500, 4500), decap_dscp=True), SOME_OUTER_DS, SOME_INNER_DS)
-    _ds_matrix(c, c.sa(mode='tunnel', family=6, enc='aes256gcm16', encap=(4500, 4500),
-                       noecn=True, decap_dscp=True), SOME_OUTER_DS, SOME_INNER_DS)
-    cbc = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1')
+    _ds_matrix(c, c.sa(family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500),
+                       decap_dscp=True, **tun), SOME_OUTER_DS, SOME_INNER_DS)
+    _ds_matrix(c, c.sa(family=6, enc='aes256gcm16', encap=(4500, 4500), noecn=True,
+                       decap_dscp=True, **tun), SOME_OUTER_DS, SOME_INNER_DS)
+    cbc = c.sa(family=6, enc='aes256cbc', auth='sha1', **tun)
     _ds_matrix(c, cbc, SOME_OUTER_DS, SOME_INNER_DS)
-    _ds_matrix(c, c.sa(mode='tunnel', family=4, enc='null', auth='sha256', decap_dscp=True),
+    _ds_matrix(c, c.sa(family=4, enc='null', auth='sha256', decap_dscp=True, **tun),
                SOME_OUTER_DS, SOME_INNER_DS)
     # where the inner header is not the plain one, and the outer one sits
     # behind a VLAN tag
-    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    gcm = c.sa(family=4, enc='aes128gcm16', **tun)
     i4, i6 = INNER[4], INNER[6]
     for o, i in ((0x03, 0x02), (0x03, 0x00), (0xbb, 0x01)):
         c.ipsec(gcm, _ds_pkt(c, 4, i), vlan=33, outer_ds=o,
@@ -2163,7 +2317,8 @@ def _ecn_nested():
                 c.ipsec(sa, _ds_pkt(c, fam, i, OUTER[fam]), outer_ds=o,
                         wire='%s transport, sent with DS 0x%02x, received with 0x%02x' %
                         (sa.proto.upper(), i, o))
-    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    # IPv4 and IPv6 inside: af-unspec
+    tun = c.sa(mode='tunnel', family=4, enc='aes128gcm16', af_unspec=True)
     iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha1')
     iesp6 = _inner_sa(c, 6, enc='aes128gcm16')
     for i in INNER_DS:
@@ -2226,7 +2381,8 @@ def _ecn_frag():
             pkt = _transport_frag_pkt(c, sa.family, inner_ds, ipid)
         c.fragmented(sa, pkt, 576, order=order, ipid=ipid, frag_ds=frag_ds)
 
-    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    # gcm and cbc6 carry a datagram of the other family too: af-unspec
+    gcm = c.sa(mode='tunnel', family=4, enc='aes128gcm16', af_unspec=True)
     frag(gcm, E0, [CE, E0, E0])             # CE on the first fragment only
     frag(gcm, E0, [E0, E0, CE])             # CE on the last one only
     frag(gcm, E1, [E1, CE, E1])             # ECT(1) + CE
@@ -2253,7 +2409,7 @@ def _ecn_frag():
     frag(dscp, E0, [EF | E1, E0, E0])
     frag(dscp, E0, [EF | CE, CE, CE])
     frag(dscp, E0, [E0, EF | CE, EF | E0])
-    cbc6 = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1')
+    cbc6 = c.sa(mode='tunnel', family=6, enc='aes256cbc', auth='sha1', af_unspec=True)
     frag(cbc6, E1, [E0, CE, E0])
     frag(cbc6, E0, [CE, E1, E1])
     frag(cbc6, E0, [E1, E0, E1])

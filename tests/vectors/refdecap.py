@@ -144,6 +144,23 @@ def natt_transport_fixup(ipb):
     return raw(pkt)
 
 
+def sel_family(d):
+    """The family of a parsed SA's selector (4, 6, or None for AF_UNSPEC):
+    that of its `sel` prefixes; without any, the SA's own, which the kernel
+    fills in for a selector without a family (xfrm_user's
+    copy_from_user_state: `if (!x->sel.family && !(p->flags &
+    XFRM_STATE_AF_UNSPEC)) x->sel.family = p->family`; its dump then prints
+    `sel src 0.0.0.0/0 dst 0.0.0.0/0` or `::/0`), unless flag af-unspec (the
+    dump prints no sel line at all)."""
+    sel = d.get('sel') or {}
+    for k in ('src', 'dst'):
+        if k in sel:
+            return 6 if ':' in sel[k] else 4
+    if 'af-unspec' in d['flags']:
+        return None
+    return 6 if ':' in d['src'] else 4
+
+
 class RefSa:
     def __init__(self, d):
         self.d = d
@@ -151,6 +168,9 @@ class RefSa:
         self.mode = d['mode']
         self.spi = d['spi']
         self.dst = d['dst']
+        # the IP version of the inner packets a tunnel SA decapsulates
+        # (mode_refuses), None: either
+        self.inner_family = sel_family(d) if self.mode == 'tunnel' else None
         self.noecn = 'noecn' in d['flags']
         self.decap_dscp = 'decap-dscp' in d['flags']
         kw = {}
@@ -516,14 +536,36 @@ def mismatch_error(e, layer):
         ', '.join(wrong))
 
 
+def mode_refuses(sa, inner):
+    """Linux xfrm_input, once the replay window advanced
+    (xfrm_replay_advance), hands a tunnel SA's decapsulated packet to its
+    inner mode: x->inner_mode, the mode of the selector's family, unless that
+    is AF_UNSPEC (then the inner packet's own). xfrm4_remove_tunnel_encap
+    takes an IPv4 (IPIP) inner packet only, xfrm6_remove_tunnel_encap an
+    IPv6 one; any other is XfrmInStateModeError, dropped (rxsec counts it
+    selector_mismatch). Transport SAs: no such check. -> why, or None."""
+    if sa.inner_family is None:
+        return None
+    version = inner[0] >> 4
+    if version == sa.inner_family:
+        return None
+    return 'an IPv%d packet inside tunnel SA 0x%08x, whose selector is IPv%d' % (
+        version, sa.spi, sa.inner_family)
+
+
 def decap_all(sas, sa, ipb):
     """Decapsulate on sa, then again while the result is transport ESP/AH of
     another known SA (spec section 3 rule 5: a tunnel SA's inner packet, or
     AH over ESP under one IP header). -> (delivered bytes, the SAs applied,
-    outermost first). Raises EncapMismatch for an inner layer not
-    encapsulated as its SA says, before its ICV."""
+    outermost first, why the tunnel SA refused its inner packet or None:
+    mode_refuses; as in Linux nothing inside it is then looked at). Raises
+    EncapMismatch for an inner layer not encapsulated as its SA says, before
+    its ICV."""
     out, applied = sa.decap(ipb), [sa]
+    refused = mode_refuses(sa, out)
     for _ in range(4):
+        if refused:
+            break
         proto, spi, dst, ipb2 = classify(out)
         nxt = find_sa(sas, proto, spi, dst) if proto in ('esp', 'ah') else None
         if nxt is None or nxt.mode != 'transport':
@@ -532,7 +574,7 @@ def decap_all(sas, sa, ipb):
             raise EncapMismatch()
         out = nxt.decap(ipb2)
         applied.append(nxt)
-    return out, applied
+    return out, applied, refused
 
 
 # ---------------------------------------------------------------------------
@@ -584,7 +626,8 @@ def sel_norm(sel):
     selector at all (flag af-unspec) reads as 0.0.0.0/0 both ways. ICMP type
     and code sit where the ports do, as in the kernel; iproute2 sets the
     mask for `type N`/`code N` always, for `sport N`/`dport N` only when N
-    is not 0 (so `sport 0` is any port)."""
+    is not 0 (so `sport 0` is any port). Which IP version a tunnel SA
+    decapsulates at all is its selector's family: sel_family, mode_refuses."""
     sel = sel or {}
 
     def net(prefix):
@@ -695,18 +738,26 @@ def check_case(d, verbose=False):
                 except (IPSecIntegrityError, InvalidTag):
                     pass
             else:
-                inner, applied = decap_all(sas, sa, ipb2)
-                flow = flow_of(inner)
-                outside = [x for x in applied if not sel_match(x.d.get('sel'), flow)]
-                if reason == 'ok' and outside:
-                    msg = 'delivered packet %s outside the selector of SA 0x%08x' % (
-                        flow, outside[0].spi)
-                elif reason == 'selector_mismatch' and not outside:
-                    msg = 'every applied selector matches %s but expected %s' % (flow, reason)
-                et = 0x0800 if inner[0] >> 4 == 4 else 0x86dd
-                got = eh + struct.pack('!H', et) + inner
-                if reason == 'ok' and got != want and msg is None:
-                    msg = 'decap differs:\n  got  %s\n  want %s' % (got.hex(), want.hex())
+                inner, applied, refused = decap_all(sas, sa, ipb2)
+                if refused:
+                    # dropped by the tunnel's inner mode, after the window
+                    # moved: selector_mismatch, or a drop decided before it
+                    # (replay, below_window, seq_zero); never delivered
+                    if reason == 'ok':
+                        msg = '%s: dropped, but expected delivered' % refused
+                else:
+                    flow = flow_of(inner)
+                    outside = [x for x in applied if not sel_match(x.d.get('sel'), flow)]
+                    if reason == 'ok' and outside:
+                        msg = 'delivered packet %s outside the selector of SA 0x%08x' % (
+                            flow, outside[0].spi)
+                    elif reason == 'selector_mismatch' and not outside:
+                        msg = 'every applied selector matches %s and every tunnel SA takes ' \
+                            'its inner IP version, but expected %s' % (flow, reason)
+                    et = 0x0800 if inner[0] >> 4 == 4 else 0x86dd
+                    got = eh + struct.pack('!H', et) + inner
+                    if reason == 'ok' and got != want and msg is None:
+                        msg = 'decap differs:\n  got  %s\n  want %s' % (got.hex(), want.hex())
         except EncapMismatch:
             msg = mismatch_error(e, 1)
         except Exception as ex:     # noqa: BLE001

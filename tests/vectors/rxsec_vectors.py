@@ -133,6 +133,10 @@ class Sa:
         # sel: dict(src='A/L', dst='B/L', proto=name or number, sport=,
         # dport=, type=, code=), written as an inline `sel` clause after
         # the ID, or (sel_last) after the algorithms: iproute2 takes both.
+        # A tunnel SA decapsulates only inner packets of its selector's
+        # family (no sel: the SA's own), the other dropped
+        # selector_mismatch; af_unspec (flag af-unspec, no selector, as
+        # strongSwan installs tunnel SAs) takes both (sel_family).
         self.sel, self.sel_last, self.af_unspec = sel, sel_last, af_unspec
         self.src, self.dst = OUTER[family]
         self.enc = ENC[enc] if enc else None
@@ -169,9 +173,25 @@ class Sa:
             parts.append('%s-%d' % (self.auth['xfrm'], self.auth['bits']))
         if self.encap:
             parts.append('espinudp %d->%d' % self.encap)
-        if self.noecn or self.decap_dscp:
-            parts.append('flag ' + ' '.join(self.ds_flags()))
+        flags = self.ds_flags() + (['af-unspec'] if self.af_unspec else [])
+        if flags:
+            parts.append('flag ' + ' '.join(flags))
         return ' '.join(parts)
+
+    def sel_family(self):
+        """The IP version of the inner packets a tunnel SA decapsulates
+        (Linux: the mode of x->sel.family), None for both: a `sel` prefix's
+        family, else the SA's own (the kernel fills an unset selector family
+        with the SA's, copy_from_user_state), unless flag af-unspec."""
+        for k in ('src', 'dst'):
+            if self.sel and k in self.sel:
+                return 6 if ':' in self.sel[k] else 4
+        return None if self.af_unspec else self.family
+
+    def takes(self, family):
+        """Does this SA deliver an inner packet of IP version family?
+        Transport SAs: always (the rule is about tunnel decapsulation)."""
+        return self.mode != 'tunnel' or self.sel_family() in (None, family)
 
     def ds_flags(self):
         return [f for f, on in (('noecn', self.noecn), ('decap-dscp', self.decap_dscp)) if on]
@@ -790,7 +810,8 @@ class Case:
         return frame
 
     def nested(self, outer, inner, pkt, oseq=None, iseq=None, vlan=None, expect='ok',
-               omutate=None, imutate=None, inner_known=True, wire=None, outer_ds=None):
+               omutate=None, imutate=None, inner_known=True, wire=None, outer_ds=None,
+               inner_seen=True):
         """Two IPsec layers (spec section 3, rule 5), both built by scapy:
         inner (transport ESP/AH) protects pkt, then outer protects that:
         a tunnel SA around the inner IP packet, or (outer AH, inner ESP, both
@@ -800,6 +821,9 @@ class Case:
         or bare: CRYPTO_INVALID_PROTOCOL) | a drop reason decided after both
         checks (replay). inner_known=False: inner is not in the
         SA file, so only the outer layer is removed (NextCryptoDone 0).
+        inner_seen=False: the outer tunnel refuses its inner packet (the
+        other IP version than its selector's), so the inner layer is never
+        looked at (NextCryptoDone 0, its window stays).
         outer_ds: as in ipsec(), on the outermost header; the outer SA's
         decapsulation decides what the delivered header carries."""
         def prot(sa, p, seq):
@@ -831,6 +855,7 @@ class Case:
             inner.spi, iseq, inner.mode, '' if inner_known else ' (inner SA unknown)') + \
             ('' if outer_ds is None else ', outer DS 0x%02x, inner 0x%02x' %
              (outer_ds, ds_of(raw(pkt))))
+        inner_known = inner_known and inner_seen
         status, out, ncd = 'CRYPTO_SUCCESS', None, 1 if inner_known else 0
         verdict, reason = 'drop', expect
         if expect == 'ok':

@@ -11,9 +11,10 @@
  3. Every generated family: refdecap decapsulates in.pcap into
     expected.pcap, ICV failures fail, drops after a good ICV verify.
  4. The kernel's SA dumps (dumps/ beside the captures): refdecap reads every
-    SA's selector the same from its `ip xfrm state add` line and from the
-    kernel's dump of it, and the narrow one (esp_trans4_aesgcm128_sel) as
-    the kernel printed it.
+    SA's selector and its family (which inner IP version a tunnel SA takes)
+    the same from its `ip xfrm state add` line and from the kernel's dump
+    of it, the narrow one (esp_trans4_aesgcm128_sel) as the kernel printed
+    it, none for af-unspec, the SA's own without `sel`.
  5. The same dumps: refdecap reads every SA's `flag` words the same from
     its add line and from the kernel's dump (esn and af-unspec occur), and
     reads `flag noecn decap-dscp` where the kernel prints it, at the end of
@@ -106,7 +107,7 @@ def reencrypt_capture(cdir):
 def dump_selectors(ddir):
     """Item 4: count SAs whose selector reads differently."""
     def sels(path):
-        return {d['spi']: refdecap.sel_norm(d.get('sel'))
+        return {d['spi']: (refdecap.sel_norm(d.get('sel')), refdecap.sel_family(d))
                 for d in refdecap.parse_sa_conf(open(path).read())}
     bad = n = 0
     for add in sorted(glob.glob(os.path.join(ddir, '*.add'))):
@@ -118,12 +119,27 @@ def dump_selectors(ddir):
     net = ipaddress.ip_network
     want = (net('192.0.2.10/32'), net('192.0.2.20/32'), 17, None, 9000)
     got = sels(os.path.join(ddir, 'esp_trans4_aesgcm128_sel.dump')).get(0xd0d01301)
+    got = got and got[0]
     if got != want:
         bad += 1
         print('FAIL esp_trans4_aesgcm128_sel selector read as %s, kernel printed %s' %
               (got, want))
-    print('%s selectors of %d SAs read alike from add lines and kernel dumps' %
-          ('ok  ' if not bad else 'FAIL', n))
+    # the selector family: none for af-unspec (the dump has no sel line),
+    # else the SA's (the kernel fills it in; the dump prints ::/0 for IPv6)
+    fams = {}
+    for name, spi in (('esp_tun4_aesgcm128_afunspec', 0xd0d01201),
+                      ('esp_tun4_aesgcm128', 0xd0d00101), ('esp_tun6_aesgcm128', 0xd0d00b01)):
+        for ext in ('.add', '.dump'):
+            fams[name + ext] = sels(os.path.join(ddir, name + ext))[spi][1]
+    want_fams = {'esp_tun4_aesgcm128_afunspec': None, 'esp_tun4_aesgcm128': 4,
+                 'esp_tun6_aesgcm128': 6}
+    for name, fam in want_fams.items():
+        if fams[name + '.add'] != fam or fams[name + '.dump'] != fam:
+            bad += 1
+            print('FAIL selector family of %s: add %s, dump %s, want %s' %
+                  (name, fams[name + '.add'], fams[name + '.dump'], fam))
+    print('%s selectors (and their families) of %d SAs read alike from add lines and '
+          'kernel dumps' % ('ok  ' if not bad else 'FAIL', n))
     return bad
 
 
