@@ -272,7 +272,9 @@ engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	/* One transport per SA keeps one writer per replay window and SA order. */
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t h = rxsec_pkt_meta(pkts[i])->sa_id;
-		uint16_t t = h == RXSEC_SA_NONE ? 0 : (h & RXSEC_SA_SLOT_MASK) % e->nb_rings;
+		const struct rxsec_sa *sa = h == RXSEC_SA_NONE ? NULL :
+			rxsec_sa_table_slot(e->sat, h);
+		uint16_t t = sa == NULL || sa->transport_id >= e->nb_rings ? 0 : sa->transport_id;
 
 		per[t][cnt[t]++] = pkts[i];
 	}

@@ -26,6 +26,7 @@
 	X(MALFORMED, "malformed")					\
 	X(FRAGMENT, "fragment")						\
 	X(TOO_LONG, "too_long")						\
+	X(NESTED_ACROSS_TRANSPORTS, "nested_across_transports")		\
 	X(REASSEMBLY, "reassembly")					\
 	X(TX_FAILED, "tx_failed")
 

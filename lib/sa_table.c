@@ -68,6 +68,7 @@ rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
 	t->capacity = capacity;
 	t->socket = socket;
 	t->nb_transports = 1;
+	t->nest_transport = -1;
 	t->drv = drv;
 	return 0;
 }
@@ -200,6 +201,44 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	rxsec_sa_key_from_config(&sa->key, c);
 }
 
+/*
+ * A nested packet moves two windows: its tunnel's (or AH's) and its
+ * transport-mode inner SA's. Both must have one writer, so once a
+ * transport-mode SA exists, it and every SA added after it share
+ * nest_transport. Tunnels added before it keep their stage; a packet
+ * nesting across two stages is dropped (nested_across_transports).
+ */
+static uint8_t
+sa_transport_for(struct rxsec_sa_table *t, const struct rxsec_sa_config *c, uint32_t id)
+{
+	if (t->nb_transports <= 1)
+		return 0;
+	if (c->mode == RXSEC_MODE_TRANSPORT && t->nest_transport < 0)
+		t->nest_transport = (int32_t)(id % t->nb_transports);
+	if (t->nest_transport >= 0)
+		return (uint8_t)t->nest_transport;
+	return (uint8_t)(id % t->nb_transports);
+}
+
+bool
+rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports)
+{
+	bool nest = false;
+
+	t->nb_transports = nb_transports;
+	t->nest_transport = -1;
+	for (uint32_t i = 0; i < t->capacity; i++)
+		if (t->slot[i] != NULL)
+			nest |= t->slot[i]->mode == RXSEC_MODE_TRANSPORT;
+	if (nest && nb_transports > 1)
+		t->nest_transport = 0;
+	for (uint32_t i = 0; i < t->capacity; i++)
+		if (t->slot[i] != NULL)
+			t->slot[i]->transport_id = t->nest_transport >= 0 ? 0 :
+				(uint8_t)(i % nb_transports);
+	return t->nest_transport >= 0;
+}
+
 /* Round robin, so a slot is reused as late as possible. */
 static int
 free_slot(struct rxsec_sa_table *t)
@@ -238,7 +277,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->id = (uint32_t)id;
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
-	sa->transport_id = (uint8_t)(sa->id % t->nb_transports);
+	sa->transport_id = sa_transport_for(t, c, sa->id);
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();

@@ -51,7 +51,8 @@ struct rxsec_sa_table {
 	uint32_t nb_pending;
 	uint32_t next_slot;		/* round robin: slots are reused last */
 	uint32_t life_cursor;		/* next slot the lifetime sweep checks */
-	uint32_t nb_transports;		/* transport_id = id % nb_transports */
+	uint32_t nb_transports;		/* transport_id = id % nb_transports, */
+	int32_t nest_transport;		/* or this one for SAs that may nest (-1: none) */
 	uint32_t remove_epoch;		/* bumped when an SA leaves lookups: caches start over */
 	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
 	uint64_t esn_seen[RXSEC_SA_TABLE_TRANSPORTS_MAX];	/* per transport */
@@ -68,6 +69,14 @@ void rxsec_sa_table_free(struct rxsec_sa_table *t);
 
 /* Build the key of a configured SA. */
 void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_config *c);
+
+/*
+ * Give every SA its transport stage (the one writer of its window) once the
+ * SA files are loaded: with any transport-mode SA, which a tunnel or an AH
+ * SA may carry as a second layer, all SAs share one stage. Returns whether
+ * they do. SAs added later follow the same rule (rxsec_sa_table_add).
+ */
+bool rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports);
 
 /* Add a configured SA; returns its id (slot), or -1 with a reason in err. */
 int rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,

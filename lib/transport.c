@@ -317,9 +317,12 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		return transport_mode_error(t, sa, seq, result);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
 		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
-		*inner_out = isa;
 		if (isa == NULL)
 			return RXSEC_REASON_NO_SA;
+		/* Another stage writes that window (rxsec_sa_table_add). */
+		if (unlikely(isa->transport_id != t->id))
+			return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
+		*inner_out = isa;
 		iseq = rxsec_ipsec_seq(m, &p->inner);
 		rv = rxsec_replay_check(&isa->replay, iseq);
 		if (rv != RXSEC_REPLAY_OK)
@@ -384,7 +387,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	 * nothing, an inner layer's when it checked only the outer one. */
 	if (!rxsec_result_crypto_done(result) || st == RXSEC_CRYPTO_SUCCESS)
 		st = (enum rxsec_crypto_status)sw_status;
-	*inner_out = sw_isa;
+	/* its counters belong to its own stage (transport_ipsec) */
+	*inner_out = sw_isa != NULL && sw_isa->transport_id == t->id ? sw_isa : NULL;
 	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL && sa->esn &&
 	    st == sa->auth_failed_status && sw_isa == NULL &&
 	    !rxsec_result_next_crypto_done(result))

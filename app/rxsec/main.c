@@ -285,10 +285,10 @@ create_stages(void)
 			return -1;
 		}
 	}
-	/* Each SA's window has one writer: the transport its id maps to. */
-	for (uint32_t i = 0; i < g.sat.capacity; i++)
-		if (g.sat.slot[i] != NULL)
-			g.sat.slot[i]->transport_id = (uint8_t)(i % g.nb_tr);
+	/* Each SA's window has one writer: the transport it is given. */
+	if (rxsec_sa_table_assign_transports(&g.sat, g.nb_tr))
+		printf("rxsec: transport-mode SAs may be nested in others: all SAs share "
+		       "transport stage 0, the one writer of their windows\n");
 	return 0;
 }
 

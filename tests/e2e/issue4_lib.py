@@ -72,11 +72,13 @@ def inner_packet(tag, seq):
 
 
 class Sa:
-    """An inbound tunnel-mode ESP SA: AES-GCM-128 (rfc4106) or AES-CBC-128 +
-    HMAC-SHA256-128, with or without ESN."""
+    """An inbound ESP SA: AES-GCM-128 (rfc4106) or AES-CBC-128 +
+    HMAC-SHA256-128, with or without ESN; tunnel mode, or transport mode
+    (transport_esp)."""
 
     def __init__(self, spi, alg='gcm', esn=False, window=64, reqid=1, seq=0, seq_hi=0,
-                 limits='', src=OUTER_SRC, dst=OUTER_DST, key_seed=None):
+                 limits='', src=OUTER_SRC, dst=OUTER_DST, key_seed=None, mode='tunnel'):
+        self.mode = mode
         self.spi, self.alg, self.esn, self.window = spi, alg, esn, window
         self.reqid, self.seq, self.seq_hi, self.limits = reqid, seq, seq_hi, limits
         self.src, self.dst = src, dst
@@ -86,8 +88,8 @@ class Sa:
         self.tag = 'sa%08x' % spi
 
     def xfrm(self):
-        w = ['ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode tunnel'
-             % (self.src, self.dst, self.spi, self.reqid)]
+        w = ['ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode %s'
+             % (self.src, self.dst, self.spi, self.reqid, self.mode)]
         w.append('replay-window %d' % self.window)
         if self.esn:
             w.append('flag esn')
@@ -110,22 +112,32 @@ class Sa:
     def esp(self, seq64, inner=None, corrupt=False, hi_override=None):
         """The outer IPv4 packet carrying ESP with 64-bit sequence seq64 (only
         the low 32 bits are sent, RFC 4303 2.2.1)."""
+        inner = inner if inner is not None else inner_packet(self.tag, seq64)
+        return eth(ipv4(self.src, self.dst, 50,
+                        self._esp(seq64, inner, 4, corrupt, hi_override)))
+
+    def transport_esp(self, seq64, ip_packet):
+        """ip_packet's payload protected in transport mode (no Ethernet)."""
+        hl = (ip_packet[0] & 0xf) * 4
+        return ipv4(self.src, self.dst, 50, self._esp(seq64, ip_packet[hl:], ip_packet[9]),
+                    ident=seq64 & 0xffff)
+
+    def _esp(self, seq64, inner, nh, corrupt=False, hi_override=None):
         lo, hi = seq64 & 0xffffffff, seq64 >> 32
         if hi_override is not None:
             hi = hi_override
-        inner = inner if inner is not None else inner_packet(self.tag, seq64)
         hdr = struct.pack('!II', self.spi, lo)
         if self.alg == 'gcm':
             iv = struct.pack('!Q', seq64 ^ 0x5a5a)
             padlen = (-(len(inner) + 2)) % 4
-            pt = inner + bytes(range(1, padlen + 1)) + bytes([padlen, 4])
+            pt = inner + bytes(range(1, padlen + 1)) + bytes([padlen, nh])
             aad = hdr if not self.esn else struct.pack('!III', self.spi, hi, lo)
             ct = AESGCM(self.key[:16]).encrypt(self.key[16:] + iv, pt, aad)
             body = hdr + iv + ct
         else:
             iv = struct.pack('!QQ', seq64, 0x1234)
             padlen = (-(len(inner) + 2)) % 16
-            pt = inner + bytes(range(1, padlen + 1)) + bytes([padlen, 4])
+            pt = inner + bytes(range(1, padlen + 1)) + bytes([padlen, nh])
             enc = Cipher(algorithms.AES(self.key), modes.CBC(iv)).encryptor()
             ct = enc.update(pt) + enc.finalize()
             h = hmac.HMAC(self.auth_key, hashes.SHA256())
@@ -133,7 +145,7 @@ class Sa:
             body = hdr + iv + ct + h.finalize()[:16]
         if corrupt:
             body = body[:-1] + bytes([body[-1] ^ 1])
-        return eth(ipv4(self.src, self.dst, 50, body))
+        return body
 
     def delivered(self, seq64):
         """The frame rxsec must deliver for esp(seq64): Ethernet + inner packet."""
