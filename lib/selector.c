@@ -12,7 +12,13 @@ struct sel_flow {
 	const uint8_t *src, *dst;
 	uint8_t proto;
 	uint16_t sport, dport;
+	uint32_t l4;		/* offset of the transport header */
+	uint32_t end;		/* of the datagram */
+	bool fragment;		/* no transport header to read */
 };
+
+/* An ICMP message's own header, before the packet it quotes. */
+#define ICMP_HDR_LEN	8
 
 bool
 rxsec_selector_is_wild(const struct rxsec_sa_config *c)
@@ -52,8 +58,9 @@ flow_ports(struct sel_flow *f, const uint8_t *l4, uint32_t room)
 	}
 }
 
+/* quoted: the header an ICMP error quotes, whose datagram is cut short. */
 static bool
-flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
+flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
 {
 	uint32_t hl, tot;
 
@@ -61,14 +68,19 @@ flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 		return false;
 	hl = (ip[0] & 0xfu) * 4;
 	tot = rxsec_rd_be16(ip + 2);
+	if (quoted && tot > len)
+		tot = len;
 	if (hl < 20 || tot < hl || tot > len)
 		return false;
 	f->family = 4;
 	f->src = ip + 12;
 	f->dst = ip + 16;
 	f->proto = ip[9];
+	f->l4 = hl;
+	f->end = tot;
 	/* MF or an offset: ports only in the reassembled datagram */
-	if ((rxsec_rd_be16(ip + 6) & 0x3fff) == 0)
+	f->fragment = (rxsec_rd_be16(ip + 6) & 0x3fff) != 0;
+	if (!f->fragment)
 		flow_ports(f, ip + hl, tot - hl);
 	return true;
 }
@@ -77,7 +89,7 @@ flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len)
  * header before it looks at it: a fragment header means no ports, and a
  * chain cut short leaves the protocol 0. */
 static bool
-flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
+flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
 {
 	uint32_t off = 40, end;
 	bool fragment = false;
@@ -87,6 +99,8 @@ flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 		return false;
 	nh = ip[6];
 	end = 40 + rxsec_rd_be16(ip + 4);
+	if (quoted && end > len)
+		end = len;
 	if (end > len)
 		return false;
 	f->family = 6;
@@ -102,9 +116,19 @@ flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len)
 		off += ((uint32_t)ip[off + 1] + 1) * 8;
 	}
 	f->proto = nh;
+	f->l4 = off;
+	f->end = end;
+	f->fragment = fragment;
 	if (!fragment)
 		flow_ports(f, ip + off, end - off);
 	return true;
+}
+
+static bool
+flow_of(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
+{
+	return len >= 1 && ((ip[0] >> 4 == 4 && flow_ipv4(f, ip, len, quoted)) ||
+			    (ip[0] >> 4 == 6 && flow_ipv6(f, ip, len, quoted)));
 }
 
 /* The first `bits` bits of a and b (network order) are equal. */
@@ -127,19 +151,60 @@ addr_match(const struct rxsec_addr *sel, uint8_t sel_len, uint8_t family,
 	return sel->family == family && prefix_equal(sel->bytes, addr, sel_len);
 }
 
+static bool
+flow_match(const struct rxsec_sa_config *c, const struct sel_flow *f)
+{
+	return addr_match(&c->sel_src, c->sel_src_len, f->family, f->src) &&
+		addr_match(&c->sel_dst, c->sel_dst_len, f->family, f->dst) &&
+		(c->sel_proto == 0 || c->sel_proto == f->proto) &&
+		((f->sport ^ c->sel_sport) & c->sel_sport_mask) == 0 &&
+		((f->dport ^ c->sel_dport) & c->sel_dport_mask) == 0;
+}
+
 bool
 rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len)
 {
 	struct sel_flow f = { 0 };
 
-	if (len < 1 || !((ip[0] >> 4 == 4 && flow_ipv4(&f, ip, len)) ||
-			 (ip[0] >> 4 == 6 && flow_ipv6(&f, ip, len))))
+	return flow_of(&f, ip, len, false) && flow_match(c, &f);
+}
+
+bool
+rxsec_selector_quoted(const uint8_t *ip, uint32_t len, uint32_t *off, uint32_t *qlen)
+{
+	struct sel_flow f = { 0 };
+
+	if (!flow_of(&f, ip, len, false) || f.fragment ||
+	    f.proto != (f.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		return false;
-	return addr_match(&c->sel_src, c->sel_src_len, f.family, f.src) &&
-		addr_match(&c->sel_dst, c->sel_dst_len, f.family, f.dst) &&
-		(c->sel_proto == 0 || c->sel_proto == f.proto) &&
-		((f.sport ^ c->sel_sport) & c->sel_sport_mask) == 0 &&
-		((f.dport ^ c->sel_dport) & c->sel_dport_mask) == 0;
+	*off = f.l4 + ICMP_HDR_LEN;
+	/* icmp_rcv and icmpv6_rcv first pull the quoted fixed IP header */
+	if (*off + (f.family == 4 ? 20u : 40u) > f.end)
+		return false;
+	*qlen = f.end - *off;
+	return true;
+}
+
+bool
+rxsec_selector_match_reverse(const struct rxsec_sa_config *c, const uint8_t *quoted,
+			     uint32_t len)
+{
+	struct sel_flow f = { 0 };
+	const uint8_t *a;
+	uint16_t p;
+
+	if (!flow_of(&f, quoted, len, true))
+		return false;
+	a = f.src;
+	f.src = f.dst;
+	f.dst = a;
+	/* ports swap; ICMP type and code and the MH type stay */
+	if (f.proto != IPPROTO_ICMP && f.proto != IPPROTO_ICMPV6 && f.proto != IPPROTO_MH) {
+		p = f.sport;
+		f.sport = f.dport;
+		f.dport = p;
+	}
+	return flow_match(c, &f);
 }
 
 static const char *

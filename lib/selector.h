@@ -31,6 +31,21 @@ bool rxsec_selector_is_wild(const struct rxsec_sa_config *c);
  */
 bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len);
 
+/*
+ * flag icmp (XFRM_STATE_ICMP): an ICMP or ICMPv6 message that fails the
+ * selector is still taken, on local delivery, when the packet it quotes,
+ * read backwards (addresses and ports swapped), matches the selectors of
+ * every SA it came through, as Linux's icmp_rcv and icmpv6_rcv check it.
+ * rxsec_selector_quoted() finds the quoted IP header of an unfragmented
+ * ICMP message ip[0..len) that holds at least its fixed part (at *off,
+ * *qlen bytes to the datagram's end); rxsec_selector_match_reverse()
+ * matches the quoted packet, which
+ * may be cut anywhere after its fixed header.
+ */
+bool rxsec_selector_quoted(const uint8_t *ip, uint32_t len, uint32_t *off, uint32_t *qlen);
+bool rxsec_selector_match_reverse(const struct rxsec_sa_config *c, const uint8_t *quoted,
+				  uint32_t len);
+
 /* "src A/L dst B/L[ proto P[ sport N][ dport N]]", ip xfrm's words (type
  * and code for ICMP), for logs and rxsec-ctl; "any" when it is wild. */
 const char *rxsec_selector_str(const struct rxsec_sa_config *c, char *buf, unsigned int len);

@@ -274,10 +274,18 @@ transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxse
 			  const struct rxsec_sa *isa)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
-	uint32_t len = rte_pktmbuf_data_len(m) - l3_off;
+	uint32_t len = rte_pktmbuf_data_len(m) - l3_off, q, ql;
 
-	return (!sa->sel_check || rxsec_selector_match(&sa->cfg, ip, len)) &&
-		(isa == NULL || !isa->sel_check || rxsec_selector_match(&isa->cfg, ip, len));
+	if ((!sa->sel_check || rxsec_selector_match(&sa->cfg, ip, len)) &&
+	    (isa == NULL || !isa->sel_check || rxsec_selector_match(&isa->cfg, ip, len)))
+		return true;
+	/* flag icmp on the last SA applied: an ICMP error about this flow */
+	if (!((isa != NULL ? isa : sa)->cfg.flags & RXSEC_SA_FLAG_ICMP) ||
+	    !rxsec_selector_quoted(ip, len, &q, &ql))
+		return false;
+	return (!sa->sel_check || rxsec_selector_match_reverse(&sa->cfg, ip + q, ql)) &&
+		(isa == NULL || !isa->sel_check ||
+		 rxsec_selector_match_reverse(&isa->cfg, ip + q, ql));
 }
 
 /* Linux decapsulates a tunnel in the mode of its selector's family: an

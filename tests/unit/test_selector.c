@@ -310,6 +310,134 @@ test_str(void)
 	CHECK(strlen(rxsec_selector_str(&c, b, 2)) == 1, "truncated, terminated");
 }
 
+/* An ICMP (IPv4) or ICMPv6 message from `from` to `to` of `type`, quoting
+ * q (the packet it is about, as sent: cut to qlen bytes). */
+static struct pkt
+icmp_about(int fam, uint8_t type, const struct pkt *q, uint32_t qlen)
+{
+	struct pkt p = fam == 4 ? v4(A4, B4, 1, 0) : v6(A6, B6, 58);
+	uint8_t h[8] = { type, 3 };
+
+	put(&p, h, 8);
+	put(&p, q->b, qlen);
+	return done(p);
+}
+
+/* Quoted: what this host sent to the peer, from port 9000 to 5555. */
+static struct pkt
+sent(int fam, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	struct pkt p = fam == 4 ? v4(B4, A4, proto, 0) : v6(B6, A6, proto);
+
+	l4(&p, sport, dport, 8);
+	p = done(p);
+	return p;
+}
+
+/* 1 if the quoted packet read backwards matches, 0 if not, -1 if none. */
+static int
+reverse_at(const struct rxsec_sa_config *c, const uint8_t *b, uint32_t len)
+{
+	uint32_t q, ql;
+
+	if (!rxsec_selector_quoted(b, len, &q, &ql))
+		return -1;
+	return rxsec_selector_match_reverse(c, b + q, ql);
+}
+
+/* From exact-size heap copies (ASan), also every shorter one, whose IP
+ * length then lies: nothing quoted. */
+static int
+reverse(const struct rxsec_sa_config *c, const struct pkt *p)
+{
+	int r = -1;
+
+	for (uint32_t n = 0; n <= p->len; n++) {
+		uint8_t *b = malloc(n ? n : 1);
+		int m;
+
+		memcpy(b, p->b, n);
+		m = reverse_at(c, b, n);
+		free(b);
+		if (n == p->len)
+			r = m;
+		else if (m != -1)
+			return 2;
+	}
+	return r;
+}
+
+/* flag icmp: the packet an ICMP error quotes, addresses and ports swapped,
+ * against the selector (Linux's xfrm4/6_policy_check_reverse). */
+static void
+test_icmp_reverse(void)
+{
+	struct rxsec_sa_config c4 = sa_with("src 10.1.2.3/32 dst 10.9.0.1/32 proto udp dport 9000",
+					    "flag icmp");
+	struct rxsec_sa_config c6 = sa_with("src 2001:db8:a::/48 dst 2001:db8:b::/48 proto udp "
+					    "dport 9000", "flag icmp");
+	struct rxsec_sa_config echo = sa_with("src 10.1.2.3/32 dst 10.9.0.1/32 proto icmp type 8",
+					      "");
+
+	CHECK(c4.flags & RXSEC_SA_FLAG_ICMP, "flag icmp parsed");
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const struct rxsec_sa_config *c = fam == 4 ? &c4 : &c6;
+		uint32_t ql = fam == 4 ? 28 : 48;
+		struct pkt q = sent(fam, 17, 9000, 5555), p = icmp_about(fam, 3, &q, ql);
+
+		CHECK(match(c, &p) == 0, "IPv%d: the ICMP error itself is not UDP 9000", fam);
+		CHECK(reverse(c, &p) == 1, "IPv%d: it quotes UDP 9000 -> 5555 we sent", fam);
+		q = sent(fam, 17, 9001, 5555);
+		p = icmp_about(fam, 3, &q, ql);
+		CHECK(reverse(c, &p) == 0, "IPv%d: about UDP from 9001", fam);
+		q = sent(fam, 17, 5555, 9000);
+		p = icmp_about(fam, 3, &q, ql);
+		CHECK(reverse(c, &p) == 0, "IPv%d: ports not swapped back: no match", fam);
+		q = sent(fam, 17, 9000, 5555);
+		p = icmp_about(fam, 3, &q, ql - 4);
+		CHECK(reverse(c, &p) == 1, "IPv%d: 4 bytes of UDP quoted: the ports", fam);
+		p = icmp_about(fam, 3, &q, ql - 6);
+		CHECK(reverse(c, &p) == 0, "IPv%d: quoted ports cut: ports 0", fam);
+		p = icmp_about(fam, 3, &q, ql - 8);
+		CHECK(reverse(c, &p) == 0, "IPv%d: quoted header only", fam);
+		p = icmp_about(fam, 3, &q, ql - 9);
+		CHECK(reverse(c, &p) == -1, "IPv%d: quoted header cut: nothing quoted", fam);
+		/* the quoted packet's length says more than is there */
+		q.b[fam == 4 ? 2 : 4] = 0x05;
+		p = icmp_about(fam, 3, &q, ql);
+		CHECK(reverse(c, &p) == 1, "IPv%d: a longer quoted datagram", fam);
+		/* the quoted packet of the wrong peer */
+		q = sent(fam, 17, 9000, 5555);
+		q.b[fam == 4 ? 16 : 24] ^= 0x40;
+		p = icmp_about(fam, 3, &q, ql);
+		CHECK(reverse(c, &p) == 0, "IPv%d: about a packet to another host", fam);
+		/* not ICMP, or ICMP in a fragment: nothing quoted */
+		q = sent(fam, 17, 9000, 5555);
+		CHECK(reverse(c, &q) == -1, "IPv%d: UDP quotes nothing", fam);
+	}
+	{
+		struct pkt q = sent(4, 17, 9000, 5555), p = icmp_about(4, 3, &q, 28);
+
+		p.b[6] = 0x20;	/* MF */
+		CHECK(reverse(&c4, &p) == -1, "an ICMP fragment quotes nothing");
+		/* ICMP type stays put when read backwards */
+		q = sent(4, 1, 0x0800, 0x1234);
+		p = icmp_about(4, 3, &q, 28);
+		CHECK(reverse(&echo, &p) == 1, "about an echo request (type 8) we sent");
+	}
+	{
+		/* ICMPv6 behind a destination-options header */
+		struct pkt q = sent(6, 17, 9000, 5555), p = v6(A6, B6, 60);
+		uint8_t h[8] = { 1, 3 };
+
+		ext8(&p, 58, 1, 4);
+		put(&p, h, 8);
+		put(&p, q.b, 48);
+		p = done(p);
+		CHECK(reverse(&c6, &p) == 1, "ICMPv6 behind destination options");
+	}
+}
+
 int
 main(void)
 {
@@ -318,6 +446,7 @@ main(void)
 	test_prefixes();
 	test_ports();
 	test_icmp();
+	test_icmp_reverse();
 	test_ipv6_headers();
 	printf("%d checks, %d failed\n", checks, fails);
 	return fails != 0;
