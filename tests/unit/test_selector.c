@@ -123,10 +123,16 @@ v4_l4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t frag,
 	return done(p);
 }
 
-/* The match, and at every shorter length from an exact-size buffer (an
- * IP length beyond the buffer never matches, nor reads past it). */
+typedef int (*probe_fn)(const struct rxsec_sa_config *c, const uint8_t *b, uint32_t len);
+
+#define CUT_ANY	(-2)
+
+/* probe on p, and at every shorter length, each from an exact-size heap
+ * buffer (ASan: nothing read past it); a cut packet must give cut_want
+ * (CUT_ANY: anything), else 2. */
 static int
-match(const struct rxsec_sa_config *c, const struct pkt *p)
+every_length(const struct rxsec_sa_config *c, const struct pkt *p, probe_fn probe,
+	     int cut_want)
 {
 	int r = -1;
 
@@ -135,14 +141,28 @@ match(const struct rxsec_sa_config *c, const struct pkt *p)
 		int m;
 
 		memcpy(b, p->b, n);
-		m = rxsec_selector_match(c, b, n);
+		m = probe(c, b, n);
 		free(b);
 		if (n == p->len)
 			r = m;
-		else if (m && !rxsec_selector_is_wild(c))
-			return 2;	/* a cut packet matched a narrow selector */
+		else if (cut_want != CUT_ANY && m != cut_want)
+			return 2;
 	}
 	return r;
+}
+
+static int
+match_at(const struct rxsec_sa_config *c, const uint8_t *b, uint32_t len)
+{
+	return rxsec_selector_match(c, b, len);
+}
+
+/* The match; an IP length beyond the buffer never matches a narrow
+ * selector. */
+static int
+match(const struct rxsec_sa_config *c, const struct pkt *p)
+{
+	return every_length(c, p, match_at, rxsec_selector_is_wild(c) ? CUT_ANY : 0);
 }
 
 static const uint8_t A4[4] = { 10, 1, 2, 3 }, B4[4] = { 10, 9, 0, 1 };
@@ -345,26 +365,11 @@ reverse_at(const struct rxsec_sa_config *c, const uint8_t *b, uint32_t len)
 	return rxsec_selector_match_reverse(c, b + q, ql);
 }
 
-/* From exact-size heap copies (ASan), also every shorter one, whose IP
- * length then lies: nothing quoted. */
+/* Cut shorter, the IP length lies: nothing quoted. */
 static int
 reverse(const struct rxsec_sa_config *c, const struct pkt *p)
 {
-	int r = -1;
-
-	for (uint32_t n = 0; n <= p->len; n++) {
-		uint8_t *b = malloc(n ? n : 1);
-		int m;
-
-		memcpy(b, p->b, n);
-		m = reverse_at(c, b, n);
-		free(b);
-		if (n == p->len)
-			r = m;
-		else if (m != -1)
-			return 2;
-	}
-	return r;
+	return every_length(c, p, reverse_at, -1);
 }
 
 /* flag icmp: the packet an ICMP error quotes, addresses and ports swapped,
