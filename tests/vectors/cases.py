@@ -24,7 +24,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    ICMP type/code, IPv6 extension headers, fragments, nested
                    SAs, wildcards; the inner IP version a tunnel SA takes
                    (its selector's family, flag af-unspec both); replay after
-                   a mismatch; --no-offload
+                   a mismatch; flag icmp (ICMP errors quoting a flow inside,
+                   read backwards); --no-offload
   ecn              ECN and DSCP at tunnel decapsulation: outer DS x inner DS,
                    flag noecn / decap-dscp, AH, ESP in UDP, transport, nested,
                    fragments (their ECN fields merged at reassembly);
@@ -2184,11 +2185,345 @@ def _sel_nested():
     return c
 
 
+def _quoted(c, family, src, dst, kind='udp', sport=9000, dport=50101, n=40, keep=None,
+            frag=False, opts=False, ext=()):
+    """The bytes of a packet this host sent (src: ours, dst: the peer), as an
+    ICMP error quotes it: kind udp, tcp or icmp (sport: the ICMP type, dport
+    the code); the whole packet, or its fixed IP header (and options /
+    extension headers ext) and `keep` bytes behind it, its length field
+    still the whole packet's. frag: an IPv4 first fragment (MF set); opts:
+    an IPv4 header with a router-alert option (IHL 6)."""
+    from scapy.layers.inet import IPOption_Router_Alert
+    from scapy.layers.inet6 import ICMPv6EchoRequest
+    body = Raw(V.payload_bytes('%s quoted %02d' % (c.name, len(c.entries)), n))
+    if family == 4:
+        ip = IP(src=src, dst=dst, id=0x700 + len(c.entries), flags='MF' if frag else 'DF',
+                options=[IPOption_Router_Alert()] if opts else [])
+    else:
+        ip = IPv6(src=src, dst=dst, fl=0x5e2)
+        for h in ext:
+            ip = ip / h
+    if kind == 'udp':
+        l4 = UDP(sport=sport, dport=dport) / body
+    elif kind == 'tcp':
+        l4 = TCP(sport=sport, dport=dport, seq=1, flags='S') / body
+    elif family == 4:
+        l4 = ICMP(type=sport, code=dport, id=9, seq=len(c.entries)) / body
+    else:
+        l4 = ICMPv6EchoRequest(code=dport, id=9, seq=len(c.entries), data=body.load)
+    b = raw(ip / l4)
+    if keep is not None:
+        hl = V.ip_hdr_len(b) if family == 4 else len(raw(ip))
+        b = b[:hl + keep]
+    return b
+
+
+def _icmp_msg(c, family, src, dst, quoted, type_, code=0, ext=(), mtu=1400):
+    """An ICMP (IPv4) or ICMPv6 message src -> dst of type_/code whose body
+    (8 bytes after the ICMP header start) is `quoted`: destination
+    unreachable, time exceeded, packet too big (ICMPv6, mtu) or an echo
+    request (its data the quoted bytes). ext: IPv6 extension headers in
+    front of the ICMPv6 header."""
+    from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig,
+                                    ICMPv6TimeExceeded)
+    n = len(c.entries)
+    if family == 4:
+        ip = IP(src=src, dst=dst, id=0x600 + n, flags='DF')
+        if type_ == 8:
+            l4 = ICMP(type=8, code=code, id=7, seq=n) / Raw(quoted)
+        elif type_ == 3 and code == 4:
+            l4 = ICMP(type=3, code=4, nexthopmtu=mtu) / Raw(quoted)
+        else:
+            l4 = ICMP(type=type_, code=code) / Raw(quoted)
+    else:
+        ip = IPv6(src=src, dst=dst, fl=0x5e3)
+        for h in ext:
+            ip = ip / h
+        if type_ == 128:
+            l4 = ICMPv6EchoRequest(code=code, id=7, seq=n, data=quoted)
+        else:
+            l4 = {1: ICMPv6DestUnreach, 2: ICMPv6PacketTooBig,
+                  3: ICMPv6TimeExceeded}[type_](code=code)
+            if type_ == 2:
+                l4.mtu = mtu
+            l4 = l4 / Raw(quoted)
+    pkt = V.freeze(ip / l4)
+    assert raw(pkt).endswith(quoted)
+    return pkt
+
+
+ICMP_TYPES = {4: {'unreach': (3, 3), 'needfrag': (3, 4), 'ttl': (11, 0), 'param': (12, 0),
+                  'echo': (8, 0)},
+              6: {'unreach': (1, 4), 'toobig': (2, 0), 'ttl': (3, 0), 'echo': (128, 0)}}
+
+
+def _sel_icmp():
+    """flag icmp (XFRM_STATE_ICMP), as Linux's icmp_rcv / icmpv6_rcv apply
+    it: an ICMP or ICMPv6 message (not a fragment) outside the selectors
+    is still taken when the last SA applied has flag icmp and the packet it
+    quotes (8 bytes behind the ICMP header start; the ICMP message holding at
+    least the quoted fixed IP header), read backwards (addresses swapped,
+    TCP/UDP/UDP-Lite/SCTP ports swapped, ICMP type and code not), is
+    inside the selector of every SA applied (xfrm4/6_policy_check_reverse)."""
+    from scapy.layers.inet6 import IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
+    c = Case('sel_icmp', 'flag icmp: ICMP destination unreachable / time exceeded / '
+             'parameter problem / echo and ICMPv6 packet too big / unreachable / time '
+             'exceeded / echo (behind destination options too) from outside a udp dport '
+             '9000 selector, quoting a UDP packet this host sent from port 9000 (read '
+             'backwards: inside) delivered, tunnel and transport, IPv4 and IPv6, ESP and AH; '
+             'quoting other ports, the ports not swapped, another host, TCP, a fragment, '
+             'a header cut after 2 UDP bytes (ports 0), an ICMP message too short for the '
+             'quoted header, an inner ICMP fragment: selector_mismatch; cut after 4 bytes, '
+             'quoted IPv4 options, quoted IPv6 destination options: delivered; no flag '
+             'icmp: selector_mismatch, the window moved; nested: flag icmp on the inner '
+             '(last) SA rescues (every selector read backwards, a wild outer one too), on '
+             'the outer only not; selectors with proto icmp / ipv6-icmp match forward, '
+             'ICMP type and code quoted read as they are')
+
+    def msg(family, src, dst, what, quoted, **kw):
+        t, code = ICMP_TYPES[family][what]
+        return _icmp_msg(c, family, src, dst, quoted, t, code, **kw)
+
+    def sent(sa, pkt, text, **kw):
+        c.ipsec(sa, pkt, wire='%s%s spi=0x%08x seq=0x%x %s, %s' % (
+            sa.proto.upper(), 'UDP' if sa.encap else '', sa.spi,
+            kw.get('seq') or sa.next_seq, sa.mode, text), **kw)
+
+    # -- IPv4 tunnel, udp dport 9000 --
+    isrc, idst = INNER[4]
+    router4 = '192.0.2.254'
+    sel4 = dict(src='198.51.100.0/24', dst=idst + '/32', proto='udp', dport=9000)
+    t4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=sel4, icmp=True)
+
+    def q4(**kw):
+        """Our UDP packet idst:9000 -> isrc:50101 (kw: _quoted's)."""
+        a = dict(src=idst, dst=isrc)
+        a.update(kw)
+        return _quoted(c, 4, a.pop('src'), a.pop('dst'), **a)
+    c.ipsec(t4, _sel_pkt(c, 4, isrc, idst))
+    sent(t4, msg(4, isrc, idst, 'unreach', q4()), 'ICMP port unreachable quoting our UDP '
+         'from port 9000, whole')
+    sent(t4, msg(4, router4, idst, 'ttl', q4(keep=8)), 'ICMP time exceeded from a router '
+         'outside the selector, quoting our UDP header + 8')
+    sent(t4, msg(4, isrc, idst, 'needfrag', q4(keep=8)), 'ICMP fragmentation needed '
+         '(MTU 1400) quoting our UDP header + 8')
+    sent(t4, msg(4, isrc, idst, 'param', q4(keep=8)), 'ICMP parameter problem quoting our '
+         'UDP header + 8')
+    sent(t4, msg(4, isrc, idst, 'echo', q4(keep=8)), 'ICMP echo request whose data is our '
+         'UDP header + 8')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(keep=4)), 'ICMP port unreachable quoting our '
+         'UDP cut after 4 bytes (ports)')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(opts=True, keep=8)), 'ICMP port unreachable '
+         'quoting our UDP behind an IPv4 option (IHL 6)')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(keep=2)), 'ICMP port unreachable quoting our '
+         'UDP cut after 2 bytes (ports 0)', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(keep=0)), 'ICMP port unreachable quoting the '
+         'IP header alone (ports 0)', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(sport=9001)), 'ICMP port unreachable quoting '
+         'our UDP from port 9001', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(sport=50101, dport=9000)), 'ICMP port '
+         'unreachable quoting our UDP to port 9000 (backwards: dport 50101)',
+         expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(dst='198.51.101.10')), 'ICMP port unreachable '
+         'quoting our UDP to another host', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(src='203.0.113.21')), 'ICMP port unreachable '
+         'quoting UDP from another address of ours', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(kind='tcp')), 'ICMP port unreachable quoting '
+         'our TCP from port 9000', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(frag=True, keep=8)), 'ICMP port unreachable '
+         'quoting our UDP first fragment (ports 0)', expect='selector_mismatch')
+    sent(t4, msg(4, isrc, idst, 'unreach', q4(keep=0)[:19]), 'ICMP port unreachable holding '
+         '19 bytes of the quoted IP header', expect='selector_mismatch')
+    big = msg(4, isrc, idst, 'unreach', q4(n=600))
+    sent(t4, _frags(big, 304)[0], 'inner ICMP port unreachable quoting our UDP, first '
+         'fragment', expect='selector_mismatch')
+    # the selector without ports: the quoted fixed header alone is enough
+    a4 = c.sa(mode='tunnel', family=4, enc='aes256cbc', auth='sha256', icmp=True,
+              sel=dict(src='198.51.100.0/24', dst=idst + '/32'))
+    sent(a4, msg(4, router4, idst, 'ttl', q4(keep=0)), 'ICMP time exceeded from a router '
+         'outside the address selector quoting our IP header alone')
+    sent(a4, msg(4, router4, idst, 'ttl', q4(keep=0)[:19]), 'ICMP time exceeded from a '
+         'router holding 19 bytes of the quoted IP header', expect='selector_mismatch')
+    sent(a4, msg(4, router4, idst, 'ttl', q4(dst='198.51.101.10', keep=0)), 'ICMP time '
+         'exceeded from a router quoting our IP header to another host',
+         expect='selector_mismatch')
+    # the same selector without flag icmp: the same messages dropped
+    n4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=sel4)
+    c.ipsec(n4, _sel_pkt(c, 4, isrc, idst))
+    sent(n4, msg(4, isrc, idst, 'unreach', q4()), 'no flag icmp: ICMP port unreachable '
+         'quoting our UDP from port 9000', expect='selector_mismatch')
+    sent(n4, msg(4, router4, idst, 'ttl', q4(keep=8)), 'no flag icmp: ICMP time exceeded '
+         'quoting our UDP header + 8', expect='selector_mismatch')
+    _mismatch_then_replay(c, n4, msg(4, isrc, idst, 'needfrag', q4(keep=8)),
+                          _sel_pkt(c, 4, isrc, idst), V.flip_last_byte)
+    c.ipsec(n4, _sel_pkt(c, 4, isrc, idst))
+
+    # -- IPv6 tunnel --
+    isrc6, idst6 = INNER[6]
+    router6 = '2001:db8:0:f::1'
+    sel6 = dict(src='2001:db8:0:a::/64', dst=idst6 + '/128', proto='udp', dport=9000)
+    t6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', sel=sel6, icmp=True)
+
+    def q6(**kw):
+        a = dict(src=idst6, dst=isrc6)
+        a.update(kw)
+        return _quoted(c, 6, a.pop('src'), a.pop('dst'), **a)
+    c.ipsec(t6, _sel_pkt(c, 6, isrc6, idst6))
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(), mtu=1280), 'ICMPv6 packet too big quoting '
+         'our UDP from port 9000')
+    sent(t6, msg(6, isrc6, idst6, 'unreach', q6()), 'ICMPv6 port unreachable quoting our UDP')
+    sent(t6, msg(6, router6, idst6, 'ttl', q6()), 'ICMPv6 time exceeded from a router outside '
+         'the selector quoting our UDP')
+    sent(t6, msg(6, isrc6, idst6, 'echo', q6(keep=8)), 'ICMPv6 echo request whose data is our '
+         'IPv6 + UDP header')
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(), ext=[IPv6ExtHdrDestOpt()], mtu=1280),
+         'ICMPv6 packet too big behind destination options quoting our UDP')
+    sent(t6, msg(6, router6, idst6, 'ttl', q6(), ext=[IPv6ExtHdrHopByHop(),
+                                                      IPv6ExtHdrDestOpt()]),
+         'ICMPv6 time exceeded behind hop-by-hop + destination options quoting our UDP')
+    sent(t6, msg(6, isrc6, idst6, 'unreach', q6(ext=[IPv6ExtHdrDestOpt()])), 'ICMPv6 port '
+         'unreachable quoting our UDP behind destination options')
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(keep=4)), 'ICMPv6 packet too big quoting our '
+         'UDP cut after 4 bytes (ports)')
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(keep=2)), 'ICMPv6 packet too big quoting our '
+         'UDP cut after 2 bytes (ports 0)', expect='selector_mismatch')
+    sent(t6, msg(6, isrc6, idst6, 'unreach', q6(sport=9001)), 'ICMPv6 port unreachable '
+         'quoting our UDP from port 9001', expect='selector_mismatch')
+    sent(t6, msg(6, isrc6, idst6, 'unreach', q6(dst='2001:db8:0:c::10')), 'ICMPv6 port '
+         'unreachable quoting our UDP to another host', expect='selector_mismatch')
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(keep=0)[:39]), 'ICMPv6 packet too big '
+         'holding 39 bytes of the quoted IPv6 header', expect='selector_mismatch')
+    sent(t6, msg(6, isrc6, idst6, 'toobig', q6(kind='tcp'), ext=[IPv6ExtHdrDestOpt()]),
+         'ICMPv6 packet too big behind destination options quoting our TCP',
+         expect='selector_mismatch')
+    a6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', icmp=True,
+              sel=dict(src='2001:db8:0:a::/64', dst=idst6 + '/128'))
+    sent(a6, msg(6, router6, idst6, 'ttl', q6(keep=0)), 'ICMPv6 time exceeded from a router '
+         'outside the address selector quoting our IPv6 header alone')
+    sent(a6, msg(6, router6, idst6, 'ttl', q6(keep=0)[:39]), 'ICMPv6 time exceeded from a '
+         'router holding 39 bytes of the quoted IPv6 header', expect='selector_mismatch')
+
+    # -- transport, IPv4 (ESP and AH) and IPv6 --
+    s4, d4 = OUTER[4]
+    host4 = dict(src=s4 + '/32', dst=d4 + '/32')
+    p4 = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', icmp=True,
+              sel=dict(host4, proto='udp', dport=9000))
+    ah4 = c.sa(proto='ah', mode='transport', family=4, auth='sha256', icmp=True,
+               sel=dict(host4, proto='udp', dport=9000))
+    n4t = c.sa(mode='transport', family=4, enc='aes128gcm16',
+               sel=dict(host4, proto='udp', dport=9000))
+
+    def o4(**kw):
+        a = dict(src=d4, dst=s4)
+        a.update(kw)
+        return _quoted(c, 4, a.pop('src'), a.pop('dst'), **a)
+    c.ipsec(p4, _sel_pkt(c, 4, s4, d4))
+    sent(p4, msg(4, s4, d4, 'unreach', o4()), 'ICMP port unreachable quoting our UDP from '
+         'port 9000')
+    sent(p4, msg(4, s4, d4, 'ttl', o4(keep=8)), 'ICMP time exceeded quoting our UDP header + 8')
+    sent(p4, msg(4, s4, d4, 'unreach', o4(dst=OTHER_DST[4])), 'ICMP port unreachable quoting '
+         'our UDP to another host', expect='selector_mismatch')
+    sent(p4, msg(4, s4, d4, 'unreach', o4(dport=9000)), 'ICMP port unreachable quoting our '
+         'UDP 9000 -> 9000')
+    sent(ah4, msg(4, s4, d4, 'needfrag', o4(keep=8)), 'ICMP fragmentation needed quoting our '
+         'UDP header + 8')
+    sent(ah4, msg(4, s4, d4, 'needfrag', o4(sport=9002, keep=8)), 'ICMP fragmentation needed '
+         'quoting our UDP from port 9002', expect='selector_mismatch')
+    sent(n4t, msg(4, s4, d4, 'unreach', o4()), 'no flag icmp: ICMP port unreachable quoting '
+         'our UDP from port 9000', expect='selector_mismatch')
+    s6, d6 = OUTER[6]
+    host6 = dict(src=s6 + '/128', dst=d6 + '/128')
+    p6 = c.sa(mode='transport', family=6, enc='aes128gcm16', icmp=True,
+              sel=dict(host6, proto='udp', dport=9000))
+    n6t = c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha1',
+               sel=dict(host6, proto='udp', dport=9000))
+
+    def o6(**kw):
+        a = dict(src=d6, dst=s6)
+        a.update(kw)
+        return _quoted(c, 6, a.pop('src'), a.pop('dst'), **a)
+    c.ipsec(p6, _sel_pkt(c, 6, s6, d6))
+    sent(p6, msg(6, s6, d6, 'unreach', o6()), 'ICMPv6 port unreachable quoting our UDP from '
+         'port 9000')
+    sent(p6, msg(6, s6, d6, 'toobig', o6(), mtu=1280), 'ICMPv6 packet too big quoting our UDP')
+    sent(p6, msg(6, s6, d6, 'ttl', o6(), ext=[IPv6ExtHdrDestOpt()]), 'ICMPv6 time exceeded '
+         'behind destination options quoting our UDP')
+    sent(p6, msg(6, s6, d6, 'toobig', o6(sport=9001), mtu=1280), 'ICMPv6 packet too big '
+         'quoting our UDP from port 9001', expect='selector_mismatch')
+    sent(n6t, msg(6, s6, d6, 'toobig', o6(), mtu=1280), 'no flag icmp: ICMPv6 packet too big '
+         'quoting our UDP from port 9000', expect='selector_mismatch')
+    sent(n6t, msg(6, s6, d6, 'unreach', o6(), ext=[IPv6ExtHdrDestOpt()]), 'no flag icmp: '
+         'ICMPv6 port unreachable behind destination options quoting our UDP',
+         expect='selector_mismatch')
+
+    # -- nested: tunnel around transport ESP between the inner addresses --
+    host = dict(src=isrc + '/32', dst=idst + '/32')
+    oudp = dict(host, proto='udp', dport=9000)
+    to = c.sa(mode='tunnel', family=4, enc='aes128gcm16', sel=oudp)
+    tof = c.sa(mode='tunnel', family=4, enc='aes256gcm16', sel=oudp, icmp=True)
+    tw = c.sa(mode='tunnel', family=4, enc='aes128gcm16')
+    iin = _inner_sa(c, 4, enc='aes128cbc', auth='sha1', icmp=True,
+                    sel=dict(host, proto='udp'))
+    iout = _inner_sa(c, 4, enc='aes128cbc', auth='sha256', sel=dict(host, proto='udp'))
+
+    def nest(outer, inner, quoted, text, **kw):
+        c.nested(outer, inner, msg(4, isrc, idst, 'unreach', quoted), wire='%s spi=0x%08x '
+                 'seq=0x%x tunnel around %s spi=0x%08x seq=0x%x transport, %s' % (
+                     outer.proto.upper(), outer.spi, outer.next_seq, inner.proto.upper(),
+                     inner.spi, inner.next_seq, text), **kw)
+    c.nested(to, iin, _sel_pkt(c, 4, isrc, idst))
+    nest(to, iin, q4(), 'flag icmp on the inner SA: ICMP port unreachable quoting our UDP '
+         'from port 9000')
+    nest(to, iin, q4(keep=4), 'flag icmp on the inner SA: ICMP port unreachable quoting our '
+         'UDP cut after 4 bytes')
+    nest(to, iin, q4(sport=9001), 'flag icmp on the inner SA: ICMP quoting our UDP from port '
+         '9001 (inside the inner selector, outside the outer)', expect='selector_mismatch')
+    nest(tw, iin, q4(sport=9001), 'wild outer, flag icmp on the inner SA: ICMP quoting our '
+         'UDP from port 9001')
+    nest(tw, iin, q4(kind='tcp'), 'wild outer, flag icmp on the inner SA: ICMP quoting our '
+         'TCP', expect='selector_mismatch')
+    nest(tof, iout, q4(), 'flag icmp on the outer SA only: ICMP port unreachable quoting our '
+         'UDP from port 9000', expect='selector_mismatch')
+    nest(to, iout, q4(), 'no flag icmp: ICMP port unreachable quoting our UDP from port '
+         '9000', expect='selector_mismatch')
+    c.nested(tof, iout, _sel_pkt(c, 4, isrc, idst))
+
+    # -- selectors on ICMP itself: matched forward; quoted type and code as they are --
+    ic4 = c.sa(mode='transport', family=4, enc='aes128gcm16', icmp=True,
+               sel=dict(host4, proto='icmp'))
+    sent(ic4, msg(4, s4, d4, 'unreach', o4(kind='tcp', dst=OTHER_DST[4])), 'selector proto '
+         'icmp: ICMP port unreachable quoting TCP to another host')
+    sent(ic4, msg(4, s4, d4, 'ttl', o4()), 'selector proto icmp: ICMP time exceeded quoting '
+         'our UDP')
+    echo = c.sa(mode='transport', family=4, enc='aes256gcm16', icmp=True,
+                sel=dict(host4, proto='icmp', type=8, code=0))
+    sent(echo, _sel_pkt(c, 4, s4, d4, kind='icmp', sport=8, dport=0), 'selector icmp type 8 '
+         'code 0: an echo request')
+    sent(echo, msg(4, s4, d4, 'unreach', o4(kind='icmp', sport=8, dport=0)), 'selector icmp '
+         'type 8 code 0: ICMP port unreachable quoting our echo request (type 8 code 0 '
+         'backwards too)')
+    sent(echo, msg(4, s4, d4, 'unreach', o4(kind='icmp', sport=0, dport=0)), 'selector icmp '
+         'type 8 code 0: ICMP port unreachable quoting our echo reply',
+         expect='selector_mismatch')
+    sent(echo, msg(4, s4, d4, 'unreach', o4()), 'selector icmp type 8 code 0: ICMP port '
+         'unreachable quoting our UDP', expect='selector_mismatch')
+    ic6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', icmp=True,
+               sel=dict(src='::/0', dst=idst6 + '/128', proto='ipv6-icmp'))
+    sent(ic6, msg(6, router6, idst6, 'toobig', q6(kind='tcp', dst='2001:db8:0:c::10'),
+                  mtu=1280), 'selector proto ipv6-icmp: ICMPv6 packet too big quoting TCP '
+         'to another host')
+    sent(ic6, _sel_pkt(c, 6, isrc6, idst6), 'selector proto ipv6-icmp: UDP',
+         expect='selector_mismatch')
+    c.ipsec(t4, _sel_pkt(c, 4, isrc, idst))
+    return c
+
+
 def selectors():
     off = [('off', ['--no-offload'], lambda sa, f: True)]
     return _with_variants(_sel_tun4(), off) + _with_variants(_sel_ports(), off) + \
         _with_variants(_sel_tun6(), off) + [_sel_wild()] + \
-        _with_variants(_sel_family(), off) + _with_variants(_sel_nested(), off)
+        _with_variants(_sel_family(), off) + _with_variants(_sel_nested(), off) + \
+        _with_variants(_sel_icmp(), off)
 
 
 FAMILIES['selectors'] = selectors

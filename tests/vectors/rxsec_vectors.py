@@ -125,7 +125,7 @@ class Sa:
     def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
                  auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
                  quote=True, sel=None, sel_last=False, af_unspec=False, noecn=False,
-                 decap_dscp=False):
+                 decap_dscp=False, icmp=False):
         self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
         # flag noecn / decap-dscp: what tunnel decapsulation does to the
         # inner DS field (tunnel_ds below)
@@ -138,6 +138,11 @@ class Sa:
         # selector_mismatch; af_unspec (flag af-unspec, no selector, as
         # strongSwan installs tunnel SAs) takes both (sel_family).
         self.sel, self.sel_last, self.af_unspec = sel, sel_last, af_unspec
+        # flag icmp: an ICMP/ICMPv6 message outside the selector is still
+        # delivered when this SA is the last one applied and the packet the
+        # message quotes, read backwards, is inside every applied SA's
+        # selector (Linux icmp_rcv / icmpv6_rcv; sel_icmp)
+        self.icmp = icmp
         self.src, self.dst = OUTER[family]
         self.enc = ENC[enc] if enc else None
         self.enc_id, self.auth_id = enc, auth
@@ -173,7 +178,8 @@ class Sa:
             parts.append('%s-%d' % (self.auth['xfrm'], self.auth['bits']))
         if self.encap:
             parts.append('espinudp %d->%d' % self.encap)
-        flags = self.ds_flags() + (['af-unspec'] if self.af_unspec else [])
+        flags = self.ds_flags() + (['icmp'] if self.icmp else []) + \
+            (['af-unspec'] if self.af_unspec else [])
         if flags:
             parts.append('flag ' + ' '.join(flags))
         return ' '.join(parts)
@@ -205,7 +211,8 @@ class Sa:
         if self.window:
             w.append('replay-window %d' % self.window)
         flags = self.ds_flags() + \
-            [f for f, on in (('esn', self.esn), ('af-unspec', self.af_unspec)) if on]
+            [f for f, on in (('icmp', self.icmp), ('esn', self.esn),
+                             ('af-unspec', self.af_unspec)) if on]
         if flags:
             w.append('flag ' + ' '.join(flags))
         if self.sel and not self.sel_last:
