@@ -14,7 +14,7 @@ struct sel_flow {
 	uint16_t sport, dport;
 	uint32_t l4;		/* offset of the transport header */
 	uint32_t end;		/* of the datagram */
-	bool fragment;		/* no transport header to read */
+	bool piece;		/* of a datagram: no whole ICMP message to read */
 };
 
 /* An ICMP message's own header, before the packet it quotes. */
@@ -79,8 +79,8 @@ flow_ipv4(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
 	f->l4 = hl;
 	f->end = tot;
 	/* MF or an offset: ports only in the reassembled datagram */
-	f->fragment = (rxsec_rd_be16(ip + 6) & 0x3fff) != 0;
-	if (!f->fragment)
+	f->piece = (rxsec_rd_be16(ip + 6) & 0x3fff) != 0;
+	if (!f->piece)
 		flow_ports(f, ip + hl, tot - hl);
 	return true;
 }
@@ -92,7 +92,7 @@ static bool
 flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
 {
 	uint32_t off = 40, end;
-	bool fragment = false;
+	bool fragment = false, piece = false;
 	uint8_t nh;
 
 	if (len < 40)
@@ -111,14 +111,18 @@ flow_ipv6(struct sel_flow *f, const uint8_t *ip, uint32_t len, bool quoted)
 			return true;
 		if (!rxsec_ipv6_is_ext(nh))
 			break;
-		fragment |= nh == IPPROTO_FRAGMENT;
+		if (nh == IPPROTO_FRAGMENT) {
+			fragment = true;
+			/* RFC 6946: an atomic fragment is a whole datagram */
+			piece |= end < off + 4 || (rxsec_rd_be16(ip + off + 2) & 0xfff9) != 0;
+		}
 		nh = ip[off];
 		off += ((uint32_t)ip[off + 1] + 1) * 8;
 	}
 	f->proto = nh;
 	f->l4 = off;
 	f->end = end;
-	f->fragment = fragment;
+	f->piece = piece;
 	if (!fragment)
 		flow_ports(f, ip + off, end - off);
 	return true;
@@ -174,7 +178,7 @@ rxsec_selector_quoted(const uint8_t *ip, uint32_t len, uint32_t *off, uint32_t *
 {
 	struct sel_flow f = { 0 };
 
-	if (!flow_of(&f, ip, len, false) || f.fragment ||
+	if (!flow_of(&f, ip, len, false) || f.piece ||
 	    f.proto != (f.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		return false;
 	*off = f.l4 + ICMP_HDR_LEN;

@@ -440,6 +440,16 @@ test_icmp_reverse(void)
 		put(&p, q.b, 48);
 		p = done(p);
 		CHECK(reverse(&c6, &p) == 1, "ICMPv6 behind destination options");
+		/* behind a fragment header: atomic (RFC 6946) or a real piece */
+		for (int atomic = 0; atomic < 2; atomic++) {
+			p = v6(A6, B6, 44);
+			ext8(&p, 58, 0, atomic ? 0 : 1);	/* offset 0, M */
+			put(&p, h, 8);
+			put(&p, q.b, 48);
+			p = done(p);
+			CHECK(reverse(&c6, &p) == (atomic ? 1 : -1), "ICMPv6 in %s fragment",
+			      atomic ? "an atomic" : "a first");
+		}
 	}
 }
 
