@@ -105,6 +105,9 @@ rxsec_udp_cksum_ok(const uint8_t *f, const struct rxsec_pkt_meta *meta)
 	uint32_t udp = meta->ipsec_off - sizeof(struct rte_udp_hdr);
 	uint32_t ulen = meta->ip_end - udp, sum;
 
+	if (!(meta->flags & RXSEC_PKT_F_UDP_CSUM))
+		return true;
+
 	/* pseudo-header: addresses, protocol, the UDP length (RFC 768, RFC 8200 8.1) */
 	if (meta->flags & RXSEC_PKT_F_IPV6)
 		sum = __rte_raw_cksum(f + meta->l3_off + 8, 32, 0);
@@ -262,7 +265,7 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 		return RXSEC_NEST_NONE;
 	/* An inner ESP in UDP with a wrong sum never reaches Linux's IPsec:
 	 * the packet is delivered, and the host's UDP drops it. */
-	if ((in->flags & RXSEC_PKT_F_UDP_CSUM) && !rxsec_udp_cksum_ok(f, in))
+	if (!rxsec_udp_cksum_ok(f, in))
 		return RXSEC_NEST_NONE;
 	return RXSEC_NEST_TUNNEL;
 }

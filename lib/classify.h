@@ -27,8 +27,8 @@ enum rxsec_pkt_kind rxsec_classify_frame(const uint8_t *frame, uint32_t len,
 					 struct rxsec_pkt_meta *meta,
 					 struct rxsec_sa_key *key);
 
-/* The UDP checksum of the ESP-in-UDP datagram meta describes (classified
- * with RXSEC_PKT_F_UDP_CSUM): true when it sums to all ones. */
+/* The UDP checksum of the ESP-in-UDP datagram meta describes: true when
+ * there is none to verify (no RXSEC_PKT_F_UDP_CSUM) or it sums to all ones. */
 bool rxsec_udp_cksum_ok(const uint8_t *frame, const struct rxsec_pkt_meta *meta);
 
 /* The key's first word: SPI, protocol, family, zero (little endian host). */

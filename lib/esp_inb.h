@@ -24,6 +24,15 @@
 #define RXSEC_NH_IPV6		41
 #define RXSEC_NH_NONE		59	/* RFC 4303 2.6 dummy packet */
 
+/* Linux decapsulates a tunnel in the mode of its selector's family: an
+ * inner packet of the other IP version fails there (XfrmInStateModeError),
+ * and a layer inside it is never seen. A TFC dummy has no inner packet. */
+static inline bool
+rxsec_sa_refuses_inner(const struct rxsec_sa *sa, uint8_t next_proto)
+{
+	return sa->inner_nh != 0 && next_proto != sa->inner_nh && next_proto != RXSEC_NH_NONE;
+}
+
 /* Check lengths against the SA, infer ESN high bits, fill the crypto job. */
 static inline enum rxsec_crypto_status
 rxsec_esp_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,

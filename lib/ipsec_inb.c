@@ -45,9 +45,7 @@ rxsec_ipsec_inner_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 		if (likely(st[j] != RXSEC_CRYPTO_SUCCESS) ||
 		    likely(!(p->outer.flags & RXSEC_PKT_F_INNER_HINT)))
 			continue;
-		/* An inner packet its tunnel refuses (transport_mode_error)
-		 * holds no layer Linux would see. */
-		if (unlikely(sa[j]->inner_nh != 0 && p->outer.next_proto != sa[j]->inner_nh))
+		if (unlikely(rxsec_sa_refuses_inner(sa[j], p->outer.next_proto)))
 			continue;
 		p->nest = (uint8_t)rxsec_classify_inner(rte_pktmbuf_mtod(m[j], uint8_t *),
 						       &p->outer, sa[j]->mode,

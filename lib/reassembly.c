@@ -133,8 +133,7 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 			     &p->outer, key);
 	if (!rte_pktmbuf_is_contiguous(d))
 		rxsec_meta_too_long(&p->outer);
-	else if ((p->outer.flags & RXSEC_PKT_F_UDP_CSUM) &&
-		 !rxsec_udp_cksum_ok(rte_pktmbuf_mtod(d, const uint8_t *), &p->outer))
+	else if (!rxsec_udp_cksum_ok(rte_pktmbuf_mtod(d, const uint8_t *), &p->outer))
 		p->outer.kind = RXSEC_PKT_MALFORMED;
 	return d;
 }

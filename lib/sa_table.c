@@ -204,17 +204,13 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 /*
  * A nested packet moves two windows: its tunnel's (or AH's) and its
  * transport-mode inner SA's. Both must have one writer, so once a
- * transport-mode SA exists, it and every SA added after it share
+ * transport-mode SA was added, it and every SA added after it share
  * nest_transport. Tunnels added before it keep their stage; a packet
  * nesting across two stages is dropped (nested_across_transports).
  */
 static uint8_t
-sa_transport_for(struct rxsec_sa_table *t, const struct rxsec_sa_config *c, uint32_t id)
+sa_transport_for(const struct rxsec_sa_table *t, uint32_t id)
 {
-	if (t->nb_transports <= 1)
-		return 0;
-	if (c->mode == RXSEC_MODE_TRANSPORT && t->nest_transport < 0)
-		t->nest_transport = (int32_t)(id % t->nb_transports);
 	if (t->nest_transport >= 0)
 		return (uint8_t)t->nest_transport;
 	return (uint8_t)(id % t->nb_transports);
@@ -277,7 +273,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->id = (uint32_t)id;
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
-	sa->transport_id = sa_transport_for(t, c, sa->id);
+	sa->transport_id = sa_transport_for(t, sa->id);
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();
@@ -316,6 +312,8 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		rxsec_sa_destroy(t, sa);
 		return -1;
 	}
+	if (c->mode == RXSEC_MODE_TRANSPORT && t->nest_transport < 0 && t->nb_transports > 1)
+		t->nest_transport = sa->transport_id;
 	t->count++;
 	t->added++;
 	return id;

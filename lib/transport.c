@@ -288,9 +288,7 @@ transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxse
 		 rxsec_selector_match_reverse(&isa->cfg, ip + q, ql));
 }
 
-/* Linux decapsulates a tunnel in the mode of its selector's family: an
- * inner packet of the other IP version fails there (XfrmInStateModeError)
- * once the outer window moved, and a layer inside it is never seen. */
+/* rxsec_sa_refuses_inner: dropped once the outer window moved, as Linux. */
 static enum rxsec_reason
 transport_mode_error(struct rxsec_transport *t, struct rxsec_sa *sa, uint64_t seq,
 		     uint32_t result)
@@ -320,8 +318,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
-	if (unlikely(sa->inner_nh != 0 && md->next_proto != sa->inner_nh &&
-		     md->next_proto != RXSEC_NH_NONE))
+	if (unlikely(rxsec_sa_refuses_inner(sa, md->next_proto)))
 		return transport_mode_error(t, sa, seq, result);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
 		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
