@@ -66,11 +66,15 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 {
 	uint32_t pl = l4 + sizeof(struct rte_udp_hdr);
 	static const uint8_t marker[4];
+	/* A first fragment of any other UDP: reassembly notes that its later
+	 * fragments are not ESP in UDP (natt_frags.h). */
+	const enum rxsec_pkt_kind other = meta->flags & RXSEC_PKT_F_FRAGMENT ?
+		RXSEC_PKT_UDP_FRAGMENT : RXSEC_PKT_OTHER;
 
 	if (pl > end)
-		return RXSEC_PKT_OTHER;
+		return other;
 	if (!rxsec_natt_port(rxsec_rd_be16(f + l4 + 2)))
-		return RXSEC_PKT_OTHER;
+		return other;
 	/* As Linux's UDP input: a datagram longer than its IP payload is
 	 * dropped, bytes behind a shorter one are not part of it. A first
 	 * fragment's length is the whole datagram's, checked once reassembled. */
@@ -83,7 +87,7 @@ classify_udp(const uint8_t *f, uint32_t end, uint32_t l4, uint8_t family,
 		meta->ip_end = (uint16_t)end;
 	}
 	if (end - pl <= ESP_HDR_LEN || memcmp(f + pl, marker, 4) == 0)
-		return RXSEC_PKT_OTHER;
+		return other;
 	meta->ipsec_off = (uint16_t)pl;
 	meta->flags |= RXSEC_PKT_F_UDP_ENCAP;
 	/* The first fragment of ESP in UDP: the rest is reassembled with it. */

@@ -2,16 +2,24 @@
  *
  * Fragmented ESP in UDP (RFC 3948). Only a datagram's first fragment
  * carries the UDP header that says "NAT-T port, ESP": its later fragments
- * look like any UDP fragment. Reassembly remembers which datagrams began
- * as ESP in UDP, so that their later fragments join them while every other
- * UDP fragment is delivered unchanged. A later fragment that arrives
- * before its first one cannot be told apart and is delivered unchanged.
+ * look like any UDP fragment. Reassembly remembers what each UDP datagram's
+ * first fragment said, so that later fragments of ESP in UDP join their
+ * datagram while those of any other UDP datagram are delivered unchanged.
+ *
+ * A later fragment that arrives before its first one cannot be told apart
+ * yet: it is delivered unchanged, as any UDP fragment, and a copy of it
+ * waits here ("early"). If the first fragment then says ESP in UDP, the
+ * copies join the datagram, as Linux reassembles before UDP looks at the
+ * ports; if it says anything else, or never comes, the copies are freed.
  */
 #ifndef RXSEC_NATT_FRAGS_H
 #define RXSEC_NATT_FRAGS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
 
 /* A datagram: family, addresses and identification (RFC 791, RFC 8200 4.5). */
 struct rxsec_natt_dgram {
@@ -21,25 +29,62 @@ struct rxsec_natt_dgram {
 	uint32_t family;
 };
 
+/* What a UDP datagram's first fragment said. */
+enum rxsec_natt_kind {
+	RXSEC_NATT_UNKNOWN = 0,	/* not seen, expired or forgotten */
+	RXSEC_NATT_PLAIN,	/* any UDP but ESP in UDP */
+	RXSEC_NATT_ESP,		/* ESP in UDP */
+};
+
+/* Copies a datagram may wait with: all its fragments but the first. */
+#define RXSEC_NATT_EARLY_PER_DGRAM	(RTE_LIBRTE_IP_FRAG_MAX_FRAG - 1)
+
 struct rxsec_natt_frags {
 	struct rxsec_natt_slot *slot;
 	uint32_t mask;
+	struct rxsec_natt_early *early;	/* datagrams with early copies */
+	uint32_t nb_early;		/* entries in early[] */
+	uint32_t early_used;		/* of them in use */
+	uint64_t *early_freed;		/* the owner's counter of copies freed unused */
 };
 
-/* Room for about `datagrams` at once. */
-int rxsec_natt_frags_init(struct rxsec_natt_frags *s, uint32_t datagrams, int socket);
+/* Datagrams waiting with early copies, for a table of `datagrams`. */
+uint32_t rxsec_natt_frags_early_dgrams(uint32_t datagrams);
+
+/* Room for about `datagrams` at once; copies freed unused count into
+ * *early_freed. */
+int rxsec_natt_frags_init(struct rxsec_natt_frags *s, uint32_t datagrams, int socket,
+			  uint64_t *early_freed);
+/* Frees every copy still waiting too (counted). */
 void rxsec_natt_frags_free(struct rxsec_natt_frags *s);
 
-/* Its first fragment was ESP in UDP (TSC now); forget it after `expire`.
- * When its slots are taken, the entry closest to expiring makes room. */
+/* Its first fragment said `kind` (TSC now); forget it after `expire`.
+ * When its slots are taken, the entry closest to expiring makes room; a
+ * PLAIN entry never takes the place of an ESP one. */
 void rxsec_natt_frags_remember(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
-			       uint64_t now, uint64_t expire);
+			       enum rxsec_natt_kind kind, uint64_t now, uint64_t expire);
 
-/* Was it remembered, and not expired by `now`? */
-bool rxsec_natt_frags_known(const struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
-			    uint64_t now);
+/* What its first fragment said, if remembered and not expired by `now`. */
+enum rxsec_natt_kind rxsec_natt_frags_kind(const struct rxsec_natt_frags *s,
+					   const struct rxsec_natt_dgram *d, uint64_t now);
 
 /* The datagram is complete (or gone). */
 void rxsec_natt_frags_forget(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d);
+
+/* Keep `copy`, a later fragment of d seen before d's first one, until
+ * `expire`. Takes the copy; false if there was no room (it is freed and
+ * counted). The datagram waiting longest makes room for a new one. */
+bool rxsec_natt_frags_keep_early(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
+				 struct rte_mbuf *copy, uint64_t now, uint64_t expire);
+
+/* d's first fragment came: hand over its copies (not expired by `now`)
+ * into out[RXSEC_NATT_EARLY_PER_DGRAM]; returns how many. Expired ones
+ * are freed and counted. */
+uint32_t rxsec_natt_frags_take_early(struct rxsec_natt_frags *s,
+				     const struct rxsec_natt_dgram *d, uint64_t now,
+				     struct rte_mbuf **out);
+
+/* Free the copies of datagrams whose first fragment did not come by `now`. */
+void rxsec_natt_frags_expire_early(struct rxsec_natt_frags *s, uint64_t now);
 
 #endif /* RXSEC_NATT_FRAGS_H */

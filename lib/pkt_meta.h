@@ -23,9 +23,10 @@ enum rxsec_pkt_kind {
 	RXSEC_PKT_AH,
 	RXSEC_PKT_MALFORMED,	/* claims IPsec (or IP) but headers are truncated */
 	RXSEC_PKT_FRAGMENT,	/* an IP fragment of an ESP, AH or ESP-in-UDP datagram */
-	RXSEC_PKT_UDP_FRAGMENT,	/* a later fragment of a UDP datagram: ESP in UDP
-				 * if its first fragment was (natt_frags.h),
-				 * else delivered unchanged */
+	RXSEC_PKT_UDP_FRAGMENT,	/* a fragment of a UDP datagram not known as ESP
+				 * in UDP: a later one (ESP in UDP if its first
+				 * fragment was, natt_frags.h), or the first of
+				 * any other UDP; else delivered unchanged */
 };
 
 /* Packet properties that capabilities may exclude (spec section 3, rule 4). */

@@ -13,6 +13,15 @@
 #include "reassembly.h"
 #include "rxsec_result.h"
 
+uint32_t
+rxsec_reassembly_mbufs_max(uint32_t flows)
+{
+	if (flows == 0)
+		return 0;
+	return flows * RXSEC_FRAGS_PER_DATAGRAM +
+		rxsec_natt_frags_early_dgrams(flows) * RXSEC_NATT_EARLY_PER_DGRAM;
+}
+
 int
 rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeout_ms,
 		      struct rte_mempool *big, int socket, struct rxsec_reassembly_stats *stats)
@@ -27,16 +36,18 @@ rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeo
 	memset(stats, 0, sizeof(*stats));
 	r->timeout = rte_get_tsc_hz() / 1000 * timeout_ms;
 	r->tbl = rte_ip_frag_table_create(buckets, ways, flows, r->timeout, socket);
-	if (r->tbl == NULL || rxsec_natt_frags_init(&r->natt, flows, socket) != 0) {
+	if (r->tbl == NULL ||
+	    rxsec_natt_frags_init(&r->natt, flows, socket, &stats->early_dropped) != 0) {
 		rxsec_reassembly_free(r);
 		return -1;
 	}
 	return 0;
 }
 
-/* The UDP datagram m is a fragment of; false if m is not one of UDP. */
+/* The UDP datagram m is a fragment of; false if m is not one of UDP.
+ * *first: m is the datagram's first fragment. */
 static bool
-udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
+udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d, bool *first)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
@@ -51,6 +62,7 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
 		memcpy(d->dst, l3 + 16, 4);
 		memcpy(&d->id, l3 + 4, 2);
 		d->family = 4;
+		*first = (rxsec_rd_be16(l3 + 6) & RTE_IPV4_HDR_OFFSET_MASK) == 0;
 		return true;
 	}
 	fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
@@ -60,6 +72,7 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d)
 	memcpy(d->dst, l3 + 24, 16);
 	memcpy(&d->id, fh + 4, 4);
 	d->family = 6;
+	*first = (rxsec_rd_be16(fh + 2) & 0xfff8) == 0;
 	return true;
 }
 
@@ -138,39 +151,85 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 	return d;
 }
 
-enum rxsec_reassembly_result
-rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now,
-		     struct rte_mbuf **out, struct rxsec_sa_key *key)
+/* Copies of early fragments that will not join a datagram. */
+static void
+early_discard(struct rxsec_reassembly *r, struct rte_mbuf **c, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		rte_pktmbuf_free(c[i]);
+	r->stats->early_dropped += n;
+}
+
+/* A later fragment of d ahead of its first: it goes on unchanged, and a
+ * copy (with the classifier's notes on it) waits for the first. */
+static void
+early_keep(struct rxsec_reassembly *r, struct rte_mbuf *m, const struct rxsec_natt_dgram *d,
+	   uint64_t now)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+	r->stats->early++;
+	if (c == NULL) {
+		r->stats->early_dropped++;
+		return;
+	}
+	*rxsec_pkt_priv(c) = *rxsec_pkt_priv(m);
+	rxsec_natt_frags_keep_early(&r->natt, d, c, now, now + r->timeout);
+}
+
+/*
+ * A fragment of a UDP datagram not known as ESP in UDP: true if it joins
+ * reassembly after all (its datagram's first fragment was ESP in UDP).
+ * Else it goes on unchanged; what its first fragment said is noted.
+ */
+static bool
+udp_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
+		   const struct rxsec_natt_dgram *d, bool first, uint64_t now)
+{
+	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
+
+	switch (rxsec_natt_frags_kind(&r->natt, d, now)) {
+	case RXSEC_NATT_ESP:
+		return !first;
+	case RXSEC_NATT_PLAIN:
+		return false;
+	default:
+		break;
+	}
+	if (first) {
+		rxsec_natt_frags_remember(&r->natt, d, RXSEC_NATT_PLAIN, now, now + r->timeout);
+		early_discard(r, c, rxsec_natt_frags_take_early(&r->natt, d, now, c));
+	} else {
+		early_keep(r, m, d, now);
+	}
+	return false;
+}
+
+/* Into the library's table: NULL while the datagram is incomplete (m
+ * held), else the datagram; *refused when m stays as it is. */
+static struct rte_mbuf *
+frag_insert(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now, bool *refused)
 {
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
-	uint32_t n = rxsec_pkt_rx_index(m);
-	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
-	bool natt_first = md->flags & RXSEC_PKT_F_UDP_ENCAP;
-	struct rxsec_natt_dgram dg;
-	bool udp = udp_dgram_of(m, &dg);
 	struct rte_mbuf *d;
 
-	/* A later UDP fragment joins only a datagram that began as ESP in UDP. */
-	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
-		if (!udp || !rxsec_natt_frags_known(&r->natt, &dg, now))
-			return RXSEC_REASM_PASS;
-		md->kind = RXSEC_PKT_FRAGMENT;
-	}
-
+	*refused = false;
 	rxsec_pkt_priv(m)->frag_ecn = frag_ecn_bit(l3);
 	/* Ethernet padding behind a short fragment is not datagram data. */
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - md->ip_end));
 	m->l2_len = md->l3_off;
-	if (v4) {
+	if (!(md->flags & RXSEC_PKT_F_IPV6)) {
 		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)l3;
 
 		m->l3_len = rte_ipv4_hdr_len(h);
 		/* The datagram's header is rebuilt from the first fragment's:
 		 * a damaged one must not come out with a fresh checksum
 		 * (RFC 1122 3.2.1.2: discard). */
-		if (rte_raw_cksum(h, m->l3_len) != 0xffff)
-			return RXSEC_REASM_REFUSED;
+		if (rte_raw_cksum(h, m->l3_len) != 0xffff) {
+			*refused = true;
+			return NULL;
+		}
 		d = rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, m, now, h);
 	} else {
 		struct rte_ipv6_hdr *h;
@@ -178,8 +237,10 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 
 		/* The library reads only a fragment header right behind the
 		 * fixed one; RFC 8200 4.1 lets other headers come first. */
-		if (rxsec_ipv6_unfrag_out(m, md->l3_off) != 0)
-			return RXSEC_REASM_REFUSED;
+		if (rxsec_ipv6_unfrag_out(m, md->l3_off) != 0) {
+			*refused = true;
+			return NULL;
+		}
 		h = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
 		fh = (struct rte_ipv6_fragment_ext *)(h + 1);
 		m->l3_len = sizeof(*h) + sizeof(*fh);
@@ -188,8 +249,62 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	if (d == NULL) {
 		r->stats->held++;
 		r->stats->waiting++;
+	}
+	return d;
+}
+
+/* The first fragment of ESP in UDP came after some of its later ones:
+ * their copies join the datagram too. */
+static struct rte_mbuf *
+early_join(struct rxsec_reassembly *r, const struct rxsec_natt_dgram *dg,
+	   uint64_t now, struct rte_mbuf *d)
+{
+	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
+	uint32_t n = rxsec_natt_frags_take_early(&r->natt, dg, now, c);
+	bool refused;
+
+	uint32_t i;
+
+	for (i = 0; i < n && d == NULL; i++) {
+		rxsec_pkt_meta(c[i])->kind = RXSEC_PKT_FRAGMENT;
+		d = frag_insert(r, c[i], now, &refused);
+		if (refused)
+			early_discard(r, c + i, 1);
+		else
+			r->stats->early_joined++;
+	}
+	early_discard(r, c + i, n - i);	/* behind a datagram already complete */
+	return d;
+}
+
+enum rxsec_reassembly_result
+rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now,
+		     struct rte_mbuf **out, struct rxsec_sa_key *key)
+{
+	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	uint32_t n = rxsec_pkt_rx_index(m);
+	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
+	bool natt_first = md->flags & RXSEC_PKT_F_UDP_ENCAP;
+	struct rxsec_natt_dgram dg;
+	bool first = false;
+	bool udp = udp_dgram_of(m, &dg, &first);
+	bool refused;
+	struct rte_mbuf *d;
+
+	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
+		if (!udp || !udp_fragment_joins(r, m, &dg, first, now))
+			return RXSEC_REASM_PASS;
+		md->kind = RXSEC_PKT_FRAGMENT;
+	}
+	d = frag_insert(r, m, now, &refused);
+	if (refused)
+		return RXSEC_REASM_REFUSED;
+	if (natt_first)
+		d = early_join(r, &dg, now, d);
+	if (d == NULL) {
 		if (natt_first)
-			rxsec_natt_frags_remember(&r->natt, &dg, now, now + r->timeout);
+			rxsec_natt_frags_remember(&r->natt, &dg, RXSEC_NATT_ESP, now,
+						  now + r->timeout);
 		return RXSEC_REASM_HELD;
 	}
 	if (udp)
@@ -225,6 +340,7 @@ rxsec_reassembly_expire(struct rxsec_reassembly *r, uint64_t now)
 	rxsec_reassembly_collect(r);
 	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, now);
 	rxsec_reassembly_collect(r);
+	rxsec_natt_frags_expire_early(&r->natt, now);
 	r->last_expire = now;
 }
 

@@ -26,6 +26,11 @@ struct rxsec_reassembly_stats {
 	uint64_t datagrams;	/* datagrams completed */
 	uint64_t discarded;	/* fragments freed incomplete: expired, invalid, no room */
 	uint64_t waiting;	/* fragments in the table now */
+	/* Copies of later UDP fragments that came before their first one
+	 * (natt_frags.h): kept, joined to ESP in UDP, freed unused. */
+	uint64_t early;
+	uint64_t early_joined;
+	uint64_t early_dropped;
 };
 
 struct rxsec_reassembly {
@@ -37,6 +42,16 @@ struct rxsec_reassembly {
 	struct rxsec_natt_frags natt;	/* datagrams that began as ESP in UDP */
 	struct rte_ip_frag_death_row dr;
 };
+
+/* Fragments, and copies of early ones, a table for `flows` may hold. */
+uint32_t rxsec_reassembly_mbufs_max(uint32_t flows);
+
+/* Fragments and early copies waiting. */
+static inline uint64_t
+rxsec_reassembly_pending(const struct rxsec_reassembly_stats *s)
+{
+	return s->waiting + s->early - s->early_joined - s->early_dropped;
+}
 
 /* A table for `flows` datagrams in progress, each given `timeout_ms`,
  * counting into *stats. */
@@ -51,9 +66,11 @@ enum rxsec_reassembly_result {
 				 * checksum, or an IPv6 fragment header
 				 * behind more extension headers than
 				 * RXSEC_IPV6_UNFRAG_MAX bytes */
-	RXSEC_REASM_PASS,	/* m stays as it is: a later UDP fragment of a
+	RXSEC_REASM_PASS,	/* m stays as it is: a fragment of a UDP
 				 * datagram that did not begin as ESP in UDP
-				 * here, plain UDP as far as rxsec can tell */
+				 * here, plain UDP as far as rxsec can tell
+				 * (a later one ahead of its first is kept as
+				 * a copy too, in case the first says ESP) */
 };
 
 /*

@@ -733,6 +733,9 @@ rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
 	sum->frag.datagrams += s->frag.datagrams;
 	sum->frag.discarded += s->frag.discarded;
 	sum->frag.waiting += s->frag.waiting;
+	sum->frag.early += s->frag.early;
+	sum->frag.early_joined += s->frag.early_joined;
+	sum->frag.early_dropped += s->frag.early_dropped;
 	for (int k = 0; k < RXSEC_REASON_MAX; k++)
 		sum->reason[k] += s->reason[k];
 }
@@ -748,7 +751,7 @@ rxsec_transport_poll(struct rxsec_transport *t)
 		t->sat->esn_seen[t->id] = esn_req;
 		transport_apply_esn_updates(t);
 	}
-	if (unlikely(t->stats.frag.waiting != 0))
+	if (unlikely(rxsec_reassembly_pending(&t->stats.frag) != 0))
 		transport_frag_housekeeping(t, rte_rdtsc());
 	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)

@@ -106,10 +106,12 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
 		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
 		  ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
-		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 "},\"reasons\":{",
+		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64
+		  ",\"early_joined\":%" PRIu64 ",\"early_dropped\":%" PRIu64 "},\"reasons\":{",
 		  ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts),
 		  ts.software, ts.sa_deleted, ts.frag.datagrams, ts.frag.discarded,
-		  ts.frag.waiting, ts.handed_over);
+		  ts.frag.waiting, ts.handed_over, ts.frag.early, ts.frag.early_joined,
+		  ts.frag.early_dropped);
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",
 			  rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

@@ -498,7 +498,7 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 	choose_stage_counts();
-	g.ports.held_mbufs = g.opt.frag_flows * RXSEC_FRAGS_PER_DATAGRAM;
+	g.ports.held_mbufs = rxsec_reassembly_mbufs_max(g.opt.frag_flows);
 	choose_memory();
 	if (setup_caps() != 0) {
 		rc = 2;

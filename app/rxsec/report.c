@@ -60,9 +60,10 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	       ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts), ts.software,
 	       ts.sa_deleted, ts.soft_expired);
 	printf("reassembly: fragments held %" PRIu64 " datagrams %" PRIu64 " discarded %" PRIu64
-	       " waiting %" PRIu64 " handed_over %" PRIu64 "\n",
+	       " waiting %" PRIu64 " handed_over %" PRIu64 " early %" PRIu64
+	       " early_joined %" PRIu64 " early_dropped %" PRIu64 "\n",
 	       ts.frag.held, ts.frag.datagrams, ts.frag.discarded, ts.frag.waiting,
-	       ts.handed_over);
+	       ts.handed_over, ts.frag.early, ts.frag.early_joined, ts.frag.early_dropped);
 	printf("reasons:");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		printf(" %s %" PRIu64, rxsec_reason_name(r), ts.reason[r]);

@@ -39,6 +39,9 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "frag_discarded", ts.frag.discarded);
 	rte_tel_data_add_dict_u64(d, "frag_waiting", ts.frag.waiting);
 	rte_tel_data_add_dict_u64(d, "frag_handed_over", ts.handed_over);
+	rte_tel_data_add_dict_u64(d, "frag_early", ts.frag.early);
+	rte_tel_data_add_dict_u64(d, "frag_early_joined", ts.frag.early_joined);
+	rte_tel_data_add_dict_u64(d, "frag_early_dropped", ts.frag.early_dropped);
 	/* Drop reasons under their one-table names ("ok" is delivered). */
 	for (int r = RXSEC_REASON_OK + 1; r < RXSEC_REASON_MAX; r++)
 		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

@@ -513,8 +513,9 @@ test_ipv4(void)
 	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
 	fix_len(&f);
 	expect_kind(&f, RXSEC_PKT_OTHER, "later IPv4 TCP fragment");
-	/* a first fragment of ESP in UDP is reassembled; of IKE or any other
-	 * UDP, delivered unchanged */
+	/* a first fragment of ESP in UDP is reassembled; one of IKE or any
+	 * other UDP is a UDP fragment (delivered unchanged; reassembly notes
+	 * that its later fragments are plain UDP) */
 	for (int ike = 0; ike <= 1; ike++) {
 		static const uint8_t esp_pl[16] = { 0, 0, 0x30, 2, 0, 0, 0, 1 };
 		static const uint8_t ike_pl[16] = { 0, 0, 0, 0, 0x11, 0x22 };
@@ -526,7 +527,8 @@ test_ipv4(void)
 		fix_len(&f);
 		r = runf(&f);
 		if (ike)
-			CHECK(r.kind == RXSEC_PKT_OTHER, "first fragment of IKE: kind %d", r.kind);
+			CHECK(r.kind == RXSEC_PKT_UDP_FRAGMENT && !(r.md.flags & RXSEC_PKT_F_UDP_ENCAP),
+			      "first fragment of IKE: kind %d flags %x", r.kind, r.md.flags);
 		else
 			CHECK(r.kind == RXSEC_PKT_FRAGMENT &&
 			      r.md.flags == (RXSEC_PKT_F_FRAGMENT | RXSEC_PKT_F_UDP_ENCAP) &&
@@ -534,6 +536,16 @@ test_ipv4(void)
 			      "first fragment of ESP in UDP: kind %d flags %x", r.kind, r.md.flags);
 		sane(&r, f.len, "first UDP fragment");
 	}
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 17, 0x2000, 0);
+	udp(&f, 1234, 53, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "first fragment of UDP to port 53");
+	eth(&f, 0, 0, 0x0800);
+	ipv4(&f, 17, 0, 0);
+	udp(&f, 1234, 53, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_OTHER, "whole UDP datagram to port 53");
 
 	/* header inconsistencies */
 	eth(&f, 0, 0, 0x0800);

@@ -11,7 +11,10 @@
  *  5. a full table discards; overlapping fragments never complete;
  *  6. a datagram longer than 9216 bytes stays a chain (too_long);
  *  7. accounting: held, datagrams, discarded and waiting add up, and every
- *     mbuf is back in its pool after rxsec_reassembly_free().
+ *     mbuf is back in its pool after rxsec_reassembly_free();
+ *  8. ESP in UDP: later fragments join only a datagram whose first fragment
+ *     was ESP in UDP; copies of later fragments ahead of their first join
+ *     it when it comes, and are freed for plain UDP or after the timeout.
  */
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -492,10 +495,13 @@ test_natt(struct rxsec_reassembly *r)
 		      md->kind, md->flags);
 		rte_pktmbuf_free(d);
 	}
-	/* a completed datagram is forgotten: a stray copy is plain UDP now */
+	/* a completed datagram is forgotten: a stray copy is plain UDP now
+	 * (and waits as an early fragment of a datagram to come) */
 	m = frag4_udp(40, 4500, 504, 512, true, 1100);
 	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: completed datagram forgotten");
 	rte_pktmbuf_free(m);
+	CHECK(r->stats->early == 1 && rxsec_reassembly_pending(r->stats) == 1,
+	      "natt: the stray fragment's copy waits");
 
 	/* plain UDP, and IKE-sized UDP on other ports: never claimed */
 	m = frag4_udp(41, 53, 0, 504, true, 1100);
@@ -505,30 +511,96 @@ test_natt(struct rxsec_reassembly *r)
 	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: its later fragment passes");
 	rte_pktmbuf_free(m);
 
-	/* a later fragment before its first cannot be told from plain UDP;
-	 * one after the first fragment's timeout is not claimed either */
-	later = frag4_udp(42, 4500, 504, 512, true, 1100);
-	CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: later before first passes");
+	/* a plain first fragment is noted: its later ones pass, no copy kept */
+	CHECK(r->stats->early == 1, "natt: no copy of plain UDP fragments in order");
+
+	/* Later fragments ahead of their first pass as plain UDP, and copies
+	 * wait: a first fragment of ESP in UDP takes them in (Linux
+	 * reassembles before UDP reads the port). */
+	later = frag4_udp(42, 4500, 1016, 84, false, 1100);
+	CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: last fragment ahead of its first passes");
 	rte_pktmbuf_free(later);
+	CHECK(r->stats->early == 2 && rxsec_reassembly_pending(r->stats) == 2,
+	      "natt: a copy of it waits");
 	CHECK(add_udp(r, frag4_udp(42, 4500, 0, 504, true, 1100), 0, &d, &key) ==
-	      RXSEC_REASM_HELD, "natt: first fragment after a later one held");
-	later = frag4_udp(42, 4500, 504, 512, true, 1100);
-	CHECK(add_udp(r, later, late, &d, &key) == -1, "natt: not claimed after the timeout");
+	      RXSEC_REASM_HELD, "natt: first fragment takes the copy in, still incomplete");
+	CHECK(r->stats->early_joined == 1, "natt: the copy joined");
+	CHECK(add_udp(r, frag4_udp(42, 4500, 504, 512, true, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_DONE, "natt: the middle fragment completes");
+	if (CHECK(d != NULL, "natt: datagram from an early copy")) {
+		CHECK(rte_pktmbuf_data_len(d) == 14 + 20 + 8 + 1100 &&
+		      rxsec_pkt_meta(d)->kind == RXSEC_PKT_ESP &&
+		      payload_is(rte_pktmbuf_mtod_offset(d, const uint8_t *, 42), 1100),
+		      "natt: early copy: ESP in UDP, %u bytes", rte_pktmbuf_data_len(d));
+		rte_pktmbuf_free(d);
+	}
+	/* every later fragment ahead: the first one completes the datagram */
+	for (uint32_t off = 504; off < 1100; off += 512) {
+		later = frag4_udp(43, 4500, off, off == 504 ? 512 : 84, off == 504, 1100);
+		CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: later fragment %u ahead", off);
+		rte_pktmbuf_free(later);
+	}
+	CHECK(add_udp(r, frag4_udp(43, 4500, 0, 504, true, 1100), 0, &d, &key) ==
+	      RXSEC_REASM_DONE, "natt: the first fragment completes from two copies");
+	if (CHECK(d != NULL, "natt: datagram from two early copies")) {
+		CHECK(rte_pktmbuf_data_len(d) == 14 + 20 + 8 + 1100 &&
+		      payload_is(rte_pktmbuf_mtod_offset(d, const uint8_t *, 42), 1100),
+		      "natt: two early copies: the datagram's bytes");
+		rte_pktmbuf_free(d);
+	}
+	CHECK(r->stats->early == 4 && r->stats->early_joined == 3 &&
+	      r->stats->early_dropped == 0 && r->stats->waiting == 0,
+	      "natt: three copies joined (early %lu joined %lu dropped %lu waiting %lu)",
+	      (unsigned long)r->stats->early, (unsigned long)r->stats->early_joined,
+	      (unsigned long)r->stats->early_dropped, (unsigned long)r->stats->waiting);
+
+	/* ahead of a plain first fragment: the copy is freed when it comes */
+	later = frag4_udp(44, 53, 504, 512, true, 1100);
+	CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: plain later fragment ahead passes");
 	rte_pktmbuf_free(later);
-	rxsec_reassembly_expire(r, late);
-	CHECK(r->stats->waiting == 0, "natt: the lone first fragment discarded");
+	m = frag4_udp(44, 53, 0, 504, true, 1100);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "natt: its plain first fragment passes");
+	rte_pktmbuf_free(m);
+	CHECK(r->stats->early == 5 && r->stats->early_dropped == 1 &&
+	      rxsec_reassembly_pending(r->stats) == 1, "natt: the copy freed unused");
+
+	/* a copy older than the timeout does not join; nor does a later
+	 * fragment after its first fragment's timeout */
+	later = frag4_udp(45, 4500, 504, 512, true, 1100);
+	CHECK(add_udp(r, later, 0, &d, &key) == -1, "natt: later fragment ahead, then a pause");
+	rte_pktmbuf_free(later);
+	CHECK(add_udp(r, frag4_udp(45, 4500, 0, 504, true, 1100), late, &d, &key) ==
+	      RXSEC_REASM_HELD, "natt: first fragment after the copy's timeout held alone");
+	CHECK(r->stats->early_dropped == 2 && r->stats->early_joined == 3,
+	      "natt: the stale copy freed");
+	later = frag4_udp(45, 4500, 504, 512, true, 1100);
+	CHECK(add_udp(r, later, 2 * late, &d, &key) == -1, "natt: not claimed after the timeout");
+	rte_pktmbuf_free(later);
+	rxsec_reassembly_expire(r, 3 * late);
+	CHECK(rxsec_reassembly_pending(r->stats) == 0,
+	      "natt: the lone first fragment and the copy discarded");
 }
 
-/* The table behind it: lookups, expiry, and room made by evicting the
- * entry closest to expiring. */
+/* A stand-in for an early fragment's copy. */
+static struct rte_mbuf *
+copy_of(uint16_t id)
+{
+	return frag4(id, 8, 8, true, 0);
+}
+
+/* The table behind it: lookups, expiry, room made by evicting the entry
+ * closest to expiring (never ESP in UDP for plain UDP), early copies. */
 static void
 test_natt_table(void)
 {
 	struct rxsec_natt_frags s;
 	struct rxsec_natt_dgram d[12];
+	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
+	uint64_t freed = 0;
+	uint32_t n, avail = rte_mempool_avail_count(pool);
 	bool all = true;
 
-	if (!CHECK(rxsec_natt_frags_init(&s, 8, SOCKET_ID_ANY) == 0, "natt table"))
+	if (!CHECK(rxsec_natt_frags_init(&s, 8, SOCKET_ID_ANY, &freed) == 0, "natt table"))
 		return;
 	memset(d, 0, sizeof(d));
 	for (uint32_t i = 0; i < RTE_DIM(d); i++) {
@@ -537,27 +609,63 @@ test_natt_table(void)
 		d[i].src[0] = 10;
 	}
 	for (uint32_t i = 0; i < 8; i++)
-		rxsec_natt_frags_remember(&s, &d[i], 0, 100 + i);
+		rxsec_natt_frags_remember(&s, &d[i], RXSEC_NATT_ESP, 0, 100 + i);
 	for (uint32_t i = 0; i < 8; i++)
-		all &= rxsec_natt_frags_known(&s, &d[i], 50);
+		all &= rxsec_natt_frags_kind(&s, &d[i], 50) == RXSEC_NATT_ESP;
 	CHECK(all, "natt table: eight remembered");
-	CHECK(!rxsec_natt_frags_known(&s, &d[8], 50), "natt table: a stranger unknown");
-	CHECK(!rxsec_natt_frags_known(&s, &d[0], 100), "natt table: expired at its time");
+	CHECK(rxsec_natt_frags_kind(&s, &d[8], 50) == RXSEC_NATT_UNKNOWN,
+	      "natt table: a stranger unknown");
+	CHECK(rxsec_natt_frags_kind(&s, &d[0], 100) == RXSEC_NATT_UNKNOWN,
+	      "natt table: expired at its time");
+	/* full of ESP in UDP: plain UDP finds no room */
+	rxsec_natt_frags_remember(&s, &d[10], RXSEC_NATT_PLAIN, 50, 500);
+	CHECK(rxsec_natt_frags_kind(&s, &d[10], 50) == RXSEC_NATT_UNKNOWN &&
+	      rxsec_natt_frags_kind(&s, &d[0], 50) == RXSEC_NATT_ESP,
+	      "natt table: plain UDP does not evict ESP in UDP");
 	/* full: the ninth takes the slot of the one closest to expiring */
-	rxsec_natt_frags_remember(&s, &d[8], 50, 200);
-	CHECK(rxsec_natt_frags_known(&s, &d[8], 50) && !rxsec_natt_frags_known(&s, &d[0], 50) &&
-	      rxsec_natt_frags_known(&s, &d[1], 50), "natt table: oldest evicted");
+	rxsec_natt_frags_remember(&s, &d[8], RXSEC_NATT_ESP, 50, 200);
+	CHECK(rxsec_natt_frags_kind(&s, &d[8], 50) == RXSEC_NATT_ESP &&
+	      rxsec_natt_frags_kind(&s, &d[0], 50) == RXSEC_NATT_UNKNOWN &&
+	      rxsec_natt_frags_kind(&s, &d[1], 50) == RXSEC_NATT_ESP,
+	      "natt table: oldest evicted");
 	/* an expired slot is reused before anything live is evicted */
-	rxsec_natt_frags_remember(&s, &d[9], 102, 300);
-	CHECK(rxsec_natt_frags_known(&s, &d[9], 102) && rxsec_natt_frags_known(&s, &d[3], 102),
-	      "natt table: expired slot reused");
+	rxsec_natt_frags_remember(&s, &d[9], RXSEC_NATT_PLAIN, 102, 300);
+	CHECK(rxsec_natt_frags_kind(&s, &d[9], 102) == RXSEC_NATT_PLAIN &&
+	      rxsec_natt_frags_kind(&s, &d[3], 102) == RXSEC_NATT_ESP,
+	      "natt table: expired slot reused, kind kept");
 	rxsec_natt_frags_forget(&s, &d[9]);
-	CHECK(!rxsec_natt_frags_known(&s, &d[9], 102), "natt table: forgotten");
+	CHECK(rxsec_natt_frags_kind(&s, &d[9], 102) == RXSEC_NATT_UNKNOWN,
+	      "natt table: forgotten");
 	/* remembering again refreshes, it does not duplicate */
-	rxsec_natt_frags_remember(&s, &d[5], 102, 400);
+	rxsec_natt_frags_remember(&s, &d[5], RXSEC_NATT_ESP, 102, 400);
 	rxsec_natt_frags_forget(&s, &d[5]);
-	CHECK(!rxsec_natt_frags_known(&s, &d[5], 102), "natt table: one entry per datagram");
+	CHECK(rxsec_natt_frags_kind(&s, &d[5], 102) == RXSEC_NATT_UNKNOWN,
+	      "natt table: one entry per datagram");
+
+	/* early copies: up to RXSEC_NATT_EARLY_PER_DGRAM per datagram */
+	for (uint32_t i = 0; i <= RXSEC_NATT_EARLY_PER_DGRAM; i++)
+		all = rxsec_natt_frags_keep_early(&s, &d[0], copy_of(0), 0, 100);
+	CHECK(!all && freed == 1, "natt table: one copy too many freed");
+	CHECK(rxsec_natt_frags_take_early(&s, &d[1], 0, c) == 0, "natt table: none for another");
+	n = rxsec_natt_frags_take_early(&s, &d[0], 0, c);
+	CHECK(n == RXSEC_NATT_EARLY_PER_DGRAM, "natt table: every copy handed over (%u)", n);
+	for (uint32_t i = 0; i < n; i++)
+		rte_pktmbuf_free(c[i]);
+	CHECK(rxsec_natt_frags_take_early(&s, &d[0], 0, c) == 0, "natt table: handed over once");
+	/* more datagrams than room: the one waiting longest goes */
+	for (uint32_t i = 0; i <= s.nb_early; i++)
+		rxsec_natt_frags_keep_early(&s, &d[i], copy_of((uint16_t)i), 0, 100 + i);
+	CHECK(freed == 2 && rxsec_natt_frags_take_early(&s, &d[0], 0, c) == 0,
+	      "natt table: the oldest datagram's copy freed for room");
+	/* expired copies are freed, not handed over */
+	CHECK(rxsec_natt_frags_take_early(&s, &d[1], 101, c) == 0 && freed == 3,
+	      "natt table: an expired copy is not handed over");
+	rxsec_natt_frags_expire_early(&s, 1000);
+	CHECK(freed == 2 + s.nb_early && s.early_used == 0, "natt table: expiry frees the rest");
+	rxsec_natt_frags_keep_early(&s, &d[3], copy_of(3), 0, 100);
 	rxsec_natt_frags_free(&s);
+	CHECK(freed == 3 + s.nb_early && rte_mempool_avail_count(pool) == avail,
+	      "natt table: free() frees what waits");
 }
 
 int

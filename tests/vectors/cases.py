@@ -977,16 +977,33 @@ def _no_df(pkt):
     return V.freeze(p)
 
 
-def _plain_fragments(c, family, n, size):
-    """A UDP datagram (not IPsec) cut into fragments: each is delivered
-    unchanged, reassembly is only for ESP and AH."""
+def _plain_fragments(c, family, n, size, order=None, ipid=0x777):
+    """A UDP datagram (not IPsec) cut into fragments, sent in `order`
+    (indexes, default as cut): each is delivered unchanged, reassembly is
+    only for ESP and AH."""
     src, dst = OUTER[family]
     pkt = V.udp_packet(family, src, dst, n, 'plain fragments %02d' % len(c.entries),
-                       ipid=0x777)
+                       ipid=ipid)
     if family == 4:
         pkt = _no_df(pkt)
-    for i, ipb in enumerate(V.fragments_of(raw(pkt), size, ipid=0x777)):
-        c.plain(ipb, 'UDP IPv%d datagram (not IPsec), fragment %d' % (family, i + 1))
+    frags = V.fragments_of(raw(pkt), size, ipid=ipid)
+    for i in order or range(len(frags)):
+        c.plain(frags[i], 'UDP IPv%d datagram (not IPsec), fragment %d' % (family, i + 1))
+
+
+def _early_natt(c, sa, n, size, order, ipid, **kw):
+    """ESP in UDP cut into fragments and sent in `order`, where later
+    fragments come before the first: those are delivered unchanged (plain
+    UDP as far as the receiver can tell), and still join the datagram once
+    the first fragment shows ESP in UDP. Fragments sent after the first are
+    held, the last sent carries the datagram's outcome."""
+    first_at = order.index(0)
+    assert first_at > 0, 'no later fragment ahead of the first'
+    frags = c.fragment_entries(sa, c.inner(sa, n), size, order=order, ipid=ipid, **kw)
+    for frame, e, _ in frags[:first_at]:
+        c.plain(frame[14:], 'UDP, %s, ahead of its first' % e['wire'])
+    for frame, e, info in frags[first_at:]:
+        c.add(frame, e, info)
 
 
 def _break_ipv4_checksum(ipb):
@@ -1049,11 +1066,13 @@ def _first_fragment(frame):
 def _natt_fragments():
     """ESP in UDP (RFC 3948) fragmented by its sender: only the first
     fragment shows port 4500. Later fragments join a datagram whose first
-    fragment came before them; every other UDP fragment (IKE's, plain
-    ones) is delivered unchanged."""
+    fragment came before them; one ahead of its first is delivered
+    unchanged and joins too when the first comes; every other UDP
+    fragment (IKE's, plain ones, in any order) is delivered unchanged."""
     c = Case('frag_natt', 'ESP in UDP fragmented (IPv4 and IPv6): in order, the first '
-             'fragment first then the rest out of order, forged ICV, a later fragment ahead '
-             'of its first; IKE and plain UDP fragments', 'tunnel', 'IPv4')
+             'fragment first then the rest out of order, forged ICV, later fragments ahead '
+             'of their first (IPv4, IPv6, forged, first never sent); IKE and plain UDP '
+             'fragments in and out of order', 'tunnel', 'IPv4')
     n4 = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
     n6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', encap=(4500, 4500))
     c.ipsec(n4, c.inner(n4, 100))
@@ -1064,11 +1083,16 @@ def _natt_fragments():
                  ipid=0x404)
     c.fragmented(n6, c.inner(n6, 1400), 800, ipid=0x405)
     # A later fragment ahead of its first one looks like any UDP fragment:
-    # delivered unchanged; the first one and the rest then wait in vain.
-    early = c.fragment_entries(n4, c.inner(n4, 1400), 576, ipid=0x406)
-    c.plain(early[1][0][14:], 'UDP IPv4, a later fragment of ESP in UDP ahead of its first')
-    for frame, e, _ in (early[0], early[2]):
-        c.add(frame, _as_fragment(e, 'held', 'reassembly'), {})
+    # delivered unchanged, and a copy waits. When the first fragment says
+    # ESP in UDP the copy joins the datagram, as Linux reassembles before
+    # UDP reads the port.
+    _early_natt(c, n4, 1400, 576, [1, 0, 2], 0x406)
+    _early_natt(c, n4, 1400, 576, [2, 1, 0], 0x408)
+    _early_natt(c, n6, 1400, 800, [1, 0], 0x409)
+    _early_natt(c, n4, 700, 256, [3, 1, 0, 2], 0x40a, expect='auth', mutate=V.flip_last_byte)
+    # one whose first fragment never comes
+    alone = c.fragment_entries(n4, c.inner(n4, 1000), 512, ipid=0x40b)
+    c.plain(alone[1][0][14:], 'UDP IPv4, a later fragment of ESP in UDP whose first never comes')
     # IKE behind the non-ESP marker, too big for one packet (certificates)
     src, dst = OUTER[4]
     ike = IP(src=src, dst=dst, id=0x407) / UDP(sport=4500, dport=4500) / \
@@ -1076,6 +1100,10 @@ def _natt_fragments():
     for i, ipb in enumerate(V.fragments_of(raw(ike), 512, ipid=0x407)):
         c.plain(ipb, 'UDP IPv4 IKE on 4500 (non-ESP marker), fragment %d' % (i + 1))
     _plain_fragments(c, 4, 1200, 512)
+    # plain UDP with later fragments ahead of the first: their copies are
+    # freed when it comes, every fragment delivered unchanged
+    _plain_fragments(c, 4, 1200, 512, order=[2, 1, 0], ipid=0x778)
+    _plain_fragments(c, 6, 1200, 512, order=[1, 2, 0], ipid=0x779)
     c.ipsec(n4, c.inner(n4, 100))
 
     # Reassembly off: a first fragment of ESP in UDP is dropped as

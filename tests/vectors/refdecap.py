@@ -363,13 +363,19 @@ class Reassembler:
     pieces meet end to end, from offset 0 to a last fragment. ESP in UDP
     (RFC 3948) shows its port in the first fragment only: a later UDP
     fragment belongs to reassembly when its datagram's first fragment, seen
-    before it, was ESP in UDP; otherwise it is plain UDP. The whole
+    before it, was ESP in UDP; otherwise it is plain UDP, passed on as it
+    is. One that comes before its first fragment is passed on too, and its
+    piece still joins the datagram if the first fragment then says ESP in
+    UDP (Linux reassembles before UDP reads a port; passed, see passed()).
+    The whole
     datagram's header is its offset-0 fragment's, with the fragments' ECN
     fields merged into it (merged_ecn), which may discard it."""
 
     def __init__(self):
         self.pending = {}
         self.natt = set()
+        self.plain = set()      # datagrams whose first fragment was plain UDP
+        self.early = {}         # key -> pieces of UDP fragments ahead of their first
 
     @staticmethod
     def _natt_first(ipb, off, end):
@@ -381,6 +387,32 @@ class Reassembler:
     def fragment_of(self, ipb):
         """-> (key, offset, more, header, data, natt_first) for a fragment
         reassembly takes, else None."""
+        f = self._parse(ipb)
+        if f is None:
+            return None
+        key, off, _, _, _, first_natt = f
+        if key[3] in (50, 51) or first_natt or (key[3] == 17 and off and key in self.natt):
+            return f
+        return None
+
+    def passed(self, ipb):
+        """ipb goes on as it is (fragment_of was None). A plain UDP first
+        fragment settles its datagram: pieces ahead of it are forgotten. A
+        later UDP fragment of a datagram not settled yet leaves its piece
+        waiting for the first fragment."""
+        f = self._parse(ipb)
+        if f is None or f[0][3] != 17:
+            return
+        key, off, more, hdr, data, _ = f
+        if off == 0:
+            self.plain.add(key)
+            self.early.pop(key, None)
+        elif key not in self.plain:
+            self.early.setdefault(key, []).append((off, more, hdr, data))
+
+    def _parse(self, ipb):
+        """-> (key, offset, more, header, data, natt_first) for any IP
+        fragment, else None."""
         if ipb[0] >> 4 == 4:
             hl = V.ip_hdr_len(ipb)
             fo = struct.unpack('!H', ipb[6:8])[0]
@@ -405,9 +437,7 @@ class Reassembler:
             key = (6, ipb[8:40], ipb[at + 4:at + 8], ipb[at])
             off, more, hdr, data = fo & 0xfff8, bool(fo & 1), ipb[:at], ipb[at + 8:end]
             first_natt = ipb[at] == 17 and off == 0 and self._natt_first(ipb, at + 8, end)
-        if key[3] in (50, 51) or first_natt or (key[3] == 17 and off and key in self.natt):
-            return key, off, more, hdr, data, first_natt
-        return None
+        return key, off, more, hdr, data, first_natt
 
     @staticmethod
     def merged_ecn(headers):
@@ -443,10 +473,11 @@ class Reassembler:
         when the completed datagram is discarded: its ECN fields disagree,
         merged_ecn)."""
         key, off, more, hdr, data, first_natt = self.fragment_of(ipb)
-        if first_natt:
-            self.natt.add(key)
         pieces = self.pending.setdefault(key, [])
         pieces.append((off, more, hdr, data))
+        if first_natt:
+            self.natt.add(key)
+            pieces += self.early.pop(key, [])
         pieces.sort(key=lambda p: p[0])
         at = 0
         for p_off, p_more, _, p_data in pieces:
@@ -794,6 +825,8 @@ def check_case(d, verbose=False):
             print('FAIL %s frame %d (%s): held but not an ESP/AH fragment' %
                   (os.path.basename(d), e['n'], e.get('wire')))
             continue
+        elif reason != 'fragment':
+            reasm.passed(ipb)
         proto, spi, dst, ipb2 = classify(ipb)
         why = malformed_why(ipb, proto, spi)
         sa = None
