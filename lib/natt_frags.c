@@ -52,12 +52,18 @@ rxsec_natt_frags_init(struct rxsec_natt_frags *s, uint32_t datagrams, int socket
 	return 0;
 }
 
+void
+rxsec_natt_frags_discard(struct rxsec_natt_frags *s, struct rte_mbuf **c, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		rte_pktmbuf_free(c[i]);
+	*s->early_freed += n;
+}
+
 static void
 early_drop(struct rxsec_natt_frags *s, struct rxsec_natt_early *e)
 {
-	for (uint32_t i = 0; i < e->n; i++)
-		rte_pktmbuf_free(e->m[i]);
-	*s->early_freed += e->n;
+	rxsec_natt_frags_discard(s, e->m, e->n);
 	e->n = 0;
 	s->early_used--;
 }
@@ -196,8 +202,7 @@ rxsec_natt_frags_keep_early(struct rxsec_natt_frags *s, const struct rxsec_natt_
 		s->early_used++;
 	}
 	if (e->n == RXSEC_NATT_EARLY_PER_DGRAM) {
-		rte_pktmbuf_free(copy);
-		(*s->early_freed)++;
+		rxsec_natt_frags_discard(s, &copy, 1);
 		return false;
 	}
 	e->m[e->n++] = copy;

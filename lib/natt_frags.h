@@ -84,6 +84,9 @@ uint32_t rxsec_natt_frags_take_early(struct rxsec_natt_frags *s,
 				     const struct rxsec_natt_dgram *d, uint64_t now,
 				     struct rte_mbuf **out);
 
+/* Free n copies that will not join a datagram (counted). */
+void rxsec_natt_frags_discard(struct rxsec_natt_frags *s, struct rte_mbuf **c, uint32_t n);
+
 /* Free the copies of datagrams whose first fragment did not come by `now`. */
 void rxsec_natt_frags_expire_early(struct rxsec_natt_frags *s, uint64_t now);
 

@@ -151,15 +151,6 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool 
 	return d;
 }
 
-/* Copies of early fragments that will not join a datagram. */
-static void
-early_discard(struct rxsec_reassembly *r, struct rte_mbuf **c, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		rte_pktmbuf_free(c[i]);
-	r->stats->early_dropped += n;
-}
-
 /* A later fragment of d ahead of its first: it goes on unchanged, and a
  * copy (with the classifier's notes on it) waits for the first. */
 static void
@@ -187,6 +178,7 @@ udp_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
 		   const struct rxsec_natt_dgram *d, bool first, uint64_t now)
 {
 	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
+	uint32_t n;
 
 	switch (rxsec_natt_frags_kind(&r->natt, d, now)) {
 	case RXSEC_NATT_ESP:
@@ -198,7 +190,8 @@ udp_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
 	}
 	if (first) {
 		rxsec_natt_frags_remember(&r->natt, d, RXSEC_NATT_PLAIN, now, now + r->timeout);
-		early_discard(r, c, rxsec_natt_frags_take_early(&r->natt, d, now, c));
+		n = rxsec_natt_frags_take_early(&r->natt, d, now, c);
+		rxsec_natt_frags_discard(&r->natt, c, n);
 	} else {
 		early_keep(r, m, d, now);
 	}
@@ -269,11 +262,12 @@ early_join(struct rxsec_reassembly *r, const struct rxsec_natt_dgram *dg,
 		rxsec_pkt_meta(c[i])->kind = RXSEC_PKT_FRAGMENT;
 		d = frag_insert(r, c[i], now, &refused);
 		if (refused)
-			early_discard(r, c + i, 1);
+			rxsec_natt_frags_discard(&r->natt, c + i, 1);
 		else
 			r->stats->early_joined++;
 	}
-	early_discard(r, c + i, n - i);	/* behind a datagram already complete */
+	/* what is left lies behind a datagram already complete */
+	rxsec_natt_frags_discard(&r->natt, c + i, n - i);
 	return d;
 }
 

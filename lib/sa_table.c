@@ -230,8 +230,7 @@ rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transport
 		t->nest_transport = 0;
 	for (uint32_t i = 0; i < t->capacity; i++)
 		if (t->slot[i] != NULL)
-			t->slot[i]->transport_id = t->nest_transport >= 0 ? 0 :
-				(uint8_t)(i % nb_transports);
+			t->slot[i]->transport_id = sa_transport_for(t, i);
 	return t->nest_transport >= 0;
 }
 
