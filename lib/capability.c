@@ -32,15 +32,21 @@ rxsec_caps_restrict_algs(struct rxsec_caps *c, const char *list, char *err,
 			 unsigned int errlen)
 {
 	uint32_t cm = BIT(RXSEC_CIPHER_NONE), am = BIT(RXSEC_AUTH_NONE);
-	char buf[512], *save = NULL;
+	char buf[512], *rest = buf, *tok;
 
 	if (strlen(list) >= sizeof(buf)) {
 		snprintf(err, errlen, "algorithm list too long");
 		return -1;
 	}
 	strcpy(buf, list);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* Every comma-separated name must be one: "a,,b" is a typo. */
+	while ((tok = strsep(&rest, ",")) != NULL) {
 		int found = 0;
+
+		if (tok[0] == '\0') {
+			snprintf(err, errlen, "empty name in algorithm list '%s'", list);
+			return -1;
+		}
 
 		for (int a = RXSEC_CIPHER_NULL; a < RXSEC_CIPHER_MAX && !found; a++)
 			if (strcmp(tok, rxsec_cipher_alg_name(a)) == 0) {

@@ -182,14 +182,62 @@ rxsec_sa_parse_string(const char *text, const char *name,
 	return rc;
 }
 
+/* Far above what --max-sa SAs take in either syntax: a longer file is
+ * something else (a device, a pipe that never ends). */
+#define SA_FILE_MAX	(1ull << 30)
+
+/* Lines up to where, for an error's position. */
+static unsigned int
+sap_line_at(const char *text, const char *where)
+{
+	unsigned int line = 1;
+
+	for (; text < where; text++)
+		line += *text == '\n';
+	return line;
+}
+
+/* Read all of f into *text (NUL-terminated). A NUL byte stops the read at
+ * once, so /dev/zero fails on its first block; returns 0 or an error. */
+static int
+sap_read_all(struct pctx *p, FILE *f, char **text)
+{
+	size_t cap = 0, n = 0, r;
+
+	*text = NULL;
+	do {
+		const char *nul;
+
+		if (cap - n < 4096) {
+			char *nt = cap >= SA_FILE_MAX ? NULL : realloc(*text, cap ? cap * 2 : 8192);
+
+			if (nt == NULL && cap >= SA_FILE_MAX)
+				return sap_perr(p, 0, "", "larger than %llu MiB: not an SA file",
+						SA_FILE_MAX >> 20);
+			if (nt == NULL)
+				return sap_perr(p, 0, "", "out of memory");
+			*text = nt;
+			cap = cap ? cap * 2 : 8192;
+		}
+		r = fread(*text + n, 1, cap - n - 1, f);
+		nul = memchr(*text + n, '\0', r);
+		if (nul != NULL)
+			return sap_perr(p, sap_line_at(*text, nul), "",
+					"NUL byte: not a text file");
+		n += r;
+	} while (r != 0);
+	if (ferror(f))
+		return sap_perr(p, 0, "", "read error: %s", strerror(errno));
+	(*text)[n] = '\0';
+	return 0;
+}
+
 int
 rxsec_sa_parse_file(const char *path, struct rxsec_sa_list *list,
 		    struct rxsec_sa_parse_error *err)
 {
 	struct pctx p = { path, err, 0 };
-	char *text = NULL;
-	size_t len = 0, cap = 0, i;
-	unsigned int line = 1;
+	char *text;
 	FILE *f;
 	int rc;
 
@@ -198,34 +246,8 @@ rxsec_sa_parse_file(const char *path, struct rxsec_sa_list *list,
 	f = fopen(path, "r");
 	if (f == NULL)
 		return sap_perr(&p, 0, "", "cannot open: %s", strerror(errno));
-	for (;;) {
-		size_t r;
-
-		if (cap - len < 4096) {
-			char *nt = realloc(text, cap ? cap * 2 : 8192);
-
-			if (nt == NULL) {
-				fclose(f);
-				free(text);
-				return sap_perr(&p, 0, "", "out of memory");
-			}
-			text = nt;
-			cap = cap ? cap * 2 : 8192;
-		}
-		r = fread(text + len, 1, cap - len - 1, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	rc = ferror(f) ? sap_perr(&p, 0, "", "read error") : 0;
+	rc = sap_read_all(&p, f, &text);
 	fclose(f);
-	text[len] = '\0';
-	for (i = 0; rc == 0 && i < len; i++) {
-		if (text[i] == '\n')
-			line++;
-		else if (text[i] == '\0')
-			rc = sap_perr(&p, line, "", "NUL byte: not a text file");
-	}
 	if (rc == 0)
 		rc = rxsec_sa_parse_string(text, path, list, err);
 	free(text);

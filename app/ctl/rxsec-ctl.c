@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control_proto.h"
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -36,10 +38,13 @@ buf_add(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* An SA file for add -f: text, and no more than the daemon takes in one
+ * request (so /dev/zero or an endless pipe is refused, not read forever). */
 static int
 buf_add_file(struct buf *b, const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	const char *why = NULL;
 	char chunk[4096];
 	size_t n;
 
@@ -47,12 +52,21 @@ buf_add_file(struct buf *b, const char *path)
 		fprintf(stderr, "rxsec-ctl: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(b, chunk, n) != 0)
-			return -1;
+	while (why == NULL && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (memchr(chunk, '\0', n) != NULL)
+			why = "NUL byte: not a text file";
+		else if (b->len + n >= RXSEC_CONTROL_REQUEST_MAX)
+			why = "too large for one request (1 MiB): split it";
+		else if (buf_add(b, chunk, n) != 0)
+			why = "out of memory";
+	}
+	if (why == NULL && ferror(f))
+		why = strerror(errno);
 	if (f != stdin)
 		fclose(f);
-	return 0;
+	if (why != NULL)
+		fprintf(stderr, "rxsec-ctl: %s: %s\n", path, why);
+	return why != NULL ? -1 : 0;
 }
 
 static void

@@ -24,7 +24,6 @@
 
 #include "log.h"
 
-#define REQUEST_MAX	(1u << 20)
 #define REQUEST_TIMEOUT_S	5
 
 struct sbuf {
@@ -469,7 +468,11 @@ conn_serve(struct rxsec_control *c)
 	struct sbuf out = {0};
 
 	c->req.p[c->req.len] = '\0';
-	control_handle(c, c->req.p, &out);
+	/* Parsed as a C string, text after a NUL would be ignored unseen. */
+	if (memchr(c->req.p, '\0', c->req.len) != NULL)
+		reply_error(&out, "request holds a NUL byte: not text");
+	else
+		control_handle(c, c->req.p, &out);
 	if (out.oom) {
 		out.len = 0;
 		reply_error(&out, "out of memory");
@@ -486,7 +489,7 @@ conn_read(struct rxsec_control *c)
 	for (;;) {
 		ssize_t n;
 
-		if (c->req.len + 1 >= REQUEST_MAX) {
+		if (c->req.len + 1 >= RXSEC_CONTROL_REQUEST_MAX) {
 			struct sbuf out = {0};
 
 			reply_error(&out, "request too large");

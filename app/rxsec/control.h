@@ -2,15 +2,8 @@
  *
  * The control plane's view of a running rxsec: the SA table (with its
  * writers' lock) and the stages' counters. The control socket (rxsec-ctl)
- * and the telemetry endpoints both read through it.
- *
- * Control socket protocol: one request per connection, text, ended by the
- * client closing its sending side; one JSON object back, then close.
- *   add\n<ip xfrm state lines>            add SAs (same syntax as --sa files)
- *   del spi N dst ADDR [proto esp|ah] [pair]   delete (pair: and its outbound SA)
- *   update-esn spi N dst ADDR [proto P] hi N   NDIS UPDATE_SA: window top high bits
- *   list                                  every SA, live and deleted
- *   stats [spi N dst ADDR [proto P]]      totals, or one SA's counters
+ * and the telemetry endpoints both read through it. The socket's protocol
+ * is in control_proto.h.
  */
 #ifndef RXSEC_CONTROL_H
 #define RXSEC_CONTROL_H
@@ -18,6 +11,7 @@
 #include <stdint.h>
 #include <rte_spinlock.h>
 
+#include "control_proto.h"
 #include "engine.h"
 #include "sa_table.h"
 #include "transport.h"

@@ -229,7 +229,9 @@ class Daemon:
                            input=input_text.encode() if input_text else None,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         try:
-            return p.returncode, json.loads(p.stdout.decode() or 'null')
+            if not p.stdout.strip():	# refused before asking rxsec
+                raise ValueError
+            return p.returncode, json.loads(p.stdout.decode())
         except ValueError:
             return p.returncode, {'raw': p.stdout.decode(), 'err': p.stderr.decode()}
 

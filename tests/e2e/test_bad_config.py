@@ -131,6 +131,9 @@ def main():
         r.check('no_sa', ['--idle-exit', '100'], must=('--sa',))
         r.check('offload_algs_unknown', ['--sa', good, '--offload-algs', 'cbc(aes),rot13'],
                 must=('--offload-algs', 'rot13'))
+        r.check('offload_algs_empty_name',
+                ['--sa', good, '--offload-algs', 'rfc4106(gcm(aes)),,hmac(sha256)'],
+                must=('--offload-algs', 'empty name', ',,'))
         r.check('workers_zero', ['--sa', good, '--workers', '0'], must=('--workers',))
         r.check('wire_port_missing', ['--sa', good, '--wire-port', '3'],
                 must=('--wire-port 3', 'no such port', 'net_null0'))
@@ -163,6 +166,9 @@ def main():
                 must=('0x00002008', 'encap port 5009', 'at most 8'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
+        # Not text: refused at the first NUL, not read until memory runs out.
+        r.check('sa_dev_zero', ['--sa', '/dev/zero'], must=('/dev/zero:1', 'NUL byte'))
+        r.check('sa_directory', ['--sa', wd], must=(wd, 'Is a directory'))
         for name, text, line, token in BAD_SA_FILES:
             path = os.path.join(wd, name + '.conf')
             with open(path, 'w') as f:

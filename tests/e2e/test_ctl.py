@@ -18,7 +18,9 @@
            whenever an SA is removed).
 Runs with -l 0 and with -l 0-1 (--transports 2).
 """
+import json
 import os
+import socket
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
@@ -40,6 +42,44 @@ def start(name, lcores, sas, frames, args=(), ntx=1):
                       prefix='i4c%d%s%s' % (os.getpid(), name, lcores.replace('-', '')))
 
 
+def raw_request(sock, data):
+    """One request as bytes, bypassing rxsec-ctl's own checks; the reply."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(10)
+    c.connect(sock)
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    out = b''
+    while True:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        out += chunk
+    c.close()
+    return json.loads(out.decode())
+
+
+def bad_input(d, wd, name):
+    """Input that is not an SA file is refused whole, with a reason."""
+    rc, r = d.ctl('add', '-f', '/dev/zero')
+    check(rc == 1 and 'NUL byte' in r.get('err', ''),
+          '%s: add -f /dev/zero refused by rxsec-ctl (%s)' % (name, r.get('err', r)))
+    big = os.path.join(wd, 'big.conf')
+    with open(big, 'w') as f:
+        f.write(('# ' + 'x' * 1021 + '\n') * 1100)
+    rc, r = d.ctl('add', '-f', big)
+    check(rc == 1 and 'too large' in r.get('err', ''),
+          '%s: add -f of 1.1 MB refused by rxsec-ctl (%s)' % (name, r.get('err', r)))
+    # text after a NUL would be ignored by a C-string parser: nothing is added
+    r = raw_request(d.sock, b'add\n' + C.xfrm().replace('0x0000c001', '0x0000c0c0').encode() +
+                    b'\0' + C.xfrm().replace('0x0000c001', '0x0000c0c1').encode())
+    check(not r['ok'] and 'NUL' in r.get('error', ''),
+          '%s: request with a NUL byte refused by rxsec (%s)' % (name, r))
+    rc, r = d.ctl('list')
+    check(rc == 0 and not any(s['spi'] in ('0x0000c0c0', '0x0000c0c1') for s in r['sas']),
+          '%s: nothing of it was added' % name)
+
+
 def case_ops(lcores):
     frames = [A.esp(i) for i in range(1, 9)]
     wd, d = start('ops', lcores, [A], frames)
@@ -59,6 +99,7 @@ def case_ops(lcores):
     rc, r = d.ctl('add', 'src', '1.2.3.4', 'dst', '5.6.7.8', 'proto', 'esp', 'spi', '7',
                   'enc', 'foo', '0x00')
     check(rc == 1 and not r['ok'] and 'error' in r, '%s: bad SA text: %s' % (name, r.get('error')))
+    bad_input(d, wd, name)
     rc, r = d.ctl('update-esn', 'spi', '0xb001', 'dst', B.dst, 'hi', '5')
     check(rc == 0 and r['ok'], '%s: update-esn queued' % name)
     time.sleep(0.3)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sa_parse.h"
 
@@ -617,6 +618,29 @@ static const struct err_case err_cases[] = {
 	  "unknown or unsupported line" },
 };
 
+
+/* A NUL byte far into a file is reported on its line. */
+static void
+check_nul_on_line_3(struct rxsec_sa_list *l)
+{
+	char path[] = "/tmp/rxsec-sa-nul-XXXXXX", buf[600];
+	struct rxsec_sa_parse_error err;
+	unsigned int n = l->n;
+	int fd = mkstemp(path), rc;
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	if (!CHECK(f != NULL, "temporary file %s", path))
+		return;
+	fputs("# one\n# two\n", f);
+	for (int i = 0; i < 20000; i++)
+		fputc(i == 19000 ? '\0' : 'x', f);
+	fclose(f);
+	rc = rxsec_sa_parse_file(path, l, &err);
+	unlink(path);
+	rxsec_sa_parse_error_format(&err, buf, sizeof(buf));
+	CHECK(rc == -1 && l->n == n && err.line == 3 && strstr(buf, "NUL byte"),
+	      "NUL on line 3, past the first read: %s", buf);
+}
 static void
 test_errors(void)
 {
@@ -653,6 +677,16 @@ test_errors(void)
 	rxsec_sa_parse_error_format(&err, buf, sizeof(buf));
 	CHECK(rc == -1 && l.n == 1 && strstr(buf, "cannot open"),
 	      "missing file: %s", buf);
+	/* Not text: stopped at the first NUL, not read to the end (or ever). */
+	rc = rxsec_sa_parse_file("/dev/zero", &l, &err);
+	rxsec_sa_parse_error_format(&err, buf, sizeof(buf));
+	CHECK(rc == -1 && l.n == 1 && strcmp(buf, "/dev/zero:1: NUL byte: not a text file") == 0,
+	      "/dev/zero: %s", buf);
+	rc = rxsec_sa_parse_file("/", &l, &err);
+	rxsec_sa_parse_error_format(&err, buf, sizeof(buf));
+	CHECK(rc == -1 && l.n == 1 && strstr(buf, "read error: Is a directory"),
+	      "a directory: %s", buf);
+	check_nul_on_line_3(&l);
 	rxsec_sa_list_free(&l);
 	CHECK(l.n == 0 && l.sa == NULL, "list_free empties the list");
 	rxsec_sa_list_free(&l);
