@@ -139,7 +139,8 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
 		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
-		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id, sa->transport_id, sa->offload ? "true" : "false",
+		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id,
+		  sa->transport_id, sa->offload ? "true" : "false",
 		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),
 		  sa->life_packets, sa->life_bytes, sa->soft_expired ? "true" : "false",
 		  sa->delivered, sa->delivered_bytes);
