@@ -103,7 +103,7 @@ build_request(int argc, char **argv, struct buf *req)
 					return -1;
 			return 0;
 		}
-		if (argc < 2) {
+		if (argc < 2 || strcmp(argv[1], "-f") == 0) {
 			fprintf(stderr, "rxsec-ctl: add needs -f FILE or an SA\n");
 			return -1;
 		}

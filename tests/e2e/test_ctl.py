@@ -61,6 +61,9 @@ def raw_request(sock, data):
 
 def bad_input(d, wd, name):
     """Input that is not an SA file is refused whole, with a reason."""
+    rc, r = d.ctl('add', '-f')
+    check(rc == 1 and 'needs -f FILE' in r.get('err', ''),
+          '%s: add -f without a file (%s)' % (name, r.get('err', r)))
     rc, r = d.ctl('add', '-f', '/dev/zero')
     check(rc == 1 and 'NUL byte' in r.get('err', ''),
           '%s: add -f /dev/zero refused by rxsec-ctl (%s)' % (name, r.get('err', r)))
