@@ -262,17 +262,47 @@ parse_ref(char *args, struct sa_ref *r, struct sbuf *why)
 	return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, surrogates or code points above U+10FFFF), or 0. */
+static unsigned int
+utf8_len(const unsigned char *s)
+{
+	unsigned int n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	uint32_t cp = s[0] & (0x7f >> n);
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	for (unsigned int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string of s: request text quoted in an error may hold any byte,
+ * and a byte that is not UTF-8 becomes U+FFFD, so the reply stays JSON. */
 static void
 json_str(struct sbuf *b, const char *s)
 {
+	const unsigned char *u = (const unsigned char *)s;
+
 	sb_printf(b, "\"");
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			sb_printf(b, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			sb_printf(b, "\\u%04x", *s);
+	while (*u) {
+		unsigned int n = *u < 0x80 ? 1 : utf8_len(u);
+
+		if (*u == '"' || *u == '\\')
+			sb_printf(b, "\\%c", *u);
+		else if (*u < 0x20)
+			sb_printf(b, "\\u%04x", *u);
+		else if (n == 0)
+			sb_printf(b, "\\ufffd");
 		else
-			sb_printf(b, "%c", *s);
+			sb_printf(b, "%.*s", (int)n, (const char *)u);
+		u += n ? n : 1;
 	}
 	sb_printf(b, "\"");
 }

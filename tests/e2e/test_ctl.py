@@ -13,6 +13,8 @@
            is one that was sent, and every mbuf comes home.
   rekey    an SA deleted and added again with another key: no engine keeps
            using the old one from its SA cache.
+  garbage  600 requests of random words, mutated commands and noise: each
+           answered with JSON, rxsec still serving and forwarding.
   gen-wrap one slot reused until its 8-bit generation comes round: packets
            of the deleted SA still meet no SA (engine caches start over
            whenever an SA is removed).
@@ -20,6 +22,7 @@ Runs with -l 0 and with -l 0-1 (--transports 2).
 """
 import json
 import os
+import random
 import socket
 import time
 
@@ -253,7 +256,69 @@ def case_gen_wrap(lcores):
     check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+# Pieces of requests for case_garbage: command words, SA words, numbers at
+# and past their limits, quoting and continuation characters.
+GARBAGE_WORDS = ['add', 'del', 'update-esn', 'list', 'stats', 'spi', 'dst', 'src', 'proto',
+                 'esp', 'ah', 'hi', 'pair', 'mode', 'tunnel', 'transport', 'reqid', 'aead',
+                 '"rfc4106(gcm(aes))"', 'enc', 'auth', 'replay-window', 'flag', 'esn', 'sel',
+                 'limit', 'encap', 'espinudp', '4500', '0x1000', '0xffffffff', '4294967296',
+                 '-1', '192.0.2.20', '::1', '0x' + '00' * 20, '128', '', '\n', '\t', '\\', '#',
+                 '"', 'x' * 300]
+
+
+def garbage_request(rnd, templates):
+    """Words at random, a valid request mutated, or random bytes."""
+    k = rnd.random()
+    if k < 0.4:
+        return ' '.join(rnd.choice(GARBAGE_WORDS)
+                        for _ in range(rnd.randint(0, 25))).encode()
+    if k < 0.8:
+        t = bytearray(rnd.choice(templates))
+        for _ in range(rnd.randint(1, 6)):
+            pos = rnd.randrange(len(t) + 1)
+            op = rnd.random()
+            if op < 0.3 and t:
+                del t[pos % len(t)]
+            elif op < 0.6:
+                t[pos:pos] = rnd.choice(GARBAGE_WORDS).encode()
+            elif t:
+                t[pos % len(t)] = rnd.randrange(1, 256)
+        return bytes(t)
+    return bytes(rnd.randrange(1, 256) for _ in range(rnd.randint(0, 400)))
+
+
+def case_garbage(lcores, n=600):
+    """Requests that are words at random, mutated commands (bytes that are
+    not UTF-8 among them) or noise: every reply is one JSON object with
+    "ok", and rxsec keeps serving and forwarding (under ASan in the
+    sanitizer build)."""
+    frames = [A.esp(i) for i in range(1, 9)]
+    wd, d = start('garbage', lcores, [A], frames)
+    name = 'garbage -l %s' % lcores
+    a_text = C.xfrm()
+    templates = [b'list', b'stats', ('stats spi 0xa001 dst %s' % A.dst).encode(),
+                 ('del spi 0xc001 dst %s' % C.dst).encode(),
+                 ('update-esn spi 0xa001 dst %s hi 5' % A.dst).encode(),
+                 b'add\n' + a_text.encode(), b'add ' + a_text.split(' ', 4)[4].encode()]
+    rnd = random.Random(1)
+    bad = []
+    for i in range(n):
+        req = garbage_request(rnd, templates)
+        try:
+            r = raw_request(d.sock, req)
+            if not isinstance(r, dict) or 'ok' not in r:
+                raise ValueError('no "ok" in %r' % r)
+        except (OSError, ValueError) as e:
+            bad.append('request %d %r: %s' % (i, req[:60], e))
+    check(not bad, '%s: %d requests, each answered with JSON (%s)' % (name, n, bad[:3]))
+    rc, r = d.ctl('stats', 'spi', '0xa001', 'dst', A.dst)
+    check(rc == 0 and r['sa']['delivered'] == 8, '%s: SA A still delivers' % name)
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 case_ops('0')
+case_garbage('0')
 case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
