@@ -38,6 +38,8 @@ struct rxsec_control {
 	struct sbuf req;
 	struct rxsec_control_ctx *ctx;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;			/* the socket file we made, so that */
+	ino_t ino;			/* close removes no other */
 };
 
 static void __rte_format_printf(2, 3)
@@ -577,6 +579,35 @@ rxsec_control_poll(struct rxsec_control *c)
 	}
 }
 
+/* May path be bound? A socket nobody listens on is left by an earlier run
+ * and goes; one that answers belongs to a running process (another rxsec
+ * on the same path would take it over, and remove it at exit). Any other
+ * file stays. Returns 0, or -1 after saying why not. */
+static int
+control_path_free(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, live;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "rxsec: --control %s: exists and is not a socket\n", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	live = fd >= 0 && connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live) {
+		fprintf(stderr, "rxsec: --control %s: in use: a running process (another "
+			"rxsec?) listens on it\n", path);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
 struct rxsec_control *
 rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 {
@@ -590,40 +621,44 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 		fprintf(stderr, "rxsec: --control: path too long: %s\n", path);
 		return NULL;
 	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (control_path_free(path, &sun) != 0)
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
 	c->ctx = ctx;
 	c->cfd = -1;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* Replace a stale socket of an earlier run, never any other file. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
 	/* The socket takes keys and deletes SAs: owner only. */
 	old_mask = umask(0077);
 	bound = c->lfd >= 0 && bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	umask(old_mask);
-	if (!bound || listen(c->lfd, 16) != 0) {
+	if (!bound || listen(c->lfd, 16) != 0 || lstat(path, &st) != 0) {
 		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
 		if (c->lfd >= 0)
 			close(c->lfd);
 		free(c);
 		return NULL;
 	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
 	return c;
 }
 
 void
 rxsec_control_close(struct rxsec_control *c)
 {
+	struct stat st;
+
 	if (c == NULL)
 		return;
 	if (c->cfd >= 0)
 		close(c->cfd);
 	close(c->lfd);
-	unlink(c->path);
+	if (lstat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+		unlink(c->path);
 	free(c->req.p);
 	free(c);
 }

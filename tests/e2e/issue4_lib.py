@@ -209,9 +209,9 @@ def run_files(wd, sa_files, frames, lcores='0', args=(), timeout=120, prefix=Non
 class Daemon:
     """rxsec in the background with a control socket."""
 
-    def __init__(self, wd, sas, vdev, lcores='0', args=(), prefix=None):
+    def __init__(self, wd, sas, vdev, lcores='0', args=(), prefix=None, sock=None):
         self.wd = wd
-        self.sock = os.path.join(wd, 'ctl.sock')
+        self.sock = sock or os.path.join(wd, 'ctl.sock')
         self.prefix = prefix or 'i4d%d' % os.getpid()
         with open(os.path.join(wd, 'sa.conf'), 'w') as f:
             f.write(''.join(s.xfrm() for s in sas))

@@ -24,6 +24,7 @@ import json
 import os
 import random
 import socket
+import subprocess
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
@@ -86,6 +87,24 @@ def bad_input(d, wd, name):
           '%s: nothing of it was added' % name)
 
 
+def second_daemon(d, wd, name, lcores):
+    """A second rxsec given the same --control path is refused, and the
+    first one keeps its socket (it used to be taken over, then removed)."""
+    wd2 = os.path.join(wd, 'second')
+    os.mkdir(wd2)
+    d2 = Daemon(wd2, [A], 'net_null0,no-rx=1', lcores=lcores, sock=d.sock,
+                prefix='i4c%dsecond%s' % (os.getpid(), lcores.replace('-', '')))
+    try:
+        rc2 = d2.p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc2 = None
+    rc, out = d2.stop()
+    check(rc2 not in (None, 0) and 'in use' in out,
+          '%s: a second rxsec on the same socket refused (exit %s)' % (name, rc2))
+    rc, r = d.ctl('list')
+    check(rc == 0 and r['ok'], '%s: the first one still answers on it' % name)
+
+
 def case_ops(lcores):
     frames = [A.esp(i) for i in range(1, 9)]
     wd, d = start('ops', lcores, [A], frames)
@@ -106,6 +125,7 @@ def case_ops(lcores):
                   'enc', 'foo', '0x00')
     check(rc == 1 and not r['ok'] and 'error' in r, '%s: bad SA text: %s' % (name, r.get('error')))
     bad_input(d, wd, name)
+    second_daemon(d, wd, name, lcores)
     rc, r = d.ctl('update-esn', 'spi', '0xb001', 'dst', B.dst, 'hi', '5')
     check(rc == 0 and r['ok'], '%s: update-esn queued' % name)
     time.sleep(0.3)
