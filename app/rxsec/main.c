@@ -71,6 +71,7 @@ static struct {
 	uint32_t next_n;
 	volatile int rx_stop;		/* engines stop receiving */
 	volatile int signalled;
+	bool verdicts_failed;		/* stopped: the record is no longer whole */
 	unsigned int engines_done;	/* engines that stopped receiving */
 } g;
 
@@ -369,6 +370,14 @@ housekeeping(void)
 		if (now > last && (now - last) * 1000 / hz >= g.opt.idle_exit_ms)
 			g.rx_stop = 1;
 	}
+	/* Every packet has a verdict line or rxsec stops: a reader of a pipe
+	 * that went away (SIGPIPE is ignored) or a full disk ends the run. */
+	if (!g.verdicts_failed && rxsec_verdict_files_failed(&g.vf)) {
+		g.verdicts_failed = true;
+		g.rx_stop = 1;
+		fprintf(stderr, "rxsec: --verdicts: writing '%s' failed: stopping\n",
+			g.opt.verdicts);
+	}
 	if (g.opt.stats_period_s && now - last_stats >= g.opt.stats_period_s * hz) {
 		if (last_stats != 0) {
 			rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
@@ -485,6 +494,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, seen */
 	rte_spinlock_init(&g.sat_lock);
 	g.drv = &rxsec_crypto_ipsec_mb;
 
@@ -552,7 +562,7 @@ out_stages:
 		rxsec_ports_close(&g.ports);
 	free_stages();
 	if (g.ports.pool != NULL) {
-		if (rc == 0 && check_mbufs() != 0)
+		if ((rc == 0 || g.verdicts_failed) && check_mbufs() != 0)
 			rc = 3;
 		rte_mempool_free(g.ports.pool);
 		rte_mempool_free(g.ports.big);

@@ -50,6 +50,15 @@ rxsec_verdict_files_get(struct rxsec_verdict_files *v, unsigned int i)
 	return i < v->nb ? v->f[i] : NULL;
 }
 
+bool
+rxsec_verdict_files_failed(struct rxsec_verdict_files *v)
+{
+	for (unsigned int i = 0; i < v->nb; i++)
+		if (v->f[i] != NULL && ferror(v->f[i]))
+			return true;
+	return false;
+}
+
 static int
 by_n(const void *a, const void *b)
 {

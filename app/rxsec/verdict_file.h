@@ -7,6 +7,7 @@
 #ifndef RXSEC_VERDICT_FILE_H
 #define RXSEC_VERDICT_FILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "engine.h"
@@ -22,6 +23,9 @@ int rxsec_verdict_files_open(struct rxsec_verdict_files *v, const char *path, un
 
 /* The stream of transport stage i, or NULL. */
 FILE *rxsec_verdict_files_get(struct rxsec_verdict_files *v, unsigned int i);
+
+/* Has a write to any stream failed (a reader that went away, a full disk)? */
+bool rxsec_verdict_files_failed(struct rxsec_verdict_files *v);
 
 /* Flush, merge and close; -1 with a message on an I/O error. */
 int rxsec_verdict_files_close(struct rxsec_verdict_files *v);

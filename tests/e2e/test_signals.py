@@ -3,12 +3,16 @@
 """SIGINT and SIGTERM stop rxsec cleanly under load (spec section 6): the
 rings drain, final counters are printed, every mbuf is back, exit status 0.
 Traffic: the quick-start sample looped by net_pcap (infinite_rx), anti-replay
-off since the loop repeats sequence numbers; -l 0 and -l 0-1."""
+off since the loop repeats sequence numbers; -l 0 and -l 0-1.
+A --verdicts pipe whose reader goes away is no SIGPIPE death either: rxsec
+stops as for a signal, says why and exits 1 (the record is no longer whole)."""
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
@@ -43,5 +47,35 @@ for sig in (signal.SIGINT, signal.SIGTERM):
             m.group(1) if m else '?', t.group(1) if t else '?'))
         if not ok:
             print(out[-1500:], err[-1500:])
+for lcores in ('0', '0-1'):
+    total += 1
+    wd = tempfile.mkdtemp(prefix='rxsec-sigpipe-')
+    fifo = os.path.join(wd, 'verdicts')
+    os.mkfifo(fifo)
+    prefix = 'sigpipe%d_%s' % (os.getpid(), lcores)
+    p = subprocess.Popen(
+        [rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix, '-l', lcores,
+         '--log-level=warning', '--vdev', 'net_pcap0,rx_pcap=%s/in.pcap,infinite_rx=1' % sample,
+         '--vdev', 'net_null0,no-rx=1', '--', '--sa', os.path.join(sample, 'sa.conf'),
+         '--replay-window', '0', '--verdicts', fifo],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo) as reader:	# one line, then the reader goes away
+        first = reader.readline()
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    ok = (p.returncode == 1 and first.startswith('{"n":0,') and
+          "--verdicts: writing '%s' failed: stopping" % fifo in err and
+          'Broken pipe' in err and 'mbufs: all' in out and
+          not os.path.exists('/var/run/dpdk/' + prefix))
+    failed += not ok
+    print('%s verdicts reader gone with -l %s: exit %s (%s)' % (
+        'ok  ' if ok else 'FAIL', lcores, p.returncode,
+        'killed by signal %d' % -p.returncode if p.returncode < 0 else 'no signal'))
+    if not ok:
+        print(out[-1500:], err[-1500:])
+    shutil.rmtree(wd, ignore_errors=True)
 print('%d passed, %d failed' % (total - failed, failed))
 sys.exit(1 if failed else 0)
