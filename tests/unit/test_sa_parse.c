@@ -641,6 +641,41 @@ check_nul_on_line_3(struct rxsec_sa_list *l)
 	CHECK(rc == -1 && l->n == n && err.line == 3 && strstr(buf, "NUL byte"),
 	      "NUL on line 3, past the first read: %s", buf);
 }
+/* Many SAs whose identities differ in one part only (SPI, destination,
+ * its family, the protocol) are all distinct; the duplicate of one, in a
+ * second text, names where the first is. */
+static void
+test_many_ids(void)
+{
+	struct rxsec_sa_parse_error err;
+	struct rxsec_sa_list l = { 0 };
+	size_t cap = 4000 * 200, len = 0;
+	char *text = malloc(cap), buf[600];
+	int rc;
+
+	if (!CHECK(text != NULL, "memory for 4000 SAs"))
+		return;
+	for (unsigned int i = 0; i < 1000; i++) {
+		len += snprintf(text + len, cap - len,
+				"src 192.0.2.10 dst 192.0.2.20 proto esp spi %u" GCM "\n"
+				"src 192.0.2.10 dst 10.0.%u.%u proto esp spi 7" GCM "\n"
+				"src ::1 dst ::%x proto esp spi 7" GCM "\n"
+				"src 192.0.2.10 dst 192.0.2.20 proto ah spi %u "
+				"auth \"hmac(sha256)\" " SHA256_KEY "\n",
+				1000 + i, i >> 8, i & 255, i, 1000 + i);
+	}
+	rc = rxsec_sa_parse_string(text, "many", &l, &err);
+	CHECK(rc == 0 && l.n == 4000, "4000 SAs differing in one part each: %u (%s)",
+	      l.n, err.msg);
+	rc = rxsec_sa_parse_string("src ::5 dst ::2b7 proto esp spi 7" GCM "\n",
+				   "again", &l, &err);
+	rxsec_sa_parse_error_format(&err, buf, sizeof(buf));
+	CHECK(rc == -1 && l.n == 4000 && strstr(buf, "first at many:2783"),
+	      "a duplicate of line 2783 in a later text: %s", buf);
+	rxsec_sa_list_free(&l);
+	free(text);
+}
+
 static void
 test_errors(void)
 {
@@ -1021,6 +1056,7 @@ main(int argc, char **argv)
 		test_known_values();
 	}
 	test_errors();
+	test_many_ids();
 	test_routing_metadata();
 	test_inline();
 	if (file_exists(probe))
