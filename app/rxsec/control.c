@@ -612,16 +612,17 @@ struct rxsec_control *
 rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
 	struct rxsec_control *c;
 	struct stat st;
 	mode_t old_mask;
 	bool bound;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (len >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "rxsec: --control: path too long: %s\n", path);
 		return NULL;
 	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	memcpy(sun.sun_path, path, len + 1);
 	if (control_path_free(path, &sun) != 0)
 		return NULL;
 	c = calloc(1, sizeof(*c));
@@ -629,7 +630,7 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 		return NULL;
 	c->ctx = ctx;
 	c->cfd = -1;
-	snprintf(c->path, sizeof(c->path), "%s", path);
+	memcpy(c->path, path, len + 1);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* The socket takes keys and deletes SAs: owner only. */
 	old_mask = umask(0077);
