@@ -556,7 +556,8 @@ main(int argc, char **argv)
 	rxsec_ports_print_stats(&g.ports);
 out_stages:
 	rxsec_control_close(g.ctl);
-	if (rxsec_verdict_files_close(&g.vf) != 0)
+	/* a failed write may leave nothing for the close to fail on */
+	if (rxsec_verdict_files_close(&g.vf) != 0 || g.verdicts_failed)
 		rc = rc ? rc : 1;
 	if (g.ports.pool != NULL)
 		rxsec_ports_close(&g.ports);
