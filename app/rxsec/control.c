@@ -608,6 +608,61 @@ control_path_free(const char *path, const struct sockaddr_un *sun)
 	return 0;
 }
 
+/* The temporary name's ".PID" (a pid has at most 7 digits on Linux). */
+#define CONTROL_TMP_SUFFIX 8
+
+/* A listening socket bound to sun (owner only), or -1 with errno set. */
+static int
+control_listen_at(const struct sockaddr_un *sun)
+{
+	mode_t old_mask;
+	int fd, err;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* The socket takes keys and deletes SAs: owner only. */
+	old_mask = umask(0077);
+	err = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	umask(old_mask);
+	if (err != 0 || listen(fd, 16) != 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Bind and listen under a temporary name, then link it to path: the path
+ * appears only once connects to it succeed (a client that waits for the
+ * file would otherwise meet "Connection refused" between bind and listen),
+ * and link, unlike rename, fails if another process made path meanwhile. */
+static int
+control_listen(const char *path, struct stat *st)
+{
+	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
+	int fd, n, err;
+
+	n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(tmp.sun_path);		/* left by a killed process of our pid */
+	fd = control_listen_at(&tmp);
+	if (fd < 0)
+		return -1;
+	err = link(tmp.sun_path, path) != 0 || lstat(path, st) != 0 ? errno : 0;
+	unlink(tmp.sun_path);
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 struct rxsec_control *
 rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 {
@@ -615,11 +670,10 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 	size_t len = strlen(path);
 	struct rxsec_control *c;
 	struct stat st;
-	mode_t old_mask;
-	bool bound;
 
-	if (len >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "rxsec: --control: path too long: %s\n", path);
+	if (len + CONTROL_TMP_SUFFIX >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "rxsec: --control: path too long (at most %zu bytes): %s\n",
+			sizeof(sun.sun_path) - CONTROL_TMP_SUFFIX - 1, path);
 		return NULL;
 	}
 	memcpy(sun.sun_path, path, len + 1);
@@ -631,15 +685,9 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 	c->ctx = ctx;
 	c->cfd = -1;
 	memcpy(c->path, path, len + 1);
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* The socket takes keys and deletes SAs: owner only. */
-	old_mask = umask(0077);
-	bound = c->lfd >= 0 && bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	umask(old_mask);
-	if (!bound || listen(c->lfd, 16) != 0 || lstat(path, &st) != 0) {
+	c->lfd = control_listen(path, &st);
+	if (c->lfd < 0) {
 		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
-		if (c->lfd >= 0)
-			close(c->lfd);
 		free(c);
 		return NULL;
 	}

@@ -209,13 +209,13 @@ def run_files(wd, sa_files, frames, lcores='0', args=(), timeout=120, prefix=Non
 class Daemon:
     """rxsec in the background with a control socket."""
 
-    def __init__(self, wd, sas, vdev, lcores='0', args=(), prefix=None, sock=None):
+    def __init__(self, wd, sas, vdev, lcores='0', args=(), prefix=None, sock=None, wrap=()):
         self.wd = wd
         self.sock = sock or os.path.join(wd, 'ctl.sock')
         self.prefix = prefix or 'i4d%d' % os.getpid()
         with open(os.path.join(wd, 'sa.conf'), 'w') as f:
             f.write(''.join(s.xfrm() for s in sas))
-        self.cmd = eal(self.prefix, lcores, vdev) + \
+        self.cmd = list(wrap) + eal(self.prefix, lcores, vdev) + \
             ['--sa', os.path.join(wd, 'sa.conf'), '--control', self.sock] + list(args)
         self.log = open(os.path.join(wd, 'run.log'), 'w')
         self.p = subprocess.Popen(self.cmd, cwd=wd, stdout=self.log, stderr=subprocess.STDOUT)

@@ -15,6 +15,9 @@
            using the old one from its SA cache.
   garbage  600 requests of random words, mutated commands and noise: each
            answered with JSON, rxsec still serving and forwarding.
+  ready    the socket path appears only once rxsec listens (listen() held
+           back by strace): the first connect is answered; a 99-byte path
+           works, 100 bytes are refused at start.
   gen-wrap one slot reused until its 8-bit generation comes round: packets
            of the deleted SA still meet no SA (engine caches start over
            whenever an SA is removed).
@@ -23,6 +26,7 @@ Runs with -l 0 and with -l 0-1 (--transports 2).
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import time
@@ -307,6 +311,50 @@ def garbage_request(rnd, templates):
     return bytes(rnd.randrange(1, 256) for _ in range(rnd.randint(0, 400)))
 
 
+# listen() held back half a second: with the old bind-then-listen order the
+# socket file stood there, refusing connects, all that time.
+SLOW_LISTEN = ['strace', '-f', '-qq', '-o', os.devnull, '-e', 'trace=listen',
+               '-e', 'inject=listen:delay_enter=500000',
+               # LeakSanitizer cannot run under ptrace; other cases check leaks
+               'env', 'ASAN_OPTIONS=%s:detect_leaks=0' % os.environ.get('ASAN_OPTIONS', '')]
+
+
+def case_ready(lcores):
+    """The socket path appears only once rxsec accepts on it: a client that
+    connects as soon as the file exists is answered. The longest path
+    allowed (99 bytes, room left for the temporary PATH.PID) works, one byte
+    more is refused at start."""
+    frames = [A.esp(i) for i in range(1, 9)]
+    wd = workdir('ready')
+    write_pcap(os.path.join(wd, 'in.pcap'), frames)
+    vdev = 'net_pcap0,rx_pcap=%s,tx_pcap=%s' % (os.path.join(wd, 'in.pcap'),
+                                                os.path.join(wd, 'out.pcap'))
+    longdir = os.path.join(wd, 'd' * (98 - len(wd) - len('/c.sock')))
+    os.mkdir(longdir)
+    sock = os.path.join(longdir, 'c.sock')
+    name = 'ready -l %s' % lcores
+    d = Daemon(wd, [A], vdev, lcores=lcores, sock=sock, wrap=SLOW_LISTEN,
+               prefix='i4c%dready%s' % (os.getpid(), lcores.replace('-', '')))
+    rc, r = d.ctl('list')
+    check(rc == 0 and r.get('ok'), '%s: first request as the %d-byte path appeared (%s)'
+          % (name, len(sock), r))
+    check(not [f for f in os.listdir(longdir) if f != 'c.sock'],
+          '%s: no temporary name left (%s)' % (name, os.listdir(longdir)))
+    # SIGTERM to rxsec itself: strace would kill it outright
+    with open('/proc/%d/task/%d/children' % (d.p.pid, d.p.pid)) as f:
+        os.kill(int(f.read().split()[0]), signal.SIGTERM)
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out and not os.path.exists(sock),
+          '%s: exit 0, socket removed (%s)' % (name, wd))
+    too_long = os.path.join(longdir, 'cx.sock')
+    os.mkdir(os.path.join(wd, 'long'))
+    d = Daemon(os.path.join(wd, 'long'), [A], vdev, lcores=lcores, sock=too_long,
+               prefix='i4c%dlong%s' % (os.getpid(), lcores.replace('-', '')))
+    rc, out = d.stop()
+    check(rc not in (0, None) and 'path too long (at most 99 bytes)' in out,
+          '%s: a 100-byte path refused (exit %s)' % (name, rc))
+
+
 def case_garbage(lcores, n=600):
     """Requests that are words at random, mutated commands (bytes that are
     not UTF-8 among them) or noise: every reply is one JSON object with
@@ -337,6 +385,8 @@ def case_garbage(lcores, n=600):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+case_ready('0')
+case_ready('0-1')
 case_ops('0')
 case_garbage('0')
 case_ops('0-1')
