@@ -80,11 +80,26 @@ sa_check(struct rxsec_sa_table *t, struct rxsec_sa *sa, uint64_t now, uint64_t h
 	}
 }
 
+/* Slots due at now: the sweep's share of the time since the last call, so
+ * that every slot is seen once per RXSEC_LIFETIME_SWEEP_MS however seldom
+ * housekeeping runs (the main lcore's loop comes round late under load). */
+static uint32_t
+sweep_slots(struct rxsec_sa_table *t, uint64_t now, uint64_t hz)
+{
+	uint64_t sweep = hz * RXSEC_LIFETIME_SWEEP_MS / 1000;
+	uint64_t dt = now - t->life_scan_time;
+
+	t->life_scan_time = now;
+	if (dt >= sweep || sweep == 0)
+		return t->capacity;
+	return (uint32_t)((uint64_t)t->capacity * dt / sweep) + 1;
+}
+
 void
-rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now, uint32_t slots,
-		    struct rxsec_lifetime_events *ev)
+rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now, struct rxsec_lifetime_events *ev)
 {
 	uint64_t hz = rte_get_timer_hz();
+	uint32_t slots = sweep_slots(t, now, hz);
 	uint32_t i = t->life_cursor;
 
 	for (uint32_t k = 0; k < slots && k < t->capacity; k++) {

@@ -41,12 +41,15 @@ struct rxsec_lifetime_events {
 unsigned int rxsec_sa_delete_pair(struct rxsec_sa_table *t, struct rxsec_sa *sa,
 				  const char *why);
 
-/* Soft (packets, bytes, seconds) and hard time limits of the live SAs in
- * the next `slots` slots of a sweep that wraps round the table, at timer
- * value now; caller serialises table writers. A slice per call keeps each
- * call short, and the SA lines the engines write are not pulled to the main
- * lcore every time. */
-void rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now, uint32_t slots,
+/* Every live SA is checked at least once per sweep of this length. */
+#define RXSEC_LIFETIME_SWEEP_MS 32
+
+/* Soft (packets, bytes, seconds) and hard time limits of the live SAs, at
+ * timer value now; caller serialises table writers. Each call checks the
+ * slots due since the previous one, round the table: calls a millisecond
+ * apart stay short and do not pull every SA line the engines write to the
+ * main lcore, and a call after a long pause checks them all. */
+void rxsec_lifetime_scan(struct rxsec_sa_table *t, uint64_t now,
 			 struct rxsec_lifetime_events *ev);
 
 #endif /* RXSEC_LIFETIME_H */

@@ -51,6 +51,7 @@ struct rxsec_sa_table {
 	uint32_t nb_pending;
 	uint32_t next_slot;		/* round robin: slots are reused last */
 	uint32_t life_cursor;		/* next slot the lifetime sweep checks */
+	uint64_t life_scan_time;	/* timer value of the sweep's last call */
 	uint32_t nb_transports;		/* transport_id = id % nb_transports, */
 	int32_t nest_transport;		/* or this one for SAs that may nest (-1: none) */
 	uint32_t remove_epoch;		/* bumped when an SA leaves lookups: caches start over */

@@ -721,8 +721,7 @@ rxsec_control_housekeeping(struct rxsec_control_ctx *ctx, struct rxsec_control *
 
 	rte_spinlock_lock(ctx->lock);
 	rxsec_sa_table_reclaim(ctx->sat);
-	/* Every slot about every 32 calls (housekeeping runs each millisecond). */
-	rxsec_lifetime_scan(ctx->sat, rte_get_timer_cycles(), ctx->sat->capacity / 32 + 1, &ev);
+	rxsec_lifetime_scan(ctx->sat, rte_get_timer_cycles(), &ev);
 	rte_spinlock_unlock(ctx->lock);
 	ctx->soft_expired += ev.soft_expired;
 	ctx->hard_expired += ev.hard_expired;

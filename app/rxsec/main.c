@@ -314,7 +314,7 @@ lcore_main(void *arg)
 	bool is_main = rte_lcore_id() == rte_get_main_lcore();
 	bool engines_stopped = p->nb_eng == 0;
 	unsigned int lcore = rte_lcore_id();
-	uint64_t iter = 0, last_hk = 0, hk_period = rte_get_tsc_hz() / 1000;
+	uint64_t last_hk = 0, hk_period = rte_get_tsc_hz() / 1000;
 
 	for (;;) {
 		/* No SA pointer is held between iterations (RCU QSBR). */
@@ -334,8 +334,9 @@ lcore_main(void *arg)
 			for (unsigned int b = 0; b < RING_SIZE / RXSEC_BURST_MAX &&
 			     rxsec_transport_poll(p->tr[i]) == RXSEC_BURST_MAX; b++)
 				;
-		/* About once a millisecond, whatever the load. */
-		if (is_main && (++iter & 63) == 0 && rte_rdtsc() - last_hk >= hk_period) {
+		/* About once a millisecond, whatever the load: one TSC read per
+		 * round (a round may take milliseconds when a ring is full). */
+		if (is_main && rte_rdtsc() - last_hk >= hk_period) {
 			housekeeping();
 			last_hk = rte_rdtsc();
 		}
