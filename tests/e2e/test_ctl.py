@@ -335,15 +335,21 @@ def case_ready(lcores):
     name = 'ready -l %s' % lcores
     d = Daemon(wd, [A], vdev, lcores=lcores, sock=sock, wrap=SLOW_LISTEN,
                prefix='i4c%dready%s' % (os.getpid(), lcores.replace('-', '')))
-    rc, r = d.ctl('list')
-    check(rc == 0 and r.get('ok'), '%s: first request as the %d-byte path appeared (%s)'
-          % (name, len(sock), r))
-    check(not [f for f in os.listdir(longdir) if f != 'c.sock'],
-          '%s: no temporary name left (%s)' % (name, os.listdir(longdir)))
-    # SIGTERM to rxsec itself: strace would kill it outright
-    with open('/proc/%d/task/%d/children' % (d.p.pid, d.p.pid)) as f:
-        os.kill(int(f.read().split()[0]), signal.SIGTERM)
-    rc, out = d.stop()
+    try:
+        rc, r = d.ctl('list')
+        check(rc == 0 and r.get('ok'), '%s: first request as the %d-byte path appeared (%s)'
+              % (name, len(sock), r))
+        check(not [f for f in os.listdir(longdir) if f != 'c.sock'],
+              '%s: no temporary name left (%s)' % (name, os.listdir(longdir)))
+    finally:
+        # SIGTERM to rxsec itself: strace would detach and leave it running
+        try:
+            with open('/proc/%d/task/%d/children' % (d.p.pid, d.p.pid)) as f:
+                for pid in f.read().split():
+                    os.kill(int(pid), signal.SIGTERM)
+        except OSError:
+            pass	# strace already gone with rxsec
+        rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out and not os.path.exists(sock),
           '%s: exit 0, socket removed (%s)' % (name, wd))
     too_long = os.path.join(longdir, 'cx.sock')

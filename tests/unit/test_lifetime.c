@@ -92,11 +92,14 @@ main(int argc, char **argv)
 	    rxsec_sa_table_create(&t, "t_sa", CAPACITY, SOCKET_ID_ANY,
 				  &rxsec_crypto_ipsec_mb) != 0) {
 		printf("FAIL: EAL init or SA table\n");
+		rxsec_eal_exit();
 		return 1;
 	}
 	if (rxsec_sa_parse_string(sa_text, "life", &list, &err) != 0 || list.n != 2) {
 		rxsec_sa_parse_error_format(&err, why, sizeof(why));
 		printf("FAIL: SA text: %s\n", why);
+		rxsec_sa_table_free(&t);
+		rxsec_eal_exit();
 		return 1;
 	}
 	for (unsigned int i = 0; i < 2; i++) {
