@@ -113,8 +113,10 @@ rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	if (md->flags & RXSEC_PKT_F_UDP_ENCAP)
 		return RXSEC_CRYPTO_INVALID_PROTOCOL;
 	len = ah_len(ah);
-	/* RFC 4302 2.2/3.3.3.2: the ICV fits, AH is 32-bit (IPv4) or 64-bit (IPv6) aligned. */
-	if (len < AH_FIXED_LEN + (uint32_t)sa->icv_len || md->ipsec_off + len > (uint32_t)md->ip_end ||
+	/* RFC 4302 2.2/3.3.3.2: the ICV fits, AH is 32-bit (IPv4) or
+	 * 64-bit (IPv6) aligned. */
+	if (len < AH_FIXED_LEN + (uint32_t)sa->icv_len ||
+	    md->ipsec_off + len > (uint32_t)md->ip_end ||
 	    ((md->flags & RXSEC_PKT_F_IPV6) && len % 8 != 0))
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	if (hdrs > RXSEC_AH_HDR_SAVE_MAX || sa->icv_len > RXSEC_AH_ICV_MAX)

@@ -258,7 +258,8 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 		else
 			rxsec_key_set_dst4(key, f + outer->l3_off + 16);
 		if (classify_ipsec(f, in->ip_end, in->ipsec_off, RXSEC_PROTO_ESP,
-				   outer->flags & RXSEC_PKT_F_IPV6 ? 6 : 4, in, key) != RXSEC_PKT_ESP)
+				   outer->flags & RXSEC_PKT_F_IPV6 ? 6 : 4,
+				   in, key) != RXSEC_PKT_ESP)
 			return RXSEC_NEST_NONE;
 		return RXSEC_NEST_BUNDLE;
 	} else {

@@ -218,7 +218,8 @@ rxsec_decap_transport(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 	ip = f + md->l3_off;
 	if (md->flags & RXSEC_PKT_F_IPV6) {
 		f[md->nh_off] = md->next_proto;
-		((struct rte_ipv6_hdr *)ip)->payload_len = rte_cpu_to_be_16((uint16_t)(ip_len - 40));
+		((struct rte_ipv6_hdr *)ip)->payload_len =
+			rte_cpu_to_be_16((uint16_t)(ip_len - 40));
 	} else {
 		rxsec_ipv4_rewrite(ip, f + md->nh_off, md->next_proto, (uint16_t)ip_len);
 	}

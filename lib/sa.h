@@ -39,7 +39,7 @@ struct rxsec_sa_key {
 /* What a tunnel SA's decapsulation does to the inner DS field (RFC 2474,
  * RFC 3168; decap.h): by default what Linux's xfrm tunnel mode does. */
 #define RXSEC_DS_ECN	(1u << 0)	/* outer CE marks an ECN-capable inner packet CE */
-#define RXSEC_DS_DSCP	(1u << 1)	/* the outer DSCP replaces the inner one (decap-dscp) */
+#define RXSEC_DS_DSCP	(1u << 1)	/* outer DSCP replaces the inner one (decap-dscp) */
 
 struct rxsec_sa {
 	/* read by engines on every packet */

@@ -28,7 +28,7 @@ enum rxsec_cipher_alg {
 	RXSEC_CIPHER_DES_CBC,		/* cbc(des) */
 	RXSEC_CIPHER_3DES_CBC,		/* cbc(des3_ede) */
 	RXSEC_CIPHER_AES_GCM,		/* rfc4106(gcm(aes)), AEAD, key ends with salt */
-	RXSEC_CIPHER_AES_GMAC,		/* rfc4543(gcm(aes)), AEAD auth only, key ends with salt */
+	RXSEC_CIPHER_AES_GMAC,		/* rfc4543(gcm(aes)), auth only, key ends with salt */
 	RXSEC_CIPHER_CHACHA20_POLY1305,	/* rfc7539esp(chacha20,poly1305), RFC 7634 */
 	RXSEC_CIPHER_MAX
 };

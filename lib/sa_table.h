@@ -54,7 +54,7 @@ struct rxsec_sa_table {
 	uint64_t life_scan_time;	/* timer value of the sweep's last call */
 	uint32_t nb_transports;		/* transport_id = id % nb_transports, */
 	int32_t nest_transport;		/* or this one for SAs that may nest (-1: none) */
-	uint32_t remove_epoch;		/* bumped when an SA leaves lookups: caches start over */
+	uint32_t remove_epoch;		/* bumped as an SA leaves lookups: caches start over */
 	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
 	uint64_t esn_seen[RXSEC_SA_TABLE_TRANSPORTS_MAX];	/* per transport */
 	uint64_t esn_reverified;	/* packets saved by ESN re-verification */

@@ -56,7 +56,7 @@ buf_add_file(struct buf *b, const char *path)
 		if (memchr(chunk, '\0', n) != NULL)
 			why = "NUL byte: not a text file";
 		else if (b->len + n >= RXSEC_CONTROL_REQUEST_MAX)
-			why = "too large for one request (1 MiB): split it";
+			why = "too large for one request (" RXSEC_CONTROL_REQUEST_MAX_TEXT "): split it";
 		else if (buf_add(b, chunk, n) != 0)
 			why = "out of memory";
 	}

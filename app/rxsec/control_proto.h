@@ -16,5 +16,6 @@
 /* A request, text without NUL bytes, is at most this long: about 5000 SAs
  * in `ip xfrm state add` lines. */
 #define RXSEC_CONTROL_REQUEST_MAX	(1u << 20)
+#define RXSEC_CONTROL_REQUEST_MAX_TEXT	"1 MiB"	/* the same, for messages */
 
 #endif /* RXSEC_CONTROL_PROTO_H */

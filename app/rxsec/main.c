@@ -54,7 +54,7 @@ static struct {
 	struct rxsec_options opt;
 	struct rxsec_ports ports;
 	struct rxsec_thp_heap thp;
-	int socket;			/* where hot data goes: EAL's socket or the THP heap */
+	int socket;			/* hot data: EAL's socket or the THP heap */
 	int sa_socket;			/* the same, unless the SA table is too large for it */
 	struct rxsec_sa_table sat;
 	rte_spinlock_t sat_lock;
