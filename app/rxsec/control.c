@@ -637,29 +637,33 @@ control_listen_at(const struct sockaddr_un *sun)
 /* Bind and listen under a temporary name, then link it to path: the path
  * appears only once connects to it succeed (a client that waits for the
  * file would otherwise meet "Connection refused" between bind and listen),
- * and link, unlike rename, fails if another process made path meanwhile. */
+ * and link, unlike rename, fails if another process made path meanwhile.
+ * Returns the socket, or -1 after saying why. */
 static int
 control_listen(const char *path, struct stat *st)
 {
 	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
-	int fd, n, err;
+	int fd;
 
-	n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	unlink(tmp.sun_path);		/* left by a killed process of our pid */
+	/* the caller checked that the ".PID" fits */
+	snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path, (int)getpid());
+	/* a socket left by a killed process of our pid; any other file stays
+	 * and bind fails on it */
+	if (lstat(tmp.sun_path, st) == 0 && S_ISSOCK(st->st_mode))
+		unlink(tmp.sun_path);
 	fd = control_listen_at(&tmp);
-	if (fd < 0)
-		return -1;
-	err = link(tmp.sun_path, path) != 0 || lstat(path, st) != 0 ? errno : 0;
-	unlink(tmp.sun_path);
-	if (err != 0) {
-		close(fd);
-		errno = err;
+	if (fd < 0) {
+		fprintf(stderr, "rxsec: --control %s: listening as %s: %s\n",
+			path, tmp.sun_path, strerror(errno));
 		return -1;
 	}
+	if (link(tmp.sun_path, path) != 0 || lstat(path, st) != 0) {
+		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
+		unlink(tmp.sun_path);
+		close(fd);
+		return -1;
+	}
+	unlink(tmp.sun_path);
 	return fd;
 }
 
@@ -687,7 +691,6 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 	memcpy(c->path, path, len + 1);
 	c->lfd = control_listen(path, &st);
 	if (c->lfd < 0) {
-		fprintf(stderr, "rxsec: --control %s: %s\n", path, strerror(errno));
 		free(c);
 		return NULL;
 	}

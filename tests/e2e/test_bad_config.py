@@ -169,6 +169,15 @@ def main():
         # Not text: refused at the first NUL, not read until memory runs out.
         r.check('sa_dev_zero', ['--sa', '/dev/zero'], must=('/dev/zero:1', 'NUL byte'))
         r.check('sa_directory', ['--sa', wd], must=(wd, 'Is a directory'))
+        # the control socket: a missing directory, a file that is not a socket
+        nodir = os.path.join(wd, 'nodir', 'ctl.sock')
+        r.check('control_no_dir', ['--sa', good, '--control', nodir],
+                must=('--control ' + nodir, 'listening as ' + nodir + '.',
+                      'No such file or directory'))
+        r.check('control_not_socket', ['--sa', good, '--control', good],
+                must=('--control ' + good, 'not a socket'))
+        r.check('control_too_long', ['--sa', good, '--control', '/tmp/' + 'x' * 95],
+                must=('--control', 'path too long (at most 99 bytes)'))
         for name, text, line, token in BAD_SA_FILES:
             path = os.path.join(wd, name + '.conf')
             with open(path, 'w') as f:
