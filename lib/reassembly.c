@@ -255,7 +255,6 @@ early_join(struct rxsec_reassembly *r, const struct rxsec_natt_dgram *dg,
 	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
 	uint32_t n = rxsec_natt_frags_take_early(&r->natt, dg, now, c);
 	bool refused;
-
 	uint32_t i;
 
 	for (i = 0; i < n && d == NULL; i++) {

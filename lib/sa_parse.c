@@ -273,15 +273,17 @@ sap_read_all(struct pctx *p, FILE *f, char **text)
 		const char *nul;
 
 		if (cap - n < 4096) {
-			char *nt = cap >= SA_FILE_MAX ? NULL : realloc(*text, cap ? cap * 2 : 8192);
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *nt;
 
-			if (nt == NULL && cap >= SA_FILE_MAX)
+			if (ncap > SA_FILE_MAX)
 				return sap_perr(p, 0, "", "larger than %llu MiB: not an SA file",
 						SA_FILE_MAX >> 20);
+			nt = realloc(*text, ncap);
 			if (nt == NULL)
 				return sap_perr(p, 0, "", "out of memory");
 			*text = nt;
-			cap = cap ? cap * 2 : 8192;
+			cap = ncap;
 		}
 		r = fread(*text + n, 1, cap - n - 1, f);
 		nul = memchr(*text + n, '\0', r);

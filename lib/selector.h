@@ -39,8 +39,8 @@ bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, ui
  * rxsec_selector_quoted() finds the quoted IP header of an unfragmented
  * ICMP message ip[0..len) that holds at least its fixed part (at *off,
  * *qlen bytes to the datagram's end); rxsec_selector_match_reverse()
- * matches the quoted packet, which
- * may be cut anywhere after its fixed header.
+ * matches the quoted packet, which may be cut anywhere after its fixed
+ * header.
  */
 bool rxsec_selector_quoted(const uint8_t *ip, uint32_t len, uint32_t *off, uint32_t *qlen);
 bool rxsec_selector_match_reverse(const struct rxsec_sa_config *c, const uint8_t *quoted,

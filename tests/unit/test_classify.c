@@ -294,6 +294,19 @@ expect_kind(const struct fb *f, enum rxsec_pkt_kind kind, const char *what)
 	sane(&r, f->len, what);
 }
 
+/* Ethernet, IPv4 (protocol proto, fragment field frag) and 8 bytes of UDP
+ * header from sport to dport with an ESP-looking payload: its kind. */
+static void
+expect_udp4_kind(struct fb *f, uint8_t proto, uint16_t frag, uint16_t sport, uint16_t dport,
+		 enum rxsec_pkt_kind kind, const char *what)
+{
+	eth(f, 0, 0, 0x0800);
+	ipv4(f, proto, frag, 0);
+	udp(f, sport, dport, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
+	fix_len(f);
+	expect_kind(f, kind, what);
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 static int
@@ -503,16 +516,9 @@ test_ipv4(void)
 	}
 	/* a later UDP fragment holds no UDP header: not read as one (4500);
 	 * only reassembly knows whether its datagram began as ESP in UDP */
-	eth(&f, 0, 0, 0x0800);
-	ipv4(&f, 17, 0x0010, 0);
-	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
-	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "later IPv4 UDP fragment");
-	eth(&f, 0, 0, 0x0800);
-	ipv4(&f, 6, 0x0010, 0);
-	udp(&f, 4500, 4500, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
-	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_OTHER, "later IPv4 TCP fragment");
+	expect_udp4_kind(&f, 17, 0x0010, 4500, 4500, RXSEC_PKT_UDP_FRAGMENT,
+			 "later IPv4 UDP fragment");
+	expect_udp4_kind(&f, 6, 0x0010, 4500, 4500, RXSEC_PKT_OTHER, "later IPv4 TCP fragment");
 	/* a first fragment of ESP in UDP is reassembled; one of IKE or any
 	 * other UDP is a UDP fragment (delivered unchanged; reassembly notes
 	 * that its later fragments are plain UDP) */
@@ -536,16 +542,9 @@ test_ipv4(void)
 			      "first fragment of ESP in UDP: kind %d flags %x", r.kind, r.md.flags);
 		sane(&r, f.len, "first UDP fragment");
 	}
-	eth(&f, 0, 0, 0x0800);
-	ipv4(&f, 17, 0x2000, 0);
-	udp(&f, 1234, 53, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
-	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "first fragment of UDP to port 53");
-	eth(&f, 0, 0, 0x0800);
-	ipv4(&f, 17, 0, 0);
-	udp(&f, 1234, 53, (const uint8_t *)"\0\0\x30\0\0\0\0\x01", 8);
-	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_OTHER, "whole UDP datagram to port 53");
+	expect_udp4_kind(&f, 17, 0x2000, 1234, 53, RXSEC_PKT_UDP_FRAGMENT,
+			 "first fragment of UDP to port 53");
+	expect_udp4_kind(&f, 17, 0, 1234, 53, RXSEC_PKT_OTHER, "whole UDP datagram to port 53");
 
 	/* header inconsistencies */
 	eth(&f, 0, 0, 0x0800);

@@ -2213,16 +2213,21 @@ def _sel_nested():
     return c
 
 
-def _quoted(c, family, src, dst, kind='udp', sport=9000, dport=50101, n=40, keep=None,
-            frag=False, opts=False, ext=()):
-    """The bytes of a packet this host sent (src: ours, dst: the peer), as an
-    ICMP error quotes it: kind udp, tcp or icmp (sport: the ICMP type, dport
+def _quoted(c, family, src=None, dst=None, kind='udp', sport=9000, dport=50101, n=40,
+            keep=None, frag=False, opts=False, ext=()):
+    """The bytes of a packet this host sent (src: ours, dst: the peer; by
+    default the inner addresses INNER[family] backwards), as an ICMP error
+    quotes it: kind udp, tcp or icmp (sport: the ICMP type, dport
     the code); the whole packet, or its fixed IP header (and options /
     extension headers ext) and `keep` bytes behind it, its length field
     still the whole packet's. frag: an IPv4 first fragment (MF set); opts:
     an IPv4 header with a router-alert option (IHL 6)."""
     from scapy.layers.inet import IPOption_Router_Alert
     from scapy.layers.inet6 import ICMPv6EchoRequest
+    if src is None:
+        src = INNER[family][1]
+    if dst is None:
+        dst = INNER[family][0]
     body = Raw(V.payload_bytes('%s quoted %02d' % (c.name, len(c.entries)), n))
     if family == 4:
         ip = IP(src=src, dst=dst, id=0x700 + len(c.entries), flags='MF' if frag else 'DF',
@@ -2325,9 +2330,7 @@ def _sel_icmp():
 
     def q4(**kw):
         """Our UDP packet idst:9000 -> isrc:50101 (kw: _quoted's)."""
-        a = dict(src=idst, dst=isrc)
-        a.update(kw)
-        return _quoted(c, 4, a.pop('src'), a.pop('dst'), **a)
+        return _quoted(c, 4, **kw)
     c.ipsec(t4, _sel_pkt(c, 4, isrc, idst))
     sent(t4, msg(4, isrc, idst, 'unreach', q4()), 'ICMP port unreachable quoting our UDP '
          'from port 9000, whole')
@@ -2393,9 +2396,7 @@ def _sel_icmp():
     t6 = c.sa(mode='tunnel', family=6, enc='aes256gcm16', sel=sel6, icmp=True)
 
     def q6(**kw):
-        a = dict(src=idst6, dst=isrc6)
-        a.update(kw)
-        return _quoted(c, 6, a.pop('src'), a.pop('dst'), **a)
+        return _quoted(c, 6, **kw)
     c.ipsec(t6, _sel_pkt(c, 6, isrc6, idst6))
     sent(t6, msg(6, isrc6, idst6, 'toobig', q6(), mtu=1280), 'ICMPv6 packet too big quoting '
          'our UDP from port 9000')
