@@ -7,12 +7,21 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh build || { echo "0 passed, 1 failed"; exit 1; }
 
+# The ASan tree builds quietly; on failure the tool's own words are shown.
+asan_failed() {
+	echo "test.sh: $1 failed for build-asan:" >&2
+	tail -n 40 "$2" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+asan_log=$(mktemp)
+trap 'rm -f "$asan_log"' EXIT
 if [ ! -f build-asan/build.ninja ]; then
 	meson setup build-asan --buildtype=debugoptimized \
-		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
-		{ echo "0 passed, 1 failed"; exit 1; }
+		-Db_sanitize=address,undefined -Db_lundef=false >"$asan_log" 2>&1 ||
+		asan_failed "meson setup" "$asan_log"
 fi
-ninja -C build-asan >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+ninja -C build-asan >"$asan_log" 2>&1 || asan_failed ninja "$asan_log"
 
 # UBSan findings are errors; LeakSanitizer runs in every test process.
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
