@@ -10,7 +10,7 @@ packages=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libpcap-dev libbsd-dev
 	python3-scapy python3-cryptography
-	iproute2 procps strace
+	iproute2 procps
 )
 
 missing=()

@@ -16,7 +16,7 @@
   garbage  600 requests of random words, mutated commands and noise: each
            answered with JSON, rxsec still serving and forwarding.
   ready    the socket path appears only once rxsec listens (listen() held
-           back by strace): the first connect is answered; a 99-byte path
+           back by a preloaded shim): the first connect is answered; a 99-byte path
            works, 100 bytes are refused at start.
   gen-wrap one slot reused until its 8-bit generation comes round: packets
            of the deleted SA still meet no SA (engine caches start over
@@ -26,12 +26,11 @@ Runs with -l 0 and with -l 0-1 (--transports 2).
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import time
 
-from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
+from issue4_lib import (BUILD, Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
                         parse_tag, read_pcap)
 
 A = Sa(0xa001, window=64, reqid=1)
@@ -311,12 +310,14 @@ def garbage_request(rnd, templates):
     return bytes(rnd.randrange(1, 256) for _ in range(rnd.randint(0, 400)))
 
 
-# listen() held back half a second: with the old bind-then-listen order the
-# socket file stood there, refusing connects, all that time.
-SLOW_LISTEN = ['strace', '-f', '-qq', '-o', os.devnull, '-e', 'trace=listen',
-               '-e', 'inject=listen:delay_enter=500000',
-               # LeakSanitizer cannot run under ptrace; other cases check leaks
-               'env', 'ASAN_OPTIONS=%s:detect_leaks=0' % os.environ.get('ASAN_OPTIONS', '')]
+# listen() held back half a second by a preloaded shim (tests/support): with
+# the old bind-then-listen order the socket file stood there, refusing
+# connects, all that time. The shim is loaded after the ASan runtime, which
+# must be told that this is fine.
+SLOW_LISTEN_SO = os.environ.get('SLOW_LISTEN_SO') or os.path.join(
+    BUILD, 'tests', 'support', 'libslow_listen.so')
+SLOW_LISTEN = ['env', 'LD_PRELOAD=' + SLOW_LISTEN_SO, 'RXSEC_TEST_LISTEN_DELAY_MS=500',
+               'ASAN_OPTIONS=%s:verify_asan_link_order=0' % os.environ.get('ASAN_OPTIONS', '')]
 
 
 def case_ready(lcores):
@@ -333,8 +334,11 @@ def case_ready(lcores):
     os.mkdir(longdir)
     sock = os.path.join(longdir, 'c.sock')
     name = 'ready -l %s' % lcores
+    check(os.path.exists(SLOW_LISTEN_SO), '%s: shim %s built' % (name, SLOW_LISTEN_SO))
+    t0 = time.monotonic()
     d = Daemon(wd, [A], vdev, lcores=lcores, sock=sock, wrap=SLOW_LISTEN,
                prefix='i4c%dready%s' % (os.getpid(), lcores.replace('-', '')))
+    waited = time.monotonic() - t0
     try:
         rc, r = d.ctl('list')
         check(rc == 0 and r.get('ok'), '%s: first request as the %d-byte path appeared (%s)'
@@ -342,16 +346,11 @@ def case_ready(lcores):
         check(not [f for f in os.listdir(longdir) if f != 'c.sock'],
               '%s: no temporary name left (%s)' % (name, os.listdir(longdir)))
     finally:
-        # SIGTERM to rxsec itself: strace would detach and leave it running
-        try:
-            with open('/proc/%d/task/%d/children' % (d.p.pid, d.p.pid)) as f:
-                for pid in f.read().split():
-                    os.kill(int(pid), signal.SIGTERM)
-        except OSError:
-            pass	# strace already gone with rxsec
         rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out and not os.path.exists(sock),
           '%s: exit 0, socket removed (%s)' % (name, wd))
+    check('listen() held back 500 ms' in out,
+          '%s: the shim held listen() back (path after %.2f s)' % (name, waited))
     too_long = os.path.join(longdir, 'cx.sock')
     os.mkdir(os.path.join(wd, 'long'))
     d = Daemon(os.path.join(wd, 'long'), [A], vdev, lcores=lcores, sock=too_long,
