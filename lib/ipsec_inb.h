@@ -10,11 +10,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
+
 #include <rte_mbuf.h>
 
 #include "ah_inb.h"
 #include "esn_reverify.h"
 #include "esp_inb.h"
+#include "natt_ports.h"
 #include "pkt_meta.h"
 #include "rxsec_crypto.h"
 #include "sa.h"
@@ -112,26 +115,38 @@ rxsec_inb_run(const struct rxsec_crypto_driver *drv, void *cctx, struct rxsec_in
 		drv->process_burst(cctx, b->ops, b->nops);
 }
 
+/* An inner UDP datagram to a NAT-T port (RFC 3948): ESP in UDP, or a
+ * keepalive or IKE message the full classifier tells apart. */
+static inline int
+inner_udp_to_natt(const uint8_t *in, uint32_t len, uint32_t l4)
+{
+	return len >= l4 + 8 && rxsec_natt_port(rxsec_rd_be16(in + l4 + 2));
+}
+
 /* Cheap pre-check before classifying a tunnel's inner packet: its protocol
- * byte must name ESP, AH or (IPv6) an extension header in front of them. */
+ * byte must name ESP, AH, UDP to a NAT-T port or (IPv6) an extension
+ * header in front of them. */
 static inline int
 inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
 {
 	const uint8_t *in = rte_pktmbuf_mtod_offset(m, const uint8_t *, o->payload_off);
+	uint32_t len = o->payload_end - o->payload_off;
 	uint8_t p;
 
 	if (o->next_proto == RXSEC_PROTO_ESP)
 		return o->kind == RXSEC_PKT_AH;	/* AH over ESP under one header */
 	if (o->next_proto != 4 && o->next_proto != 41)
 		return 0;
-	if (o->payload_end - o->payload_off < (o->next_proto == 4 ? 20 : 40))
+	if (len < (o->next_proto == 4 ? 20u : 40u))
 		return 0;
 	if (o->next_proto == 4) {
 		p = in[9];
-		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH;
+		return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH ||
+			(p == IPPROTO_UDP && inner_udp_to_natt(in, len, (in[0] & 0xfu) * 4));
 	}
 	p = in[6];
-	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || rxsec_ipv6_is_ext(p);
+	return p == RXSEC_PROTO_ESP || p == RXSEC_PROTO_AH || rxsec_ipv6_is_ext(p) ||
+		(p == IPPROTO_UDP && inner_udp_to_natt(in, len, 40));
 }
 
 /* Status of packet j after the run; sets INNER_HINT (and counts it in

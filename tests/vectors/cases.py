@@ -618,7 +618,8 @@ def _natt_mismatch():
 
 
 def _natt_mismatch_nested(c, tunnels):
-    """Nested (spec rule 5): each layer is checked as it comes. For each
+    """Nested (spec rule 5): each layer is checked as it comes, an inner one
+    in UDP as well as a bare one. For each
     (family, tunnel SA without encap, tunnel SA with encap), inner SAs
     with and without encap between the inner addresses."""
     for fam, tun, utun in tunnels:
@@ -647,6 +648,11 @@ def _natt_mismatch_nested(c, tunnels):
         _note(c, ', outer in UDP as its SA says, inner bare for an SA with encap')
         c.nested(utun, ip, _inner_pkt(c, fam, 40), omutate=V.udp_len)
         _note(c, ', outer in UDP as its SA says')
+        # as the SAs say: the inner ESP in UDP is a second layer too
+        c.nested(tun, iu, _inner_pkt(c, fam, 40))
+        _note(c, ', inner in UDP as its SA says')
+        c.nested(utun, iu, _inner_pkt(c, fam, 40), omutate=V.udp_len)
+        _note(c, ', both layers in UDP as their SAs say')
 
 
 def _natt_mismatch_fragments(c, plain, udp):
