@@ -5,29 +5,6 @@
 #include "esn_reverify.h"
 #include "esp_inb.h"
 
-/* The copy sits right behind the frame, so it moves with the mbuf. */
-static inline uint8_t *
-esn_backup_area(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint32_t *len)
-{
-	*len = (uint32_t)md->ip_end - md->ipsec_off;
-	if (rte_pktmbuf_tailroom(m) < *len)
-		return NULL;
-	return rte_pktmbuf_mtod_offset(m, uint8_t *, rte_pktmbuf_data_len(m));
-}
-
-void
-rxsec_esn_backup(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
-{
-	uint8_t *area;
-	uint32_t len;
-
-	if (md->kind != RXSEC_PKT_ESP || likely(!rxsec_esn_near_boundary(rxsec_esn_seq_lo(m, md))))
-		return;
-	area = esn_backup_area(m, md, &len);
-	if (area != NULL)
-		memcpy(area, rte_pktmbuf_mtod_offset(m, uint8_t *, md->ipsec_off), len);
-}
-
 enum rxsec_crypto_status
 rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 		   struct rte_mbuf *m, struct rxsec_sa *sa)
@@ -36,17 +13,16 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 	enum rxsec_crypto_status fail = (enum rxsec_crypto_status)sa->auth_failed_status;
 	uint8_t scratch[RXSEC_AH_SCRATCH_LEN];
 	struct rxsec_crypto_op op;
-	uint32_t lo = rxsec_esn_seq_lo(m, md), hi = md->seq_hi, alt, len;
+	uint32_t lo = rxsec_esn_seq_lo(m, md), hi = md->seq_hi, alt;
 	enum rxsec_crypto_status st;
 
 	if (!sa->esn || !rxsec_esn_alt_hi(rxsec_replay_top(&sa->replay), hi, lo, &alt))
 		return fail;
 	if (md->kind == RXSEC_PKT_ESP) {
-		const uint8_t *area = esn_backup_area(m, md, &len);
-
-		if (area == NULL)
+		/* the first check decrypted in place: the bytes as received first */
+		if (rxsec_esp_inb_prepare(m, md, sa, &op) != RXSEC_CRYPTO_SUCCESS)
 			return fail;
-		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, md->ipsec_off), area, len);
+		drv->esp_undo_decrypt(cctx, &op);
 	}
 	op.icv = scratch;
 	st = md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_prepare(m, md, sa, &op) :

@@ -6,10 +6,10 @@
  * subspace. The transport then runs the checks again with the other
  * candidate before declaring an ICV failure.
  *
- * ESP is decrypted in place even when the ICV fails, so whoever runs the
- * first check keeps a copy of the ESP bytes of such packets in the mbuf's
- * tailroom (outside the packet: data_len does not change). Only packets
- * within RXSEC_ESN_REVERIFY_MARGIN of a boundary pay for the copy.
+ * ESP is decrypted in place even when the ICV fails: the crypto driver
+ * undoes that decryption (esp_undo_decrypt) before the second check, so
+ * nothing is copied beforehand and any packet size can be re-verified.
+ * Only packets within RXSEC_ESN_REVERIFY_MARGIN of a boundary qualify.
  */
 #ifndef RXSEC_ESN_REVERIFY_H
 #define RXSEC_ESN_REVERIFY_H
@@ -69,10 +69,6 @@ rxsec_esn_seq_lo(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 
 	return rxsec_rd_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
 }
-
-/* Before the first check of a packet of an ESN SA: keep its ESP bytes if
- * it is near a boundary. */
-void rxsec_esn_backup(struct rte_mbuf *m, const struct rxsec_pkt_meta *md);
 
 /* After an ICV failure (status == sa->auth_failed_status) on an ESN SA: the
  * status with the other high value; on success md->seq_hi holds it. */

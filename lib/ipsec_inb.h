@@ -86,8 +86,6 @@ rxsec_inb_add(struct rxsec_inb_batch *b, struct rte_mbuf *m, struct rxsec_sa *sa
 	}
 	if (likely(md->kind == RXSEC_PKT_ESP)) {
 		st = rxsec_esp_inb_prepare(m, md, sa, op);
-		if (unlikely(sa->esn) && !b->inner && st == RXSEC_CRYPTO_SUCCESS)
-			rxsec_esn_backup(m, md);
 	} else {
 		op->icv = b->ah_scratch[b->nops];
 		st = rxsec_ah_inb_prepare(m, md, sa, op);

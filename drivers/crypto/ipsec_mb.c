@@ -395,6 +395,52 @@ mb_process_burst(void *ctx, struct rxsec_crypto_op *ops, uint32_t n)
 	}
 }
 
+/*
+ * Counter-mode ciphers (GCM, CTR, ChaCha20) decrypt by adding a keystream
+ * that does not depend on the ESN high bits: decrypting again restores the
+ * ciphertext. CBC is undone by encrypting the plaintext again under the
+ * same IV, which the packet still holds. Without a cipher nothing changed.
+ */
+static void
+mb_esp_undo_decrypt(void *ctx, struct rxsec_crypto_op *op)
+{
+	struct mb_lcore *lc = ctx;
+	const struct rxsec_crypto_sa *csa = op->csa;
+	IMB_MGR *mgr = lc->mgr;
+	uint64_t off = MB_ESP_HDR + csa->iv_len;
+	IMB_JOB *job;
+
+	switch (csa->tmpl.cipher_mode) {
+	case IMB_CIPHER_NULL:
+		return;
+	case IMB_CIPHER_CBC:
+	case IMB_CIPHER_DES:
+	case IMB_CIPHER_DES3:
+		break;
+	default:
+		mb_process_burst(ctx, op, 1);
+		return;
+	}
+	job = IMB_GET_NEXT_JOB(mgr);
+	*job = csa->tmpl;
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	job->hash_alg = IMB_AUTH_NULL;
+	job->src = op->data;
+	job->dst = op->data + off;
+	job->cipher_start_src_offset_in_bytes = off;
+	job->msg_len_to_cipher_in_bytes = op->len - off - csa->icv_len;
+	job->iv = op->data + MB_ESP_HDR;
+	job->msg_len_to_hash_in_bytes = 0;
+	job->auth_tag_output = NULL;
+	job->auth_tag_output_len_in_bytes = 0;
+	job->user_data = NULL;
+	/* process_burst left the manager empty: this job is the only one */
+	if (IMB_SUBMIT_JOB(mgr) == NULL)
+		while (IMB_FLUSH_JOB(mgr) != NULL)
+			;
+}
+
 const struct rxsec_crypto_driver rxsec_crypto_ipsec_mb = {
 	.name = "ipsec_mb",
 	.sa_create = rxsec_mb_sa_create,
@@ -403,4 +449,5 @@ const struct rxsec_crypto_driver rxsec_crypto_ipsec_mb = {
 	.lcore_free = rxsec_mb_lcore_free,
 	.process_burst = mb_process_burst,
 	.prefetch_sa = mb_prefetch_sa,
+	.esp_undo_decrypt = mb_esp_undo_decrypt,
 };

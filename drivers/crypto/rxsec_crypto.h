@@ -54,6 +54,10 @@ struct rxsec_crypto_driver {
 	/* Optional: start fetching what a job of len bytes on this SA will
 	 * read (key schedule), a whole burst before process_burst. */
 	void (*prefetch_sa)(const struct rxsec_crypto_sa *csa, uint32_t len);
+	/* Put back the ESP ciphertext that process_burst decrypted in place
+	 * for op (as prepared for it, whatever its result): the bytes as
+	 * received, for a second check with other ESN high bits. */
+	void (*esp_undo_decrypt)(void *ctx, struct rxsec_crypto_op *op);
 };
 
 extern const struct rxsec_crypto_driver rxsec_crypto_ipsec_mb;

@@ -6,12 +6,14 @@
   resync   the receiver's window lags a whole subspace (RFC 4303 A2.3): the
            inferred high bits are wrong, the ICV fails, the transport
            re-verifies with the other high value and delivers; a corrupted
-           packet near the boundary still fails; the window then follows;
+           packet near the boundary still fails; the window then follows
+           (GCM and CBC+HMAC, 48 and 1400-byte payloads);
   edges    windows 32 and 4096 (and --replay-window 0 disabling) at their edges.
 """
 import random
+import struct
 
-from issue4_lib import Sa, run, workdir, check, finish, parse_tag
+from issue4_lib import Sa, ipv4, run, workdir, check, finish, parse_tag
 
 B = 1 << 32
 
@@ -54,17 +56,30 @@ def case_cross(alg, lcores):
           '%s: delivered frames = inner packets, in receive order' % name)
 
 
-def case_resync(lcores):
+def sized_inner(tag, seq, size):
+    """inner_packet with `size` bytes of UDP payload."""
+    data = ('%s seq %d ' % (tag, seq)).encode().ljust(size, b'.')
+    udp = struct.pack('!HHHH', 50101, 9000, 8 + len(data), 0) + data
+    return ipv4('198.51.100.10', '203.0.113.20', 17, udp, ident=seq & 0xffff)
+
+
+def case_resync(lcores, alg='gcm', size=48):
     # Window top at 0x10 in subspace 0; the peer is already in subspace 1.
-    sa = Sa(0x4002, alg='gcm', esn=True, window=32, seq=0x10, seq_hi=0)
+    # The first check decrypted in place; the second one needs the bytes as
+    # received back, whatever the packet's size (1400: no room in its mbuf
+    # for a copy).
+    sa = Sa(0x4002, alg=alg, esn=True, window=32, seq=0x10, seq_hi=0)
     seqs = [B + 0x20, B + 0x22, B + 0x21, B + 0x23]
-    frames = [sa.esp(seqs[0], corrupt=True)] + [sa.esp(s) for s in seqs] + \
-        [sa.esp(0x11), sa.esp(B + 0x21)]
+
+    def esp(seq, corrupt=False):
+        return sa.esp(seq, inner=sized_inner(sa.tag, seq, size), corrupt=corrupt)
+    frames = [esp(seqs[0], corrupt=True)] + [esp(s) for s in seqs] + \
+        [esp(0x11), esp(B + 0x21)]
     want = [('drop', 'tunnel_esp_auth_failed')] + [('deliver', 'ok')] * 4 + \
         [('drop', 'below_window'), ('drop', 'replay')]
     wd = workdir('esn-resync')
     rc, out, verdicts, delivered = run(wd, [sa], frames, lcores)
-    name = 'resync -l %s' % lcores
+    name = 'resync %s %d-byte payload -l %s' % (alg, size, lcores)
     check(rc == 0, '%s: exit 0 (%s)' % (name, wd))
     expect(verdicts, len(frames), want)
     # The engine's record keeps its own finding for the first packet it
@@ -98,7 +113,9 @@ def case_edges(window, lcores, override=None):
 for lc in ('0', '0-1'):
     case_cross('gcm', lc)
     case_cross('cbc', lc)
-    case_resync(lc)
+    for alg in ('gcm', 'cbc'):
+        for size in (48, 1400):
+            case_resync(lc, alg, size)
     for w in (32, 4096):
         case_edges(w, lc)
     case_edges(64, lc, override=0)
