@@ -256,6 +256,14 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	struct rxsec_sa *sa;
 	int id, ret;
 
+	/* The high bits of an ESN are inferred from the window (RFC 4303
+	 * A2.1): Linux refuses an inbound ESN SA without one. Here too, also
+	 * when --replay-window 0 would take it away after the SA file's check. */
+	if (c->esn && c->replay_window == 0) {
+		snprintf(err, errlen, "%s: spi 0x%08x: flag esn needs a replay window "
+			 "(--replay-window 0 turns anti-replay off)", c->origin, c->spi);
+		return -1;
+	}
 	id = free_slot(t);
 	if (id < 0) {
 		snprintf(err, errlen, "%s: SA table full (%u SAs)", c->origin, t->capacity);

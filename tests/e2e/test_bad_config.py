@@ -164,6 +164,14 @@ def main():
                         .rstrip('\n') + ' encap espinudp %d %d 0.0.0.0\n' % (5001 + k, 5001 + k))
         r.check('natt_ports_too_many', ['--sa', ports],
                 must=('0x00002008', 'encap port 5009', 'at most 8'))
+        # ESN infers the high bits from the window: Linux refuses an ESN SA
+        # without one, and so does rxsec when --replay-window 0 takes it away
+        esn = os.path.join(wd, 'esn.conf')
+        with open(esn, 'w') as f:
+            f.write(GOOD_SA.replace('0x00001000', '0x00004e53')
+                    .replace('reqid 1', 'reqid 1 replay-window 64 flag esn'))
+        r.check('esn_replay_window_0', ['--sa', esn, '--replay-window', '0'],
+                must=('0x00004e53', 'flag esn needs a replay window', '--replay-window 0'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
         # Not text: refused at the first NUL, not read until memory runs out.
