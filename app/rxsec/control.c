@@ -330,6 +330,11 @@ cmd_add(struct rxsec_control_ctx *ctx, const char *text, struct sbuf *out)
 		reply_error(out, msg);
 		return;
 	}
+	if (list.n == 0) {
+		reply_error(out, "add: no SA in the request");
+		rxsec_sa_list_free(&list);
+		return;
+	}
 	sb_printf(out, "{\"added\":[");
 	for (unsigned int i = 0; i < list.n; i++) {
 		struct rxsec_sa_config *c = &list.sa[i];
@@ -350,7 +355,7 @@ cmd_add(struct rxsec_control_ctx *ctx, const char *text, struct sbuf *out)
 		RTE_LOG(NOTICE, RXSEC, "control: added SA spi 0x%08x (id %d)\n", c->spi, id);
 		sb_printf(out, "%s{\"spi\":\"0x%08x\",\"id\":%d}", i ? "," : "", c->spi, id);
 	}
-	sb_printf(out, "],\"ok\":%s}\n", ok && list.n ? "true" : "false");
+	sb_printf(out, "],\"ok\":%s}\n", ok ? "true" : "false");
 	rxsec_sa_list_free(&list);
 }
 

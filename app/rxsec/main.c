@@ -439,15 +439,20 @@ run(void)
 	return 0;
 }
 
+/* Also after create_stages() failed part way: stages not made are NULL. */
 static void
 free_stages(void)
 {
 	for (unsigned int i = 0; i < g.nb_eng; i++) {
+		if (g.eng[i] == NULL)
+			continue;
 		if (g.eng[i]->cctx)
 			g.drv->lcore_free(g.eng[i]->cctx);
 		rte_free(g.eng[i]);
 	}
 	for (unsigned int i = 0; i < g.nb_tr; i++) {
+		if (g.tr[i] == NULL)
+			continue;
 		rxsec_transport_flush_fragments(g.tr[i]);
 		if (g.tr[i]->cctx)
 			g.drv->lcore_free(g.tr[i]->cctx);
@@ -556,6 +561,8 @@ main(int argc, char **argv)
 	rxsec_report(g.eng, g.nb_eng, g.tr, g.nb_tr, &g.sat);
 	rxsec_ports_print_stats(&g.ports);
 out_stages:
+	/* telemetry's thread may be serving a client: not from freed stages */
+	rxsec_telemetry_unregister();
 	rxsec_control_close(g.ctl);
 	/* a failed write may leave nothing for the close to fail on */
 	if (rxsec_verdict_files_close(&g.vf) != 0 || g.verdicts_failed)

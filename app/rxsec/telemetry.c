@@ -5,21 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
 #include "telemetry.h"
 
+/* NULL once the stages are gone; tel_lock keeps them while a call runs. */
 static struct rxsec_control_ctx *tel_ctx;
+static rte_spinlock_t tel_lock = RTE_SPINLOCK_INITIALIZER;
+
+typedef int (*tel_fn)(struct rxsec_control_ctx *ctx, const char *params,
+		      struct rte_tel_data *d);
+
+/* DPDK's telemetry thread calls in at any time, also during shutdown. */
+static int
+tel_guarded(tel_fn fn, const char *params, struct rte_tel_data *d)
+{
+	int rc = -ENODEV;
+
+	rte_spinlock_lock(&tel_lock);
+	if (tel_ctx != NULL)
+		rc = fn(tel_ctx, params, d);
+	rte_spinlock_unlock(&tel_lock);
+	return rc;
+}
 
 static int
-tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
+tel_stats(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
-	const struct rxsec_sa_table *t = tel_ctx->sat;
+	const struct rxsec_sa_table *t = ctx->sat;
 	struct rxsec_engine_stats es;
 	struct rxsec_transport_stats ts;
 
-	rxsec_control_totals(tel_ctx, &es, &ts);
+	rxsec_control_totals(ctx, &es, &ts);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "engine_rx", es.rx);
 	rte_tel_data_add_dict_u64(d, "engine_crypto_done", es.crypto_done);
@@ -49,22 +68,22 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "sa_added", t->added);
 	rte_tel_data_add_dict_u64(d, "sa_removed", t->removed);
 	rte_tel_data_add_dict_u64(d, "sa_reclaimed", t->reclaimed);
-	rte_tel_data_add_dict_u64(d, "soft_expired", tel_ctx->soft_expired);
-	rte_tel_data_add_dict_u64(d, "hard_expired", tel_ctx->hard_expired);
+	rte_tel_data_add_dict_u64(d, "soft_expired", ctx->soft_expired);
+	rte_tel_data_add_dict_u64(d, "hard_expired", ctx->hard_expired);
 	rte_tel_data_add_dict_u64(d, "esn_reverified",
 				  __atomic_load_n(&t->esn_reverified, __ATOMIC_RELAXED));
 	return 0;
 }
 
 static int
-tel_sa_list(const char *cmd __rte_unused, const char *params __rte_unused,
+tel_sa_list(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	    struct rte_tel_data *d)
 {
-	const struct rxsec_sa_table *t = tel_ctx->sat;
+	const struct rxsec_sa_table *t = ctx->sat;
 	unsigned int n = 0;
 
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	rte_spinlock_lock(tel_ctx->lock);
+	rte_spinlock_lock(ctx->lock);
 	for (uint32_t i = 0; i < t->capacity && n < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
 		const struct rxsec_sa *sa = t->slot[i];
 		char s[RTE_TEL_MAX_STRING_LEN], dst[64];
@@ -77,7 +96,7 @@ tel_sa_list(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_array_string(d, s);
 		n++;
 	}
-	rte_spinlock_unlock(tel_ctx->lock);
+	rte_spinlock_unlock(ctx->lock);
 	return 0;
 }
 
@@ -109,9 +128,9 @@ tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
 
 /* params: SPI or SPI,DST */
 static int
-tel_sa_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+tel_sa_stats(struct rxsec_control_ctx *ctx, const char *params, struct rte_tel_data *d)
 {
-	const struct rxsec_sa_table *t = tel_ctx->sat;
+	const struct rxsec_sa_table *t = ctx->sat;
 	char p[128], *comma, *end;
 	struct rxsec_addr dst = {0};
 	unsigned long spi;
@@ -134,7 +153,7 @@ tel_sa_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_da
 	spi = strtoul(p, &end, 0);
 	if (errno != 0 || *end != '\0' || spi > UINT32_MAX)
 		return -EINVAL;
-	rte_spinlock_lock(tel_ctx->lock);
+	rte_spinlock_lock(ctx->lock);
 	for (uint32_t i = 0; i < t->capacity && !found; i++) {
 		const struct rxsec_sa *sa = t->slot[i];
 
@@ -144,20 +163,48 @@ tel_sa_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_da
 		tel_sa(d, sa);
 		found = 1;
 	}
-	rte_spinlock_unlock(tel_ctx->lock);
+	rte_spinlock_unlock(ctx->lock);
 	return found ? 0 : -ENOENT;
+}
+
+static int
+tel_cmd_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	return tel_guarded(tel_stats, params, d);
+}
+
+static int
+tel_cmd_sa_list(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	return tel_guarded(tel_sa_list, params, d);
+}
+
+static int
+tel_cmd_sa_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	return tel_guarded(tel_sa_stats, params, d);
 }
 
 int
 rxsec_telemetry_register(struct rxsec_control_ctx *ctx)
 {
+	rte_spinlock_lock(&tel_lock);
 	tel_ctx = ctx;
-	if (rte_telemetry_register_cmd("/rxsec/stats", tel_stats,
+	rte_spinlock_unlock(&tel_lock);
+	if (rte_telemetry_register_cmd("/rxsec/stats", tel_cmd_stats,
 			"rxsec totals: engine, transport, drop reasons, SA table. No parameters") != 0 ||
-	    rte_telemetry_register_cmd("/rxsec/sa/list", tel_sa_list,
+	    rte_telemetry_register_cmd("/rxsec/sa/list", tel_cmd_sa_list,
 			"Live SAs as \"0xSPI proto dst\". No parameters") != 0 ||
-	    rte_telemetry_register_cmd("/rxsec/sa/stats", tel_sa_stats,
+	    rte_telemetry_register_cmd("/rxsec/sa/stats", tel_cmd_sa_stats,
 			"One SA's counters. Parameters: SPI[,DST]") != 0)
 		return -1;
 	return 0;
+}
+
+void
+rxsec_telemetry_unregister(void)
+{
+	rte_spinlock_lock(&tel_lock);
+	tel_ctx = NULL;
+	rte_spinlock_unlock(&tel_lock);
 }

@@ -14,5 +14,8 @@
 #include "control.h"
 
 int rxsec_telemetry_register(struct rxsec_control_ctx *ctx);
+/* Before the stages are freed: the endpoints answer -ENODEV from then on
+ * (DPDK 22.11 cannot remove them); waits for a call in progress. */
+void rxsec_telemetry_unregister(void);
 
 #endif /* RXSEC_TELEMETRY_H */

@@ -28,6 +28,7 @@ import os
 import random
 import socket
 import subprocess
+import threading
 import time
 
 from issue4_lib import (BUILD, Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
@@ -360,6 +361,54 @@ def case_ready(lcores):
           '%s: a 100-byte path refused (exit %s)' % (name, rc))
 
 
+def case_empty_add(lcores):
+    """An add request without any SA is refused with a reason."""
+    wd, d = start('emptyadd', lcores, [A], [A.esp(i) for i in range(1, 9)])
+    for req in (b'add', b'add\n', b'add\n# only a comment\n'):
+        r = raw_request(d.sock, req)
+        check(r.get('ok') is False and 'no SA' in r.get('error', ''),
+              'empty add %r: refused with a reason (%s)' % (req, r))
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, 'empty add: exit 0, mbufs home (%s)' % wd)
+
+
+def case_telemetry_at_exit(lcores):
+    """Telemetry clients polling /rxsec/stats while rxsec stops: DPDK's
+    telemetry thread keeps serving them after the stages are freed, and
+    rxsec must answer from nothing rather than from freed memory."""
+    wd, d = start('telexit', lcores, [A], [A.esp(i) for i in range(1, 9)])
+    path = '/var/run/dpdk/%s/dpdk_telemetry.v2' % d.prefix
+    for _ in range(200):
+        if os.path.exists(path):
+            break
+        time.sleep(0.05)
+    stop, answered = [], [0]
+
+    def poll():
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        c.connect(path)
+        c.recv(16384)
+        while not stop:
+            try:
+                c.send(b'/rxsec/stats')
+                if not c.recv(1 << 20):
+                    break
+                answered[0] += 1
+            except OSError:
+                break
+        c.close()
+    clients = [threading.Thread(target=poll) for _ in range(2)]
+    for t in clients:
+        t.start()
+    time.sleep(0.5)
+    rc, out = d.stop()
+    stop.append(1)
+    for t in clients:
+        t.join(10)
+    check(answered[0] > 0 and rc == 0 and 'mbufs: all' in out,
+          'telemetry polled across exit: %d answers, exit %s (%s)' % (answered[0], rc, wd))
+
+
 def case_garbage(lcores, n=600):
     """Requests that are words at random, mutated commands (bytes that are
     not UTF-8 among them) or noise: every reply is one JSON object with
@@ -394,6 +443,8 @@ case_ready('0')
 case_ready('0-1')
 case_ops('0')
 case_garbage('0')
+case_empty_add('0')
+case_telemetry_at_exit('0')
 case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
