@@ -18,17 +18,14 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 
 	if (!sa->esn || !rxsec_esn_alt_hi(rxsec_replay_top(&sa->replay), hi, lo, &alt))
 		return fail;
-	if (md->kind == RXSEC_PKT_ESP) {
-		/* the first check decrypted in place: the bytes as received first */
-		if (rxsec_esp_inb_prepare(m, md, sa, &op) != RXSEC_CRYPTO_SUCCESS)
-			return fail;
-		drv->esp_undo_decrypt(cctx, &op);
-	}
 	op.icv = scratch;
 	st = md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_prepare(m, md, sa, &op) :
 		rxsec_ah_inb_prepare(m, md, sa, &op);
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return fail;
+	/* the first check decrypted in place: the bytes as received first */
+	if (md->kind == RXSEC_PKT_ESP)
+		drv->esp_undo_decrypt(cctx, &op);
 	md->seq_hi = alt;
 	op.seq_hi = alt;
 	drv->process_burst(cctx, &op, 1);
