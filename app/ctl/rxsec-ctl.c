@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ build_request(int argc, char **argv, struct buf *req)
 static int
 transact(const char *path, const struct buf *req, struct buf *rep)
 {
+	static const struct timeval rcv_timeout = { .tv_sec = 30 };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t off = 0;
 	char chunk[4096];
@@ -145,10 +147,18 @@ transact(const char *path, const struct buf *req, struct buf *rep)
 		off += (size_t)n;
 	}
 	shutdown(fd, SHUT_WR);	/* end of request */
+	/* rxsec answers within seconds (it gives a client 5 s to read); a
+	 * daemon that stopped serving must not hang a script */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv_timeout, sizeof(rcv_timeout));
 	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
 		if (buf_add(rep, chunk, (size_t)n) != 0)
 			break;
 	close(fd);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		fprintf(stderr, "rxsec-ctl: no reply from rxsec within %ld s\n",
+			(long)rcv_timeout.tv_sec);
+		return -1;
+	}
 	if (n < 0 || rep->len == 0) {
 		fprintf(stderr, "rxsec-ctl: no reply from rxsec\n");
 		return -1;
@@ -185,11 +195,12 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (build_request(argc - optind, argv + optind, &req) != 0 ||
-	    transact(path, &req, &rep) != 0)
-		return 1;
-	fputs(rep.p, stdout);
-	rc = strstr(rep.p, "\"ok\":true") != NULL ? 0 : 1;
+	rc = 1;
+	if (build_request(argc - optind, argv + optind, &req) == 0 &&
+	    transact(path, &req, &rep) == 0) {
+		fputs(rep.p, stdout);
+		rc = strstr(rep.p, "\"ok\":true") != NULL ? 0 : 1;
+	}
 	free(req.p);
 	free(rep.p);
 	return rc;

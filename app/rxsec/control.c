@@ -24,7 +24,10 @@
 
 #include "log.h"
 
-#define REQUEST_TIMEOUT_S	5
+/* Clients served at once; more wait in the listen backlog. */
+#define CONN_MAX		8
+/* A client has this long to send its request, and again to read the reply. */
+#define CONN_TIMEOUT_S		5
 
 struct sbuf {
 	char *p;
@@ -32,10 +35,18 @@ struct sbuf {
 	int oom;
 };
 
-struct rxsec_control {
-	int lfd, cfd;
-	uint64_t cfd_since;		/* timer cycles at accept */
+struct conn {
+	int fd;				/* -1: free slot */
+	int replying;			/* request read, out being sent */
+	uint64_t deadline;		/* timer cycles */
 	struct sbuf req;
+	struct sbuf out;
+	size_t sent;			/* of out */
+};
+
+struct rxsec_control {
+	int lfd;
+	struct conn conn[CONN_MAX];
 	struct rxsec_control_ctx *ctx;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;			/* the socket file we made, so that */
@@ -187,11 +198,38 @@ json_list(struct sbuf *b, const struct rxsec_sa_table *t)
 /* Requests                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The words a command takes after its name: spi and dst always. */
+enum ref_word {
+	REF_SPI = 1 << 0,
+	REF_DST = 1 << 1,
+	REF_PROTO = 1 << 2,
+	REF_HI = 1 << 3,
+	REF_PAIR = 1 << 4,
+};
+
+struct ref_syntax {
+	const char *cmd;
+	unsigned int words;		/* enum ref_word */
+	const char *usage;
+};
+
+static const struct ref_syntax del_syntax = {
+	"del", REF_SPI | REF_DST | REF_PROTO | REF_PAIR,
+	"del spi N dst ADDR [proto esp|ah] [pair]",
+};
+static const struct ref_syntax update_esn_syntax = {
+	"update-esn", REF_SPI | REF_DST | REF_PROTO | REF_HI,
+	"update-esn spi N dst ADDR [proto esp|ah] hi N",
+};
+static const struct ref_syntax stats_syntax = {
+	"stats", REF_SPI | REF_DST | REF_PROTO,
+	"stats [spi N dst ADDR [proto esp|ah]]",
+};
+
 struct sa_ref {
 	struct rxsec_sa_key key;
-	int has_spi, has_dst, pair;
+	unsigned int seen;		/* enum ref_word */
 	uint64_t hi;
-	int has_hi;
 };
 
 static int
@@ -217,47 +255,84 @@ parse_u64_any(const char *s, uint64_t max, uint64_t *v)
 	return errno != 0 || end == s || *end != '\0' || s[0] == '-' || *v > max ? -1 : 0;
 }
 
-/* "spi N dst ADDR [proto esp|ah] [hi N] [pair]" */
+static unsigned int
+ref_word(const char *w)
+{
+	static const struct { const char *name; unsigned int bit; } words[] = {
+		{ "spi", REF_SPI }, { "dst", REF_DST }, { "proto", REF_PROTO },
+		{ "hi", REF_HI }, { "pair", REF_PAIR },
+	};
+
+	for (unsigned int i = 0; i < RTE_DIM(words); i++)
+		if (strcmp(w, words[i].name) == 0)
+			return words[i].bit;
+	return 0;
+}
+
+/* One word's value into c or r; -1 if it is not one. */
 static int
-parse_ref(char *args, struct sa_ref *r, struct sbuf *why)
+ref_value(unsigned int bit, const char *val, struct rxsec_sa_config *c, struct sa_ref *r)
+{
+	uint64_t v;
+
+	switch (bit) {
+	case REF_SPI:
+		if (parse_u64_any(val, UINT32_MAX, &v) != 0)
+			return -1;
+		c->spi = (uint32_t)v;
+		return 0;
+	case REF_DST:
+		return parse_addr(val, &c->dst);
+	case REF_PROTO:
+		if (strcmp(val, "esp") != 0 && strcmp(val, "ah") != 0)
+			return -1;
+		c->proto = val[0] == 'a' ? RXSEC_PROTO_AH : RXSEC_PROTO_ESP;
+		return 0;
+	case REF_HI:
+		return parse_u64_any(val, UINT32_MAX, &r->hi);
+	}
+	return -1;
+}
+
+/* The words after a command that names one SA, as its syntax allows: each
+ * at most once, none it does not take (a typo must not act on an SA). */
+static int
+parse_ref(char *args, const struct ref_syntax *syn, struct sa_ref *r, struct sbuf *why)
 {
 	struct rxsec_sa_config c;
 	char *save = NULL, *w;
-	uint64_t v;
 
 	memset(r, 0, sizeof(*r));
 	rxsec_sa_config_init(&c);
 	c.proto = RXSEC_PROTO_ESP;
 	for (w = strtok_r(args, " \t\n", &save); w != NULL; w = strtok_r(NULL, " \t\n", &save)) {
-		char *val = NULL;
+		unsigned int bit = ref_word(w);
+		char *val;
 
-		if (strcmp(w, "pair") == 0) {
-			r->pair = 1;
-			continue;
+		if ((bit & syn->words) == 0) {
+			sb_printf(why, "%s does not take '%s' (%s)", syn->cmd, w, syn->usage);
+			return -1;
 		}
+		if (r->seen & bit) {
+			sb_printf(why, "%s: '%s' given twice", syn->cmd, w);
+			return -1;
+		}
+		r->seen |= bit;
+		if (bit == REF_PAIR)
+			continue;
 		val = strtok_r(NULL, " \t\n", &save);
 		if (val == NULL) {
 			sb_printf(why, "'%s' needs a value", w);
 			return -1;
 		}
-		if (strcmp(w, "spi") == 0 && parse_u64_any(val, UINT32_MAX, &v) == 0) {
-			c.spi = (uint32_t)v;
-			r->has_spi = 1;
-		} else if (strcmp(w, "dst") == 0 && parse_addr(val, &c.dst) == 0) {
-			r->has_dst = 1;
-		} else if (strcmp(w, "proto") == 0 &&
-			   (strcmp(val, "esp") == 0 || strcmp(val, "ah") == 0)) {
-			c.proto = val[0] == 'a' ? RXSEC_PROTO_AH : RXSEC_PROTO_ESP;
-		} else if (strcmp(w, "hi") == 0 && parse_u64_any(val, UINT32_MAX, &v) == 0) {
-			r->hi = v;
-			r->has_hi = 1;
-		} else {
+		if (ref_value(bit, val, &c, r) != 0) {
 			sb_printf(why, "bad '%s %s'", w, val);
 			return -1;
 		}
 	}
-	if (!r->has_spi || !r->has_dst) {
-		sb_printf(why, "need spi N dst ADDR");
+	if ((r->seen & (REF_SPI | REF_DST)) != (REF_SPI | REF_DST) ||
+	    ((syn->words & REF_HI) && !(r->seen & REF_HI))) {
+		sb_printf(why, "usage: %s", syn->usage);
 		return -1;
 	}
 	rxsec_sa_key_from_config(&r->key, &c);
@@ -367,14 +442,14 @@ cmd_del(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
 	struct rxsec_sa *sa;
 	unsigned int n = 0;
 
-	if (parse_ref(args, &r, &why) != 0) {
+	if (parse_ref(args, &del_syntax, &r, &why) != 0) {
 		reply_error(out, why.p ? why.p : "bad request");
 		free(why.p);
 		return;
 	}
 	rte_spinlock_lock(ctx->lock);
 	sa = rxsec_sa_table_find(ctx->sat, &r.key);
-	if (sa != NULL && r.pair) {
+	if (sa != NULL && (r.seen & REF_PAIR)) {
 		n = rxsec_sa_delete_pair(ctx->sat, sa, "control");
 	} else if (sa != NULL) {
 		sa->deleted = 1;
@@ -397,8 +472,8 @@ cmd_update_esn(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
 	struct sa_ref r;
 	struct rxsec_sa *sa;
 
-	if (parse_ref(args, &r, &why) != 0 || !r.has_hi) {
-		reply_error(out, why.p ? why.p : "need hi N");
+	if (parse_ref(args, &update_esn_syntax, &r, &why) != 0) {
+		reply_error(out, why.p ? why.p : "bad request");
 		free(why.p);
 		return;
 	}
@@ -430,7 +505,7 @@ cmd_stats(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
 		sb_printf(out, "{\"ok\":true,");
 		json_totals(out, ctx);
 		sb_printf(out, "}\n");
-	} else if (parse_ref(args, &r, &why) != 0) {
+	} else if (parse_ref(args, &stats_syntax, &r, &why) != 0) {
 		reply_error(out, why.p ? why.p : "bad request");
 	} else if ((sa = rxsec_sa_table_find(ctx->sat, &r.key)) == NULL) {
 		reply_error(out, "no such SA");
@@ -456,6 +531,8 @@ control_handle(struct rxsec_control *c, char *req, struct sbuf *out)
 		cmd_del(c->ctx, args, out);
 	} else if (strcmp(req, "update-esn") == 0) {
 		cmd_update_esn(c->ctx, args, out);
+	} else if (strcmp(req, "list") == 0 && args[strspn(args, " \t\n")] != '\0') {
+		reply_error(out, "list takes no words after it");
 	} else if (strcmp(req, "list") == 0) {
 		rte_spinlock_lock(c->ctx->lock);
 		sb_printf(out, "{\"ok\":true,");
@@ -474,94 +551,141 @@ control_handle(struct rxsec_control *c, char *req, struct sbuf *out)
 /* ------------------------------------------------------------------ */
 
 static void
-conn_close(struct rxsec_control *c)
+conn_close(struct conn *k)
 {
-	close(c->cfd);
-	c->cfd = -1;
-	c->req.len = 0;
+	close(k->fd);
+	free(k->req.p);
+	free(k->out.p);
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 }
 
-/* The reply is small and the client waits for it: write it blocking, with
- * a timeout so a stuck client cannot hold the main lcore. */
+/* The reply goes out as the client reads it, never waiting on the client:
+ * until it is all sent or the connection's time is up. */
 static void
-conn_reply(struct rxsec_control *c, const struct sbuf *out)
+conn_write(struct conn *k, uint64_t now)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	size_t off = 0;
+	while (k->sent < k->out.len) {
+		ssize_t n = send(k->fd, k->out.p + k->sent, k->out.len - k->sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
-	fcntl(c->cfd, F_SETFL, fcntl(c->cfd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(c->cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (off < out->len) {
-		ssize_t n = send(c->cfd, out->p + off, out->len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+		if (n > 0) {
+			k->sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+		    now < k->deadline)
+			return;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			RTE_LOG(NOTICE, RXSEC, "control: a client did not read its reply "
+				"within %d s: closed\n", CONN_TIMEOUT_S);
+		break;
 	}
+	conn_close(k);
+}
+
+/* From here on the connection sends out, with a fresh time allowance. */
+static void
+conn_reply(struct conn *k, uint64_t now)
+{
+	if (k->out.oom) {
+		k->out.len = 0;
+		k->out.oom = 0;
+		reply_error(&k->out, "out of memory");
+	}
+	k->replying = 1;
+	k->deadline = now + CONN_TIMEOUT_S * rte_get_timer_hz();
+	conn_write(k, now);
 }
 
 static void
-conn_serve(struct rxsec_control *c)
+conn_serve(struct rxsec_control *c, struct conn *k, uint64_t now)
 {
-	struct sbuf out = {0};
-
-	c->req.p[c->req.len] = '\0';
+	k->req.p[k->req.len] = '\0';
 	/* Parsed as a C string, text after a NUL would be ignored unseen. */
-	if (memchr(c->req.p, '\0', c->req.len) != NULL)
-		reply_error(&out, "request holds a NUL byte: not text");
+	if (memchr(k->req.p, '\0', k->req.len) != NULL)
+		reply_error(&k->out, "request holds a NUL byte: not text");
 	else
-		control_handle(c, c->req.p, &out);
-	if (out.oom) {
-		out.len = 0;
-		reply_error(&out, "out of memory");
-	}
-	conn_reply(c, &out);
-	free(out.p);
-	conn_close(c);
+		control_handle(c, k->req.p, &k->out);
+	conn_reply(k, now);
 }
 
-/* Read what is there; serve once the client closed its side. */
 static void
-conn_read(struct rxsec_control *c)
+conn_refuse(struct conn *k, const char *why, uint64_t now)
+{
+	reply_error(&k->out, why);
+	conn_reply(k, now);
+}
+
+/* Room for at least 4 KiB more and a NUL; -1 if memory ran out. */
+static int
+conn_req_room(struct conn *k)
+{
+	size_t cap;
+	char *p;
+
+	if (k->req.cap - k->req.len >= 4096)
+		return 0;
+	cap = k->req.cap ? k->req.cap * 2 : 8192;
+	p = realloc(k->req.p, cap);
+	if (p == NULL)
+		return -1;
+	k->req.p = p;
+	k->req.cap = cap;
+	return 0;
+}
+
+/* Read what is there; serve once the client closed its sending side. */
+static void
+conn_read(struct rxsec_control *c, struct conn *k, uint64_t now)
 {
 	for (;;) {
 		ssize_t n;
 
-		if (c->req.len + 1 >= RXSEC_CONTROL_REQUEST_MAX) {
-			struct sbuf out = {0};
-
-			reply_error(&out, "request too large");
-			conn_reply(c, &out);
-			free(out.p);
-			conn_close(c);
+		if (k->req.len + 1 >= RXSEC_CONTROL_REQUEST_MAX) {
+			conn_refuse(k, "request too large (at most "
+				    RXSEC_CONTROL_REQUEST_MAX_TEXT ")", now);
 			return;
 		}
-		if (c->req.cap - c->req.len < 4096) {
-			size_t cap = c->req.cap ? c->req.cap * 2 : 8192;
-			char *p = realloc(c->req.p, cap);
-
-			if (p == NULL) {
-				conn_close(c);
-				return;
-			}
-			c->req.p = p;
-			c->req.cap = cap;
+		if (conn_req_room(k) != 0) {
+			conn_refuse(k, "out of memory", now);
+			return;
 		}
-		n = recv(c->cfd, c->req.p + c->req.len, c->req.cap - c->req.len - 1, 0);
+		n = recv(k->fd, k->req.p + k->req.len, k->req.cap - k->req.len - 1, MSG_DONTWAIT);
 		if (n > 0) {
-			c->req.len += (size_t)n;
+			k->req.len += (size_t)n;
 			continue;
 		}
-		if (n == 0) {
-			conn_serve(c);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			conn_close(c);
-		} else if (rte_get_timer_cycles() - c->cfd_since >
-			   REQUEST_TIMEOUT_S * rte_get_timer_hz()) {
-			conn_close(c);
-		}
+		if (n == 0)
+			conn_serve(c, k, now);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_close(k);
+		else if (now >= k->deadline)
+			conn_refuse(k, "request not ended within " RTE_STR(CONN_TIMEOUT_S)
+				    " s (a request ends when the client shuts down its "
+				    "sending side)", now);
 		return;
 	}
+}
+
+/* Take waiting connections into free slots; how many were taken. */
+static unsigned int
+control_accept(struct rxsec_control *c, uint64_t now)
+{
+	unsigned int taken = 0;
+
+	for (unsigned int i = 0; i < CONN_MAX; i++) {
+		struct conn *k = &c->conn[i];
+
+		if (k->fd >= 0)
+			continue;
+		k->fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (k->fd < 0)
+			break;
+		k->deadline = now + CONN_TIMEOUT_S * rte_get_timer_hz();
+		taken++;
+	}
+	return taken;
 }
 
 void
@@ -569,18 +693,24 @@ rxsec_control_poll(struct rxsec_control *c)
 {
 	if (c == NULL)
 		return;
-	/* Several short requests per call, so a client loop is not throttled
-	 * to the housekeeping period. */
-	for (int i = 0; i < 8; i++) {
-		if (c->cfd < 0) {
-			c->cfd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (c->cfd < 0)
-				return;
-			c->cfd_since = rte_get_timer_cycles();
+	/* A few rounds while clients keep coming, so a client's loop of short
+	 * requests is not held to one request per housekeeping period. */
+	for (int round = 0; round < 8; round++) {
+		uint64_t now = rte_get_timer_cycles();
+		unsigned int taken = control_accept(c, now);
+
+		for (unsigned int i = 0; i < CONN_MAX; i++) {
+			struct conn *k = &c->conn[i];
+
+			if (k->fd < 0)
+				continue;
+			if (k->replying)
+				conn_write(k, now);
+			else
+				conn_read(c, k, now);
 		}
-		conn_read(c);
-		if (c->cfd >= 0)
-			return;		/* request still coming */
+		if (taken == 0)
+			return;
 	}
 }
 
@@ -692,7 +822,8 @@ rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx)
 	if (c == NULL)
 		return NULL;
 	c->ctx = ctx;
-	c->cfd = -1;
+	for (unsigned int i = 0; i < CONN_MAX; i++)
+		c->conn[i].fd = -1;
 	memcpy(c->path, path, len + 1);
 	c->lfd = control_listen(path, &st);
 	if (c->lfd < 0) {
@@ -711,12 +842,12 @@ rxsec_control_close(struct rxsec_control *c)
 
 	if (c == NULL)
 		return;
-	if (c->cfd >= 0)
-		close(c->cfd);
+	for (unsigned int i = 0; i < CONN_MAX; i++)
+		if (c->conn[i].fd >= 0)
+			conn_close(&c->conn[i]);
 	close(c->lfd);
 	if (lstat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
 		unlink(c->path);
-	free(c->req.p);
 	free(c);
 }
 

@@ -38,7 +38,8 @@ struct rxsec_control;
 /* Listen on a unix stream socket at path (replacing a stale one). */
 struct rxsec_control *rxsec_control_open(const char *path, struct rxsec_control_ctx *ctx);
 
-/* Serve what is ready, never blocking on a slow client's request. */
+/* Serve what is ready, never waiting on a client: up to 8 at once, each
+ * with 5 s to send its request and 5 s to read the reply. */
 void rxsec_control_poll(struct rxsec_control *c);
 
 void rxsec_control_close(struct rxsec_control *c);

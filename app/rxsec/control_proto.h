@@ -3,7 +3,8 @@
  * What rxsec and rxsec-ctl agree on over the --control socket.
  *
  * Control socket protocol: one request per connection, text, ended by the
- * client closing its sending side; one JSON object back, then close.
+ * client closing its sending side (within 5 s of connecting, else an error
+ * comes back); one JSON object back, to be read within 5 s, then close.
  *   add\n<ip xfrm state lines>            add SAs (same syntax as --sa files)
  *   del spi N dst ADDR [proto esp|ah] [pair]   delete (pair: and its outbound SA)
  *   update-esn spi N dst ADDR [proto P] hi N   NDIS UPDATE_SA: window top high bits

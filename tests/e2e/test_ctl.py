@@ -18,6 +18,10 @@
   ready    the socket path appears only once rxsec listens (listen() held
            back by a preloaded shim): the first connect is answered; a 99-byte path
            works, 100 bytes are refused at start.
+  clients  a client that sends nothing and one that does not read a large
+           reply hold up neither other clients nor the stages; the silent
+           one is told why it is closed after 5 s; words a command does not
+           take, or takes twice, are refused;
   gen-wrap one slot reused until its 8-bit generation comes round: packets
            of the deleted SA still meet no SA (engine caches start over
            whenever an SA is removed).
@@ -409,6 +413,90 @@ def case_telemetry_at_exit(lcores):
           'telemetry polled across exit: %d answers, exit %s (%s)' % (answered[0], rc, wd))
 
 
+def timed_request(sock, data):
+    """raw_request, and how long its answer took (seconds)."""
+    t0 = time.monotonic()
+    r = raw_request(sock, data)
+    return r, time.monotonic() - t0
+
+
+def read_all(c):
+    out = b''
+    while True:
+        chunk = c.recv(1 << 16)
+        if not chunk:
+            return out
+        out += chunk
+
+
+def case_clients(lcores, nsa=2500):
+    """Clients that stall are served beside the others, not before them: a
+    client that sends nothing, and one that does not read a large `list`
+    reply, hold up neither other requests nor the stages on the main lcore.
+    The silent one is told why it is closed after 5 s; the slow reader gets
+    its whole reply once it reads. Words a command does not take, or takes
+    once, are refused before the command acts."""
+    wd, d = start('clients', lcores, [A], [A.esp(i) for i in range(1, 9)])
+    name = 'clients -l %s' % lcores
+    many = ''.join(Sa(0x100000 + i, reqid=10).xfrm() for i in range(nsa))
+    r = raw_request(d.sock, b'add\n' + many.encode())
+    check(r.get('ok') is True and len(r['added']) == nsa, '%s: %d SAs added' % (name, nsa))
+
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(d.sock)
+    t_silent = time.monotonic()
+    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(d.sock)
+    slow.sendall(b'list')
+    slow.shutdown(socket.SHUT_WR)
+    t0 = time.monotonic()
+    worst, rx = 0.0, []
+    while time.monotonic() - t0 < 1.5:
+        r, took = timed_request(d.sock, b'stats')
+        worst = max(worst, took)
+        rx.append(r['engine']['rx'] if r.get('ok') else -1)
+        time.sleep(0.05)
+    check(worst < 0.5 and len(rx) > 5 and rx[-1] > rx[0] >= 0,
+          '%s: %d stats requests answered beside a silent client and a slow reader '
+          '(slowest %.2f s)' % (name, len(rx), worst))
+    reply = read_all(slow)
+    slow.close()
+    try:
+        sas = json.loads(reply.decode())['sas']
+    except ValueError:
+        sas = []
+    check(len(sas) == nsa + 1, '%s: the slow reader, reading after 1.5 s, got the whole '
+          'list (%d bytes, %d SAs)' % (name, len(reply), len(sas)))
+    silent.settimeout(10)
+    try:
+        r = json.loads(read_all(silent).decode())
+    except (OSError, ValueError) as e:
+        r = {'exception': str(e)}
+    silent.close()
+    waited = time.monotonic() - t_silent
+    check(r.get('ok') is False and 'not ended within 5 s' in r.get('error', '') and
+          4.5 < waited < 8, '%s: the silent client is told why it is closed, after '
+          '%.1f s (%s)' % (name, waited, r))
+
+    ref = 'spi 0xa001 dst %s' % A.dst
+    for req, why in (('del %s hi 7' % ref, "does not take 'hi'"),
+                     ('del %s pair pair' % ref, "'pair' given twice"),
+                     ('del spi 0xa001 spi 0xa002 dst %s' % A.dst, "'spi' given twice"),
+                     ('stats %s pair' % ref, "does not take 'pair'"),
+                     ('update-esn %s' % ref, 'usage: update-esn'),
+                     ('update-esn %s hi 1 pair' % ref, "does not take 'pair'"),
+                     ('list extra', 'list takes no words')):
+        r = raw_request(d.sock, req.encode())
+        check(r.get('ok') is False and why in r.get('error', ''),
+              '%s: %r refused (%s)' % (name, req, str(r.get('error', r))[:200]))
+    r = raw_request(d.sock, ('stats %s' % ref).encode())
+    check(r.get('ok') is True and r['sa']['delivered'] == 8,
+          '%s: SA A untouched by the refused requests' % name)
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 def case_garbage(lcores, n=600):
     """Requests that are words at random, mutated commands (bytes that are
     not UTF-8 among them) or noise: every reply is one JSON object with
@@ -445,6 +533,7 @@ case_ops('0')
 case_garbage('0')
 case_empty_add('0')
 case_telemetry_at_exit('0')
+case_clients('0')
 case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
