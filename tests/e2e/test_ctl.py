@@ -457,7 +457,7 @@ def case_clients(lcores, nsa=2500):
         worst = max(worst, took)
         rx.append(r['engine']['rx'] if r.get('ok') else -1)
         time.sleep(0.05)
-    check(worst < 0.5 and len(rx) > 5 and rx[-1] > rx[0] >= 0,
+    check(worst < 0.8 and len(rx) > 5 and rx[-1] > rx[0] >= 0,
           '%s: %d stats requests answered beside a silent client and a slow reader '
           '(slowest %.2f s)' % (name, len(rx), worst))
     reply = read_all(slow)
