@@ -482,6 +482,10 @@ check_mbufs(void)
 	return 0;
 }
 
+/* Exit status (README): 0 ran and stopped; 1 failed while running or
+ * stopping (the verdict record); 2 refused to start: a bad option, SA file,
+ * path, port, or not enough memory or queues for what was asked; 3 an mbuf
+ * did not come home. */
 int
 main(int argc, char **argv)
 {
@@ -506,7 +510,7 @@ main(int argc, char **argv)
 
 	if (rxsec_result_register() != 0) {
 		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));
-		rc = 1;
+		rc = 2;
 		goto out_eal;
 	}
 	if (rxsec_ports_pick(&g.ports, g.opt.wire_port, g.opt.out_port, g.opt.mtu) != 0) {
@@ -537,12 +541,12 @@ main(int argc, char **argv)
 	if (rxsec_verdict_files_open(&g.vf, g.opt.verdicts, g.opt.transports) != 0 ||
 	    rxsec_ports_init(&g.ports, g.opt.workers, g.opt.transports, g.socket) != 0 ||
 	    create_stages() != 0) {
-		rc = 1;
+		rc = 2;
 		goto out_stages;
 	}
 	place_stages();
 	if (setup_control() != 0) {
-		rc = 1;
+		rc = 2;
 		goto out_stages;
 	}
 	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u",
@@ -552,7 +556,11 @@ main(int argc, char **argv)
 	printf("\n");
 	fflush(stdout);
 
-	run();
+	if (run() != 0) {
+		fprintf(stderr, "rxsec: cannot register the lcores as SA table readers\n");
+		rc = 2;
+		goto out_stages;
+	}
 
 	if (g.signalled)
 		printf("rxsec: stopped by signal %d\n", g.signalled);

@@ -109,7 +109,10 @@ rxsec_options_usage(const char *prog)
 	       "  --control PATH         control socket for rxsec-ctl\n"
 	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
 	       "                         (default: a heap of transparent huge pages)\n"
-	       "  --help                 this text\n",
+	       "  --help                 this text\n"
+	       "\n"
+	       "Exit status: 0 ran and stopped; 1 writing --verdicts failed; 2 refused to start\n"
+	       "(bad option, SA file, path, port, or too little memory); 3 an mbuf was lost.\n",
 	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX,
 	       RXSEC_FRAG_FLOWS_MAX, RXSEC_FRAG_FLOWS_DEFAULT, RXSEC_FRAG_TIMEOUT_MAX,
 	       RXSEC_FRAG_TIMEOUT_DEFAULT);
