@@ -136,7 +136,13 @@ def main():
         r.check('offload_algs_empty_name',
                 ['--sa', good, '--offload-algs', 'rfc4106(gcm(aes)),,hmac(sha256)'],
                 must=('--offload-algs', 'empty name', ',,'))
-        r.check('workers_zero', ['--sa', good, '--workers', '0'], must=('--workers',))
+        r.check('workers_zero', ['--sa', good, '--workers', '0'],
+                must=('--workers', "'0'", 'from 1 to 64'))
+        # out of range: one line (a second, "must be at least 1", followed)
+        r.check('workers_too_many', ['--sa', good, '--workers', '99'],
+                must=('--workers', "'99'", 'from 1 to 64'))
+        r.check('max_sa_too_many', ['--sa', good, '--max-sa', '2000000'],
+                must=('--max-sa', "'2000000'", 'from 1 to 1048576'))
         r.check('wire_port_missing', ['--sa', good, '--wire-port', '3'],
                 must=('--wire-port 3', 'no such port', 'net_null0'))
         r.check('mtu_too_small', ['--sa', good, '--mtu', '50'], must=('--mtu', "'50'", '68'))
