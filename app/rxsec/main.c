@@ -231,8 +231,11 @@ create_stages(void)
 		struct rxsec_transport *t = rte_zmalloc_socket("rxsec_tr", sizeof(*t),
 							       RTE_CACHE_LINE_SIZE, g.socket);
 
-		if (t == NULL)
+		if (t == NULL) {
+			fprintf(stderr, "rxsec: cannot allocate transport stage %u (give EAL "
+				"more memory with -m)\n", i);
 			return -1;
+		}
 		snprintf(name, sizeof(name), "rxsec_tr%u", i);
 		t->id = (uint16_t)i;
 		t->ring = rte_ring_create(name, RING_SIZE, g.socket, flags);
@@ -264,8 +267,11 @@ create_stages(void)
 		struct rxsec_engine *e = rte_zmalloc_socket("rxsec_eng", sizeof(*e),
 							    RTE_CACHE_LINE_SIZE, g.socket);
 
-		if (e == NULL)
+		if (e == NULL) {
+			fprintf(stderr, "rxsec: cannot allocate worker %u (give EAL more memory "
+				"with -m)\n", i);
 			return -1;
+		}
 		e->port = g.ports.wire;
 		e->queue = (uint16_t)i;
 		e->offload = !g.opt.offload_off;
