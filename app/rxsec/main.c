@@ -231,8 +231,11 @@ create_stages(void)
 		struct rxsec_transport *t = rte_zmalloc_socket("rxsec_tr", sizeof(*t),
 							       RTE_CACHE_LINE_SIZE, g.socket);
 
-		if (t == NULL)
+		if (t == NULL) {
+			fprintf(stderr, "rxsec: cannot allocate transport stage %u (give EAL "
+				"more memory with -m)\n", i);
 			return -1;
+		}
 		snprintf(name, sizeof(name), "rxsec_tr%u", i);
 		t->id = (uint16_t)i;
 		t->ring = rte_ring_create(name, RING_SIZE, g.socket, flags);
@@ -264,8 +267,11 @@ create_stages(void)
 		struct rxsec_engine *e = rte_zmalloc_socket("rxsec_eng", sizeof(*e),
 							    RTE_CACHE_LINE_SIZE, g.socket);
 
-		if (e == NULL)
+		if (e == NULL) {
+			fprintf(stderr, "rxsec: cannot allocate worker %u (give EAL more memory "
+				"with -m)\n", i);
 			return -1;
+		}
 		e->port = g.ports.wire;
 		e->queue = (uint16_t)i;
 		e->offload = !g.opt.offload_off;
@@ -482,6 +488,10 @@ check_mbufs(void)
 	return 0;
 }
 
+/* Exit status (README): 0 ran and stopped; 1 failed while running or
+ * stopping (the verdict record); 2 refused to start: a bad option, SA file,
+ * path, port, or not enough memory or queues for what was asked; 3 an mbuf
+ * did not come home. */
 int
 main(int argc, char **argv)
 {
@@ -506,7 +516,7 @@ main(int argc, char **argv)
 
 	if (rxsec_result_register() != 0) {
 		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));
-		rc = 1;
+		rc = 2;
 		goto out_eal;
 	}
 	if (rxsec_ports_pick(&g.ports, g.opt.wire_port, g.opt.out_port, g.opt.mtu) != 0) {
@@ -537,12 +547,12 @@ main(int argc, char **argv)
 	if (rxsec_verdict_files_open(&g.vf, g.opt.verdicts, g.opt.transports) != 0 ||
 	    rxsec_ports_init(&g.ports, g.opt.workers, g.opt.transports, g.socket) != 0 ||
 	    create_stages() != 0) {
-		rc = 1;
+		rc = 2;
 		goto out_stages;
 	}
 	place_stages();
 	if (setup_control() != 0) {
-		rc = 1;
+		rc = 2;
 		goto out_stages;
 	}
 	printf("rxsec: offload v%u, %u worker(s), %u transport(s), wire port %u, delivery port %u",
@@ -552,7 +562,11 @@ main(int argc, char **argv)
 	printf("\n");
 	fflush(stdout);
 
-	run();
+	if (run() != 0) {
+		fprintf(stderr, "rxsec: cannot register the lcores as SA table readers\n");
+		rc = 2;
+		goto out_stages;
+	}
 
 	if (g.signalled)
 		printf("rxsec: stopped by signal %d\n", g.signalled);

@@ -109,7 +109,10 @@ rxsec_options_usage(const char *prog)
 	       "  --control PATH         control socket for rxsec-ctl\n"
 	       "  --no-thp               without hugepages, keep mbufs and SAs in EAL's 4 KiB pages\n"
 	       "                         (default: a heap of transparent huge pages)\n"
-	       "  --help                 this text\n",
+	       "  --help                 this text\n"
+	       "\n"
+	       "Exit status: 0 ran and stopped; 1 writing --verdicts failed; 2 refused to start\n"
+	       "(bad option, SA file, path, port, or too little memory); 3 an mbuf was lost.\n",
 	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX,
 	       RXSEC_FRAG_FLOWS_MAX, RXSEC_FRAG_FLOWS_DEFAULT, RXSEC_FRAG_TIMEOUT_MAX,
 	       RXSEC_FRAG_TIMEOUT_DEFAULT);
@@ -139,15 +142,6 @@ static int
 parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
 {
 	return parse_range(opt, s, 0, max, out);
-}
-
-/* Called when parsing failed (message printed) or the value was zero. */
-static int
-at_least_one(const char *opt, uint64_t v)
-{
-	if (v == 0)
-		fprintf(stderr, "rxsec: --%s: must be at least 1\n", opt);
-	return -1;
 }
 
 static int
@@ -222,13 +216,13 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			o->stats_period_s = (uint32_t)v;
 			break;
 		case OPT_WORKERS:
-			if (parse_u64("workers", optarg, 64, &v) != 0 || v == 0)
-				return at_least_one("workers", v);
+			if (parse_range("workers", optarg, 1, 64, &v) != 0)
+				return -1;
 			o->workers = (unsigned int)v;
 			break;
 		case OPT_TRANSPORTS:
-			if (parse_u64("transports", optarg, 16, &v) != 0 || v == 0)
-				return at_least_one("transports", v);
+			if (parse_range("transports", optarg, 1, 16, &v) != 0)
+				return -1;
 			o->transports = (unsigned int)v;
 			break;
 		case OPT_REPLAY_WINDOW:
@@ -237,8 +231,8 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			o->replay_window = (int64_t)v;
 			break;
 		case OPT_MAX_SA:
-			if (parse_u64("max-sa", optarg, 1u << 20, &v) != 0 || v == 0)
-				return at_least_one("max-sa", v);
+			if (parse_range("max-sa", optarg, 1, 1u << 20, &v) != 0)
+				return -1;
 			o->max_sa = (uint32_t)v;
 			break;
 		case OPT_WIRE_PORT:

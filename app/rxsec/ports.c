@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -60,11 +61,36 @@ port_pick(const char *opt, int req, uint16_t *port)
 	return -1;
 }
 
+/* EAL carries on when a --vdev's driver fails (a pcap file it cannot
+ * open): rxsec would run on the other ports, or say no port was given. */
+static int
+vdevs_created(void)
+{
+	struct rte_devargs *da;
+	uint16_t port;
+
+	RTE_EAL_DEVARGS_FOREACH("vdev", da) {
+		/* not an ethdev: a crypto or event vdev */
+		if (strncmp(da->name, "net_", 4) != 0 && strncmp(da->name, "eth_", 4) != 0)
+			continue;
+		if (rte_eth_dev_get_port_by_name(da->name, &port) != 0) {
+			fprintf(stderr, "rxsec: --vdev %s%s%s: no port was created "
+				"(the driver's message above says why)\n", da->name,
+				da->args != NULL && da->args[0] ? "," : "",
+				da->args != NULL ? da->args : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 ports_pick(struct rxsec_ports *p, int wire, int out)
 {
 	uint16_t port;
 
+	if (vdevs_created() != 0)
+		return -1;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "
 			"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap) or a NIC\n");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,45 +127,81 @@ tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
 		rte_tel_data_add_dict_u64(d, rxsec_reason_name((enum rxsec_reason)r), sa->drops[r]);
 }
 
-/* params: SPI or SPI,DST */
+/* "SPI[,DST][,esp|ah]": the protocol is part of an SA's identity (RFC 4301
+ * 4.1), so an ESP and an AH SA may share SPI and destination; it may be
+ * named, as in rxsec-ctl's "stats spi N dst ADDR proto ah". */
+struct tel_sa_ref {
+	uint32_t spi;
+	uint8_t proto;			/* 0: either */
+	struct rxsec_addr dst;		/* family 0: any */
+};
+
+static int
+tel_sa_ref_parse(const char *params, struct tel_sa_ref *r)
+{
+	char p[128], *rest = p, *w, *end;
+	unsigned long spi;
+
+	memset(r, 0, sizeof(*r));
+	if (params == NULL || strlen(params) >= sizeof(p))
+		return -EINVAL;
+	snprintf(p, sizeof(p), "%s", params);
+	w = strsep(&rest, ",");
+	errno = 0;
+	spi = strtoul(w, &end, 0);
+	if (errno != 0 || end == w || *end != '\0' || w[0] == '-' || spi > UINT32_MAX)
+		return -EINVAL;
+	r->spi = (uint32_t)spi;
+	/* strsep, not strtok: an empty field ("0x1,,ah") is an error */
+	while ((w = strsep(&rest, ",")) != NULL) {
+		if (r->proto == 0 && strcmp(w, "esp") == 0)
+			r->proto = RXSEC_PROTO_ESP;
+		else if (r->proto == 0 && strcmp(w, "ah") == 0)
+			r->proto = RXSEC_PROTO_AH;
+		else if (r->dst.family == 0 && inet_pton(AF_INET, w, r->dst.bytes) == 1)
+			r->dst.family = 4;
+		else if (r->dst.family == 0 && inet_pton(AF_INET6, w, r->dst.bytes) == 1)
+			r->dst.family = 6;
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+tel_sa_ref_match(const struct tel_sa_ref *r, const struct rxsec_sa *sa)
+{
+	return sa->spi == r->spi && (r->proto == 0 || sa->proto == r->proto) &&
+		(r->dst.family == 0 || memcmp(&r->dst, &sa->cfg.dst, sizeof(r->dst)) == 0);
+}
+
+/* Without a protocol ESP is preferred, as rxsec-ctl's default is esp; the
+ * reply names the protocol of the SA it describes. */
 static int
 tel_sa_stats(struct rxsec_control_ctx *ctx, const char *params, struct rte_tel_data *d)
 {
 	const struct rxsec_sa_table *t = ctx->sat;
-	char p[128], *comma, *end;
-	struct rxsec_addr dst = {0};
-	unsigned long spi;
-	int found = 0;
+	const struct rxsec_sa *found = NULL;
+	struct tel_sa_ref r;
+	int rc = tel_sa_ref_parse(params, &r);
 
-	if (params == NULL || *params == '\0' || strlen(params) >= sizeof(p))
-		return -EINVAL;
-	snprintf(p, sizeof(p), "%s", params);
-	comma = strchr(p, ',');
-	if (comma != NULL) {
-		*comma++ = '\0';
-		if (inet_pton(AF_INET, comma, dst.bytes) == 1)
-			dst.family = 4;
-		else if (inet_pton(AF_INET6, comma, dst.bytes) == 1)
-			dst.family = 6;
-		else
-			return -EINVAL;
-	}
-	errno = 0;
-	spi = strtoul(p, &end, 0);
-	if (errno != 0 || *end != '\0' || spi > UINT32_MAX)
-		return -EINVAL;
+	if (rc != 0)
+		return rc;
 	rte_spinlock_lock(ctx->lock);
-	for (uint32_t i = 0; i < t->capacity && !found; i++) {
+	for (uint32_t i = 0; i < t->capacity; i++) {
 		const struct rxsec_sa *sa = t->slot[i];
 
-		if (sa == NULL || sa->spi != spi ||
-		    (dst.family && memcmp(&dst, &sa->cfg.dst, sizeof(dst)) != 0))
+		if (sa == NULL || !tel_sa_ref_match(&r, sa))
 			continue;
-		tel_sa(d, sa);
-		found = 1;
+		if (found == NULL || sa->proto == RXSEC_PROTO_ESP)
+			found = sa;
+		if (found->proto == RXSEC_PROTO_ESP)
+			break;
 	}
+	if (found != NULL)
+		tel_sa(d, found);
 	rte_spinlock_unlock(ctx->lock);
-	return found ? 0 : -ENOENT;
+	return found != NULL ? 0 : -ENOENT;
 }
 
 static int
@@ -196,7 +233,7 @@ rxsec_telemetry_register(struct rxsec_control_ctx *ctx)
 	    rte_telemetry_register_cmd("/rxsec/sa/list", tel_cmd_sa_list,
 			"Live SAs as \"0xSPI proto dst\". No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/rxsec/sa/stats", tel_cmd_sa_stats,
-			"One SA's counters. Parameters: SPI[,DST]") != 0)
+			"One SA's counters. Parameters: SPI[,DST][,esp|ah]") != 0)
 		return -1;
 	return 0;
 }

@@ -4,7 +4,9 @@
  * /var/run/dpdk/<file-prefix>/dpdk_telemetry.v2):
  *   /rxsec/stats              totals: engine, transport, every drop reason, SA table
  *   /rxsec/sa/list            live SAs as "0xSPI proto dst"
- *   /rxsec/sa/stats,SPI[,DST] one SA's counters (SPI hex or decimal)
+ *   /rxsec/sa/stats,SPI[,DST][,esp|ah]
+ *                             one SA's counters (SPI hex or decimal; without
+ *                             a protocol, ESP before AH)
  * The callbacks run on EAL's telemetry thread; they take the SA table
  * writers' lock so no SA is reclaimed while they read it.
  */

@@ -3,8 +3,9 @@
   ops      add (ip xfrm syntax, from argv and from a file), del, del pair,
            update-esn (NDIS UPDATE_SA: the window top's high bits), list,
            stats; errors are JSON with ok:false and exit status 1;
-  tel      /rxsec/stats, /rxsec/sa/list, /rxsec/sa/stats,SPI read with
-           dpdk-telemetry.py while rxsec runs;
+  tel      /rxsec/stats, /rxsec/sa/list, /rxsec/sa/stats,SPI[,DST][,esp|ah]
+           read with dpdk-telemetry.py while rxsec runs (an AH and an ESP SA
+           with the same SPI and dst told apart);
   churn    SAs B and C (other keys) are added and deleted continuously while a
            looping pcap carries traffic for A, B and C: every packet is
            delivered by its own SA or dropped as no_sa / replay, none fails
@@ -165,8 +166,37 @@ def case_ops(lcores):
     sa = t.get('/rxsec/sa/stats', {})
     check(sa.get('spi') == '0x0000a001' and sa.get('delivered') == 8,
           '%s: telemetry /rxsec/sa/stats,0xa001 (delivered %s)' % (name, sa.get('delivered')))
+    telemetry_proto(d, name)
     rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
+def telemetry_proto(d, name):
+    """An AH SA with A's SPI and destination: telemetry's /rxsec/sa/stats
+    tells them apart by an optional protocol, as rxsec-ctl's stats does."""
+    ah = ('ip xfrm state add src %s dst %s proto ah spi 0x%08x reqid 9 mode tunnel '
+          'auth-trunc "hmac(sha256)" 0x%s 128\n' % (A.src, A.dst, A.spi, '5a' * 32))
+    rc, r = d.ctl('add', '-f', '-', input_text=ah)
+    check(rc == 0 and r.get('ok'), '%s: AH SA with A\'s SPI and dst added (%s)' % (name, r))
+    for params, proto, delivered in (('0xa001,%s,ah' % A.dst, 'ah', 0),
+                                     ('0xa001,ah', 'ah', 0),
+                                     ('0xa001,%s,esp' % A.dst, 'esp', 8),
+                                     ('0xa001,esp,%s' % A.dst, 'esp', 8),
+                                     ('0xa001,%s' % A.dst, 'esp', 8),
+                                     ('0xa001', 'esp', 8)):
+        sa = d.telemetry('/rxsec/sa/stats,' + params).get('/rxsec/sa/stats') or {}
+        check(sa.get('proto') == proto and sa.get('delivered') == delivered,
+              '%s: telemetry /rxsec/sa/stats,%s is the %s SA (%s, delivered %s)' % (
+                  name, params, proto, sa.get('proto'), sa.get('delivered')))
+    for params in ('0xa001,gre', '0xa001,,ah', '0xa001,ah,esp', ',ah', '', '0xa001,%s,%s'
+                   % (A.dst, A.dst)):
+        t = d.telemetry('/rxsec/sa/stats,' + params)
+        check('/rxsec/sa/stats' in t and t['/rxsec/sa/stats'] is None,
+              '%s: telemetry /rxsec/sa/stats,%s refused (%s)' % (name, params, t))
+    rc, r = d.ctl('stats', 'spi', '0xa001', 'dst', A.dst, 'proto', 'ah')
+    check(rc == 0 and r['sa']['proto'] == 'ah', '%s: rxsec-ctl stats ... proto ah agrees' % name)
+    rc, r = d.ctl('del', 'spi', '0xa001', 'dst', A.dst, 'proto', 'ah')
+    check(rc == 0 and r.get('ok'), '%s: AH SA deleted (%s)' % (name, r))
 
 
 def case_churn(lcores, seconds=4.0, transports=1):
