@@ -70,8 +70,10 @@ vdevs_created(void)
 	uint16_t port;
 
 	RTE_EAL_DEVARGS_FOREACH("vdev", da) {
-		/* not an ethdev: a crypto or event vdev */
-		if (strncmp(da->name, "net_", 4) != 0 && strncmp(da->name, "eth_", 4) != 0)
+		/* not an ethdev: a crypto or event vdev; net_vdev_netvsc probes
+		 * other devices and makes no port of its own name */
+		if ((strncmp(da->name, "net_", 4) != 0 && strncmp(da->name, "eth_", 4) != 0) ||
+		    strncmp(da->name, "net_vdev_netvsc", 15) == 0)
 			continue;
 		if (rte_eth_dev_get_port_by_name(da->name, &port) != 0) {
 			fprintf(stderr, "rxsec: --vdev %s%s%s: no port was created "
