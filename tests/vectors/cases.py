@@ -13,7 +13,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    --no-offload-udp-esp, --offload-algs
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
-                   failures per layer, unknown inner SA, replay per layer
+                   failures per layer, unknown inner SA, replay per layer,
+                   inner IPv4 header checksum wrong
   issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH
   issue3_caps      one traffic set under --offload v1/v2, --no-offload,
                    --offload-algs, --no-offload-* (Case.variant, args.json)
@@ -502,7 +503,7 @@ def _natt_transport():
         # inner TCP/UDP checksum it cannot reach)
         return V.resum_udp(ipb[:8] + socket.inet_pton(socket.AF_INET6, public6) + ipb[24:])
 
-    for l4 in ('tcp', 'udp', 'udp0'):
+    for l4 in ('tcp', 'udp', 'udp0', 'icmp6'):
         for natted in (True, False):
             ip = IPv6(src=private6 if natted else public6, dst=dst6)
             add(gcm6, ip, l4, nat6 if natted else None, public6, 'ESPUDP transport IPv6 %s %s' %
