@@ -37,7 +37,7 @@ see esn_cases() below, not yet registered.
 import socket
 import struct
 
-from scapy.all import ICMP, IP, IPv6, TCP, UDP, Raw, raw
+from scapy.all import ICMP, IP, IPv6, TCP, UDP, ICMPv6EchoRequest, Raw, raw
 
 import rxsec_vectors as V
 from rxsec_vectors import Case, Sa, OUTER, INNER, OTHER_DST
@@ -446,7 +446,8 @@ def _natt_transport():
     c = Case('i3_natt_transport', 'ESP in UDP, transport mode, sender behind a NAT (its '
              'address 10.9.0.5 rewritten to the SA source): TCP and UDP checksums recomputed '
              'over the received addresses (RFC 3948 3.1.2); UDP checksum zero and ICMP '
-             'unchanged; the same without a NAT; IPv6 through a NAT66', 'transport', 'IPv4')
+             'unchanged; the same without a NAT; IPv6 through a NAT66, ICMPv6 (whose '
+             'checksum covers the pseudo-header) recomputed too', 'transport', 'IPv4')
     gcm = c.sa(mode='transport', family=4, enc='aes128gcm16', encap=(4500, 4500))
     cbc = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
     public, dst = OUTER[4]
@@ -467,6 +468,8 @@ def _natt_transport():
             return ip / UDP(sport=40000 + k, dport=1701) / body
         if l4 == 'udp0':
             return ip / UDP(sport=40000 + k, dport=1701, chksum=0) / body
+        if l4 == 'icmp6':
+            return ip / ICMPv6EchoRequest(id=k, seq=k, data=raw(body))
         return ip / ICMP(id=k, seq=k) / body
 
     def add(sa, ip, l4, nat, public, wire):
@@ -482,6 +485,8 @@ def _natt_transport():
             del want[TCP].chksum
         elif l4 == 'udp':
             del want[UDP].chksum
+        elif l4 == 'icmp6':
+            del want[ICMPv6EchoRequest].cksum
         c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
 
     for sa in (gcm, cbc):
@@ -493,7 +498,9 @@ def _natt_transport():
                     (l4, 'behind a NAT' if natted else 'without a NAT'))
 
     # IPv6 through a NAT66 (rare, but the pseudo-header holds the addresses
-    # there too); a UDP checksum of zero stays (RFC 6935)
+    # there too, ICMPv6's included: RFC 4443 2.3; Linux marks the whole
+    # transport-mode NAT-T payload CHECKSUM_UNNECESSARY, so icmpv6_rcv takes
+    # it); a UDP checksum of zero stays (RFC 6935)
     gcm6 = c.sa(mode='transport', family=6, enc='aes128gcm16', encap=(4500, 4500))
     public6, dst6 = OUTER[6]
     private6 = 'fd00:9::5'
@@ -1411,6 +1418,28 @@ def issue3_nested():
     ah6.src, ah6.dst = INNER[6]
     for oseq, iseq, exp in ((9, 1, 'ok'), (10, 1, 'replay'), (11, 2, 'ok')):
         c.nested(tun, ah6, _inner_pkt(c, 6, 10), oseq=oseq, iseq=iseq, expect=exp)
+    cases.append(c)
+
+    # f. inner IPv4 header checksum wrong: Linux hands the decapsulated
+    # packet back to ip_rcv, which discards it (RFC 1122 3.2.1.2) before the
+    # inner SA sees it. Only the tunnel is removed (next_crypto_done 0, the
+    # inner packet delivered as it came, for the host to drop, as an inner
+    # ESP in UDP with a wrong sum), the inner window does not move: the same
+    # inner sequence number sent intact is delivered.
+    c = Case('i3_nested_inner_cksum', 'nested: inner IPv4 header checksum wrong: the tunnel '
+             'is removed, the inner layer left alone (next_crypto_done 0) and its window '
+             'unmoved', 'tunnel', 'IPv4')
+    for fam in (4, 6):
+        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', af_unspec=True)
+        iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha256')
+        iah = _inner_sa(c, 4, proto='ah', auth='sha1')
+        for isa in (iesp, iah):
+            iseq = isa.next_seq
+            c.nested(tun, isa, _inner_pkt(c, 4, 40), imutate=_break_ipv4_checksum,
+                     inner_known=False, wire='ESP tunnel IPv%d around %s transport IPv4 '
+                     'seq=0x%x, inner IPv4 header checksum wrong'
+                     % (fam, isa.proto.upper(), iseq))
+            c.nested(tun, isa, _inner_pkt(c, 4, 40), iseq=iseq)
     cases.append(c)
     return cases
 
