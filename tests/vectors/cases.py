@@ -5,7 +5,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue2           ESP AES-GCM (rfc4106) tunnel/transport, IPv4/IPv6, replay,
                    no SA, non-IPsec, seq 0, VLAN, ICV failures
   issue3_esp       the ESP algorithm matrix x tunnel/transport x IPv4/IPv6
-  issue3_ah        AH tunnel/transport IPv4/IPv6
+  issue3_ah        AH tunnel/transport IPv4/IPv6; AH lengths other than the
+                   SA's ICV padded to 32/64 bits refused
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
                    replay and ICV, per layer, fragments); UDP checksums (malformed
@@ -356,6 +357,28 @@ def issue3_ah():
         c.ipsec(sa, c.inner(sa, 0), pad=pad)
         c.ipsec(sa, c.inner(sa, 10), pad=pad, expect='auth', mutate=V.flip_ah_icv)
         c.ipsec(sa, c.inner(sa, 10))   # scapy's 4-byte alignment on the same SA
+    cases.append(c)
+    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
+    # only to 32 (IPv4) or 64 bits (IPv6); Linux's ah4_input/ah6_input refuse
+    # any other length before the ICV. A longer AH whose ICV holds (padding
+    # covered by it) is invalid_packet_syntax, and its window did not move.
+    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs (padding beyond 32/64-bit '
+             'alignment, ICV right): invalid_packet_syntax before the window moves; the '
+             'same sequence number with the right length delivered', 'transport', 'IPv4')
+    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 8)),
+                                  (4, 'sha256', 'tunnel', (8, 12)),
+                                  (6, 'sha256', 'transport', (8, 16)),
+                                  (6, 'sha1', 'tunnel', (8,))):
+        sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
+        for n in pads:
+            seq = sa.next_seq
+            pad = bytes(range(1, n + 1))
+            if fam == 6 and auth == 'sha256':
+                pad = bytes(4) + pad          # on top of the 4 bytes 64 bits need
+            c.ipsec(sa, c.inner(sa, 20), pad=pad, expect='invalid_packet_syntax',
+                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s'
+                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else ''))
+            c.ipsec(sa, c.inner(sa, 20), seq=seq)
     cases.append(c)
     return cases
 
