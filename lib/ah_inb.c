@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_common.h>
 
 #include "ah_inb.h"
 #include "esp_inb.h"
@@ -12,6 +14,19 @@ static inline uint32_t
 ah_len(const uint8_t *ah)
 {
 	return (ah[1] + 2u) * 4;	/* RFC 4302 2.2: 32-bit words minus 2 */
+}
+
+/* RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
+ * only to 32 bits (IPv4) or 64 bits (IPv6). Linux's ah4_input/ah6_input
+ * take no other length, and its own IPv4 AH is padded to 64 bits (unless
+ * flag align4), so both paddings are taken over IPv4. The ICV is checked
+ * only then: a longer header is refused even when its ICV holds. */
+static inline int
+ah_len_ok(uint32_t len, uint32_t icv_len, bool v6)
+{
+	uint32_t need = AH_FIXED_LEN + icv_len;
+
+	return len == RTE_ALIGN_CEIL(need, 8) || (!v6 && len == RTE_ALIGN_CEIL(need, 4));
 }
 
 /* RFC 4302 A.1: options that do not change in transit stay in the ICV. */
@@ -113,11 +128,8 @@ rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	if (md->flags & RXSEC_PKT_F_UDP_ENCAP)
 		return RXSEC_CRYPTO_INVALID_PROTOCOL;
 	len = ah_len(ah);
-	/* RFC 4302 2.2/3.3.3.2: the ICV fits, AH is 32-bit (IPv4) or
-	 * 64-bit (IPv6) aligned. */
-	if (len < AH_FIXED_LEN + (uint32_t)sa->icv_len ||
-	    md->ipsec_off + len > (uint32_t)md->ip_end ||
-	    ((md->flags & RXSEC_PKT_F_IPV6) && len % 8 != 0))
+	if (!ah_len_ok(len, sa->icv_len, md->flags & RXSEC_PKT_F_IPV6) ||
+	    md->ipsec_off + len > (uint32_t)md->ip_end)
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	if (hdrs > RXSEC_AH_HDR_SAVE_MAX || sa->icv_len > RXSEC_AH_ICV_MAX)
 		return RXSEC_CRYPTO_GENERIC_ERROR;

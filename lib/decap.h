@@ -64,9 +64,12 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
  * on the way rewrote in the header (and the SA's NAT-OA is rarely known).
  * The ICV vouched for the segment, so the checksum is recomputed over the
  * addresses as received (step 4) and the host behind rxsec accepts it. A
- * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. addrs: the
- * source and destination, alen bytes (8 or 32); the pseudo-header sums the
- * same for both versions (RFC 768, RFC 8200 8.1) with lengths below 64 KiB.
+ * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. ICMPv6 sums
+ * the same pseudo-header (RFC 4443 2.3), so a NAT66 breaks it alike; Linux
+ * takes the whole payload unchecked (esp6_input_done2: CHECKSUM_UNNECESSARY),
+ * so it is recomputed too. ICMPv4 sums no addresses. addrs: the source and
+ * destination, alen bytes (8 or 32); the pseudo-header sums the same for
+ * both versions (RFC 768, RFC 8200 8.1) with lengths below 64 KiB.
  */
 static inline void
 rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, uint8_t *l4,
@@ -79,6 +82,8 @@ rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, u
 		ck_at = 16;
 	else if (proto == IPPROTO_UDP && l4_len >= 8 && (l4[6] | l4[7]) != 0)
 		ck_at = 6;
+	else if (proto == IPPROTO_ICMPV6 && alen == 32 && l4_len >= 4)
+		ck_at = 2;
 	else
 		return;
 	memcpy(l4 + ck_at, &ck, 2);

@@ -180,15 +180,15 @@ engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf
 	}
 }
 
-/* Write a packet's result record and count it. Rule 6: a verified packet
- * moves its SA's lifetime, and the one that reaches a hard limit asks for
- * deletion. */
+/* Write a packet's result record and count it. Rule 6: the transport counts
+ * lifetimes once a packet passed its replay check (lifetime.h); here an SA
+ * already past a hard limit is flagged until the transport deleted it. */
 static inline void
 engine_result(struct rxsec_engine *e, struct rte_mbuf *m, struct rxsec_sa *sa,
 	      uint32_t flags, enum rxsec_crypto_status st)
 {
 	if (st == RXSEC_CRYPTO_SUCCESS && unlikely(sa->has_hard_limit))
-		flags |= rxsec_lifetime_count(sa, rxsec_pkt_meta(m));
+		flags |= rxsec_lifetime_reached(sa);
 	e->stats.status[st]++;
 	e->stats.sa_delete_req += (flags & RXSEC_RESULT_SA_DELETE_REQ) != 0;
 	rxsec_result_set(m, flags, st);
@@ -217,7 +217,7 @@ engine_nested(struct rxsec_engine *e, struct rxsec_inb_batch *b)
 		if (isa[j] != NULL) {
 			flags |= RXSEC_RESULT_NEXT_CRYPTO_DONE;
 			if (st == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
-				flags |= rxsec_lifetime_count(isa[j], &rxsec_pkt_priv(m)->inner);
+				flags |= rxsec_lifetime_reached(isa[j]);
 		}
 		engine_result(e, m, b->sa[j], flags, (enum rxsec_crypto_status)st);
 	}

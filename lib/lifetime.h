@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * SA lifetimes off the hot path (RFC 4301 4.4.2.1 "SA lifetime"): the engine
- * only counts packets/bytes and flags the packet that reaches a hard limit
- * (SaDeleteReq); soft limits and the time limits are checked here by the
- * main lcore's housekeeping, and deleting an SA pair is one function shared
- * with the transport's SaDeleteReq handling.
+ * SA lifetimes off the hot path (RFC 4301 4.4.2.1 "SA lifetime"): the
+ * transport counts the packets/bytes an SA accepted and flags the packet that
+ * reaches a hard limit (SaDeleteReq); soft limits and the time limits are
+ * checked here by the main lcore's housekeeping, and deleting an SA pair is
+ * one function shared with the transport's SaDeleteReq handling.
  */
 #ifndef RXSEC_LIFETIME_H
 #define RXSEC_LIFETIME_H
@@ -15,18 +15,30 @@
 #include "rxsec_result.h"
 #include "sa_table.h"
 
-/* Spec section 3, rule 6: a verified packet moves its SA's lifetime, and the
- * packet that reaches a hard limit asks for deletion. Returns the result
- * flag to set on it (RXSEC_RESULT_SA_DELETE_REQ or 0). Engines and the
- * transport's software path count alike. */
+/* Spec section 3, rule 6, counted where Linux's xfrm_input adds to curlft:
+ * after the replay window moved for the packet, so that replayed or forged
+ * packets cannot wear an SA out. Only the transport owning sa's window calls
+ * it (one writer; housekeeping reads). Returns the result flag for the
+ * packet that reaches a hard limit (RXSEC_RESULT_SA_DELETE_REQ or 0). */
 static inline uint32_t
 rxsec_lifetime_count(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
 {
-	uint64_t p = __atomic_add_fetch(&sa->life_packets, 1, __ATOMIC_RELAXED);
-	uint64_t b = __atomic_add_fetch(&sa->life_bytes, (uint64_t)(md->ip_end - md->l3_off),
-					__ATOMIC_RELAXED);
+	uint64_t p = sa->life_packets + 1;
+	uint64_t b = sa->life_bytes + (uint64_t)(md->ip_end - md->l3_off);
 
+	__atomic_store_n(&sa->life_packets, p, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->life_bytes, b, __ATOMIC_RELAXED);
 	return p >= sa->packet_hard || b >= sa->byte_hard ? RXSEC_RESULT_SA_DELETE_REQ : 0;
+}
+
+/* The engine's part of rule 6: an SA whose accepted packets reached a hard
+ * limit stays flagged on every packet until the transport has deleted it. */
+static inline uint32_t
+rxsec_lifetime_reached(const struct rxsec_sa *sa)
+{
+	return __atomic_load_n(&sa->life_packets, __ATOMIC_RELAXED) >= sa->packet_hard ||
+		__atomic_load_n(&sa->life_bytes, __ATOMIC_RELAXED) >= sa->byte_hard ?
+		RXSEC_RESULT_SA_DELETE_REQ : 0;
 }
 
 struct rxsec_lifetime_events {

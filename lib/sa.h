@@ -66,7 +66,8 @@ struct rxsec_sa {
 	uint64_t packet_hard, byte_hard;
 	uint64_t packet_soft, byte_soft;
 
-	/* engine-side lifetime accounting (only SAs with limits pay for it) */
+	/* lifetime accounting, written by the SA's transport stage once the
+	 * window moved (only SAs with limits pay for it; lifetime.h) */
 	uint64_t life_packets __rte_cache_aligned;
 	uint64_t life_bytes;
 

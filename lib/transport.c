@@ -35,15 +35,6 @@ struct frag_out {
 	uint8_t fate;		/* enum frag_fate */
 };
 
-/* The software path counts lifetimes as the engine does (spec section 3,
- * rule 6), so SAs outside the capabilities, or with offload off, still
- * expire; the flag lands in the result record the transport then reads. */
-static inline void
-software_lifetime(struct rte_mbuf *m, struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
-{
-	*rxsec_result_ptr(m) |= rxsec_lifetime_count(sa, md);
-}
-
 /*
  * Software path (spec section 4): IPsec packets the engine did not process
  * but whose SA we know go through the same library code here; so do second
@@ -92,8 +83,6 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 	for (uint16_t j = 0; j < k; j++) {
 		sw_isa[idx[j]] = isa[j];
 		sw_st[idx[j]] = st[j];
-		if (isa[j] != NULL && st[j] == RXSEC_CRYPTO_SUCCESS && isa[j]->has_hard_limit)
-			software_lifetime(vm[j], isa[j], &rxsec_pkt_priv(vm[j])->inner);
 	}
 }
 
@@ -156,11 +145,8 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 		return;
 	}
 	hints = rxsec_ipsec_inb_burst(t->drv, t->cctx, sm, ssa, k, st, 0);
-	for (uint16_t j = 0; j < k; j++) {
+	for (uint16_t j = 0; j < k; j++)
 		sw_st[idx[j]] = st[j];
-		if (st[j] == RXSEC_CRYPTO_SUCCESS && ssa[j]->has_hard_limit)
-			software_lifetime(sm[j], ssa[j], rxsec_pkt_meta(sm[j]));
-	}
 	t->stats.software += k;
 	if (hints != 0 || deferred)
 		transport_software_inner(t, pkts, n, sw_st, sw_isa);
@@ -288,14 +274,27 @@ transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxse
 		 rxsec_selector_match_reverse(&isa->cfg, ip + q, ql));
 }
 
+/* Spec section 3 rule 6 on the path every packet takes, engine-checked or
+ * software: an accepted packet counts toward its SA's lifetime once the
+ * window moved (as Linux's xfrm_input), and the one reaching a hard limit
+ * carries SaDeleteReq and deletes that SA and its pair. */
+static inline void
+transport_lifetime(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa,
+		   const struct rxsec_pkt_meta *md)
+{
+	if (likely(!sa->has_hard_limit) || !rxsec_lifetime_count(sa, md))
+		return;
+	*rxsec_result_ptr(m) |= RXSEC_RESULT_SA_DELETE_REQ;
+	transport_delete_sa(t, sa);
+}
+
 /* rxsec_sa_refuses_inner: dropped once the outer window moved, as Linux. */
 static enum rxsec_reason
-transport_mode_error(struct rxsec_transport *t, struct rxsec_sa *sa, uint64_t seq,
-		     uint32_t result)
+transport_mode_error(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa,
+		     uint64_t seq)
 {
 	rxsec_replay_update(&sa->replay, seq);
-	if (rxsec_result_sa_delete_req(result))
-		transport_delete_sa(t, sa);
+	transport_lifetime(t, m, sa, rxsec_pkt_meta(m));
 	return RXSEC_REASON_SELECTOR_MISMATCH;
 }
 
@@ -319,7 +318,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
 	if (unlikely(rxsec_sa_refuses_inner(sa, md->next_proto)))
-		return transport_mode_error(t, sa, seq, result);
+		return transport_mode_error(t, m, sa, seq);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
 		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		if (isa == NULL)
@@ -333,14 +332,11 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		if (rv != RXSEC_REPLAY_OK)
 			return replay_reason(rv);
 		rxsec_replay_update(&isa->replay, iseq);
+		transport_lifetime(t, m, isa, &p->inner);
 		last_proto = p->inner.next_proto;
 	}
 	rxsec_replay_update(&sa->replay, seq);
-	if (rxsec_result_sa_delete_req(result)) {
-		transport_delete_sa(t, sa);
-		if (isa != NULL)
-			transport_delete_sa(t, isa);
-	}
+	transport_lifetime(t, m, sa, md);
 	if (last_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
 	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
@@ -553,6 +549,9 @@ transport_one(struct rxsec_transport *t, struct transport_out *o, struct verdict
 		verdict_fill(&vr[i], m);
 	r = transport_decide(t, m, sw_status, sw_isa, &sa, &isa);
 	vr[i].reason = (uint8_t)r;
+	/* with the SaDeleteReq transport_lifetime may have set */
+	if (with_verdicts)
+		vr[i].result = rxsec_result_get(m);
 	transport_sort(t, o, m, i, r, sa, isa);
 }
 

@@ -6,6 +6,9 @@
                packets are no_sa; an unrelated SA with another reqid stays;
   byte-hard    the same on bytes; both also with --no-offload (the
                transport's software path counts lifetimes as the engine does);
+  replays     packets dropped as replayed (or forged) do not count: as Linux's
+               xfrm_input, the lifetime moves only with the replay window, so
+               replaying captured packets cannot expire an SA;
   soft         packet-soft: one expire event logged and counted, nothing deleted;
   time         time-soft / time-hard (seconds since add): checked by the main
                lcore's housekeeping; hard deletes the pair, later packets no_sa.
@@ -13,7 +16,7 @@
 import os
 import time
 
-from issue4_lib import Sa, Daemon, run, workdir, check, finish, report_counts
+from issue4_lib import Sa, Daemon, run, workdir, check, finish, report_counts, parse_tag
 
 
 def case_packet_hard(lcores, limit='limit packet-hard 5', n_ok=5, args=()):
@@ -40,6 +43,28 @@ def case_packet_hard(lcores, limit='limit packet-hard 5', n_ok=5, args=()):
     check('0x00005003' in out and '0x00005003' not in
           ''.join(l for l in out.splitlines() if 'deleted' in l),
           '%s: SA of reqid 8 not deleted' % name)
+
+
+def case_replays_not_counted(lcores, args=()):
+    """limit packet-hard 5 with two replays and a forged packet among the
+    first five sent: only accepted packets count (Linux's xfrm_input adds to
+    curlft after the replay window moved), so seq 5 reaches the limit."""
+    sa = Sa(0x5401, reqid=12, limits='limit packet-hard 5')
+    frames = [sa.esp(1), sa.esp(2), sa.esp(3), sa.esp(3), sa.esp(2), sa.esp(4, corrupt=True),
+              sa.esp(4), sa.esp(5), sa.esp(6)]
+    wd = workdir('life-replay')
+    rc, out, v, delivered = run(wd, [sa], frames, lcores, args=args)
+    name = 'packet-hard 5 with replays -l %s%s' % (lcores, ''.join(' ' + a for a in args))
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    check([x['reason'] for x in v] == ['ok'] * 3 + ['replay'] * 2 +
+          ['tunnel_esp_auth_failed', 'ok', 'ok', 'no_sa'],
+          '%s: replays and the forged packet dropped, seq 4 and 5 delivered, then no_sa (%s)'
+          % (name, [x['reason'] for x in v]))
+    check([x['sa_delete_req'] for x in v[:8]] == [0] * 7 + [1],
+          '%s: SaDeleteReq on seq 5, the fifth packet accepted (%s)'
+          % (name, [x['sa_delete_req'] for x in v]))
+    check(sorted(parse_tag(f)[1] for f in delivered) == [1, 2, 3, 4, 5],
+          '%s: seq 1-5 delivered' % name)
 
 
 def case_soft(lcores):
@@ -98,6 +123,8 @@ for lc in ('0', '0-1'):
     # the software path (offload off) counts lifetimes too
     case_packet_hard(lc, args=['--no-offload'])
     case_packet_hard(lc, 'limit byte-hard 400', n_ok=4, args=['--no-offload'])
+    case_replays_not_counted(lc)
+    case_replays_not_counted(lc, args=['--no-offload'])
     case_soft(lc)
     case_time(lc)
 finish()

@@ -175,6 +175,23 @@ fix_len(struct fb *f)
 	f->b[f->len_off + 1] = (uint8_t)v;
 }
 
+/* RFC 791 header checksum of the IPv4 header at f->l3, written byte by
+ * byte like udp_sum(). */
+static void
+ipv4_sum(struct fb *f)
+{
+	uint8_t *ip = f->b + f->l3;
+	uint32_t hl = (ip[0] & 0xfu) * 4, sum = 0;
+
+	ip[10] = ip[11] = 0;
+	for (uint32_t i = 0; i < hl; i++)
+		sum += (uint32_t)ip[i] << (i & 1 ? 0 : 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8);
+	ip[11] = (uint8_t)~sum;
+}
+
 /* RFC 768 checksum of the UDP datagram at f->udp (its length field says
  * how long), written byte by byte, independently of the code under test;
  * 0 is sent as 0xffff. */
@@ -1034,13 +1051,17 @@ test_inner(void)
 	CHECK(rxsec_classify_inner(f.b, &out, RXSEC_MODE_TUNNEL, &in, &key) == RXSEC_NEST_NONE,
 	      "UDP: not nested");
 
-	/* a tunnel carrying ESP in UDP: nested only if its UDP sum holds */
+	/* a tunnel carrying ESP in UDP: nested only if its UDP sum holds, and
+	 * (IPv4) its IP header sum: ip_rcv sees the inner packet first */
 	for (int fam = 4; fam <= 6; fam += 2) {
 		static const uint8_t espb[16] = { 0, 0, 0x80, 2, 0, 0, 0, 1, 7, 7, 7, 7 };
 
-		for (int sum = 0; sum < 3; sum++) {	/* right, wrong, zero */
+		for (int sum = 0; sum < (fam == 4 ? 4 : 3); sum++) {
+			/* right, wrong, zero UDP sum; wrong IPv4 header sum */
+			static const char *const what[] = { "right", "wrong", "zero",
+							    "right UDP, wrong IPv4 header" };
 			struct fb g;
-			enum rxsec_pkt_nest want = sum == 1 || (sum == 2 && fam == 6) ?
+			enum rxsec_pkt_nest want = sum == 1 || sum == 3 || (sum == 2 && fam == 6) ?
 				RXSEC_NEST_NONE : RXSEC_NEST_TUNNEL;
 
 			eth(&g, 0, 0, fam == 4 ? 0x0800 : 0x86dd);
@@ -1051,10 +1072,14 @@ test_inner(void)
 			udp(&g, 4500, 4500, espb, sizeof(espb));
 			fix_len(&g);
 			udp_sum(&g);
+			if (fam == 4)
+				ipv4_sum(&g);
 			if (sum == 1)
 				g.b[g.udp + 7] ^= 1;
 			if (sum == 2)
 				g.b[g.udp + 6] = g.b[g.udp + 7] = 0;
+			if (sum == 3)
+				g.b[g.l3 + 11] ^= 1;
 			eth(&f, 0, 0, 0x0800);
 			ipv4(&f, 50, 0, 0);
 			esp(&f, 0x8000, 8);
@@ -1068,8 +1093,7 @@ test_inner(void)
 			out.payload_end = (uint16_t)(f.len - 18);
 			out.next_proto = fam == 4 ? 4 : 41;
 			CHECK(rxsec_classify_inner(f.b, &out, RXSEC_MODE_TUNNEL, &in, &key) == want,
-			      "tunnel carrying IPv%d ESP in UDP, %s sum", fam,
-			      sum == 0 ? "right" : sum == 1 ? "wrong" : "zero");
+			      "tunnel carrying IPv%d ESP in UDP, %s sum", fam, what[sum]);
 		}
 	}
 

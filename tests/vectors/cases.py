@@ -5,7 +5,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue2           ESP AES-GCM (rfc4106) tunnel/transport, IPv4/IPv6, replay,
                    no SA, non-IPsec, seq 0, VLAN, ICV failures
   issue3_esp       the ESP algorithm matrix x tunnel/transport x IPv4/IPv6
-  issue3_ah        AH tunnel/transport IPv4/IPv6
+  issue3_ah        AH tunnel/transport IPv4/IPv6; AH lengths other than the
+                   SA's ICV padded to 32/64 bits refused
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
                    replay and ICV, per layer, fragments); UDP checksums (malformed
@@ -13,7 +14,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    --no-offload-udp-esp, --offload-algs
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
-                   failures per layer, unknown inner SA, replay per layer
+                   failures per layer, unknown inner SA, replay per layer,
+                   inner IPv4 header checksum wrong
   issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH
   issue3_caps      one traffic set under --offload v1/v2, --no-offload,
                    --offload-algs, --no-offload-* (Case.variant, args.json)
@@ -36,7 +38,7 @@ see esn_cases() below, not yet registered.
 import socket
 import struct
 
-from scapy.all import ICMP, IP, IPv6, TCP, UDP, Raw, raw
+from scapy.all import ICMP, IP, IPv6, TCP, UDP, ICMPv6EchoRequest, Raw, raw
 
 import rxsec_vectors as V
 from rxsec_vectors import Case, Sa, OUTER, INNER, OTHER_DST
@@ -356,6 +358,28 @@ def issue3_ah():
         c.ipsec(sa, c.inner(sa, 10), pad=pad, expect='auth', mutate=V.flip_ah_icv)
         c.ipsec(sa, c.inner(sa, 10))   # scapy's 4-byte alignment on the same SA
     cases.append(c)
+    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
+    # only to 32 (IPv4) or 64 bits (IPv6); Linux's ah4_input/ah6_input refuse
+    # any other length before the ICV. A longer AH whose ICV holds (padding
+    # covered by it) is invalid_packet_syntax, and its window did not move.
+    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs (padding beyond 32/64-bit '
+             'alignment, ICV right): invalid_packet_syntax before the window moves; the '
+             'same sequence number with the right length delivered', 'transport', 'IPv4')
+    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 8)),
+                                  (4, 'sha256', 'tunnel', (8, 12)),
+                                  (6, 'sha256', 'transport', (8, 16)),
+                                  (6, 'sha1', 'tunnel', (8,))):
+        sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
+        for n in pads:
+            seq = sa.next_seq
+            pad = bytes(range(1, n + 1))
+            if fam == 6 and auth == 'sha256':
+                pad = bytes(4) + pad          # on top of the 4 bytes 64 bits need
+            c.ipsec(sa, c.inner(sa, 20), pad=pad, expect='invalid_packet_syntax',
+                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s'
+                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else ''))
+            c.ipsec(sa, c.inner(sa, 20), seq=seq)
+    cases.append(c)
     return cases
 
 
@@ -445,7 +469,8 @@ def _natt_transport():
     c = Case('i3_natt_transport', 'ESP in UDP, transport mode, sender behind a NAT (its '
              'address 10.9.0.5 rewritten to the SA source): TCP and UDP checksums recomputed '
              'over the received addresses (RFC 3948 3.1.2); UDP checksum zero and ICMP '
-             'unchanged; the same without a NAT; IPv6 through a NAT66', 'transport', 'IPv4')
+             'unchanged; the same without a NAT; IPv6 through a NAT66, ICMPv6 (whose '
+             'checksum covers the pseudo-header) recomputed too', 'transport', 'IPv4')
     gcm = c.sa(mode='transport', family=4, enc='aes128gcm16', encap=(4500, 4500))
     cbc = c.sa(mode='transport', family=4, enc='aes128cbc', auth='sha256', encap=(4500, 4500))
     public, dst = OUTER[4]
@@ -466,6 +491,8 @@ def _natt_transport():
             return ip / UDP(sport=40000 + k, dport=1701) / body
         if l4 == 'udp0':
             return ip / UDP(sport=40000 + k, dport=1701, chksum=0) / body
+        if l4 == 'icmp6':
+            return ip / ICMPv6EchoRequest(id=k, seq=k, data=raw(body))
         return ip / ICMP(id=k, seq=k) / body
 
     def add(sa, ip, l4, nat, public, wire):
@@ -481,6 +508,8 @@ def _natt_transport():
             del want[TCP].chksum
         elif l4 == 'udp':
             del want[UDP].chksum
+        elif l4 == 'icmp6':
+            del want[ICMPv6EchoRequest].cksum
         c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
 
     for sa in (gcm, cbc):
@@ -492,7 +521,9 @@ def _natt_transport():
                     (l4, 'behind a NAT' if natted else 'without a NAT'))
 
     # IPv6 through a NAT66 (rare, but the pseudo-header holds the addresses
-    # there too); a UDP checksum of zero stays (RFC 6935)
+    # there too, ICMPv6's included: RFC 4443 2.3; Linux marks the whole
+    # transport-mode NAT-T payload CHECKSUM_UNNECESSARY, so icmpv6_rcv takes
+    # it); a UDP checksum of zero stays (RFC 6935)
     gcm6 = c.sa(mode='transport', family=6, enc='aes128gcm16', encap=(4500, 4500))
     public6, dst6 = OUTER[6]
     private6 = 'fd00:9::5'
@@ -502,7 +533,7 @@ def _natt_transport():
         # inner TCP/UDP checksum it cannot reach)
         return V.resum_udp(ipb[:8] + socket.inet_pton(socket.AF_INET6, public6) + ipb[24:])
 
-    for l4 in ('tcp', 'udp', 'udp0'):
+    for l4 in ('tcp', 'udp', 'udp0', 'icmp6'):
         for natted in (True, False):
             ip = IPv6(src=private6 if natted else public6, dst=dst6)
             add(gcm6, ip, l4, nat6 if natted else None, public6, 'ESPUDP transport IPv6 %s %s' %
@@ -1410,6 +1441,28 @@ def issue3_nested():
     ah6.src, ah6.dst = INNER[6]
     for oseq, iseq, exp in ((9, 1, 'ok'), (10, 1, 'replay'), (11, 2, 'ok')):
         c.nested(tun, ah6, _inner_pkt(c, 6, 10), oseq=oseq, iseq=iseq, expect=exp)
+    cases.append(c)
+
+    # f. inner IPv4 header checksum wrong: Linux hands the decapsulated
+    # packet back to ip_rcv, which discards it (RFC 1122 3.2.1.2) before the
+    # inner SA sees it. Only the tunnel is removed (next_crypto_done 0, the
+    # inner packet delivered as it came, for the host to drop, as an inner
+    # ESP in UDP with a wrong sum), the inner window does not move: the same
+    # inner sequence number sent intact is delivered.
+    c = Case('i3_nested_inner_cksum', 'nested: inner IPv4 header checksum wrong: the tunnel '
+             'is removed, the inner layer left alone (next_crypto_done 0) and its window '
+             'unmoved', 'tunnel', 'IPv4')
+    for fam in (4, 6):
+        tun = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', af_unspec=True)
+        iesp = _inner_sa(c, 4, enc='aes128cbc', auth='sha256')
+        iah = _inner_sa(c, 4, proto='ah', auth='sha1')
+        for isa in (iesp, iah):
+            iseq = isa.next_seq
+            c.nested(tun, isa, _inner_pkt(c, 4, 40), imutate=_break_ipv4_checksum,
+                     inner_known=False, wire='ESP tunnel IPv%d around %s transport IPv4 '
+                     'seq=0x%x, inner IPv4 header checksum wrong'
+                     % (fam, isa.proto.upper(), iseq))
+            c.nested(tun, isa, _inner_pkt(c, 4, 40), iseq=iseq)
     cases.append(c)
     return cases
 
