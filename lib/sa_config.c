@@ -62,6 +62,19 @@ rxsec_addr_str(const struct rxsec_addr *a, char *buf, unsigned int len)
 	return buf;
 }
 
+int
+rxsec_addr_parse(const char *s, struct rxsec_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->bytes) == 1)
+		a->family = 4;
+	else if (inet_pton(AF_INET6, s, a->bytes) == 1)
+		a->family = 6;
+	else
+		return -1;
+	return 0;
+}
+
 unsigned int
 rxsec_crypto_iv_len(enum rxsec_cipher_alg a)
 {

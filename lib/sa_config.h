@@ -131,5 +131,7 @@ const char *rxsec_auth_alg_name(enum rxsec_auth_alg a);
 
 /* Format an address as text (inet_ntop); returns buf. */
 const char *rxsec_addr_str(const struct rxsec_addr *a, char *buf, unsigned int len);
+/* An IPv4 or IPv6 address from text (inet_pton); 0, or -1 if s is neither. */
+int rxsec_addr_parse(const char *s, struct rxsec_addr *a);
 
 #endif /* RXSEC_SA_CONFIG_H */

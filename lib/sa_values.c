@@ -55,25 +55,10 @@ sap_tok_u32(struct pctx *p, const struct tok *t, uint32_t max, bool comma,
 	return 0;
 }
 
-static int
-parse_addr(const char *s, struct rxsec_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, a->bytes) == 1) {
-		a->family = 4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, a->bytes) == 1) {
-		a->family = 6;
-		return 0;
-	}
-	return -1;
-}
-
 int
 sap_tok_addr(struct pctx *p, const struct tok *t, struct rxsec_addr *a)
 {
-	if (parse_addr(t->s, a) < 0)
+	if (rxsec_addr_parse(t->s, a) < 0)
 		return sap_tok_err(p, t, "bad address (want IPv4 or IPv6)");
 	return 0;
 }
@@ -93,7 +78,7 @@ sap_tok_prefix(struct pctx *p, const struct tok *t, struct rxsec_addr *a,
 		return sap_tok_err(p, t, "bad address prefix");
 	memcpy(buf, t->s, al);
 	buf[al] = '\0';
-	if (parse_addr(buf, a) < 0)
+	if (rxsec_addr_parse(buf, a) < 0)
 		return sap_tok_err(p, t, "bad address prefix (want ADDR[/LEN])");
 	max = a->family == 4 ? 32 : 128;
 	if (slash == NULL) {

@@ -496,6 +496,8 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 
 #define TRANSPORT_PREFETCH	8
 
+/* What must be read before the decision decapsulates m; the result record
+ * is taken after it, with the SaDeleteReq transport_lifetime may set. */
 static inline void
 verdict_fill(struct verdict_rec *v, struct rte_mbuf *m)
 {
@@ -505,7 +507,6 @@ verdict_fill(struct verdict_rec *v, struct rte_mbuf *m)
 	v->skip = 0;
 	v->has_spi = md->kind == RXSEC_PKT_ESP || md->kind == RXSEC_PKT_AH;
 	v->spi = v->has_spi ? rxsec_pkt_spi(m, md) : 0;
-	v->result = rxsec_result_get(m);
 }
 
 /* Send what was delivered; what the port refuses becomes tx_failed. */
@@ -549,7 +550,6 @@ transport_one(struct rxsec_transport *t, struct transport_out *o, struct verdict
 		verdict_fill(&vr[i], m);
 	r = transport_decide(t, m, sw_status, sw_isa, &sa, &isa);
 	vr[i].reason = (uint8_t)r;
-	/* with the SaDeleteReq transport_lifetime may have set */
 	if (with_verdicts)
 		vr[i].result = rxsec_result_get(m);
 	transport_sort(t, o, m, i, r, sa, isa);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -233,19 +232,6 @@ struct sa_ref {
 };
 
 static int
-parse_addr(const char *s, struct rxsec_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, a->bytes) == 1)
-		a->family = 4;
-	else if (inet_pton(AF_INET6, s, a->bytes) == 1)
-		a->family = 6;
-	else
-		return -1;
-	return 0;
-}
-
-static int
 parse_u64_any(const char *s, uint64_t max, uint64_t *v)
 {
 	char *end;
@@ -282,7 +268,7 @@ ref_value(unsigned int bit, const char *val, struct rxsec_sa_config *c, struct s
 		c->spi = (uint32_t)v;
 		return 0;
 	case REF_DST:
-		return parse_addr(val, &c->dst);
+		return rxsec_addr_parse(val, &c->dst);
 	case REF_PROTO:
 		if (strcmp(val, "esp") != 0 && strcmp(val, "ah") != 0)
 			return -1;

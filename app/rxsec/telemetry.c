@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -158,11 +157,7 @@ tel_sa_ref_parse(const char *params, struct tel_sa_ref *r)
 			r->proto = RXSEC_PROTO_ESP;
 		else if (r->proto == 0 && strcmp(w, "ah") == 0)
 			r->proto = RXSEC_PROTO_AH;
-		else if (r->dst.family == 0 && inet_pton(AF_INET, w, r->dst.bytes) == 1)
-			r->dst.family = 4;
-		else if (r->dst.family == 0 && inet_pton(AF_INET6, w, r->dst.bytes) == 1)
-			r->dst.family = 6;
-		else
+		else if (r->dst.family != 0 || rxsec_addr_parse(w, &r->dst) != 0)
 			return -EINVAL;
 	}
 	return 0;

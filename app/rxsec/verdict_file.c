@@ -45,17 +45,23 @@ open_stream(const char *name)
 	return f;
 }
 
+static void
+remove_parts(struct rxsec_verdict_files *v)
+{
+	char name[PATH_MAX];
+
+	for (unsigned int i = 0; i < v->nb; i++)
+		if (part_name(name, sizeof(name), v->path, i) == 0)
+			remove(name);
+}
+
 /* After a failed open: nothing is left for close to merge or complain about. */
 static void
 discard_parts(struct rxsec_verdict_files *v)
 {
-	char name[PATH_MAX];
-
-	for (unsigned int i = 0; i < v->nb; i++) {
+	for (unsigned int i = 0; i < v->nb; i++)
 		fclose(v->f[i]);
-		if (part_name(name, sizeof(name), v->path, i) == 0)
-			remove(name);
-	}
+	remove_parts(v);
 	if (v->out != NULL)
 		fclose(v->out);
 	memset(v, 0, sizeof(*v));
@@ -210,17 +216,6 @@ merge_parts(struct rxsec_verdict_files *v)
 	return ret;
 }
 
-/* The parts go only once the final file is whole: a failed merge keeps them. */
-static void
-remove_parts(struct rxsec_verdict_files *v)
-{
-	char name[PATH_MAX];
-
-	for (unsigned int i = 0; i < v->nb; i++)
-		if (part_name(name, sizeof(name), v->path, i) == 0)
-			remove(name);
-}
-
 int
 rxsec_verdict_files_close(struct rxsec_verdict_files *v)
 {
@@ -240,6 +235,7 @@ rxsec_verdict_files_close(struct rxsec_verdict_files *v)
 		ret = -1;
 		err = errno;
 	}
+	/* the parts go only once the final file is whole: a failed merge keeps them */
 	if (ret == 0 && v->out != NULL)
 		remove_parts(v);
 	if (ret != 0)

@@ -62,14 +62,19 @@ def raw_request(sock, data):
     c.connect(sock)
     c.sendall(data)
     c.shutdown(socket.SHUT_WR)
-    out = b''
-    while True:
-        chunk = c.recv(4096)
-        if not chunk:
-            break
-        out += chunk
+    out = read_all(c)
     c.close()
     return json.loads(out.decode())
+
+
+def read_all(c):
+    """What the socket c brings until rxsec closes it."""
+    out = b''
+    while True:
+        chunk = c.recv(1 << 16)
+        if not chunk:
+            return out
+        out += chunk
 
 
 def bad_input(d, wd, name):
@@ -448,15 +453,6 @@ def timed_request(sock, data):
     t0 = time.monotonic()
     r = raw_request(sock, data)
     return r, time.monotonic() - t0
-
-
-def read_all(c):
-    out = b''
-    while True:
-        chunk = c.recv(1 << 16)
-        if not chunk:
-            return out
-        out += chunk
 
 
 def case_clients(lcores, nsa=2500):
