@@ -1183,7 +1183,30 @@ def _ipv6_dstopts():
     for i in [1, 0, 2]:
         c.plain(frags[i], 'TCP IPv6 behind destination options, fragment %d' % (i + 1))
     c.ipsec(tun6, c.inner(tun6, 100))
-    return c
+
+    # Reassembly off: a first fragment of ESP or AH is dropped as fragment,
+    # the later ones are delivered unchanged (nothing says they are IPsec).
+    off = c.variant('frag_ipv6_dstopts_off', 'frag_ipv6_dstopts with --frag-flows 0',
+                    ['--frag-flows', '0'], lambda info: False)
+    for i, (frame, e) in enumerate(off.entries):
+        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
+                not e['wire'].startswith(('IPv6, ', 'TCP ')):
+            if _first_fragment6(frame):
+                e = _as_fragment(e, 'drop', 'fragment')
+            else:
+                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
+                         n=e['n'])
+            off.entries[i] = (frame, e)
+    return [c, off]
+
+
+def _first_fragment6(frame):
+    """Is the IPv6 fragment in frame (its fragment header behind any
+    hop-by-hop header) its datagram's first?"""
+    ipb, nh, at = frame[14:], frame[14 + 6], 40
+    while nh == 0:
+        nh, at = ipb[at], at + (ipb[at + 1] + 1) * 8
+    return struct.unpack('!H', ipb[at + 2:at + 4])[0] & 0xfff8 == 0
 
 
 def _first_fragment(frame):
@@ -1362,7 +1385,7 @@ def reassembly():
 
     cases += _natt_fragments()
     cases.append(_ipv6_unfragmentable())
-    cases.append(_ipv6_dstopts())
+    cases += _ipv6_dstopts()
 
     # The same traffic with several transports (datagrams whose SA another
     # transport owns are handed to its ring) and with reassembly off.
