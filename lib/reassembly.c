@@ -177,7 +177,7 @@ early_keep(struct rxsec_reassembly *r, struct rte_mbuf *m, const struct rxsec_na
  */
 static bool
 named_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
-		   const struct rxsec_natt_dgram *d, bool first, uint64_t now)
+		     const struct rxsec_natt_dgram *d, bool first, uint64_t now)
 {
 	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
 	uint32_t n;
