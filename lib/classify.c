@@ -177,7 +177,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	const struct rte_ipv6_hdr *ip = (const void *)(f + meta->l3_off);
 	uint32_t l3 = meta->l3_off, off, end;
 	bool later_frag = false;
-	uint8_t nh;
+	uint8_t nh, frag_nh = 0;
 
 	if (l3 + sizeof(*ip) > len || (f[l3] >> 4) != 6)
 		return RXSEC_PKT_MALFORMED;
@@ -202,6 +202,7 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 		if (nh == 44 && (rxsec_rd_be16(f + off + 2) & 0xfff9) != 0) {
 			meta->flags |= RXSEC_PKT_F_FRAGMENT;
 			later_frag = (rxsec_rd_be16(f + off + 2) & 0xfff8) != 0;
+			frag_nh = f[off];
 		}
 		meta->flags |= RXSEC_PKT_F_IPV6_EXT;
 		meta->nh_off = (uint16_t)off;
@@ -216,6 +217,10 @@ classify_ipv6(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	if (meta->flags & RXSEC_PKT_F_FRAGMENT) {
 		if (nh == RXSEC_PROTO_ESP || nh == RXSEC_PROTO_AH)
 			return RXSEC_PKT_FRAGMENT;
+		/* Only the first fragment shows what is behind the header the
+		 * fragment header names: reassembly notes it (natt_frags.h). */
+		if (rxsec_ipv6_frag_names_ext(frag_nh) && nh != IPPROTO_UDP_NUM)
+			return RXSEC_PKT_UDP_FRAGMENT;
 		if (later_frag)
 			return later_fragment(nh);
 	}

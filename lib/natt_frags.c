@@ -106,7 +106,8 @@ natt_find(const struct rxsec_natt_frags *s, uint32_t h, const struct rxsec_natt_
 }
 
 /* A free or expired slot, else the one closest to expiring that `kind`
- * may take: plain UDP must not push ESP in UDP out. NULL if none. */
+ * may take: a datagram that is not IPsec must not push one that is out.
+ * NULL if none. */
 static struct rxsec_natt_slot *
 natt_victim(const struct rxsec_natt_frags *s, uint32_t h, enum rxsec_natt_kind kind,
 	    uint64_t now)

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Fragmented ESP in UDP (RFC 3948). Only a datagram's first fragment
- * carries the UDP header that says "NAT-T port, ESP": its later fragments
- * look like any UDP fragment. Reassembly remembers what each UDP datagram's
- * first fragment said, so that later fragments of ESP in UDP join their
- * datagram while those of any other UDP datagram are delivered unchanged.
+ * Datagrams whose first fragment alone says whether they are IPsec. ESP
+ * in UDP (RFC 3948): only the first fragment carries the UDP header that
+ * says "NAT-T port, ESP", later ones look like any UDP fragment. IPv6 with
+ * a destination options header first in the fragmentable part (RFC 8200
+ * 4.5): the fragment header of every fragment names that header, and only
+ * the first fragment shows ESP or AH behind it. Reassembly remembers what
+ * each such datagram's first fragment said, so that later fragments of an
+ * IPsec datagram join it while those of any other are delivered unchanged.
  *
  * A later fragment that arrives before its first one cannot be told apart
- * yet: it is delivered unchanged, as any UDP fragment, and a copy of it
- * waits here ("early"). If the first fragment then says ESP in UDP, the
- * copies join the datagram, as Linux reassembles before UDP looks at the
- * ports; if it says anything else, or never comes, the copies are freed.
+ * yet: it is delivered unchanged, as any fragment of a datagram that is
+ * not IPsec, and a copy of it waits here ("early"). If the first fragment
+ * then says IPsec, the copies join the datagram, as Linux reassembles
+ * before it reads what the datagram carries; if it says anything else, or
+ * never comes, the copies are freed. Holding the fragment itself back
+ * would lose it whenever the datagram is not IPsec: it could only leave
+ * later, out of receive order and without a verdict of its own.
  */
 #ifndef RXSEC_NATT_FRAGS_H
 #define RXSEC_NATT_FRAGS_H
@@ -29,11 +35,11 @@ struct rxsec_natt_dgram {
 	uint32_t family;
 };
 
-/* What a UDP datagram's first fragment said. */
+/* What such a datagram's first fragment said. */
 enum rxsec_natt_kind {
 	RXSEC_NATT_UNKNOWN = 0,	/* not seen, expired or forgotten */
-	RXSEC_NATT_PLAIN,	/* any UDP but ESP in UDP */
-	RXSEC_NATT_ESP,		/* ESP in UDP */
+	RXSEC_NATT_PLAIN,	/* not IPsec */
+	RXSEC_NATT_IPSEC,	/* ESP in UDP, or ESP/AH behind destination options */
 };
 
 /* Copies a datagram may wait with: all its fragments but the first. */
@@ -60,7 +66,7 @@ void rxsec_natt_frags_free(struct rxsec_natt_frags *s);
 
 /* Its first fragment said `kind` (TSC now); forget it after `expire`.
  * When its slots are taken, the entry closest to expiring makes room; a
- * PLAIN entry never takes the place of an ESP one. */
+ * PLAIN entry never takes the place of an IPSEC one. */
 void rxsec_natt_frags_remember(struct rxsec_natt_frags *s, const struct rxsec_natt_dgram *d,
 			       enum rxsec_natt_kind kind, uint64_t now, uint64_t expire);
 

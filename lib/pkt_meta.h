@@ -23,10 +23,14 @@ enum rxsec_pkt_kind {
 	RXSEC_PKT_AH,
 	RXSEC_PKT_MALFORMED,	/* claims IPsec (or IP) but headers are truncated */
 	RXSEC_PKT_FRAGMENT,	/* an IP fragment of an ESP, AH or ESP-in-UDP datagram */
-	RXSEC_PKT_UDP_FRAGMENT,	/* a fragment of a UDP datagram not known as ESP
-				 * in UDP: a later one (ESP in UDP if its first
-				 * fragment was, natt_frags.h), or the first of
-				 * any other UDP; else delivered unchanged */
+	RXSEC_PKT_UDP_FRAGMENT,	/* a fragment only its datagram's first one can
+				 * name: UDP not known as ESP in UDP, or IPv6
+				 * whose fragment header names destination
+				 * options (or another extension header) not
+				 * known to hide ESP/AH. A later one is IPsec
+				 * if its first fragment was (natt_frags.h);
+				 * the first of any other such datagram, and
+				 * those later ones, are delivered unchanged */
 };
 
 /* Packet properties that capabilities may exclude (spec section 3, rule 4). */
@@ -80,6 +84,15 @@ static inline int
 rxsec_ipv6_is_ext(uint8_t nh)
 {
 	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
+/* Does an IPv6 fragment header (its next header frag_nh) name another
+ * extension header, destination options behind which only the first
+ * fragment shows whether the datagram is ESP or AH (RFC 8200 4.1, 4.5)? */
+static inline bool
+rxsec_ipv6_frag_names_ext(uint8_t frag_nh)
+{
+	return rxsec_ipv6_is_ext(frag_nh) && frag_nh != 44;
 }
 
 /* The DS field (DSCP and ECN) of an IPv4 or IPv6 header. */

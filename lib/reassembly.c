@@ -44,10 +44,12 @@ rxsec_reassembly_init(struct rxsec_reassembly *r, uint32_t flows, uint32_t timeo
 	return 0;
 }
 
-/* The UDP datagram m is a fragment of; false if m is not one of UDP.
- * *first: m is the datagram's first fragment. */
+/* The datagram m is a fragment of, if only its first fragment says
+ * whether it is IPsec (natt_frags.h): UDP, or IPv6 whose fragment header
+ * names another extension header. False for any other. *first: m is the
+ * datagram's first fragment. */
 static bool
-udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d, bool *first)
+named_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d, bool *first)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
@@ -66,7 +68,7 @@ udp_dgram_of(struct rte_mbuf *m, struct rxsec_natt_dgram *d, bool *first)
 		return true;
 	}
 	fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
-	if (fh == NULL || fh[0] != IPPROTO_UDP)
+	if (fh == NULL || (fh[0] != IPPROTO_UDP && !rxsec_ipv6_frag_names_ext(fh[0])))
 		return false;
 	memcpy(d->src, l3 + 8, 16);
 	memcpy(d->dst, l3 + 24, 16);
@@ -169,19 +171,19 @@ early_keep(struct rxsec_reassembly *r, struct rte_mbuf *m, const struct rxsec_na
 }
 
 /*
- * A fragment of a UDP datagram not known as ESP in UDP: true if it joins
- * reassembly after all (its datagram's first fragment was ESP in UDP).
+ * A fragment of a datagram not known as IPsec: true if it joins
+ * reassembly after all (its datagram's first fragment was IPsec).
  * Else it goes on unchanged; what its first fragment said is noted.
  */
 static bool
-udp_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
-		   const struct rxsec_natt_dgram *d, bool first, uint64_t now)
+named_fragment_joins(struct rxsec_reassembly *r, struct rte_mbuf *m,
+		     const struct rxsec_natt_dgram *d, bool first, uint64_t now)
 {
 	struct rte_mbuf *c[RXSEC_NATT_EARLY_PER_DGRAM];
 	uint32_t n;
 
 	switch (rxsec_natt_frags_kind(&r->natt, d, now)) {
-	case RXSEC_NATT_ESP:
+	case RXSEC_NATT_IPSEC:
 		return !first;
 	case RXSEC_NATT_PLAIN:
 		return false;
@@ -246,8 +248,8 @@ frag_insert(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t now, bool *
 	return d;
 }
 
-/* The first fragment of ESP in UDP came after some of its later ones:
- * their copies join the datagram too. */
+/* An IPsec first fragment came after some of its later ones: their
+ * copies join the datagram too. */
 static struct rte_mbuf *
 early_join(struct rxsec_reassembly *r, const struct rxsec_natt_dgram *dg,
 	   uint64_t now, struct rte_mbuf *d)
@@ -277,30 +279,31 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	uint32_t n = rxsec_pkt_rx_index(m);
 	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
-	bool natt_first = md->flags & RXSEC_PKT_F_UDP_ENCAP;
 	struct rxsec_natt_dgram dg;
 	bool first = false;
-	bool udp = udp_dgram_of(m, &dg, &first);
+	bool named = named_dgram_of(m, &dg, &first);
+	/* the first fragment that names such a datagram IPsec */
+	bool ipsec_first = named && first && md->kind == RXSEC_PKT_FRAGMENT;
 	bool refused;
 	struct rte_mbuf *d;
 
 	if (md->kind == RXSEC_PKT_UDP_FRAGMENT) {
-		if (!udp || !udp_fragment_joins(r, m, &dg, first, now))
+		if (!named || !named_fragment_joins(r, m, &dg, first, now))
 			return RXSEC_REASM_PASS;
 		md->kind = RXSEC_PKT_FRAGMENT;
 	}
 	d = frag_insert(r, m, now, &refused);
 	if (refused)
 		return RXSEC_REASM_REFUSED;
-	if (natt_first)
+	if (ipsec_first)
 		d = early_join(r, &dg, now, d);
 	if (d == NULL) {
-		if (natt_first)
-			rxsec_natt_frags_remember(&r->natt, &dg, RXSEC_NATT_ESP, now,
+		if (ipsec_first)
+			rxsec_natt_frags_remember(&r->natt, &dg, RXSEC_NATT_IPSEC, now,
 						  now + r->timeout);
 		return RXSEC_REASM_HELD;
 	}
-	if (udp)
+	if (named)
 		rxsec_natt_frags_forget(&r->natt, &dg);
 	if (!v4 && d->outer_l3_len != 0)
 		rxsec_ipv6_unfrag_back(d, d->l2_len);

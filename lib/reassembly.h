@@ -26,8 +26,8 @@ struct rxsec_reassembly_stats {
 	uint64_t datagrams;	/* datagrams completed */
 	uint64_t discarded;	/* fragments freed incomplete: expired, invalid, no room */
 	uint64_t waiting;	/* fragments in the table now */
-	/* Copies of later UDP fragments that came before their first one
-	 * (natt_frags.h): kept, joined to ESP in UDP, freed unused. */
+	/* Copies of later fragments that came before their first one
+	 * (natt_frags.h): kept, joined to an IPsec datagram, freed unused. */
 	uint64_t early;
 	uint64_t early_joined;
 	uint64_t early_dropped;
@@ -39,7 +39,7 @@ struct rxsec_reassembly {
 	uint64_t timeout;		/* TSC cycles */
 	uint64_t last_expire;
 	struct rxsec_reassembly_stats *stats;	/* the owner's, read where it reads the rest */
-	struct rxsec_natt_frags natt;	/* datagrams that began as ESP in UDP */
+	struct rxsec_natt_frags natt;	/* what first fragments said (natt_frags.h) */
 	struct rte_ip_frag_death_row dr;
 };
 
@@ -66,16 +66,17 @@ enum rxsec_reassembly_result {
 				 * checksum, or an IPv6 fragment header
 				 * behind more extension headers than
 				 * RXSEC_IPV6_UNFRAG_MAX bytes */
-	RXSEC_REASM_PASS,	/* m stays as it is: a fragment of a UDP
-				 * datagram that did not begin as ESP in UDP
-				 * here, plain UDP as far as rxsec can tell
-				 * (a later one ahead of its first is kept as
-				 * a copy too, in case the first says ESP) */
+	RXSEC_REASM_PASS,	/* m stays as it is: a fragment of a UDP (or
+				 * IPv6 destination options) datagram that
+				 * did not begin as IPsec here, not IPsec as
+				 * far as rxsec can tell (a later one ahead of
+				 * its first is kept as a copy too, in case
+				 * the first says IPsec) */
 };
 
 /*
  * Take fragment m (kind RXSEC_PKT_FRAGMENT, or RXSEC_PKT_UDP_FRAGMENT, which
- * becomes a FRAGMENT when its datagram began as ESP in UDP and PASSes
+ * becomes a FRAGMENT when its datagram began as IPsec and PASSes
  * otherwise). When it completes
  * a datagram, *out is the whole datagram as one segment, classified again
  * with its lookup key in *key, result record zeroed, receive index m's; a

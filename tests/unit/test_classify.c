@@ -765,16 +765,51 @@ test_ipv6(void)
 	esp(&f, 0x6004, 16);
 	fix_len(&f);
 	expect_kind(&f, RXSEC_PKT_FRAGMENT, "IPv6 fragment header, first fragment of ESP");
-	/* a later fragment: what follows the fragment header is not parsed */
+	/* a later fragment: what follows the fragment header is not parsed;
+	 * one naming destination options is IPsec if its first fragment
+	 * shows ESP or AH behind them (reassembly decides) */
 	eth(&f, 0, 0, 0x86dd);
 	ipv6(&f, 44);
-	put8(&f, 60);		/* "destination options", but it is mid-datagram */
+	put8(&f, 60);		/* destination options, in the first fragment */
 	put8(&f, 0);
 	put16(&f, 0x0008);	/* offset 8 bytes, M=0 */
 	put32(&f, 0x12345678);
 	esp(&f, 0x6004, 16);
 	fix_len(&f);
-	expect_kind(&f, RXSEC_PKT_OTHER, "IPv6 later fragment, next header not IPsec");
+	expect_kind(&f, RXSEC_PKT_UDP_FRAGMENT, "IPv6 later fragment, fragment header names DO");
+	eth(&f, 0, 0, 0x86dd);
+	ipv6(&f, 44);
+	put8(&f, 6);		/* TCP */
+	put8(&f, 0);
+	put16(&f, 0x0008);
+	put32(&f, 0x12345678);
+	esp(&f, 0x6004, 16);
+	fix_len(&f);
+	expect_kind(&f, RXSEC_PKT_OTHER, "IPv6 later fragment, next header TCP");
+	/* first fragments behind DO: ESP and AH are reassembled; another
+	 * protocol is noted by reassembly, so its later fragments pass */
+	for (int k = 0; k < 3; k++) {
+		static const uint8_t upper[3] = { 50, 51, 6 };
+		static const enum rxsec_pkt_kind want[3] = {
+			RXSEC_PKT_FRAGMENT, RXSEC_PKT_FRAGMENT, RXSEC_PKT_UDP_FRAGMENT
+		};
+
+		eth(&f, 0, 0, 0x86dd);
+		ipv6(&f, 44);
+		put8(&f, 60);
+		put8(&f, 0);
+		put16(&f, 0x0001);	/* offset 0, M=1 */
+		put32(&f, 0x12345678);
+		ext6(&f, upper[k], 0);
+		if (upper[k] == 51)
+			ah(&f, 4, 0x6005, 16);
+		else
+			esp(&f, 0x6004, 16);	/* or TCP-shaped bytes */
+		fix_len(&f);
+		expect_kind(&f, want[k], upper[k] == 50 ? "IPv6 first fragment, DO + ESP" :
+			    upper[k] == 51 ? "IPv6 first fragment, DO + AH" :
+			    "IPv6 first fragment, DO + TCP");
+	}
 	eth(&f, 0, 0, 0x86dd);
 	ipv6(&f, 44);
 	put8(&f, 17);

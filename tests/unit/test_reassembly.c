@@ -14,7 +14,9 @@
  *     mbuf is back in its pool after rxsec_reassembly_free();
  *  8. ESP in UDP: later fragments join only a datagram whose first fragment
  *     was ESP in UDP; copies of later fragments ahead of their first join
- *     it when it comes, and are freed for plain UDP or after the timeout.
+ *     it when it comes, and are freed for plain UDP or after the timeout;
+ *  9. the same for IPv6 whose fragment header names destination options,
+ *     with ESP (or TCP) behind them in the first fragment.
  */
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -581,6 +583,105 @@ test_natt(struct rxsec_reassembly *r)
 	      "natt: the lone first fragment and the copy discarded");
 }
 
+/* Byte j of an IPv6 datagram's fragmentable part that begins with an
+ * 8-byte destination options header (PadN) naming upper. */
+static uint8_t
+do_byte(uint32_t j, uint8_t upper)
+{
+	const uint8_t dstopts[8] = { upper, 0, 1, 4, 0, 0, 0, 0 };
+
+	return j < 8 ? dstopts[j] : payload_byte(j - 8);
+}
+
+/* A fragment of such a datagram: its fragment header names destination
+ * options, and only the first fragment shows `upper` behind them. */
+static struct rte_mbuf *
+frag6_do(uint32_t id, uint32_t off, uint32_t len, bool more, uint32_t hbh, uint8_t upper)
+{
+	struct rte_mbuf *m = frag6(id, off, len, more, hbh);
+	uint8_t *fh = rte_pktmbuf_mtod_offset(m, uint8_t *, 54 + hbh);
+
+	fh[0] = 60;
+	for (uint32_t i = 0; i < len; i++)
+		fh[8 + i] = do_byte(off + i, upper);
+	return m;
+}
+
+/* A whole datagram of frag6_do() fragments: 8 + len bytes of fragmentable
+ * part behind hbh bytes of hop-by-hop options, destination options then ESP. */
+static void
+check_datagram6_do(struct rte_mbuf *d, const struct rxsec_sa_key *key, uint32_t hbh,
+		   uint32_t len, const char *what)
+{
+	const uint8_t *f, *dst;
+
+	if (!CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "%s: one segment", what))
+		return;
+	f = rte_pktmbuf_mtod(d, const uint8_t *);
+	dst = f + 54 + hbh;
+	CHECK(rte_pktmbuf_data_len(d) == 54 + hbh + 8 + len &&
+	      (uint32_t)(f[18] << 8 | f[19]) == hbh + 8 + len, "%s: length %u", what,
+	      rte_pktmbuf_data_len(d));
+	CHECK((hbh ? f[20] == 0 && f[54] == 60 : f[20] == 60) && dst[0] == 50 && dst[1] == 0,
+	      "%s: next header destination options, then ESP", what);
+	CHECK(payload_is(dst + 8, len), "%s: payload bytes", what);
+	CHECK(rxsec_pkt_meta(d)->kind == RXSEC_PKT_ESP &&
+	      rxsec_pkt_meta(d)->ipsec_off == 54 + hbh + 8 &&
+	      key->spi == rte_cpu_to_be_32(0x4000), "%s: classified as ESP behind them", what);
+	rte_pktmbuf_free(d);
+}
+
+/* IPv6 ESP whose fragment header names destination options: later
+ * fragments carry no ESP header to see, so they join as later fragments
+ * of ESP in UDP do (after their first one, or as copies ahead of it). */
+static void
+test_ipv6_dstopts(struct rxsec_reassembly *r)
+{
+	struct rte_mbuf *d, *m;
+	struct rxsec_sa_key key;
+	uint64_t early = r->stats->early, joined = r->stats->early_joined;
+	uint64_t dropped = r->stats->early_dropped;
+
+	/* in order: the first fragment names the datagram ESP */
+	CHECK(add_udp(r, frag6_do(50, 0, 64, true, 0, 50), 0, &d, &key) == RXSEC_REASM_HELD,
+	      "v6 DO: first fragment held");
+	CHECK(add_udp(r, frag6_do(50, 64, 104, false, 0, 50), 0, &d, &key) == RXSEC_REASM_DONE,
+	      "v6 DO: later fragment joins and completes");
+	check_datagram6_do(d, &key, 0, 160, "v6 DO in order");
+
+	/* the later fragments ahead of the first: passed on, their copies join */
+	for (uint32_t off = 64; off <= 128; off += 64) {
+		m = frag6_do(51, off, off == 64 ? 64 : 80, off == 64, 8, 50);
+		CHECK(add_udp(r, m, 0, &d, &key) == -1, "v6 DO: later fragment %u ahead passes",
+		      off);
+		rte_pktmbuf_free(m);
+	}
+	CHECK(r->stats->early - early == 2, "v6 DO: their copies wait (%lu)",
+	      (unsigned long)(r->stats->early - early));
+	CHECK(add_udp(r, frag6_do(51, 0, 64, true, 8, 50), 0, &d, &key) == RXSEC_REASM_DONE,
+	      "v6 DO: the first fragment completes from two copies");
+	check_datagram6_do(d, &key, 8, 200, "v6 DO behind hop-by-hop, out of order");
+	CHECK(r->stats->early_joined - joined == 2, "v6 DO: both copies joined");
+
+	/* TCP behind the destination options: noted, its fragments pass, a
+	 * copy taken ahead of the first is freed when it comes */
+	m = frag6_do(52, 64, 64, false, 0, 6);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "v6 DO + TCP: later fragment ahead passes");
+	rte_pktmbuf_free(m);
+	m = frag6_do(52, 0, 64, true, 0, 6);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "v6 DO + TCP: first fragment passes");
+	rte_pktmbuf_free(m);
+	m = frag6_do(53, 0, 64, true, 0, 6);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "v6 DO + TCP: another first fragment passes");
+	rte_pktmbuf_free(m);
+	m = frag6_do(53, 64, 64, false, 0, 6);
+	CHECK(add_udp(r, m, 0, &d, &key) == -1, "v6 DO + TCP: its later fragment passes");
+	rte_pktmbuf_free(m);
+	CHECK(r->stats->early - early == 3 && r->stats->early_dropped - dropped == 1 &&
+	      r->stats->waiting == 0 && rxsec_reassembly_pending(r->stats) == 0,
+	      "v6 DO + TCP: one copy, freed unused; nothing waits");
+}
+
 /* A stand-in for an early fragment's copy. */
 static struct rte_mbuf *
 copy_of(uint16_t id)
@@ -609,9 +710,9 @@ test_natt_table(void)
 		d[i].src[0] = 10;
 	}
 	for (uint32_t i = 0; i < 8; i++)
-		rxsec_natt_frags_remember(&s, &d[i], RXSEC_NATT_ESP, 0, 100 + i);
+		rxsec_natt_frags_remember(&s, &d[i], RXSEC_NATT_IPSEC, 0, 100 + i);
 	for (uint32_t i = 0; i < 8; i++)
-		all &= rxsec_natt_frags_kind(&s, &d[i], 50) == RXSEC_NATT_ESP;
+		all &= rxsec_natt_frags_kind(&s, &d[i], 50) == RXSEC_NATT_IPSEC;
 	CHECK(all, "natt table: eight remembered");
 	CHECK(rxsec_natt_frags_kind(&s, &d[8], 50) == RXSEC_NATT_UNKNOWN,
 	      "natt table: a stranger unknown");
@@ -620,24 +721,24 @@ test_natt_table(void)
 	/* full of ESP in UDP: plain UDP finds no room */
 	rxsec_natt_frags_remember(&s, &d[10], RXSEC_NATT_PLAIN, 50, 500);
 	CHECK(rxsec_natt_frags_kind(&s, &d[10], 50) == RXSEC_NATT_UNKNOWN &&
-	      rxsec_natt_frags_kind(&s, &d[0], 50) == RXSEC_NATT_ESP,
+	      rxsec_natt_frags_kind(&s, &d[0], 50) == RXSEC_NATT_IPSEC,
 	      "natt table: plain UDP does not evict ESP in UDP");
 	/* full: the ninth takes the slot of the one closest to expiring */
-	rxsec_natt_frags_remember(&s, &d[8], RXSEC_NATT_ESP, 50, 200);
-	CHECK(rxsec_natt_frags_kind(&s, &d[8], 50) == RXSEC_NATT_ESP &&
+	rxsec_natt_frags_remember(&s, &d[8], RXSEC_NATT_IPSEC, 50, 200);
+	CHECK(rxsec_natt_frags_kind(&s, &d[8], 50) == RXSEC_NATT_IPSEC &&
 	      rxsec_natt_frags_kind(&s, &d[0], 50) == RXSEC_NATT_UNKNOWN &&
-	      rxsec_natt_frags_kind(&s, &d[1], 50) == RXSEC_NATT_ESP,
+	      rxsec_natt_frags_kind(&s, &d[1], 50) == RXSEC_NATT_IPSEC,
 	      "natt table: oldest evicted");
 	/* an expired slot is reused before anything live is evicted */
 	rxsec_natt_frags_remember(&s, &d[9], RXSEC_NATT_PLAIN, 102, 300);
 	CHECK(rxsec_natt_frags_kind(&s, &d[9], 102) == RXSEC_NATT_PLAIN &&
-	      rxsec_natt_frags_kind(&s, &d[3], 102) == RXSEC_NATT_ESP,
+	      rxsec_natt_frags_kind(&s, &d[3], 102) == RXSEC_NATT_IPSEC,
 	      "natt table: expired slot reused, kind kept");
 	rxsec_natt_frags_forget(&s, &d[9]);
 	CHECK(rxsec_natt_frags_kind(&s, &d[9], 102) == RXSEC_NATT_UNKNOWN,
 	      "natt table: forgotten");
 	/* remembering again refreshes, it does not duplicate */
-	rxsec_natt_frags_remember(&s, &d[5], RXSEC_NATT_ESP, 102, 400);
+	rxsec_natt_frags_remember(&s, &d[5], RXSEC_NATT_IPSEC, 102, 400);
 	rxsec_natt_frags_forget(&s, &d[5]);
 	CHECK(rxsec_natt_frags_kind(&s, &d[5], 102) == RXSEC_NATT_UNKNOWN,
 	      "natt table: one entry per datagram");
@@ -700,6 +801,7 @@ main(int argc, char **argv)
 	test_full_and_overlap(&r, flows);
 	test_too_long(&r);
 	test_natt(&r);
+	test_ipv6_dstopts(&r);
 	test_natt_table();
 	rxsec_reassembly_free(&r);
 	CHECK(r.stats->waiting == 0 && r.tbl == NULL, "nothing waits, table freed");

@@ -1034,11 +1034,17 @@ def _early_natt(c, sa, n, size, order, ipid, **kw):
     UDP as far as the receiver can tell), and still join the datagram once
     the first fragment shows ESP in UDP. Fragments sent after the first are
     held, the last sent carries the datagram's outcome."""
+    _early_fragments(c, sa, c.inner(sa, n), size, order, ipid, 'UDP', **kw)
+
+
+def _early_fragments(c, sa, pkt, size, order, ipid, what, **kw):
+    """_early_natt for any datagram only its first fragment names IPsec
+    (what: what the others look like)."""
     first_at = order.index(0)
     assert first_at > 0, 'no later fragment ahead of the first'
-    frags = c.fragment_entries(sa, c.inner(sa, n), size, order=order, ipid=ipid, **kw)
+    frags = c.fragment_entries(sa, pkt, size, order=order, ipid=ipid, **kw)
     for frame, e, _ in frags[:first_at]:
-        c.plain(frame[14:], 'UDP, %s, ahead of its first' % e['wire'])
+        c.plain(frame[14:], '%s, %s, ahead of its first' % (what, e['wire']))
     for frame, e, info in frags[first_at:]:
         c.add(frame, e, info)
 
@@ -1091,6 +1097,116 @@ def _ipv6_unfragmentable():
                  mutate=lambda b: _with_hbh(V.flip_last_byte(b)), ipid=0x606)
     c.ipsec(ah6, ah_pkt(100), wire='AH transport IPv6 behind hop-by-hop, whole')
     return c
+
+
+def _dstopts(nh, opt=(1, bytes(4))):
+    """An 8-byte destination options header holding one option (type,
+    data): PadN by default."""
+    return bytes([nh, 0, opt[0], len(opt[1])]) + opt[1]
+
+
+def _with_dstopts(ipb, opt=(1, bytes(4))):
+    """IPv6 packet ipb with a destination options header in front of what
+    it carried (behind any hop-by-hop header): once fragmented, the first
+    header of the fragmentable part (RFC 8200 4.5), so every fragment
+    header names it, not ESP or AH."""
+    at, last = 40, 6
+    while ipb[last] == 0:
+        last, at = at, at + (ipb[at + 1] + 1) * 8
+    b = bytearray(ipb[:at])
+    b[4:6] = struct.pack('!H', len(ipb) - 40 + 8)
+    nh, b[last] = b[last], 60
+    return bytes(b) + _dstopts(nh, opt) + ipb[at:]
+
+
+# An experimental option whose data may change en route (RFC 4727, RFC
+# 8200 4.2: the third bit of its type): AH covers it as zeros (RFC 4302 A.2).
+_MUTABLE_OPT = (0x3e, b'\x11\x22\x33\x44')
+
+
+def _ipv6_dstopts():
+    """ESP and AH datagrams whose fragmentable part begins with destination
+    options: every fragment header names them (60), only the first
+    fragment shows ESP or AH behind them. Linux reassembles whatever the
+    fragment header names, so all fragments join; a later one ahead of its
+    first looks like any fragment that is not IPsec: delivered unchanged,
+    and joins when the first comes (as ESP in UDP, frag_natt)."""
+    c = Case('frag_ipv6_dstopts', 'IPv6 fragments whose fragment header names destination '
+             'options: ESP GCM tunnel and AH SHA256 transport (the ICV covers the options, '
+             'a mutable one as zeros), in order, out of order, later fragments ahead of the '
+             'first, forged, behind hop-by-hop; TCP behind the options passes', 'tunnel', 'IPv6')
+    tun6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16')
+    ah6 = c.sa(proto='ah', mode='transport', family=6, auth='sha256')
+
+    def ah_pkt(n, opt=(1, bytes(4))):
+        return V.freeze(IPv6(_with_dstopts(raw(c.inner(ah6, n)), opt)))
+
+    def change_opt(ipb):
+        """A change to the mutable option's data after signing, which the
+        ICV does not see and delivery keeps (transport mode: the header as
+        received)."""
+        b = bytearray(ipb)
+        assert b[6] == 60 and b[42] == 0x3e
+        b[44:48] = b'\x55\x66\x77\x88'
+        return bytes(b)
+
+    def flip_icv_behind_do(ipb):
+        b = bytearray(ipb)
+        b[40 + 8 + 12] ^= 0x80      # AH's ICV, behind the 8-byte options
+        return bytes(b)
+    c.ipsec(tun6, c.inner(tun6, 100), mutate=_with_dstopts,
+            wire='ESP tunnel IPv6 behind destination options, whole')
+    c.fragmented(tun6, c.inner(tun6, 1400), 640, mutate=_with_dstopts, ipid=0x701)
+    c.fragmented(tun6, c.inner(tun6, 1400), 640, mutate=_with_dstopts, order=[0, 2, 1],
+                 ipid=0x702)
+    _early_fragments(c, tun6, c.inner(tun6, 1400), 640, [2, 1, 0], 0x703, 'IPv6',
+                     mutate=_with_dstopts)
+    _early_fragments(c, tun6, c.inner(tun6, 1400), 640, [1, 0, 2], 0x704, 'IPv6',
+                     mutate=_with_dstopts)
+    c.fragmented(tun6, c.inner(tun6, 700), 256, expect='auth',
+                 mutate=lambda b: _with_dstopts(V.flip_last_byte(b)), ipid=0x705)
+    _early_fragments(c, tun6, c.inner(tun6, 1400), 640, [1, 2, 0], 0x706, 'IPv6',
+                     mutate=lambda b: _with_dstopts(_with_hbh(b)))
+    c.ipsec(ah6, ah_pkt(100), wire='AH transport IPv6 behind destination options, whole')
+    c.fragmented(ah6, ah_pkt(1400), 600, ipid=0x711)
+    _early_fragments(c, ah6, ah_pkt(2000), 800, [2, 1, 0], 0x712, 'IPv6')
+    _early_fragments(c, ah6, ah_pkt(1400, _MUTABLE_OPT), 600, [1, 0, 2], 0x713, 'IPv6',
+                     mutate=change_opt)
+    out = bytes.fromhex(c.entries[-1][1]['out_hex'])
+    c.entries[-1][1]['out_hex'] = (out[:14] + change_opt(out[14:])).hex()
+    c.fragmented(ah6, ah_pkt(900), 400, expect='auth', mutate=flip_icv_behind_do, ipid=0x714)
+    # not IPsec behind the options: every fragment delivered unchanged,
+    # the copy of one ahead of its first freed when the first comes
+    src, dst = OUTER[6]
+    tcp = raw(IPv6(src=src, dst=dst) / TCP(sport=1234, dport=80) / Raw(bytes(range(256)) * 5))
+    frags = V.fragments_of(_with_dstopts(tcp), 512, ipid=0x720)
+    for i in [1, 0, 2]:
+        c.plain(frags[i], 'TCP IPv6 behind destination options, fragment %d' % (i + 1))
+    c.ipsec(tun6, c.inner(tun6, 100))
+
+    # Reassembly off: a first fragment of ESP or AH is dropped as fragment,
+    # the later ones are delivered unchanged (nothing says they are IPsec).
+    off = c.variant('frag_ipv6_dstopts_off', 'frag_ipv6_dstopts with --frag-flows 0',
+                    ['--frag-flows', '0'], lambda info: False)
+    for i, (frame, e) in enumerate(off.entries):
+        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
+                not e['wire'].startswith(('IPv6, ', 'TCP ')):
+            if _first_fragment6(frame):
+                e = _as_fragment(e, 'drop', 'fragment')
+            else:
+                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
+                         n=e['n'])
+            off.entries[i] = (frame, e)
+    return [c, off]
+
+
+def _first_fragment6(frame):
+    """Is the IPv6 fragment in frame (its fragment header behind any
+    hop-by-hop header) its datagram's first?"""
+    ipb, nh, at = frame[14:], frame[14 + 6], 40
+    while nh == 0:
+        nh, at = ipb[at], at + (ipb[at + 1] + 1) * 8
+    return struct.unpack('!H', ipb[at + 2:at + 4])[0] & 0xfff8 == 0
 
 
 def _first_fragment(frame):
@@ -1269,6 +1385,7 @@ def reassembly():
 
     cases += _natt_fragments()
     cases.append(_ipv6_unfragmentable())
+    cases += _ipv6_dstopts()
 
     # The same traffic with several transports (datagrams whose SA another
     # transport owns are handed to its ring) and with reassembly off.

@@ -332,7 +332,13 @@ def classify(ipb):
         dst = str(IPv6(ipb).dst)
         while proto in (0, 43, 44, 60) and len(ipb) >= hl + 8:   # extension headers
             if proto == 44:
-                frag = frag or struct.unpack('!H', ipb[hl + 2:hl + 4])[0] & 0xfff9 != 0
+                fo = struct.unpack('!H', ipb[hl + 2:hl + 4])[0]
+                frag = frag or fo & 0xfff9 != 0
+                if fo & 0xfff8 and ipb[hl] in (0, 43, 60):
+                    # a later fragment whose fragment header names options
+                    # that are in the first one: mid-datagram bytes, not
+                    # taken into reassembly (Reassembler), passed on
+                    return None, None, dst, ipb
             hl, proto = hl + (8 if proto == 44 else (ipb[hl + 1] + 1) * 8), ipb[hl]
     if proto == 17 and frag:
         # a UDP fragment not taken into reassembly (Reassembler): IKE's,
@@ -381,15 +387,24 @@ class Reassembler:
     is. One that comes before its first fragment is passed on too, and its
     piece still joins the datagram if the first fragment then says ESP in
     UDP (Linux reassembles before UDP reads a port; passed, see passed()).
+    The same holds for IPv6 whose fragment header names destination
+    options (or another extension header, HIDING): every fragment's
+    fragment header says 60, and only the first fragment shows ESP or AH
+    (or ESP in UDP) behind the options; Linux reassembles whatever follows
+    the fragment header, before ESP or AH is looked at.
     The whole
     datagram's header is its offset-0 fragment's, with the fragments' ECN
     fields merged into it (merged_ecn), which may discard it."""
 
+    # what a fragment header may name with ESP or AH behind it in the
+    # first fragment only: UDP, and over IPv6 an extension header
+    HIDING = {4: (17,), 6: (17, 0, 43, 60)}
+
     def __init__(self):
         self.pending = {}
-        self.natt = set()
-        self.plain = set()      # datagrams whose first fragment was plain UDP
-        self.early = {}         # key -> pieces of UDP fragments ahead of their first
+        self.natt = set()       # datagrams whose first fragment hid IPsec
+        self.plain = set()      # datagrams whose first fragment hid none
+        self.early = {}         # key -> pieces of such fragments ahead of their first
 
     @staticmethod
     def _natt_first(ipb, off, end):
@@ -405,17 +420,19 @@ class Reassembler:
         if f is None:
             return None
         key, off, _, _, _, first_natt = f
-        if key[3] in (50, 51) or first_natt or (key[3] == 17 and off and key in self.natt):
+        if key[3] in (50, 51) or first_natt or \
+                (key[3] in self.HIDING[key[0]] and off and key in self.natt):
             return f
         return None
 
     def passed(self, ipb):
-        """ipb goes on as it is (fragment_of was None). A plain UDP first
-        fragment settles its datagram: pieces ahead of it are forgotten. A
-        later UDP fragment of a datagram not settled yet leaves its piece
-        waiting for the first fragment."""
+        """ipb goes on as it is (fragment_of was None). A first fragment
+        of UDP (or behind IPv6 options, HIDING) that is not IPsec settles
+        its datagram: pieces ahead of it are forgotten. A later such
+        fragment of a datagram not settled yet leaves its piece waiting for
+        the first fragment."""
         f = self._parse(ipb)
-        if f is None or f[0][3] != 17:
+        if f is None or f[0][3] not in self.HIDING[f[0][0]]:
             return
         key, off, more, hdr, data, _ = f
         if off == 0:
@@ -450,8 +467,20 @@ class Reassembler:
             end = 40 + struct.unpack('!H', ipb[4:6])[0]
             key = (6, ipb[8:40], ipb[at + 4:at + 8], ipb[at])
             off, more, hdr, data = fo & 0xfff8, bool(fo & 1), ipb[:at], ipb[at + 8:end]
-            first_natt = ipb[at] == 17 and off == 0 and self._natt_first(ipb, at + 8, end)
+            first_natt = off == 0 and self._ipsec_behind(ipb, ipb[at], at + 8, end)
         return key, off, more, hdr, data, first_natt
+
+    @classmethod
+    def _ipsec_behind(cls, ipb, nh, at, end):
+        """Does a first IPv6 fragment show ESP in UDP, or ESP or AH behind
+        the extension headers its fragment header names (nh, at at)?"""
+        if nh == 17:
+            return cls._natt_first(ipb, at, end)
+        if nh not in (0, 43, 60):
+            return False
+        while nh in (0, 43, 60) and at + 8 <= end:
+            nh, at = ipb[at], at + (ipb[at + 1] + 1) * 8
+        return nh in (50, 51) or nh == 17 and cls._natt_first(ipb, at, end)
 
     @staticmethod
     def merged_ecn(headers):
