@@ -312,8 +312,6 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	struct rxsec_sa *isa = NULL;
 	uint8_t last_proto = md->next_proto;
 
-	if (unlikely(!transport_ipv4_header_ok(m, md)))
-		return RXSEC_REASON_MALFORMED;
 	rv = rxsec_replay_check(&sa->replay, seq);
 	if (rv != RXSEC_REPLAY_OK)
 		return replay_reason(rv);
@@ -384,6 +382,10 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 		return RXSEC_REASON_FRAGMENT;
 	sa = rxsec_sa_table_get(t->sat, md->sa_id);
 	*sa_out = sa;
+	/* before any IPsec verdict: Linux's ip_rcv drops it first, whatever
+	 * its ICV would have said */
+	if (unlikely(!transport_ipv4_header_ok(m, md)))
+		return RXSEC_REASON_MALFORMED;
 	/* The software path's status: the whole packet's when the engine did
 	 * nothing, an inner layer's when it checked only the outer one. */
 	if (!rxsec_result_crypto_done(result) || st == RXSEC_CRYPTO_SUCCESS)

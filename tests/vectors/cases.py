@@ -1728,6 +1728,15 @@ def _outer_v4_opts(ipb):
     return V.fix_lengths(bytes(b))
 
 
+def _set_ipsec_spi(sa, spi):
+    """The SPI field of sa's header (AH's is 4 bytes in) set to spi."""
+    def f(ipb):
+        b = bytearray(ipb)
+        struct.pack_into('!L', b, V.ip_hdr_len(ipb) + (4 if sa.proto == 'ah' else 0), spi)
+        return bytes(b)
+    return f
+
+
 def _header_checksums(c):
     """A receiver discards an IPv4 packet whose header checksum is wrong
     (RFC 1122 3.2.1.2; Linux's ip_rcv, before IPsec): malformed, and the
@@ -1742,6 +1751,20 @@ def _header_checksums(c):
                 wire='%s %s, IPv4 header checksum wrong' % (sa.proto.upper(), sa.mode))
         c.ipsec(sa, c.inner(sa, 40), seq=seq,
                 wire='%s %s, the same sequence number intact' % (sa.proto.upper(), sa.mode))
+        # ip_rcv drops it before any IPsec verdict: malformed, not the
+        # ICV's failure (the engine's CryptoStatus stays in the record)
+        c.ipsec(sa, c.inner(sa, 40), expect='auth',
+                mutate=_then(V.flip_ah_icv if sa.proto == 'ah' else V.flip_last_byte,
+                             _break_ipv4_checksum),
+                wire='%s %s, IPv4 header checksum wrong and ICV forged' % (
+                    sa.proto.upper(), sa.mode))
+        c.entries[-1][1]['reason'] = 'malformed'
+        # ... nor the SA lookup's: no SA for this SPI
+        c.ipsec(sa, c.inner(sa, 40), expect='no_sa',
+                mutate=_then(_set_ipsec_spi(sa, 0xdead0000 | sa.spi), _break_ipv4_checksum),
+                wire='%s %s, IPv4 header checksum wrong, no SA for the SPI' % (
+                    sa.proto.upper(), sa.mode))
+        c.entries[-1][1].update(reason='malformed', spi='0x%08x' % (0xdead0000 | sa.spi))
     c.ipsec(gt4, c.inner(gt4, 60), mutate=_outer_v4_opts,
             wire='ESP tunnel, outer IPv4 header with options')
     c.ipsec(gt4, c.inner(gt4, 60), expect='malformed',
