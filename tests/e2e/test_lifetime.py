@@ -268,6 +268,14 @@ def case_linux_bytes(lcores, bc, args=()):
     if bc['tail_no_sa']:
         check([x['reason'] for x in v[K:]] == ['no_sa'] * (len(SIZES) - K),
               '%s: no_sa after the limit' % name)
+    else:
+        # the inner SA is gone: no later packet is decrypted with it, in
+        # the same burst (no_sa) or after (only the outer layer removed)
+        late = [bytes.fromhex(e['out_hex']) for _, e in c.entries[K:]]
+        check(all(x['reason'] in ('no_sa', 'ok') for x in v[K:]) and
+              not any(w in delivered for w in late),
+              '%s: the deleted SA decrypts nothing after the limit (%s)'
+              % (name, [(x['reason'], x['sa_delete_req']) for x in v[K:]]))
 
 for lc in ('0', '0-1'):
     case_packet_hard(lc)
