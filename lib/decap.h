@@ -59,39 +59,111 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
 }
 
 /*
- * RFC 3948 3.1.2: a transport-mode segment that came in UDP carries the TCP
- * or UDP checksum its sender computed over its own addresses, which a NAT
- * on the way rewrote in the header (and the SA's NAT-OA is rarely known).
- * The ICV vouched for the segment, so the checksum is recomputed over the
- * addresses as received (step 4) and the host behind rxsec accepts it. A
- * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. ICMPv6 sums
- * the same pseudo-header (RFC 4443 2.3), so a NAT66 breaks it alike; Linux
- * takes the whole payload unchecked (esp6_input_done2: CHECKSUM_UNNECESSARY),
- * so it is recomputed too. ICMPv4 sums no addresses. addrs: the source and
- * destination, alen bytes (8 or 32); the pseudo-header sums the same for
- * both versions (RFC 768, RFC 8200 8.1) with lengths below 64 KiB.
+ * UDP-Lite (RFC 3828 3.1): the checksum covers the first `coverage` bytes,
+ * 0 meaning the whole datagram. Coverage 1..7 or longer than the datagram,
+ * or a zero checksum (UDP-Lite has no "no checksum"), makes the datagram
+ * one its receiver discards (Linux: udplite_checksum_init): such a
+ * datagram is left as received, for the host to judge, rather than given a
+ * right sum.
+ */
+static inline bool
+rxsec_udplite_coverage(const uint8_t *l4, uint32_t l4_len, uint32_t *cov)
+{
+	uint32_t c;
+
+	if (l4_len < 8 || (l4[6] | l4[7]) == 0)
+		return false;
+	c = (uint32_t)l4[4] << 8 | l4[5];
+	if (c == 0)
+		c = l4_len;
+	*cov = c;
+	return c >= 8 && c <= l4_len;
+}
+
+/*
+ * DCCP (RFC 4340 9.2): the checksum covers the header (Data Offset words)
+ * and, for CsCov > 0, (CsCov - 1) * 4 bytes of data; CsCov 0 covers the
+ * whole packet. A data offset shorter than the generic header or longer
+ * than the packet, or a coverage past its end, makes a packet its receiver
+ * ignores (Linux: dccp_invalid_packet): left as received, as above.
+ */
+static inline bool
+rxsec_dccp_coverage(const uint8_t *l4, uint32_t l4_len, uint32_t *cov)
+{
+	uint32_t doff, cscov;
+
+	if (l4_len < 12)
+		return false;
+	doff = l4[4] * 4u;
+	cscov = l4[5] & 0x0fu;
+	if (doff < 12 || doff > l4_len)
+		return false;
+	*cov = cscov == 0 ? l4_len : doff + (cscov - 1) * 4;
+	return *cov <= l4_len;
+}
+
+/*
+ * The checksum a transport-mode segment sums over the IP pseudo-header:
+ * where it sits (*ck_at) and how many bytes it covers (*cov). False for a
+ * protocol without one, or a segment left as received.
+ */
+static inline bool
+rxsec_natt_cksum_span(uint8_t proto, bool v6, const uint8_t *l4, uint32_t l4_len,
+		      uint32_t *ck_at, uint32_t *cov)
+{
+	*cov = l4_len;
+	*ck_at = 6;
+	switch (proto) {
+	case IPPROTO_TCP:
+		*ck_at = 16;
+		return l4_len >= 20;
+	case IPPROTO_UDP:
+		return l4_len >= 8 && (l4[6] | l4[7]) != 0;
+	case IPPROTO_ICMPV6:
+		*ck_at = 2;
+		return v6 && l4_len >= 4;
+	case IPPROTO_UDPLITE:
+		return rxsec_udplite_coverage(l4, l4_len, cov);
+	case IPPROTO_DCCP:
+		return rxsec_dccp_coverage(l4, l4_len, cov);
+	default:
+		return false;
+	}
+}
+
+/*
+ * RFC 3948 3.1.2: a transport-mode segment that came in UDP carries the
+ * checksum its sender computed over its own addresses, which a NAT on the
+ * way rewrote in the header (and the SA's NAT-OA is rarely known). The ICV
+ * vouched for the segment, so the checksum is recomputed over the addresses
+ * as received (step 4) and the host behind rxsec accepts it. The RFC names
+ * TCP and UDP; every protocol whose checksum covers the pseudo-header
+ * breaks alike: ICMPv6 (RFC 4443 2.3) under a NAT66, UDP-Lite and DCCP
+ * over their coverage. Linux marks the payload CHECKSUM_UNNECESSARY
+ * (esp_input_done2) and skips most such checks; the host behind rxsec may
+ * not, so they are recomputed too. A
+ * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. ICMPv4 sums
+ * no addresses. addrs: the source and destination, alen bytes (8 or 32);
+ * the pseudo-header sums the same for both versions (RFC 768, RFC 8200
+ * 8.1) with lengths below 64 KiB, and UDP-Lite's and DCCP's length is the
+ * whole segment's, whatever the coverage (RFC 3828 3.2, RFC 4340 9.1).
  */
 static inline void
 rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, uint8_t *l4,
 			   uint32_t l4_len)
 {
-	uint32_t ck_at, sum;
+	uint32_t ck_at, cov, sum;
 	uint16_t ck = 0;
 
-	if (proto == IPPROTO_TCP && l4_len >= 20)
-		ck_at = 16;
-	else if (proto == IPPROTO_UDP && l4_len >= 8 && (l4[6] | l4[7]) != 0)
-		ck_at = 6;
-	else if (proto == IPPROTO_ICMPV6 && alen == 32 && l4_len >= 4)
-		ck_at = 2;
-	else
+	if (!rxsec_natt_cksum_span(proto, alen == 32, l4, l4_len, &ck_at, &cov))
 		return;
 	memcpy(l4 + ck_at, &ck, 2);
 	sum = __rte_raw_cksum(addrs, alen, 0) + rte_cpu_to_be_16(proto) +
 		rte_cpu_to_be_16((uint16_t)l4_len);
-	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, l4_len, sum));
-	if (ck == 0 && proto == IPPROTO_UDP)
-		ck = 0xffff;	/* RFC 768: a computed zero is sent as ones */
+	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, cov, sum));
+	/* RFC 768, RFC 3828 3.1: a computed zero is sent as ones */
+	if (ck == 0 && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE))
+		ck = 0xffff;
 	memcpy(l4 + ck_at, &ck, 2);
 }
 

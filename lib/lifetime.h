@@ -17,14 +17,20 @@
 
 /* Spec section 3, rule 6, counted where Linux's xfrm_input adds to curlft:
  * after the replay window moved for the packet, so that replayed or forged
- * packets cannot wear an SA out. Only the transport owning sa's window calls
- * it (one writer; housekeeping reads). Returns the result flag for the
- * packet that reaches a hard limit (RXSEC_RESULT_SA_DELETE_REQ or 0). */
+ * packets cannot wear an SA out. The bytes are Linux's skb->len at that
+ * point: what follows this layer's header once ESP's header, IV, padding,
+ * trailer and ICV (esp_input_done2) or the AH header (ah_input) are gone,
+ * i.e. the tunnel's inner packet (with any TFC padding) or the transport
+ * payload, never the outer IP header. md is the layer's own meta, so each
+ * SA of a nested packet counts its own layer. Only the transport owning
+ * sa's window calls it (one writer; housekeeping reads). Returns the result
+ * flag for the packet that reaches a hard limit (RXSEC_RESULT_SA_DELETE_REQ
+ * or 0). */
 static inline uint32_t
 rxsec_lifetime_count(struct rxsec_sa *sa, const struct rxsec_pkt_meta *md)
 {
 	uint64_t p = sa->life_packets + 1;
-	uint64_t b = sa->life_bytes + (uint64_t)(md->ip_end - md->l3_off);
+	uint64_t b = sa->life_bytes + (uint64_t)(md->payload_end - md->payload_off);
 
 	__atomic_store_n(&sa->life_packets, p, __ATOMIC_RELAXED);
 	__atomic_store_n(&sa->life_bytes, b, __ATOMIC_RELAXED);

@@ -318,7 +318,9 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	if (unlikely(rxsec_sa_refuses_inner(sa, md->next_proto)))
 		return transport_mode_error(t, m, sa, seq);
 	if (unlikely(rxsec_result_next_crypto_done(result) || sw_isa != NULL)) {
-		isa = sw_isa != NULL ? sw_isa : rxsec_sa_table_get(t->sat, p->inner.sa_id);
+		/* By handle for the software path too: a packet before this one
+		 * in the burst may have deleted sw_isa (SaDeleteReq) since. */
+		isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		if (isa == NULL)
 			return RXSEC_REASON_NO_SA;
 		/* Another stage writes that window (rxsec_sa_table_add). */

@@ -169,6 +169,11 @@ def workdir(name):
     return d
 
 
+def file_prefix(name):
+    """name with the RXSEC_FILE_PREFIX stem before it (run_case.py)."""
+    return os.environ.get('RXSEC_FILE_PREFIX', '') + name
+
+
 def eal(prefix, lcores, vdev):
     return [RXSEC, '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix,
             '-l', lcores, '--vdev', vdev, '--']
@@ -185,7 +190,7 @@ def run_files(wd, sa_files, frames, lcores='0', args=(), timeout=120, prefix=Non
     """rxsec over frames on net_pcap0 with SA files as they are; returns
     (rc, stdout, verdicts sorted by receive index, delivered frames)."""
     write_pcap(os.path.join(wd, 'in.pcap'), frames)
-    prefix = prefix or 'i4%d' % os.getpid()
+    prefix = file_prefix(prefix or 'i4%d' % os.getpid())
     cmd = eal(prefix, lcores, 'net_pcap0,rx_pcap=%s,tx_pcap=%s' % (
         os.path.join(wd, 'in.pcap'), os.path.join(wd, 'out.pcap')))
     for f in sa_files:
@@ -212,7 +217,7 @@ class Daemon:
     def __init__(self, wd, sas, vdev, lcores='0', args=(), prefix=None, sock=None, wrap=()):
         self.wd = wd
         self.sock = sock or os.path.join(wd, 'ctl.sock')
-        self.prefix = prefix or 'i4d%d' % os.getpid()
+        self.prefix = file_prefix(prefix or 'i4d%d' % os.getpid())
         with open(os.path.join(wd, 'sa.conf'), 'w') as f:
             f.write(''.join(s.xfrm() for s in sas))
         self.cmd = list(wrap) + eal(self.prefix, lcores, vdev) + \

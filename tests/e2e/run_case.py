@@ -135,7 +135,10 @@ def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
     ntx = int(args[args.index('--transports') + 1]) if '--transports' in args else 1
     outs = [os.path.join(wd, 'out%s.pcap' % ('' if ntx == 1 else i)) for i in range(ntx)]
     vpath = os.path.join(wd, 'v.jsonl')
-    prefix = 'rxt%d_%s_%s' % (os.getpid(), re.sub(r'\W', '', name)[-24:], lcores.replace('-', ''))
+    # RXSEC_FILE_PREFIX: a stem for EAL file prefixes, so that runs sharing a
+    # machine can tell (and clean up) their own /var/run/dpdk directories
+    prefix = '%srxt%d_%s_%s' % (os.environ.get('RXSEC_FILE_PREFIX', ''), os.getpid(),
+                                re.sub(r'\W', '', name)[-24:], lcores.replace('-', ''))
     cmd = [rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix,
            '-l', lcores, '--vdev',
            'net_pcap0,rx_pcap=%s,%s' % (os.path.join(os.path.abspath(case), 'in.pcap'),

@@ -10,7 +10,9 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
                    replay and ICV, per layer, fragments); UDP checksums (malformed
-                   before replay and ICV, whole and fragmented); --no-offload,
+                   before replay and ICV, whole and fragmented); transport-mode
+                   checksums behind a NAT (TCP, UDP, ICMPv6, UDP-Lite and DCCP
+                   over their coverage); --no-offload,
                    --no-offload-udp-esp, --offload-algs
   issue3_malformed truncations, bad padding, protocol mismatch, TFC dummy
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
@@ -39,6 +41,8 @@ import socket
 import struct
 
 from scapy.all import ICMP, IP, IPv6, TCP, UDP, ICMPv6EchoRequest, Raw, raw
+from scapy.layers.inet import in4_chksum
+from scapy.layers.inet6 import in6_chksum
 
 import rxsec_vectors as V
 from rxsec_vectors import Case, Sa, OUTER, INNER, OTHER_DST
@@ -407,6 +411,7 @@ def issue3_natt():
     _udp_length_lies(c, g4, g6)
     cases.append(c)
     cases.append(_natt_transport())
+    cases.append(_natt_transport_coverage())
     cases.append(_natt_other_port())
     return cases + _with_variants(_natt_mismatch(), NATT_MISMATCH_VARIANTS) + \
         _with_variants(_natt_checksum(), NATT_MISMATCH_VARIANTS)
@@ -540,6 +545,146 @@ def _natt_transport():
                 (l4, 'behind a NAT66' if natted else 'without a NAT'))
     return c
 
+
+
+# UDP-Lite (RFC 3828) and DCCP (RFC 4340) sum the pseudo-header too, but only
+# over a coverage; scapy has neither protocol, so their headers are packed
+# here and their checksums are scapy's pseudo-header checksum over the
+# segment with the bytes past the coverage read as zeros (which add nothing
+# to a one's complement sum; the pseudo-header keeps the whole length).
+UDPLITE, DCCP = 136, 33
+
+
+def _cov_cksum(family, src, dst, proto, seg, cov):
+    """seg's checksum (bytes 6-7) over src/dst's pseudo-header, its first
+    cov bytes summed (RFC 3828 3.1, RFC 4340 9.1)."""
+    body = seg[:6] + b'\0\0' + seg[8:cov] + bytes(len(seg) - max(cov, 8))
+    if family == 4:
+        return in4_chksum(proto, IP(src=src, dst=dst), body)
+    return in6_chksum(proto, (IPv6(src=src, dst=dst) / Raw(body))[Raw], body)
+
+
+def _udplite(k, cov, n):
+    """A UDP-Lite header (checksum coverage cov; checksum 0 for now) and n
+    bytes of data."""
+    data = bytes((k * 11 + i) & 0xff for i in range(n))
+    return struct.pack('!HHHH', 41000 + k, 5004, cov, 0) + data
+
+
+def _dccp(k, cscov, n, doff=4):
+    """A DCCP-Data header with 48-bit sequence numbers (X=1, 16 bytes, data
+    offset doff words), CsCov cscov, then n bytes of data."""
+    data = bytes((k * 13 + i) & 0xff for i in range(n))
+    return struct.pack('!HHBBHBB', 42000 + k, 5001, doff, 0x10 | cscov, 0, 2 << 1 | 1, 0) + \
+        struct.pack('!Q', 0x1000 + k)[2:] + data
+
+
+def _dccp_cov(seg):
+    """The DCCP coverage (RFC 4340 9.2): CsCov 0 the packet, else the header
+    (data offset words) and (CsCov - 1) words of data."""
+    cscov = seg[5] & 0xf
+    return len(seg) if cscov == 0 else (seg[4] + cscov - 1) * 4
+
+
+def _with_sum(seg, ck):
+    return seg[:6] + struct.pack('!H', ck) + seg[8:]
+
+
+def _natt_transport_coverage():
+    """Transport-mode ESP in UDP from behind a NAT (and a NAT66) carrying
+    UDP-Lite and DCCP, whose checksums cover the pseudo-header but only the
+    first bytes their coverage says: recomputed over the received addresses
+    and that coverage (RFC 3948 3.1.2 step 4, as for TCP and UDP). A
+    coverage a receiver must refuse (UDP-Lite 1..7 or past the datagram,
+    DCCP past the packet or a data offset out of it) or a zero UDP-Lite
+    checksum is delivered as received, for the host to refuse."""
+    c = Case('i3_natt_transport_cov', 'ESP in UDP, transport mode, IPv4 through a NAT and '
+             'IPv6 through a NAT66: UDP-Lite and DCCP checksums recomputed over the received '
+             'addresses and their checksum coverage (whole, header only, partial, odd); a '
+             'computed UDP-Lite zero sent as 0xffff; invalid coverages, data offsets and a '
+             'zero UDP-Lite checksum delivered as received; without a NAT unchanged',
+             'transport', 'IPv4')
+    private = {4: '10.9.0.5', 6: 'fd00:9::5'}
+    sas = {4: c.sa(mode='transport', family=4, enc='aes128gcm16', encap=(4500, 4500)),
+           6: c.sa(mode='transport', family=6, enc='aes256cbc', auth='sha256',
+                   encap=(4500, 4500))}
+
+    def nat(family, public):
+        def f(ipb):
+            if family == 4:
+                b = bytearray(ipb)
+                b[12:16] = socket.inet_pton(socket.AF_INET, public)
+                b[10:12] = b'\0\0'
+                b[10:12] = struct.pack('!H', _ones_complement(bytes(b[:V.ip_hdr_len(ipb)])))
+                return bytes(b)
+            # the NAT66 updates the outer UDP checksum, not the ESP's payload
+            return V.resum_udp(ipb[:8] + socket.inet_pton(socket.AF_INET6, public) + ipb[24:])
+        return f
+
+    def add(family, proto, seg, cov, fixed, natted=True, what='', zero=False):
+        """seg sent with its sender's checksum over its own (private) source
+        and cov, through the NAT; delivered with the sum over the received
+        source when fixed, else as sent. zero: sent with checksum 0."""
+        sa = sas[family]
+        public, dst = OUTER[family]
+        src = private[family] if natted else public
+        ck = 0 if zero else _cov_cksum(family, src, dst, proto, seg, min(cov, len(seg)))
+        if proto == UDPLITE and ck == 0 and not zero:
+            ck = 0xffff
+        sent = _with_sum(seg, ck)
+        ipid = 0x600 + len(c.entries)
+        if family == 4:
+            pkt = IP(src=src, dst=dst, id=ipid, flags='DF', proto=proto) / Raw(sent)
+        else:
+            pkt = IPv6(src=src, dst=dst, nh=proto) / Raw(sent)
+        pkt = V.freeze(pkt)
+        c.ipsec(sa, pkt, mutate=nat(family, public) if natted else None,
+                wire='ESPUDP transport IPv%d %s %s, %s' % (
+                    family, 'UDP-Lite' if proto == UDPLITE else 'DCCP', what,
+                    'behind a NAT' if natted else 'without a NAT'))
+        out = sent
+        if fixed:
+            ck = _cov_cksum(family, public, dst, proto, seg, cov)
+            if proto == UDPLITE and ck == 0:
+                ck = 0xffff     # RFC 3828 3.1: a computed zero goes as ones
+            out = _with_sum(seg, ck)
+        if family == 4:
+            want = IP(src=public, dst=dst, id=ipid, flags='DF', proto=proto) / Raw(out)
+        else:
+            want = IPv6(src=public, dst=dst, nh=proto) / Raw(out)
+        c.entries[-1][1]['out_hex'] = V.eth(raw(want)).hex()
+
+    for fam in (4, 6):
+        k = len(c.entries)
+        for cov, n, what in ((0, 50, 'coverage 0 (whole)'), (8, 50, 'coverage 8 (header)'),
+                             (21, 50, 'coverage 21 (odd)'), (58, 50, 'coverage 58 (exact)')):
+            add(fam, UDPLITE, _udplite(k, cov, n), cov or 8 + n, True, what=what)
+        add(fam, UDPLITE, _udplite(k, 12, 30), 12, True, natted=False, what='coverage 12')
+        for cov, what in ((5, 'coverage 5 (1..7: invalid)'),
+                          (59, 'coverage 59 past the 58-byte datagram')):
+            add(fam, UDPLITE, _udplite(k, cov, 50), 58, False, what=what)
+        add(fam, UDPLITE, _udplite(k, 0, 50), 58, False, zero=True, what='checksum 0 (illegal)')
+        # a data word making the sum over the received source come out zero
+        public, dst = OUTER[fam]
+        seg = _udplite(k + 1, 0, 30)
+        seg = seg[:8] + b'\0\0' + seg[10:]
+        w = _cov_cksum(fam, public, dst, UDPLITE, seg, len(seg))
+        seg = seg[:8] + struct.pack('!H', w) + seg[10:]
+        assert _cov_cksum(fam, public, dst, UDPLITE, seg, len(seg)) in (0, 0xffff)
+        add(fam, UDPLITE, seg, len(seg), True, what='computed sum 0')
+        for cscov, n, what in ((0, 40, 'CsCov 0 (whole)'), (1, 40, 'CsCov 1 (header)'),
+                               (3, 40, 'CsCov 3 (header + 8)'),
+                               (10, 36, 'CsCov 10 (header + 36: the whole packet)'),
+                               (0, 21, 'CsCov 0, odd length')):
+            seg = _dccp(k, cscov, n)
+            add(fam, DCCP, seg, _dccp_cov(seg), True, what=what)
+        seg = _dccp(k, 0, 24)
+        add(fam, DCCP, seg, len(seg), True, natted=False, what='CsCov 0')
+        seg = _dccp(k, 15, 20)
+        add(fam, DCCP, seg, len(seg), False, what='CsCov 15 past the packet')
+        for doff, what in ((2, 'data offset 2 (< 12 bytes)'), (60, 'data offset 60 (past it)')):
+            add(fam, DCCP, _dccp(k, 0, 20, doff=doff), 36, False, what=what)
+    return c
 
 def _ones_complement(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b))

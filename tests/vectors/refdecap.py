@@ -135,7 +135,10 @@ def natt_transport_fixup(ipb):
     datagram (with a checksum) that came in UDP gets its checksum computed
     over the addresses it arrived with, IPv4 or IPv6; so does an ICMPv6
     message, whose checksum covers the IPv6 pseudo-header too (RFC 4443
-    2.3). ICMPv4 sums no addresses."""
+    2.3); so do UDP-Lite and DCCP over their coverage (coverage_summed).
+    ICMPv4 sums no addresses."""
+    if transport_proto(ipb) in (UDPLITE, DCCP):
+        return coverage_summed(ipb)
     pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
     if pkt.haslayer(TCP):
         del pkt[TCP].chksum
@@ -146,6 +149,59 @@ def natt_transport_fixup(ipb):
     else:
         return ipb
     return raw(pkt)
+
+
+UDPLITE, DCCP = 136, 33
+
+
+def transport_proto(ipb):
+    """The protocol right behind the IP header (no IPv6 extension headers
+    in the cases that reach here)."""
+    return ipb[9] if ipb[0] >> 4 == 4 else ipb[6]
+
+
+def segment_coverage(proto, seg):
+    """How many bytes of a UDP-Lite datagram or DCCP packet its checksum
+    covers, or None when a receiver must drop it unchecked: UDP-Lite
+    coverage 1..7 or past the datagram, or a zero checksum (RFC 3828 3.1;
+    Linux udplite_checksum_init); DCCP data offset below the 12-byte
+    generic header or past the packet, or CsCov past it (RFC 4340 9.2;
+    Linux dccp_invalid_packet)."""
+    n = len(seg)
+    if proto == UDPLITE:
+        if n < 8 or seg[6:8] == b'\0\0':
+            return None
+        cov = struct.unpack('!H', seg[4:6])[0] or n
+        return cov if 8 <= cov <= n else None
+    if n < 12 or not 12 <= seg[4] * 4 <= n:
+        return None
+    cscov = seg[5] & 0x0f
+    cov = n if cscov == 0 else (seg[4] + cscov - 1) * 4
+    return cov if cov <= n else None
+
+
+def coverage_summed(ipb):
+    """RFC 3948 3.1.2 step 4 for UDP-Lite and DCCP: the checksum computed
+    afresh over the pseudo-header of the addresses as received (its length
+    the whole segment's: RFC 3828 3.2, RFC 4340 9.1) and the covered bytes;
+    a UDP-Lite sum of zero goes as all ones. A segment a receiver must drop
+    stays as it came, for the host to drop."""
+    v4 = ipb[0] >> 4 == 4
+    proto = transport_proto(ipb)
+    hl = (ipb[0] & 0xf) * 4 if v4 else 40
+    end = struct.unpack('!H', ipb[2:4])[0] if v4 else 40 + struct.unpack('!H', ipb[4:6])[0]
+    seg = ipb[hl:end]
+    cov = segment_coverage(proto, seg)
+    if cov is None:
+        return ipb
+    if v4:
+        pseudo = ipb[12:20] + struct.pack('!xBH', proto, len(seg))
+    else:
+        pseudo = ipb[8:40] + struct.pack('!LxxxB', len(seg), proto)
+    csum = 0xffff - ones_sum(pseudo + seg[:6] + b'\0\0' + seg[8:cov])
+    if proto == UDPLITE and csum == 0:
+        csum = 0xffff
+    return ipb[:hl + 6] + struct.pack('!H', csum) + ipb[hl + 8:]
 
 
 def icmp6_summed(ipb):
