@@ -59,6 +59,24 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
 }
 
 /*
+ * UDP: the datagram is as long as its UDP length says; bytes behind it in
+ * the IP payload are not summed (Linux's udp_rcv trims them before it
+ * checks). A length below 8 or past the payload makes a datagram its
+ * receiver drops, and a zero checksum is none: left as received.
+ */
+static inline bool
+rxsec_udp_span(const uint8_t *l4, uint32_t l4_len, uint32_t *cov)
+{
+	uint32_t ulen;
+
+	if (l4_len < 8 || (l4[6] | l4[7]) == 0)
+		return false;
+	ulen = (uint32_t)l4[4] << 8 | l4[5];
+	*cov = ulen;
+	return ulen >= 8 && ulen <= l4_len;
+}
+
+/*
  * UDP-Lite (RFC 3828 3.1): the checksum covers the first `coverage` bytes,
  * 0 meaning the whole datagram. Coverage 1..7 or longer than the datagram,
  * or a zero checksum (UDP-Lite has no "no checksum"), makes the datagram
@@ -118,7 +136,7 @@ rxsec_natt_cksum_span(uint8_t proto, bool v6, const uint8_t *l4, uint32_t l4_len
 		*ck_at = 16;
 		return l4_len >= 20;
 	case IPPROTO_UDP:
-		return l4_len >= 8 && (l4[6] | l4[7]) != 0;
+		return rxsec_udp_span(l4, l4_len, cov);
 	case IPPROTO_ICMPV6:
 		*ck_at = 2;
 		return v6 && l4_len >= 4;
@@ -145,8 +163,9 @@ rxsec_natt_cksum_span(uint8_t proto, bool v6, const uint8_t *l4, uint32_t l4_len
  * UDP checksum of zero (none; RFC 6935 over IPv6) stays zero. ICMPv4 sums
  * no addresses. addrs: the source and destination, alen bytes (8 or 32);
  * the pseudo-header sums the same for both versions (RFC 768, RFC 8200
- * 8.1) with lengths below 64 KiB, and UDP-Lite's and DCCP's length is the
- * whole segment's, whatever the coverage (RFC 3828 3.2, RFC 4340 9.1).
+ * 8.1) with lengths below 64 KiB: UDP's length is its own, UDP-Lite's
+ * and DCCP's the whole segment's, whatever the coverage (RFC 3828 3.2,
+ * RFC 4340 9.1).
  */
 static inline void
 rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, uint8_t *l4,
@@ -159,7 +178,7 @@ rxsec_natt_transport_cksum(const uint8_t *addrs, uint32_t alen, uint8_t proto, u
 		return;
 	memcpy(l4 + ck_at, &ck, 2);
 	sum = __rte_raw_cksum(addrs, alen, 0) + rte_cpu_to_be_16(proto) +
-		rte_cpu_to_be_16((uint16_t)l4_len);
+		rte_cpu_to_be_16((uint16_t)(proto == IPPROTO_UDP ? cov : l4_len));
 	ck = (uint16_t)~__rte_raw_cksum_reduce(__rte_raw_cksum(l4, cov, sum));
 	/* RFC 768, RFC 3828 3.1: a computed zero is sent as ones */
 	if (ck == 0 && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE))

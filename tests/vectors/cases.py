@@ -525,6 +525,29 @@ def _natt_transport():
                 add(sa, ip, l4, nat if natted else None, public, 'ESPUDP transport %s %s' %
                     (l4, 'behind a NAT' if natted else 'without a NAT'))
 
+    # A UDP length that is not the IP payload's: bytes behind the datagram
+    # are not summed (Linux's udp_rcv trims them before its check), and a
+    # datagram longer than the payload, which udp_rcv drops, is left as it
+    # came. The reference is udp_sum_of, over the datagram as long as its
+    # UDP length says.
+    for junk, ulen_delta in ((13, 0), (0, 9)):
+        body = bytes(range(7, 47))
+        udp = bytearray(raw(UDP(sport=40100, dport=1701, chksum=0) / Raw(body)))
+        struct.pack_into('!H', udp, 4, len(udp) + ulen_delta)
+        tail = bytes(range(200, 200 + junk))
+        ipid = 0x580 + len(c.entries)
+
+        def plain(src):
+            ipb = raw(IP(src=src, dst=dst, id=ipid, flags='DF', proto=17) /
+                      Raw(bytes(udp) + tail))
+            return V.set_udp_sum(ipb, V.udp_sum_of(ipb) if ulen_delta == 0 else 0x1234)
+        sent = plain(private)
+        c.ipsec(gcm, IP(sent), mutate=nat, wire='ESPUDP transport udp behind a NAT, %s' % (
+            '%d bytes behind the UDP length' % junk if junk else
+            'UDP length %d bytes past the payload' % ulen_delta))
+        want = plain(public) if ulen_delta == 0 else nat(sent)
+        c.entries[-1][1]['out_hex'] = V.eth(want).hex()
+
     # IPv6 through a NAT66 (rare, but the pseudo-header holds the addresses
     # there too, ICMPv6's included: RFC 4443 2.3; Linux marks the whole
     # transport-mode NAT-T payload CHECKSUM_UNNECESSARY, so icmpv6_rcv takes

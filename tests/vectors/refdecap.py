@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scapy.all import IP, IPv6, TCP, UDP, raw  # noqa: E402
+from scapy.all import IP, IPv6, TCP, raw  # noqa: E402
 from scapy.layers.ipsec import SecurityAssociation, ESP, AH, IPSecIntegrityError  # noqa: E402
 from cryptography.exceptions import InvalidTag  # noqa: E402
 
@@ -135,15 +135,13 @@ def natt_transport_fixup(ipb):
     datagram (with a checksum) that came in UDP gets its checksum computed
     over the addresses it arrived with, IPv4 or IPv6; so does an ICMPv6
     message, whose checksum covers the IPv6 pseudo-header too (RFC 4443
-    2.3); so do UDP-Lite and DCCP over their coverage (coverage_summed).
-    ICMPv4 sums no addresses."""
-    if transport_proto(ipb) in (UDPLITE, DCCP):
+    2.3); so do UDP-Lite and DCCP over their coverage, and UDP over its
+    UDP length (coverage_summed, by hand). ICMPv4 sums no addresses."""
+    if transport_proto(ipb) in (UDP_PROTO, UDPLITE, DCCP):
         return coverage_summed(ipb)
     pkt = IP(ipb) if ipb[0] >> 4 == 4 else IPv6(ipb)
     if pkt.haslayer(TCP):
         del pkt[TCP].chksum
-    elif pkt.haslayer(UDP) and pkt[UDP].chksum:
-        del pkt[UDP].chksum
     elif ipb[0] >> 4 == 6 and ipb[6] == 58:
         return icmp6_summed(ipb)
     else:
@@ -151,7 +149,7 @@ def natt_transport_fixup(ipb):
     return raw(pkt)
 
 
-UDPLITE, DCCP = 136, 33
+UDP_PROTO, UDPLITE, DCCP = 17, 136, 33
 
 
 def transport_proto(ipb):
@@ -168,6 +166,13 @@ def segment_coverage(proto, seg):
     generic header or past the packet, or CsCov past it (RFC 4340 9.2;
     Linux dccp_invalid_packet)."""
     n = len(seg)
+    if proto == UDP_PROTO:
+        # as long as its UDP length says (udp_rcv trims what follows);
+        # shorter than its header or past the payload: dropped; 0: no sum
+        if n < 8 or seg[6:8] == b'\0\0':
+            return None
+        ulen = struct.unpack('!H', seg[4:6])[0]
+        return ulen if 8 <= ulen <= n else None
     if proto == UDPLITE:
         if n < 8 or seg[6:8] == b'\0\0':
             return None
@@ -181,11 +186,11 @@ def segment_coverage(proto, seg):
 
 
 def coverage_summed(ipb):
-    """RFC 3948 3.1.2 step 4 for UDP-Lite and DCCP: the checksum computed
+    """RFC 3948 3.1.2 step 4 for UDP, UDP-Lite and DCCP: the checksum computed
     afresh over the pseudo-header of the addresses as received (its length
-    the whole segment's: RFC 3828 3.2, RFC 4340 9.1) and the covered bytes;
-    a UDP-Lite sum of zero goes as all ones. A segment a receiver must drop
-    stays as it came, for the host to drop."""
+    UDP's own, else the whole segment's: RFC 3828 3.2, RFC 4340 9.1) and the
+    covered bytes; a UDP or UDP-Lite sum of zero goes as all ones. A segment
+    a receiver must drop stays as it came, for the host to drop."""
     v4 = ipb[0] >> 4 == 4
     proto = transport_proto(ipb)
     hl = (ipb[0] & 0xf) * 4 if v4 else 40
@@ -194,12 +199,13 @@ def coverage_summed(ipb):
     cov = segment_coverage(proto, seg)
     if cov is None:
         return ipb
+    plen = cov if proto == UDP_PROTO else len(seg)
     if v4:
-        pseudo = ipb[12:20] + struct.pack('!xBH', proto, len(seg))
+        pseudo = ipb[12:20] + struct.pack('!xBH', proto, plen)
     else:
-        pseudo = ipb[8:40] + struct.pack('!LxxxB', len(seg), proto)
+        pseudo = ipb[8:40] + struct.pack('!LxxxB', plen, proto)
     csum = 0xffff - ones_sum(pseudo + seg[:6] + b'\0\0' + seg[8:cov])
-    if proto == UDPLITE and csum == 0:
+    if proto in (UDP_PROTO, UDPLITE) and csum == 0:
         csum = 0xffff
     return ipb[:hl + 6] + struct.pack('!H', csum) + ipb[hl + 8:]
 
