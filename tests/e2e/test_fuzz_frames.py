@@ -54,6 +54,20 @@ def mutate(rng, f):
     return bytes(b)
 
 
+def pipeline_checks(p, verdicts, frames, out):
+    """What any run on bad input must show: (ok, what) pairs."""
+    delivered = sum(v['verdict'] == 'deliver' for v in verdicts)
+    return [
+        (p.returncode == 0, 'exit status %d' % p.returncode),
+        ('mbufs: all' in p.stdout, 'every mbuf back'),
+        ('runtime error' not in p.stderr and 'Sanitizer' not in p.stderr,
+         'no sanitizer report'),
+        ([v['n'] for v in verdicts] == list(range(frames)),
+         'one verdict per frame, in order (%d of %d)' % (len(verdicts), frames)),
+        (delivered == out, 'delivered verdicts = frames out (%d)' % out),
+    ]
+
+
 def main():
     # RXSEC_FUZZ_SEED / RXSEC_FUZZ_FRAMES: other or longer runs by hand
     rng = random.Random(int(os.environ.get('RXSEC_FUZZ_SEED', '4303')))
@@ -97,16 +111,7 @@ def main():
             p = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=wd)
             verdicts = [json.loads(x) for x in open(os.path.join(wd, 'v.jsonl'))]
             out = V.read_pcap(os.path.join(wd, 'out.pcap'))
-            delivered = sum(v['verdict'] == 'deliver' for v in verdicts)
-            checks = [
-                (p.returncode == 0, 'exit status %d' % p.returncode),
-                ('mbufs: all' in p.stdout, 'every mbuf back'),
-                ('runtime error' not in p.stderr and 'Sanitizer' not in p.stderr,
-                 'no sanitizer report'),
-                ([v['n'] for v in verdicts] == list(range(len(frames))),
-                 'one verdict per frame, in order (%d)' % len(verdicts)),
-                (delivered == len(out), 'delivered verdicts = frames out (%d)' % len(out)),
-            ]
+            checks = pipeline_checks(p, verdicts, len(frames), len(out))
             for ok, what in checks:
                 failed += not ok
                 print('%s -l %s: %s' % ('ok  ' if ok else 'FAIL', lcores, what))

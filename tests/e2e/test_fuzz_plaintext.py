@@ -26,6 +26,7 @@ from scapy.all import (IP, IPv6, UDP, TCP, ICMP, Raw, ICMPv6EchoRequest,  # noqa
                        IPv6ExtHdrRouting, IPv6ExtHdrFragment, IPOption_RR,
                        IPOption_Router_Alert, raw)
 from scapy.layers.ipsec import split_for_transport  # noqa: E402
+from test_fuzz_frames import pipeline_checks  # noqa: E402
 
 rxsec = os.path.abspath(os.environ.get('RXSEC', 'build/app/rxsec'))
 rng = random.Random(int(os.environ.get('RXSEC_FUZZ_SEED', '4302')))
@@ -221,14 +222,7 @@ def main():
             verified = sum(reasons.get(r, 0) for r in AFTER_ICV)
             delivered = reasons.get('ok', 0)
             nested = inner_delivered(p.stdout, sas)
-            checks = [
-                (p.returncode == 0, 'exit status %d' % p.returncode),
-                ('mbufs: all' in p.stdout, 'every mbuf back'),
-                ('runtime error' not in p.stderr and 'Sanitizer' not in p.stderr,
-                 'no sanitizer report'),
-                ([v['n'] for v in verdicts] == list(range(len(frames))),
-                 'one verdict per frame, in order (%d of %d)' % (len(verdicts), len(frames))),
-                (delivered == len(out), 'delivered verdicts = frames out (%d)' % len(out)),
+            checks = pipeline_checks(p, verdicts, len(frames), len(out)) + [
                 (verified >= 0.8 * len(frames),
                  'the plaintext reached rxsec: %d of %d frames verified' % (
                      verified, len(frames))),

@@ -1354,18 +1354,7 @@ def _ipv6_dstopts():
 
     # Reassembly off: a first fragment of ESP or AH is dropped as fragment,
     # the later ones are delivered unchanged (nothing says they are IPsec).
-    off = c.variant('frag_ipv6_dstopts_off', 'frag_ipv6_dstopts with --frag-flows 0',
-                    ['--frag-flows', '0'], lambda info: False)
-    for i, (frame, e) in enumerate(off.entries):
-        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
-                not e['wire'].startswith(('IPv6, ', 'TCP ')):
-            if _first_fragment6(frame):
-                e = _as_fragment(e, 'drop', 'fragment')
-            else:
-                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
-                         n=e['n'])
-            off.entries[i] = (frame, e)
-    return [c, off]
+    return [c, _unreassembled(c, ('IPv6, ', 'TCP '), _first_fragment6)]
 
 
 def _first_fragment6(frame):
@@ -1375,6 +1364,25 @@ def _first_fragment6(frame):
     while nh == 0:
         nh, at = ipb[at], at + (ipb[at + 1] + 1) * 8
     return struct.unpack('!H', ipb[at + 2:at + 4])[0] & 0xfff8 == 0
+
+
+def _unreassembled(c, plain, is_first):
+    """c's frames with --frag-flows 0 (variant <name>_off): the fragments
+    of IPsec datagrams (their wire not starting with `plain`) are not taken:
+    a first fragment (is_first) is dropped as fragment, a later one goes on
+    unchanged."""
+    off = c.variant(c.name + '_off', '%s with --frag-flows 0' % c.name, ['--frag-flows', '0'],
+                    lambda info: False)
+    for i, (frame, e) in enumerate(off.entries):
+        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
+                not e['wire'].startswith(plain):
+            if is_first(frame):
+                e = _as_fragment(e, 'drop', 'fragment')
+            else:
+                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
+                         n=e['n'])
+            off.entries[i] = (frame, e)
+    return off
 
 
 def _first_fragment(frame):
@@ -1429,18 +1437,7 @@ def _natt_fragments():
 
     # Reassembly off: a first fragment of ESP in UDP is dropped as
     # fragment, later ones are UDP fragments like any other.
-    off = c.variant('frag_natt_off', 'frag_natt with --frag-flows 0', ['--frag-flows', '0'],
-                    lambda info: False)
-    for i, (frame, e) in enumerate(off.entries):
-        if e['verdict'] == 'held' or ', fragment ' in e['wire'] and \
-                not e['wire'].startswith('UDP'):
-            if _first_fragment(frame):
-                e = _as_fragment(e, 'drop', 'fragment')
-            else:
-                e = dict(V._exp(None, 'deliver', 0, 'CRYPTO_SUCCESS', 'ok', e['wire'], frame),
-                         n=e['n'])
-            off.entries[i] = (frame, e)
-    return [c, off]
+    return [c, _unreassembled(c, 'UDP', _first_fragment)]
 
 
 def _interleave(*lists):
