@@ -59,40 +59,23 @@ rxsec_ipv4_rewrite(uint8_t *ip, uint8_t *nh, uint8_t proto, uint16_t len)
 }
 
 /*
- * UDP: the datagram is as long as its UDP length says; bytes behind it in
- * the IP payload are not summed (Linux's udp_rcv trims them before it
- * checks). A length below 8 or past the payload makes a datagram its
- * receiver drops, and a zero checksum is none: left as received.
+ * UDP and UDP-Lite keep the span their checksum covers in the same word.
+ * UDP's length: bytes behind it in the IP payload are not summed (Linux's
+ * udp_rcv trims them before it checks). UDP-Lite's coverage (RFC 3828
+ * 3.1), 0 meaning the whole datagram. A span below 8 or past the payload,
+ * or a zero checksum (none for UDP; invalid for UDP-Lite), makes a datagram
+ * its receiver drops or takes unchecked (udp_rcv, udplite_checksum_init):
+ * left as received, for the host to judge, rather than given a right sum.
  */
 static inline bool
-rxsec_udp_span(const uint8_t *l4, uint32_t l4_len, uint32_t *cov)
-{
-	uint32_t ulen;
-
-	if (l4_len < 8 || (l4[6] | l4[7]) == 0)
-		return false;
-	ulen = (uint32_t)l4[4] << 8 | l4[5];
-	*cov = ulen;
-	return ulen >= 8 && ulen <= l4_len;
-}
-
-/*
- * UDP-Lite (RFC 3828 3.1): the checksum covers the first `coverage` bytes,
- * 0 meaning the whole datagram. Coverage 1..7 or longer than the datagram,
- * or a zero checksum (UDP-Lite has no "no checksum"), makes the datagram
- * one its receiver discards (Linux: udplite_checksum_init): such a
- * datagram is left as received, for the host to judge, rather than given a
- * right sum.
- */
-static inline bool
-rxsec_udplite_coverage(const uint8_t *l4, uint32_t l4_len, uint32_t *cov)
+rxsec_udp_span(const uint8_t *l4, uint32_t l4_len, bool lite, uint32_t *cov)
 {
 	uint32_t c;
 
 	if (l4_len < 8 || (l4[6] | l4[7]) == 0)
 		return false;
 	c = (uint32_t)l4[4] << 8 | l4[5];
-	if (c == 0)
+	if (c == 0 && lite)
 		c = l4_len;
 	*cov = c;
 	return c >= 8 && c <= l4_len;
@@ -136,12 +119,12 @@ rxsec_natt_cksum_span(uint8_t proto, bool v6, const uint8_t *l4, uint32_t l4_len
 		*ck_at = 16;
 		return l4_len >= 20;
 	case IPPROTO_UDP:
-		return rxsec_udp_span(l4, l4_len, cov);
+		return rxsec_udp_span(l4, l4_len, false, cov);
 	case IPPROTO_ICMPV6:
 		*ck_at = 2;
 		return v6 && l4_len >= 4;
 	case IPPROTO_UDPLITE:
-		return rxsec_udplite_coverage(l4, l4_len, cov);
+		return rxsec_udp_span(l4, l4_len, true, cov);
 	case IPPROTO_DCCP:
 		return rxsec_dccp_coverage(l4, l4_len, cov);
 	default:
