@@ -164,7 +164,8 @@ lb_finish(struct lbuild *b, struct lines *ls)
 		free(l->tok);
 		return -1;
 	}
-	memcpy(l->buf, b->buf, b->len);
+	if (b->len != 0)	/* an empty file has no buffer */
+		memcpy(l->buf, b->buf, b->len);
 	for (i = 0; i < b->n; i++) {
 		l->tok[i].s = l->buf + b->off[i];
 		l->tok[i].line = b->line[i];

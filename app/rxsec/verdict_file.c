@@ -206,7 +206,8 @@ merge_parts(struct rxsec_verdict_files *v)
 			ret = index_part(parts[i], i, &lines, &nb, &cap);
 	}
 	if (ret == 0) {
-		qsort(lines, nb, sizeof(*lines), by_n);
+		if (nb != 0)	/* qsort's base must not be NULL */
+			qsort(lines, nb, sizeof(*lines), by_n);
 		ret = write_sorted(v->out, parts, lines, nb);
 	}
 	free(lines);

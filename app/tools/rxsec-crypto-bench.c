@@ -142,15 +142,15 @@ parse_frame(const uint8_t *frame, uint32_t caplen, struct bench_pkt *p,
 	esp_len = tot - ihl;
 	if (esp_len < ESP_HDR_LEN + GCM_IV_LEN + GCM_ICV_LEN + 2)
 		return -1;
+	memcpy(&spi, frame + 14 + ihl, 4);
+	p->sa = find_sa(sas, n_sa, __builtin_bswap32(spi));
+	if (p->sa == NULL)
+		return -1;
 	p->esp = malloc(esp_len);
 	p->plain = malloc(esp_len);
 	if (p->esp == NULL || p->plain == NULL)
 		abort();
 	memcpy(p->esp, frame + 14 + ihl, esp_len);
-	memcpy(&spi, p->esp, 4);
-	p->sa = find_sa(sas, n_sa, __builtin_bswap32(spi));
-	if (p->sa == NULL)
-		return -1;
 	p->ct_len = esp_len - ESP_HDR_LEN - GCM_IV_LEN - GCM_ICV_LEN;
 	/* RFC 4106 section 4: nonce = 4-byte salt from the key || 8-byte IV */
 	memcpy(p->nonce, p->sa->salt, GCM_SALT_LEN);
@@ -369,15 +369,63 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	return 0;
 }
 
+static void
+free_pkts(struct bench_pkt *pkts, unsigned int n_pkt)
+{
+	for (unsigned int i = 0; pkts != NULL && i < n_pkt; i++) {
+		free(pkts[i].esp);
+		free(pkts[i].plain);
+	}
+	free(pkts);
+}
+
+/* Time passes over the traffic; 0 when every ICV verified. */
+static int
+measure(IMB_MGR *mgr, IMB_ARCH arch, struct bench_pkt *pkts, unsigned int n_pkt,
+	unsigned int n_sa, const struct bench_opts *o)
+{
+	unsigned int i, bad, passes = 0;
+	uint64_t c0, cycles, bytes = 0;
+	double t0, hz;
+
+	for (i = 0; i < n_pkt; i++)
+		bytes += pkts[i].ct_len;
+	/* warm-up pass; also proves keys and traffic match */
+	bad = pass(mgr, pkts, n_pkt, o);
+	if (bad != 0) {
+		fprintf(stderr, "%u of %u ICVs did not verify\n", bad, n_pkt);
+		return 1;
+	}
+	hz = tsc_hz();
+	t0 = now_s();
+	c0 = __rdtsc();
+	do {
+		bad += pass(mgr, pkts, n_pkt, o);
+		passes++;
+	} while (now_s() - t0 < o->seconds);
+	cycles = __rdtsc() - c0;
+	if (bad != 0) {
+		fprintf(stderr, "%u ICVs did not verify\n", bad);
+		return 1;
+	}
+	printf("pkts=%u sas=%u passes=%u api=%s burst=%u arch=%s imb=%s "
+	       "avg_ct_bytes=%.1f tsc_hz=%.0f cycles_per_pkt=%.1f mpps=%.3f\n",
+	       n_pkt, n_sa, passes, o->direct ? "direct" : "burst", o->burst,
+	       arch_name(arch), imb_get_version_str(),
+	       (double)bytes / n_pkt, hz,
+	       (double)cycles / ((double)passes * n_pkt),
+	       hz / ((double)cycles / ((double)passes * n_pkt)) / 1e6);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
-	struct bench_sa *sas;
-	struct bench_pkt *pkts;
-	unsigned int n_sa, n_pkt, i, bad, passes = 0;
-	uint64_t c0, cycles, bytes = 0;
-	double t0, hz;
+	struct bench_sa *sas = NULL;
+	struct bench_pkt *pkts = NULL;
+	unsigned int n_sa = 0, n_pkt = 0;
+	int ret = 1;
 	IMB_ARCH arch;
 	IMB_MGR *mgr;
 
@@ -392,45 +440,14 @@ main(int argc, char **argv)
 		return 1;
 	init_mb_mgr_auto(mgr, &arch);
 	sas = load_keys(o.keys, mgr, &n_sa);
-	if (sas == NULL)
-		return 1;
-	pkts = load_pcap(o.pcap, sas, n_sa, &n_pkt);
-	if (pkts == NULL || n_pkt == 0)
-		return 1;
-	for (i = 0; i < n_pkt; i++)
-		bytes += pkts[i].ct_len;
-
-	/* warm-up pass; also proves keys and traffic match */
-	bad = pass(mgr, pkts, n_pkt, &o);
-	if (bad != 0) {
-		fprintf(stderr, "%u of %u ICVs did not verify\n", bad, n_pkt);
-		return 1;
-	}
-	hz = tsc_hz();
-	t0 = now_s();
-	c0 = __rdtsc();
-	do {
-		bad += pass(mgr, pkts, n_pkt, &o);
-		passes++;
-	} while (now_s() - t0 < o.seconds);
-	cycles = __rdtsc() - c0;
-	if (bad != 0) {
-		fprintf(stderr, "%u ICVs did not verify\n", bad);
-		return 1;
-	}
-	printf("pkts=%u sas=%u passes=%u api=%s burst=%u arch=%s imb=%s "
-	       "avg_ct_bytes=%.1f tsc_hz=%.0f cycles_per_pkt=%.1f mpps=%.3f\n",
-	       n_pkt, n_sa, passes, o.direct ? "direct" : "burst", o.burst,
-	       arch_name(arch), imb_get_version_str(),
-	       (double)bytes / n_pkt, hz,
-	       (double)cycles / ((double)passes * n_pkt),
-	       hz / ((double)cycles / ((double)passes * n_pkt)) / 1e6);
-	for (i = 0; i < n_pkt; i++) {
-		free(pkts[i].esp);
-		free(pkts[i].plain);
-	}
-	free(pkts);
+	if (sas != NULL)
+		pkts = load_pcap(o.pcap, sas, n_sa, &n_pkt);
+	if (pkts != NULL && n_pkt != 0)
+		ret = measure(mgr, arch, pkts, n_pkt, n_sa, &o);
+	else if (sas != NULL && pkts != NULL)
+		fprintf(stderr, "%s: no ESP packet of a known SA\n", o.pcap);
+	free_pkts(pkts, n_pkt);
 	free(sas);
 	free_mb_mgr(mgr);
-	return 0;
+	return ret;
 }
