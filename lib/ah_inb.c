@@ -16,17 +16,21 @@ ah_len(const uint8_t *ah)
 	return (ah[1] + 2u) * 4;	/* RFC 4302 2.2: 32-bit words minus 2 */
 }
 
-/* RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
- * only to 32 bits (IPv4) or 64 bits (IPv6). Linux's ah4_input/ah6_input
- * take no other length, and its own IPv4 AH is padded to 64 bits (unless
- * flag align4), so both paddings are taken over IPv4. The ICV is checked
- * only then: a longer header is refused even when its ICV holds. */
+/* RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the ICV, padded only
+ * to 32 bits (IPv4) or 64 bits (IPv6). Linux's ah_input/ah6_input take the
+ * SA's truncated ICV or the algorithm's whole digest (icv_full_len), padded
+ * to 64 bits (IPv4 to 32 with flag align4); both paddings are taken over
+ * IPv4, as RFC 4302 peers pad to 32. Any other length is refused before
+ * the ICV, even when the ICV holds. */
 static inline int
-ah_len_ok(uint32_t len, uint32_t icv_len, bool v6)
+ah_len_ok(uint32_t len, const struct rxsec_sa *sa, bool v6)
 {
-	uint32_t need = AH_FIXED_LEN + icv_len;
+	uint32_t trunc = AH_FIXED_LEN + sa->icv_len;
+	uint32_t full = AH_FIXED_LEN + sa->icv_full_len;
 
-	return len == RTE_ALIGN_CEIL(need, 8) || (!v6 && len == RTE_ALIGN_CEIL(need, 4));
+	if (len == RTE_ALIGN_CEIL(trunc, 8) || len == RTE_ALIGN_CEIL(full, 8))
+		return 1;
+	return !v6 && (len == RTE_ALIGN_CEIL(trunc, 4) || len == RTE_ALIGN_CEIL(full, 4));
 }
 
 /* RFC 4302 A.1: options that do not change in transit stay in the ICV. */
@@ -128,7 +132,7 @@ rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	if (md->flags & RXSEC_PKT_F_UDP_ENCAP)
 		return RXSEC_CRYPTO_INVALID_PROTOCOL;
 	len = ah_len(ah);
-	if (!ah_len_ok(len, sa->icv_len, md->flags & RXSEC_PKT_F_IPV6) ||
+	if (!ah_len_ok(len, sa, md->flags & RXSEC_PKT_F_IPV6) ||
 	    md->ipsec_off + len > (uint32_t)md->ip_end)
 		return RXSEC_CRYPTO_INVALID_PACKET_SYNTAX;
 	if (hdrs > RXSEC_AH_HDR_SAVE_MAX || sa->icv_len > RXSEC_AH_ICV_MAX)
@@ -136,6 +140,8 @@ rxsec_ah_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 
 	md->seq_hi = sa->esn ? rxsec_esn_infer_hi(rxsec_replay_top(&sa->replay),
 		sa->window, rxsec_rd_be32(ah + 8)) : 0;
+	/* Linux zeroes and compares the truncated ICV only: the rest of an
+	 * ICV field sized for the whole digest is covered as received. */
 	memcpy(save, ah + AH_FIXED_LEN, sa->icv_len);
 	memcpy(save + RXSEC_AH_ICV_MAX, ip, hdrs);
 	memset(ah + AH_FIXED_LEN, 0, sa->icv_len);
@@ -175,6 +181,7 @@ rxsec_ah_inb_finish(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 	if (nh == 0 || (sa->mode == RXSEC_MODE_TUNNEL && nh != RXSEC_NH_IPV4 &&
 			nh != RXSEC_NH_IPV6 && nh != RXSEC_NH_NONE))
 		return RXSEC_CRYPTO_INVALID_PROTOCOL;
+	/* the payload follows the whole header, whichever ICV length it has */
 	md->payload_off = (uint16_t)(md->ipsec_off + ah_len(ah));
 	md->payload_end = md->ip_end;
 	md->next_proto = nh;

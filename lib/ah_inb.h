@@ -15,7 +15,7 @@
 #include "rxsec_result.h"
 #include "sa.h"
 
-#define RXSEC_AH_ICV_MAX	32
+#define RXSEC_AH_ICV_MAX	64	/* a whole SHA-512 digest */
 #define RXSEC_AH_HDR_SAVE_MAX	224	/* IP header + extension headers saved */
 #define RXSEC_AH_SCRATCH_LEN	(RXSEC_AH_ICV_MAX + RXSEC_AH_HDR_SAVE_MAX)
 

@@ -5,8 +5,10 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue2           ESP AES-GCM (rfc4106) tunnel/transport, IPv4/IPv6, replay,
                    no SA, non-IPsec, seq 0, VLAN, ICV failures
   issue3_esp       the ESP algorithm matrix x tunnel/transport x IPv4/IPv6
-  issue3_ah        AH tunnel/transport IPv4/IPv6; AH lengths other than the
-                   SA's ICV padded to 32/64 bits refused
+  issue3_ah        AH tunnel/transport IPv4/IPv6; AH sized for the whole
+                   digest (Linux icv_full_len); HMAC-SHA-512-512; AH
+                   lengths other than the SA's ICV or the whole digest
+                   padded to 32/64 bits refused
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
                    replay and ICV, per layer, fragments); UDP checksums (malformed
@@ -37,6 +39,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
+import hashlib
+import hmac
 import socket
 import struct
 
@@ -362,17 +366,20 @@ def issue3_ah():
         c.ipsec(sa, c.inner(sa, 10), pad=pad, expect='auth', mutate=V.flip_ah_icv)
         c.ipsec(sa, c.inner(sa, 10))   # scapy's 4-byte alignment on the same SA
     cases.append(c)
-    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
+    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the ICV, padded
     # only to 32 (IPv4) or 64 bits (IPv6); Linux's ah4_input/ah6_input refuse
-    # any other length before the ICV. A longer AH whose ICV holds (padding
-    # covered by it) is invalid_packet_syntax, and its window did not move.
-    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs (padding beyond 32/64-bit '
-             'alignment, ICV right): invalid_packet_syntax before the window moves; the '
-             'same sequence number with the right length delivered', 'transport', 'IPv4')
-    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 8)),
-                                  (4, 'sha256', 'tunnel', (8, 12)),
-                                  (6, 'sha256', 'transport', (8, 16)),
-                                  (6, 'sha1', 'tunnel', (8,))):
+    # any length but 12 + the SA's ICV or 12 + the whole digest, padded,
+    # before the ICV. A longer AH whose ICV holds (padding covered by it)
+    # is invalid_packet_syntax, and its window did not move.
+    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs and not sized for the whole '
+             'digest either (padding beyond 32/64-bit alignment, ICV right): '
+             'invalid_packet_syntax before the window moves; the same sequence number with '
+             'the right length delivered', 'transport', 'IPv4')
+    # sha1: 24 (ICV) or 32 (digest); sha256-128: 28/32 (ICV) or 44/48 (digest)
+    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 12)),
+                                  (4, 'sha256', 'tunnel', (8, 12, 24)),
+                                  (6, 'sha256', 'transport', (8, 24)),
+                                  (6, 'sha1', 'tunnel', (16,))):
         sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
         for n in pads:
             seq = sa.next_seq
@@ -380,11 +387,126 @@ def issue3_ah():
             if fam == 6 and auth == 'sha256':
                 pad = bytes(4) + pad          # on top of the 4 bytes 64 bits need
             c.ipsec(sa, c.inner(sa, 20), pad=pad, expect='invalid_packet_syntax',
-                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s'
-                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else ''))
+                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s (%d bytes)'
+                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else '',
+                       12 + sa.icv_len + len(pad)))
             c.ipsec(sa, c.inner(sa, 20), seq=seq)
     cases.append(c)
+    cases.append(_ah_full_digest())
+    c = Case('i3_ah_sha512_512', 'AH auth-trunc hmac(sha512) 512: the whole 64-byte digest '
+             'as the ICV, tunnel/transport x IPv4/IPv6; a flipped ICV')
+    for mode in ('tunnel', 'transport'):
+        for fam in (4, 6):
+            sa = c.sa(proto='ah', mode=mode, family=fam, auth='sha512_512')
+            for n in (0, 100):
+                c.ipsec(sa, c.inner(sa, n))
+            c.ipsec(sa, c.inner(sa, 50), expect='auth', mutate=V.flip_ah_icv)
+            c.ipsec(sa, c.inner(sa, 10))
+    cases.append(c)
     return cases
+
+
+HASHLIB = {'hmac(md5)': hashlib.md5, 'hmac(sha1)': hashlib.sha1,
+           'hmac(sha256)': hashlib.sha256, 'hmac(sha512)': hashlib.sha512}
+
+
+def _ah_at(ipb):
+    return V.ip_hdr_len(ipb)         # no options or extension headers here
+
+
+def _flip_at(off):
+    """Flip a bit off bytes into AH (12: the first ICV byte)."""
+    def f(ipb):
+        b = bytearray(ipb)
+        b[_ah_at(ipb) + off] ^= 0x04
+        return bytes(b)
+    return f
+
+
+def _linux_mac_input(ipb, icv_len):
+    """The bytes Linux's ah_input/ah6_input hash, worked out by hand for a
+    header without options: IPv4 TOS, flags/offset, TTL and checksum, IPv6
+    class, flow label and hop limit zeroed, and the first icv_len bytes of
+    the ICV field; the rest of the field as received."""
+    b = bytearray(ipb)
+    if b[0] >> 4 == 4:
+        b[1] = 0
+        b[6:9] = bytes(3)
+        b[10:12] = bytes(2)
+    else:
+        b[0] &= 0xf0
+        b[1:4] = bytes(3)
+        b[7] = 0
+    at = _ah_at(ipb) + 12
+    b[at:at + icv_len] = bytes(icv_len)
+    return bytes(b)
+
+
+def _whole_digest(sa):
+    """A sender that puts the whole digest into an AH sized for it, computed
+    with the whole field zeroed (RFC 4302 3.3.3.1 read literally). Linux
+    zeroes only the truncated ICV: the digest's tail is hashed as received,
+    so the ICV fails there. The frame comes with a zero tail (the same
+    input); the digest is computed here with Python's hmac, and its leading
+    bytes checked against the ICV scapy put there."""
+    name = sa.auth['xfrm']
+    full = V.AUTH_FULL[name]
+
+    def f(ipb):
+        at = _ah_at(ipb) + 12
+        d = hmac.new(sa.auth_key, _linux_mac_input(ipb, full), HASHLIB[name]).digest()
+        assert d[:sa.icv_len] == ipb[at:at + sa.icv_len], 'scapy and hmac disagree'
+        return ipb[:at] + d + ipb[at + full:]
+    return f
+
+
+def _ah_full_digest():
+    """Linux's ah_input/ah6_input also take an AH sized for the algorithm's
+    whole digest (icv_full_len): only the truncated ICV is zeroed and
+    compared, the rest of the field is covered by the ICV as received, the
+    payload begins after the whole header."""
+    c = Case('i3_ah_full', 'AH sized for the whole digest (Linux icv_full_len), tunnel/'
+             'transport x IPv4/IPv6, several algorithms: delivered with the field\'s tail '
+             'zero or not; a flipped bit in the truncated ICV, in the tail or in the padding '
+             'fails the ICV; the whole digest computed over a zeroed field fails (Linux hashes '
+             'the tail as received); the SA\'s truncated length still taken')
+    rng = c.rng
+    # (auth, family, mode, alignment of the field): sha256-128 tail 16,
+    # sha1-96 tail 8 + 4 padding, md5-96 / xcbc-96 tail 4 (+ 4 over IPv6),
+    # sha256-96 tail 20, sha512-256 tail 32
+    for auth, fam, mode, align in (('sha256', 4, 'transport', 8), ('sha256', 4, 'tunnel', 4),
+                                   ('sha256', 6, 'transport', 8), ('sha256', 6, 'tunnel', 8),
+                                   ('sha1', 4, 'tunnel', 8), ('sha1', 6, 'transport', 8),
+                                   ('sha1', 4, 'transport', 4), ('md5', 6, 'tunnel', 8),
+                                   ('xcbc', 4, 'transport', 8), ('xcbc', 6, 'transport', 8),
+                                   ('sha256_96', 4, 'tunnel', 8), ('sha512', 6, 'tunnel', 8),
+                                   ('sha512', 4, 'transport', 4)):
+        sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
+        full = V.AUTH_FULL[sa.auth['xfrm']]
+        tail = full - sa.icv_len
+        align_pad = -(12 + full) % align
+        what = 'AH %s IPv%d %s-%d, %d-byte field for the %d-byte digest' % (
+            mode, fam, sa.auth['xfrm'], sa.icv_len * 8, full + align_pad, full)
+        zero = bytes(tail + align_pad)
+        noise = bytes(rng.getrandbits(8) for _ in range(tail)) + bytes(align_pad)
+        c.ipsec(sa, c.inner(sa, 20), pad=zero, wire=what + ', tail zero')
+        c.ipsec(sa, c.inner(sa, 100), pad=noise, wire=what + ', tail not zero')
+        c.ipsec(sa, c.inner(sa, 0, kind='icmp'), pad=noise, wire=what + ', ICMP')
+        c.ipsec(sa, c.inner(sa, 40), pad=noise, expect='auth', mutate=V.flip_ah_icv,
+                wire=what + ', a bit of the truncated ICV flipped')
+        c.ipsec(sa, c.inner(sa, 40), pad=zero, expect='auth',
+                mutate=_flip_at(12 + sa.icv_len),
+                wire=what + ', a bit of the tail flipped after signing')
+        if align_pad:
+            c.ipsec(sa, c.inner(sa, 40), pad=noise, expect='auth',
+                    mutate=_flip_at(12 + full),
+                    wire=what + ', a bit of the padding flipped after signing')
+        if sa.auth['xfrm'] in HASHLIB:
+            c.ipsec(sa, c.inner(sa, 40), pad=zero, expect='auth', mutate=_whole_digest(sa),
+                    wire=what + ', the whole digest over a zeroed field')
+        c.ipsec(sa, c.inner(sa, 30), wire='AH %s IPv%d %s, the SA\'s truncated length' % (
+            mode, fam, sa.auth['xfrm']))
+    return c
 
 
 def issue3_natt():
