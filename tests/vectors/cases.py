@@ -20,7 +20,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
                    failures per layer, unknown inner SA, replay per layer,
                    inner IPv4 header checksum wrong
-  issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH
+  issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH;
+                   AH behind more than 224 bytes of IPv6 extension headers
   issue3_caps      one traffic set under --offload v1/v2, --no-offload,
                    --offload-algs, --no-offload-* (Case.variant, args.json)
   issue3_caps_nested  nested traffic on the software path
@@ -2060,12 +2061,137 @@ def _header_checksums(c):
     c.ipsec(gt4, c.inner(gt4, 20))
 
 
+def _v6_long_hdrs(n_dst=4, mutable=4, big=0):
+    """IPv6 extension headers well over 224 bytes: a hop-by-hop header with
+    a mutable option (type 0x3e: may change en route, RFC 8200 4.2), n_dst
+    destination options headers of 64 bytes with an immutable option
+    (0x1e), and one with a mutable option of `mutable` bytes; big > 0: that
+    many more destination options headers each with a 250-byte mutable
+    option instead (more mutable data than a packet's scratch). Types
+    00xxxxxx: Linux skips them."""
+    from scapy.layers.inet6 import HBHOptUnknown, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
+    h = IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x3e, optdata=b'\x01\x02\x03\x04')])
+    for i in range(n_dst):
+        h = h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1e,
+                                                         optdata=bytes([0x40 + i]) * 60)])
+    for i in range(big):
+        h = h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e,
+                                                         optdata=bytes([0x70 + i]) * 250)])
+    return h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e, optdata=b'\x55' * mutable)])
+
+
+def _v6_long_pkt(c, n, **kw):
+    s6, d6 = OUTER[6]
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    return V.freeze(IPv6(src=s6, dst=d6, fl=0x2345, tc=0x10) / _v6_long_hdrs(**kw) /
+                    UDP(sport=50101, dport=9000) / Raw(V.payload_bytes(tag, n)))
+
+
+def _v6_opts(b):
+    """[(data offset, length, type)] of the options in the hop-by-hop and
+    destination options headers in front of AH, and AH's offset."""
+    opts, off, nh = [], 40, b[6]
+    while nh in (0, 60):
+        end = off + (b[off + 1] + 1) * 8
+        o = off + 2
+        while o < end:
+            if b[o] == 0:
+                o += 1
+                continue
+            opts.append((o + 2, b[o + 1], b[o]))
+            o += 2 + b[o + 1]
+        nh, off = b[off], end
+    return opts, off
+
+
+def route_v6_all(ipb):
+    """What may change en route (RFC 4302 3.3.3.1.2, A.2): class, flow
+    label, hop limit, the data of every option with the 0x20 bit."""
+    b = bytearray(ipb)
+    b[0], b[1], b[2], b[3] = 0x6b, 0x80, 0x00, 0x07
+    b[7] -= 5
+    for at, n, t in _v6_opts(b)[0]:
+        if t & 0x20:
+            b[at:at + n] = bytes(x ^ 0x5a for x in b[at:at + n])
+    return bytes(b)
+
+
+def route_v6_immutable_too(ipb):
+    """... and one byte of an option that may not change: AH fails."""
+    b = bytearray(route_v6_all(ipb))
+    at = [a for a, n, t in _v6_opts(b)[0] if t == 0x1e][-1]
+    b[at + 7] ^= 0x01
+    return bytes(b)
+
+
+def flip_ah_icv_v6(ipb):
+    b = bytearray(ipb)
+    b[_v6_opts(b)[1] + 12] ^= 0x80
+    return bytes(b)
+
+
+def _v6_long_tunnel(c, auth, **kw):
+    """A tunnel SA whose outer IPv6 header carries the long extension
+    headers in front of AH."""
+    sa = c.sa(proto='ah', mode='tunnel', family=6, auth=auth)
+    sa.tunnel_header = lambda: IPv6(src=sa.src, dst=sa.dst, fl=0x777, tc=0x20) / \
+        _v6_long_hdrs(**kw)
+    return sa
+
+
+def _long_v6_frames(c):
+    """AH behind more than 224 bytes of IPv6 extension headers, changed en
+    route or not; failures keep their window (the same sequence number then
+    delivered)."""
+    t = c.sa(proto='ah', mode='transport', family=6, auth='sha256')
+    hdrs = len(raw(_v6_long_hdrs())) + 40
+    what = 'AH transport IPv6 behind %d bytes of headers' % hdrs
+    c.ipsec(t, _v6_long_pkt(c, 40), wire=what)
+    _routed(c, t, _v6_long_pkt(c, 100), route_v6_all)
+    c.entries[-1][1]['wire'] = what + ', mutable data changed en route'
+    for mutate, why in ((route_v6_immutable_too, 'an immutable option changed'),
+                        (flip_ah_icv_v6, 'ICV flipped')):
+        seq = t.next_seq
+        c.ipsec(t, _v6_long_pkt(c, 30), expect='auth', mutate=mutate, wire=what + ', ' + why)
+        c.ipsec(t, _v6_long_pkt(c, 30), seq=seq, wire=what + ', the same seq intact')
+    # more mutable option data than a packet's scratch: verified alone,
+    # between packets of the batch
+    for big, n in ((3, 20), (5, 6000)):
+        kw = dict(n_dst=1, big=big)
+        what = 'AH transport IPv6, %d bytes of mutable option data, %d bytes of headers' % (
+            8 + 250 * big, 40 + len(raw(_v6_long_hdrs(**kw))))
+        _routed(c, t, _v6_long_pkt(c, n, **kw), route_v6_all)
+        c.entries[-1][1]['wire'] = what + ', changed en route'
+        c.ipsec(t, _v6_long_pkt(c, 10))
+        c.ipsec(t, _v6_long_pkt(c, n, **kw), expect='auth', mutate=route_v6_immutable_too,
+                wire=what + ', an immutable option changed')
+        c.ipsec(t, _v6_long_pkt(c, n, **kw), expect='auth', mutate=flip_ah_icv_v6,
+                wire=what + ', ICV flipped')
+    for auth, kw in (('sha1', {}), ('sha256', dict(n_dst=2, big=2))):
+        u = _v6_long_tunnel(c, auth, **kw)
+        what = 'AH tunnel IPv6 %s, outer header with %d bytes of headers' % (
+            auth, 40 + len(raw(_v6_long_hdrs(**kw))))
+        c.ipsec(u, c.inner(u, 60), wire=what)
+        c.ipsec(u, c.inner(u, 60, family=6), mutate=route_v6_all, wire=what + ', changed en route')
+        c.ipsec(u, c.inner(u, 60), expect='auth', mutate=route_v6_immutable_too,
+                wire=what + ', an immutable option changed')
+        c.ipsec(u, c.inner(u, 60), expect='auth', mutate=flip_ah_icv_v6,
+                wire=what + ', ICV flipped')
+    c.ipsec(t, _v6_long_pkt(c, 0), wire='AH transport IPv6 behind %d bytes of headers' % hdrs)
+
+
 def issue3_hdrs():
     c = Case('i3_hdrs', 'IPv4 options and IPv6 extension headers before ESP/AH, '
              'offload on (v2): ESP transport keeps the options / extension headers; '
              'AH zeroes the mutable ones for the ICV (RFC 4302 3.3.3.1, A.1, A.2)')
     _hdr_frames(c)
-    return [c]
+    c2 = Case('i3_hdrs_v6_long', 'AH behind more than 224 bytes of IPv6 extension headers '
+              '(hop-by-hop + several destination options), transport and tunnel (outer '
+              'headers), mutable option data changed en route; more mutable data than one '
+              'packet\'s scratch (up to a 6 KB payload); an immutable option changed or the '
+              'ICV flipped fails and keeps the window')
+    _long_v6_frames(c2)
+    return [c, c2]
 
 
 V1_ENC = (None, '3des', 'des', 'null')
