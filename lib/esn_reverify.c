@@ -11,7 +11,7 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 {
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	enum rxsec_crypto_status fail = (enum rxsec_crypto_status)sa->auth_failed_status;
-	uint8_t scratch[RXSEC_AH_SCRATCH_LEN];
+	uint8_t scratch[RXSEC_AH_SCRATCH_BIG];	/* cold path: any AH fits */
 	struct rxsec_crypto_op op;
 	uint32_t lo = rxsec_esn_seq_lo(m, md), hi = md->seq_hi, alt;
 	enum rxsec_crypto_status st;
@@ -20,7 +20,7 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 		return fail;
 	op.icv = scratch;
 	st = md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_prepare(m, md, sa, &op) :
-		rxsec_ah_inb_prepare(m, md, sa, &op);
+		rxsec_ah_inb_prepare(m, md, sa, &op, sizeof(scratch));
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return fail;
 	/* the first check decrypted in place: the bytes as received first */

@@ -8,6 +8,25 @@
 #include "pkt_meta.h"
 #include "sa_table.h"
 
+void
+rxsec_inb_run_alone(const struct rxsec_crypto_driver *drv, void *cctx,
+		    struct rxsec_inb_batch *b)
+{
+	for (uint16_t j = 0; j < b->n; j++) {
+		struct rxsec_crypto_op *op = &b->ops[b->nops];
+		enum rxsec_crypto_status st;
+
+		if (b->st[j] != RXSEC_AH_SCRATCH_SHORT)
+			continue;
+		st = rxsec_ah_inb_run_alone(drv, cctx, b->m[j],
+					    rxsec_ipsec_layer(b->m[j], b->inner), b->sa[j], op);
+		b->st[j] = (uint8_t)st;
+		if (st == RXSEC_CRYPTO_SUCCESS)
+			b->op_of[j] = (uint8_t)b->nops++;
+	}
+	b->alone = 0;
+}
+
 uint32_t
 rxsec_ipsec_inb_burst(const struct rxsec_crypto_driver *drv, void *cctx,
 		      struct rte_mbuf **m, struct rxsec_sa **sa,

@@ -36,6 +36,7 @@ struct rxsec_inb_batch {
 	uint16_t n;				/* packets */
 	uint16_t nops;				/* jobs */
 	uint8_t inner;				/* second IPsec layers */
+	uint8_t alone;				/* AH packets for rxsec_inb_run_alone */
 	uint32_t hints;				/* finished with INNER_HINT set */
 	struct rte_mbuf *m[RXSEC_BURST_MAX];
 	struct rxsec_sa *sa[RXSEC_BURST_MAX];
@@ -51,6 +52,7 @@ rxsec_inb_init(struct rxsec_inb_batch *b, int inner)
 	b->n = 0;
 	b->nops = 0;
 	b->inner = (uint8_t)inner;
+	b->alone = 0;
 	b->hints = 0;
 }
 
@@ -88,7 +90,8 @@ rxsec_inb_add(struct rxsec_inb_batch *b, struct rte_mbuf *m, struct rxsec_sa *sa
 		st = rxsec_esp_inb_prepare(m, md, sa, op);
 	} else {
 		op->icv = b->ah_scratch[b->nops];
-		st = rxsec_ah_inb_prepare(m, md, sa, op);
+		st = rxsec_ah_inb_prepare(m, md, sa, op, RXSEC_AH_SCRATCH_LEN);
+		b->alone += st == RXSEC_AH_SCRATCH_SHORT;
 	}
 	b->st[j] = (uint8_t)st;
 	if (st == RXSEC_CRYPTO_SUCCESS)
@@ -105,12 +108,19 @@ rxsec_inb_trailer(const struct rxsec_inb_batch *b, uint16_t k)
 	return op->data + op->len - 16 - RXSEC_ESP_TRAILER_LEN;
 }
 
+/* AH packets whose mutable option data did not fit their scratch: each
+ * verified on its own, after the batch (rxsec_ah_inb_run_alone). */
+void rxsec_inb_run_alone(const struct rxsec_crypto_driver *drv, void *cctx,
+			 struct rxsec_inb_batch *b);
+
 /* Run every job of the batch. */
 static inline void
 rxsec_inb_run(const struct rxsec_crypto_driver *drv, void *cctx, struct rxsec_inb_batch *b)
 {
 	if (b->nops != 0)
 		drv->process_burst(cctx, b->ops, b->nops);
+	if (unlikely(b->alone != 0))
+		rxsec_inb_run_alone(drv, cctx, b);
 }
 
 /* An inner UDP datagram to a NAT-T port (RFC 3948): ESP in UDP, or a

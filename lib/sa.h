@@ -52,6 +52,7 @@ struct rxsec_sa {
 	uint8_t offload;		/* inside the advertised capabilities */
 	uint8_t iv_len;
 	uint8_t icv_len;
+	uint8_t icv_full_len;		/* AH: the untruncated digest, bytes */
 	uint8_t block_len;
 	uint8_t transport_id;
 	uint8_t has_hard_limit;

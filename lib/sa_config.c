@@ -50,6 +50,21 @@ rxsec_auth_alg_name(enum rxsec_auth_alg a)
 	return (unsigned int)a < RXSEC_AUTH_MAX ? auth_names[a] : "?";
 }
 
+static const uint8_t auth_full_len[RXSEC_AUTH_MAX] = {
+	[RXSEC_AUTH_HMAC_MD5] = 16,
+	[RXSEC_AUTH_HMAC_SHA1] = 20,
+	[RXSEC_AUTH_HMAC_SHA256] = 32,
+	[RXSEC_AUTH_HMAC_SHA384] = 48,
+	[RXSEC_AUTH_HMAC_SHA512] = 64,
+	[RXSEC_AUTH_AES_XCBC] = 16,
+};
+
+unsigned int
+rxsec_auth_full_len(enum rxsec_auth_alg a)
+{
+	return (unsigned int)a < RXSEC_AUTH_MAX ? auth_full_len[a] : 0;
+}
+
 const char *
 rxsec_addr_str(const struct rxsec_addr *a, char *buf, unsigned int len)
 {

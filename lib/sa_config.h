@@ -128,6 +128,8 @@ void rxsec_sa_config_init(struct rxsec_sa_config *c);
 /* Names as iproute2 writes them, e.g. "rfc4106(gcm(aes))", "hmac(sha256)". */
 const char *rxsec_cipher_alg_name(enum rxsec_cipher_alg a);
 const char *rxsec_auth_alg_name(enum rxsec_auth_alg a);
+/* The algorithm's whole digest in bytes (Linux: icv_fullbits / 8). */
+unsigned int rxsec_auth_full_len(enum rxsec_auth_alg a);
 
 /* Format an address as text (inet_ntop); returns buf. */
 const char *rxsec_addr_str(const struct rxsec_addr *a, char *buf, unsigned int len);

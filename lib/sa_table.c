@@ -166,6 +166,7 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->offload = 1;
 	sa->iv_len = rxsec_crypto_iv_len(c->cipher);
 	sa->icv_len = c->icv_len;
+	sa->icv_full_len = (uint8_t)rxsec_auth_full_len(c->auth);
 	sa->block_len = rxsec_crypto_block_len(c->cipher);
 	sa->window = c->replay_window > RXSEC_REPLAY_WINDOW_MAX ?
 		RXSEC_REPLAY_WINDOW_MAX : c->replay_window;

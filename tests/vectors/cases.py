@@ -5,8 +5,10 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue2           ESP AES-GCM (rfc4106) tunnel/transport, IPv4/IPv6, replay,
                    no SA, non-IPsec, seq 0, VLAN, ICV failures
   issue3_esp       the ESP algorithm matrix x tunnel/transport x IPv4/IPv6
-  issue3_ah        AH tunnel/transport IPv4/IPv6; AH lengths other than the
-                   SA's ICV padded to 32/64 bits refused
+  issue3_ah        AH tunnel/transport IPv4/IPv6; AH sized for the whole
+                   digest (Linux icv_full_len); HMAC-SHA-512-512; AH
+                   lengths other than the SA's ICV or the whole digest
+                   padded to 32/64 bits refused
   issue3_natt      ESP in UDP (RFC 3948), NAT keepalive, IKE beside it; UDP
                    lengths that lie; ESP not encapsulated as its SA says (invalid_protocol before
                    replay and ICV, per layer, fragments); UDP checksums (malformed
@@ -18,7 +20,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
   issue3_nested    tunnel ESP around transport ESP/AH, AH over ESP, ICV
                    failures per layer, unknown inner SA, replay per layer,
                    inner IPv4 header checksum wrong
-  issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH
+  issue3_hdrs      IPv4 options / IPv6 extension headers before ESP and AH;
+                   AH behind more than 224 bytes of IPv6 extension headers
   issue3_caps      one traffic set under --offload v1/v2, --no-offload,
                    --offload-algs, --no-offload-* (Case.variant, args.json)
   issue3_caps_nested  nested traffic on the software path
@@ -37,6 +40,8 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
 ESN cases (flag esn, sequence numbers crossing 2^32) are for a later issue:
 see esn_cases() below, not yet registered.
 """
+import hashlib
+import hmac
 import socket
 import struct
 
@@ -362,17 +367,20 @@ def issue3_ah():
         c.ipsec(sa, c.inner(sa, 10), pad=pad, expect='auth', mutate=V.flip_ah_icv)
         c.ipsec(sa, c.inner(sa, 10))   # scapy's 4-byte alignment on the same SA
     cases.append(c)
-    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the SA's ICV, padded
+    # RFC 4302 2.2, 3.3.3.2.1: AH is its fixed part and the ICV, padded
     # only to 32 (IPv4) or 64 bits (IPv6); Linux's ah4_input/ah6_input refuse
-    # any other length before the ICV. A longer AH whose ICV holds (padding
-    # covered by it) is invalid_packet_syntax, and its window did not move.
-    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs (padding beyond 32/64-bit '
-             'alignment, ICV right): invalid_packet_syntax before the window moves; the '
-             'same sequence number with the right length delivered', 'transport', 'IPv4')
-    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 8)),
-                                  (4, 'sha256', 'tunnel', (8, 12)),
-                                  (6, 'sha256', 'transport', (8, 16)),
-                                  (6, 'sha1', 'tunnel', (8,))):
+    # any length but 12 + the SA's ICV or 12 + the whole digest, padded,
+    # before the ICV. A longer AH whose ICV holds (padding covered by it)
+    # is invalid_packet_syntax, and its window did not move.
+    c = Case('i3_ah_len', 'AH longer than the SA\'s ICV needs and not sized for the whole '
+             'digest either (padding beyond 32/64-bit alignment, ICV right): '
+             'invalid_packet_syntax before the window moves; the same sequence number with '
+             'the right length delivered', 'transport', 'IPv4')
+    # sha1: 24 (ICV) or 32 (digest); sha256-128: 28/32 (ICV) or 44/48 (digest)
+    for fam, auth, mode, pads in ((4, 'sha1', 'transport', (4, 12)),
+                                  (4, 'sha256', 'tunnel', (8, 12, 24)),
+                                  (6, 'sha256', 'transport', (8, 24)),
+                                  (6, 'sha1', 'tunnel', (16,))):
         sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
         for n in pads:
             seq = sa.next_seq
@@ -380,11 +388,126 @@ def issue3_ah():
             if fam == 6 and auth == 'sha256':
                 pad = bytes(4) + pad          # on top of the 4 bytes 64 bits need
             c.ipsec(sa, c.inner(sa, 20), pad=pad, expect='invalid_packet_syntax',
-                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s'
-                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else ''))
+                    wire='AH %s IPv%d %s, %d bytes longer than 12 + ICV%s (%d bytes)'
+                    % (mode, fam, auth, n, ' + 4' if len(pad) > n else '',
+                       12 + sa.icv_len + len(pad)))
             c.ipsec(sa, c.inner(sa, 20), seq=seq)
     cases.append(c)
+    cases.append(_ah_full_digest())
+    c = Case('i3_ah_sha512_512', 'AH auth-trunc hmac(sha512) 512: the whole 64-byte digest '
+             'as the ICV, tunnel/transport x IPv4/IPv6; a flipped ICV')
+    for mode in ('tunnel', 'transport'):
+        for fam in (4, 6):
+            sa = c.sa(proto='ah', mode=mode, family=fam, auth='sha512_512')
+            for n in (0, 100):
+                c.ipsec(sa, c.inner(sa, n))
+            c.ipsec(sa, c.inner(sa, 50), expect='auth', mutate=V.flip_ah_icv)
+            c.ipsec(sa, c.inner(sa, 10))
+    cases.append(c)
     return cases
+
+
+HASHLIB = {'hmac(md5)': hashlib.md5, 'hmac(sha1)': hashlib.sha1,
+           'hmac(sha256)': hashlib.sha256, 'hmac(sha512)': hashlib.sha512}
+
+
+def _ah_at(ipb):
+    return V.ip_hdr_len(ipb)         # no options or extension headers here
+
+
+def _flip_at(off):
+    """Flip a bit off bytes into AH (12: the first ICV byte)."""
+    def f(ipb):
+        b = bytearray(ipb)
+        b[_ah_at(ipb) + off] ^= 0x04
+        return bytes(b)
+    return f
+
+
+def _linux_mac_input(ipb, icv_len):
+    """The bytes Linux's ah_input/ah6_input hash, worked out by hand for a
+    header without options: IPv4 TOS, flags/offset, TTL and checksum, IPv6
+    class, flow label and hop limit zeroed, and the first icv_len bytes of
+    the ICV field; the rest of the field as received."""
+    b = bytearray(ipb)
+    if b[0] >> 4 == 4:
+        b[1] = 0
+        b[6:9] = bytes(3)
+        b[10:12] = bytes(2)
+    else:
+        b[0] &= 0xf0
+        b[1:4] = bytes(3)
+        b[7] = 0
+    at = _ah_at(ipb) + 12
+    b[at:at + icv_len] = bytes(icv_len)
+    return bytes(b)
+
+
+def _whole_digest(sa):
+    """A sender that puts the whole digest into an AH sized for it, computed
+    with the whole field zeroed (RFC 4302 3.3.3.1 read literally). Linux
+    zeroes only the truncated ICV: the digest's tail is hashed as received,
+    so the ICV fails there. The frame comes with a zero tail (the same
+    input); the digest is computed here with Python's hmac, and its leading
+    bytes checked against the ICV scapy put there."""
+    name = sa.auth['xfrm']
+    full = V.AUTH_FULL[name]
+
+    def f(ipb):
+        at = _ah_at(ipb) + 12
+        d = hmac.new(sa.auth_key, _linux_mac_input(ipb, full), HASHLIB[name]).digest()
+        assert d[:sa.icv_len] == ipb[at:at + sa.icv_len], 'scapy and hmac disagree'
+        return ipb[:at] + d + ipb[at + full:]
+    return f
+
+
+def _ah_full_digest():
+    """Linux's ah_input/ah6_input also take an AH sized for the algorithm's
+    whole digest (icv_full_len): only the truncated ICV is zeroed and
+    compared, the rest of the field is covered by the ICV as received, the
+    payload begins after the whole header."""
+    c = Case('i3_ah_full', 'AH sized for the whole digest (Linux icv_full_len), tunnel/'
+             'transport x IPv4/IPv6, several algorithms: delivered with the field\'s tail '
+             'zero or not; a flipped bit in the truncated ICV, in the tail or in the padding '
+             'fails the ICV; the whole digest computed over a zeroed field fails (Linux hashes '
+             'the tail as received); the SA\'s truncated length still taken')
+    rng = c.rng
+    # (auth, family, mode, alignment of the field): sha256-128 tail 16,
+    # sha1-96 tail 8 + 4 padding, md5-96 / xcbc-96 tail 4 (+ 4 over IPv6),
+    # sha256-96 tail 20, sha512-256 tail 32
+    for auth, fam, mode, align in (('sha256', 4, 'transport', 8), ('sha256', 4, 'tunnel', 4),
+                                   ('sha256', 6, 'transport', 8), ('sha256', 6, 'tunnel', 8),
+                                   ('sha1', 4, 'tunnel', 8), ('sha1', 6, 'transport', 8),
+                                   ('sha1', 4, 'transport', 4), ('md5', 6, 'tunnel', 8),
+                                   ('xcbc', 4, 'transport', 8), ('xcbc', 6, 'transport', 8),
+                                   ('sha256_96', 4, 'tunnel', 8), ('sha512', 6, 'tunnel', 8),
+                                   ('sha512', 4, 'transport', 4)):
+        sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
+        full = V.AUTH_FULL[sa.auth['xfrm']]
+        tail = full - sa.icv_len
+        align_pad = -(12 + full) % align
+        what = 'AH %s IPv%d %s-%d, %d-byte field for the %d-byte digest' % (
+            mode, fam, sa.auth['xfrm'], sa.icv_len * 8, full + align_pad, full)
+        zero = bytes(tail + align_pad)
+        noise = bytes(rng.getrandbits(8) for _ in range(tail)) + bytes(align_pad)
+        c.ipsec(sa, c.inner(sa, 20), pad=zero, wire=what + ', tail zero')
+        c.ipsec(sa, c.inner(sa, 100), pad=noise, wire=what + ', tail not zero')
+        c.ipsec(sa, c.inner(sa, 0, kind='icmp'), pad=noise, wire=what + ', ICMP')
+        c.ipsec(sa, c.inner(sa, 40), pad=noise, expect='auth', mutate=V.flip_ah_icv,
+                wire=what + ', a bit of the truncated ICV flipped')
+        c.ipsec(sa, c.inner(sa, 40), pad=zero, expect='auth',
+                mutate=_flip_at(12 + sa.icv_len),
+                wire=what + ', a bit of the tail flipped after signing')
+        if align_pad:
+            c.ipsec(sa, c.inner(sa, 40), pad=noise, expect='auth',
+                    mutate=_flip_at(12 + full),
+                    wire=what + ', a bit of the padding flipped after signing')
+        if sa.auth['xfrm'] in HASHLIB:
+            c.ipsec(sa, c.inner(sa, 40), pad=zero, expect='auth', mutate=_whole_digest(sa),
+                    wire=what + ', the whole digest over a zeroed field')
+        c.ipsec(sa, c.inner(sa, 30), wire='AH %s IPv%d %s, the SA\'s truncated length' % (
+            mode, fam, sa.auth['xfrm']))
+    return c
 
 
 def issue3_natt():
@@ -1938,12 +2061,137 @@ def _header_checksums(c):
     c.ipsec(gt4, c.inner(gt4, 20))
 
 
+def _v6_long_hdrs(n_dst=4, mutable=4, big=0):
+    """IPv6 extension headers well over 224 bytes: a hop-by-hop header with
+    a mutable option (type 0x3e: may change en route, RFC 8200 4.2), n_dst
+    destination options headers of 64 bytes with an immutable option
+    (0x1e), and one with a mutable option of `mutable` bytes; big > 0: that
+    many more destination options headers each with a 250-byte mutable
+    option instead (more mutable data than a packet's scratch). Types
+    00xxxxxx: Linux skips them."""
+    from scapy.layers.inet6 import HBHOptUnknown, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
+    h = IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x3e, optdata=b'\x01\x02\x03\x04')])
+    for i in range(n_dst):
+        h = h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1e,
+                                                         optdata=bytes([0x40 + i]) * 60)])
+    for i in range(big):
+        h = h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e,
+                                                         optdata=bytes([0x70 + i]) * 250)])
+    return h / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e, optdata=b'\x55' * mutable)])
+
+
+def _v6_long_pkt(c, n, **kw):
+    s6, d6 = OUTER[6]
+    tag = '%s pkt %02d' % (c.name, len(c.entries))
+    return V.freeze(IPv6(src=s6, dst=d6, fl=0x2345, tc=0x10) / _v6_long_hdrs(**kw) /
+                    UDP(sport=50101, dport=9000) / Raw(V.payload_bytes(tag, n)))
+
+
+def _v6_opts(b):
+    """[(data offset, length, type)] of the options in the hop-by-hop and
+    destination options headers in front of AH, and AH's offset."""
+    opts, off, nh = [], 40, b[6]
+    while nh in (0, 60):
+        end = off + (b[off + 1] + 1) * 8
+        o = off + 2
+        while o < end:
+            if b[o] == 0:
+                o += 1
+                continue
+            opts.append((o + 2, b[o + 1], b[o]))
+            o += 2 + b[o + 1]
+        nh, off = b[off], end
+    return opts, off
+
+
+def route_v6_all(ipb):
+    """What may change en route (RFC 4302 3.3.3.1.2, A.2): class, flow
+    label, hop limit, the data of every option with the 0x20 bit."""
+    b = bytearray(ipb)
+    b[0], b[1], b[2], b[3] = 0x6b, 0x80, 0x00, 0x07
+    b[7] -= 5
+    for at, n, t in _v6_opts(b)[0]:
+        if t & 0x20:
+            b[at:at + n] = bytes(x ^ 0x5a for x in b[at:at + n])
+    return bytes(b)
+
+
+def route_v6_immutable_too(ipb):
+    """... and one byte of an option that may not change: AH fails."""
+    b = bytearray(route_v6_all(ipb))
+    at = [a for a, n, t in _v6_opts(b)[0] if t == 0x1e][-1]
+    b[at + 7] ^= 0x01
+    return bytes(b)
+
+
+def flip_ah_icv_v6(ipb):
+    b = bytearray(ipb)
+    b[_v6_opts(b)[1] + 12] ^= 0x80
+    return bytes(b)
+
+
+def _v6_long_tunnel(c, auth, **kw):
+    """A tunnel SA whose outer IPv6 header carries the long extension
+    headers in front of AH."""
+    sa = c.sa(proto='ah', mode='tunnel', family=6, auth=auth)
+    sa.tunnel_header = lambda: IPv6(src=sa.src, dst=sa.dst, fl=0x777, tc=0x20) / \
+        _v6_long_hdrs(**kw)
+    return sa
+
+
+def _long_v6_frames(c):
+    """AH behind more than 224 bytes of IPv6 extension headers, changed en
+    route or not; failures keep their window (the same sequence number then
+    delivered)."""
+    t = c.sa(proto='ah', mode='transport', family=6, auth='sha256')
+    hdrs = len(raw(_v6_long_hdrs())) + 40
+    what = 'AH transport IPv6 behind %d bytes of headers' % hdrs
+    c.ipsec(t, _v6_long_pkt(c, 40), wire=what)
+    _routed(c, t, _v6_long_pkt(c, 100), route_v6_all)
+    c.entries[-1][1]['wire'] = what + ', mutable data changed en route'
+    for mutate, why in ((route_v6_immutable_too, 'an immutable option changed'),
+                        (flip_ah_icv_v6, 'ICV flipped')):
+        seq = t.next_seq
+        c.ipsec(t, _v6_long_pkt(c, 30), expect='auth', mutate=mutate, wire=what + ', ' + why)
+        c.ipsec(t, _v6_long_pkt(c, 30), seq=seq, wire=what + ', the same seq intact')
+    # more mutable option data than a packet's scratch: verified alone,
+    # between packets of the batch
+    for big, n in ((3, 20), (5, 6000)):
+        kw = dict(n_dst=1, big=big)
+        what = 'AH transport IPv6, %d bytes of mutable option data, %d bytes of headers' % (
+            8 + 250 * big, 40 + len(raw(_v6_long_hdrs(**kw))))
+        _routed(c, t, _v6_long_pkt(c, n, **kw), route_v6_all)
+        c.entries[-1][1]['wire'] = what + ', changed en route'
+        c.ipsec(t, _v6_long_pkt(c, 10))
+        c.ipsec(t, _v6_long_pkt(c, n, **kw), expect='auth', mutate=route_v6_immutable_too,
+                wire=what + ', an immutable option changed')
+        c.ipsec(t, _v6_long_pkt(c, n, **kw), expect='auth', mutate=flip_ah_icv_v6,
+                wire=what + ', ICV flipped')
+    for auth, kw in (('sha1', {}), ('sha256', dict(n_dst=2, big=2))):
+        u = _v6_long_tunnel(c, auth, **kw)
+        what = 'AH tunnel IPv6 %s, outer header with %d bytes of headers' % (
+            auth, 40 + len(raw(_v6_long_hdrs(**kw))))
+        c.ipsec(u, c.inner(u, 60), wire=what)
+        c.ipsec(u, c.inner(u, 60, family=6), mutate=route_v6_all, wire=what + ', changed en route')
+        c.ipsec(u, c.inner(u, 60), expect='auth', mutate=route_v6_immutable_too,
+                wire=what + ', an immutable option changed')
+        c.ipsec(u, c.inner(u, 60), expect='auth', mutate=flip_ah_icv_v6,
+                wire=what + ', ICV flipped')
+    c.ipsec(t, _v6_long_pkt(c, 0), wire='AH transport IPv6 behind %d bytes of headers' % hdrs)
+
+
 def issue3_hdrs():
     c = Case('i3_hdrs', 'IPv4 options and IPv6 extension headers before ESP/AH, '
              'offload on (v2): ESP transport keeps the options / extension headers; '
              'AH zeroes the mutable ones for the ICV (RFC 4302 3.3.3.1, A.1, A.2)')
     _hdr_frames(c)
-    return [c]
+    c2 = Case('i3_hdrs_v6_long', 'AH behind more than 224 bytes of IPv6 extension headers '
+              '(hop-by-hop + several destination options), transport and tunnel (outer '
+              'headers), mutable option data changed en route; more mutable data than one '
+              'packet\'s scratch (up to a 6 KB payload); an immutable option changed or the '
+              'ICV flipped fails and keeps the window')
+    _long_v6_frames(c2)
+    return [c, c2]
 
 
 V1_ENC = (None, '3des', 'des', 'null')

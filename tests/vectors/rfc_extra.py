@@ -10,6 +10,8 @@ them.
 
 - AES-XCBC-MAC-96 (RFC 3566): exposed as a scapy AuthAlgo, so ESP/AH
   signing still goes through scapy's AuthAlgo.sign().
+- HMAC-SHA-512-512: the untruncated SHA-512 digest as ICV, as scapy's
+  AuthAlgo with icv_size 64.
 - HMAC-SHA-256-96 (RFC 4868 allows only 128; Linux's `auth hmac(sha256)`
   default is 96): a scapy AuthAlgo with icv_size 12; the HMAC is scapy's.
 - AES-GCM with an 8- or 12-byte ICV (RFC 4106 section 8.1): scapy 2.5's
@@ -74,6 +76,11 @@ AES_XCBC_96 = AuthAlgo('AES-XCBC-MAC-96', mac=XcbcMac, digestmod=_no_digest,
                icv_size=12, key_size=(16,))
 HMAC_SHA256_96 = AuthAlgo('HMAC-SHA256-96', mac=HMAC, digestmod=hashes.SHA256,
               icv_size=12)
+
+# `auth-trunc hmac(sha512) KEY 512`: the whole digest as the ICV (Linux
+# takes any truncation up to icv_fullbits); scapy knows only 256.
+HMAC_SHA512_512 = AuthAlgo('HMAC-SHA512-512', mac=HMAC, digestmod=hashes.SHA512,
+               icv_size=64)
 
 
 def gcm_truncate_esp(esp_bytes, icv_len):

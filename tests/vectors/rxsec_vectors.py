@@ -43,6 +43,7 @@ conf.verb = 0
 # (see rfc_extra). SecurityAssociation looks algorithms up by name.
 AUTH_ALGOS.setdefault('HMAC-SHA256-96', rfc_extra.HMAC_SHA256_96)
 AUTH_ALGOS.setdefault('AES-XCBC-MAC-96', rfc_extra.AES_XCBC_96)
+AUTH_ALGOS.setdefault('HMAC-SHA512-512', rfc_extra.HMAC_SHA512_512)
 
 MAC_A = '00:00:5e:00:53:0a'     # sender
 MAC_B = '00:00:5e:00:53:14'     # receiver (rxsec)
@@ -94,8 +95,15 @@ AUTH = {
                    plain=True),
     'sha512': dict(xfrm='hmac(sha512)', keylen=64, bits=256, scapy='SHA2-512-256',
                    plain=False),
+    'sha512_512': dict(xfrm='hmac(sha512)', keylen=64, bits=512, scapy='HMAC-SHA512-512',
+                       plain=False),
     'xcbc': dict(xfrm='xcbc(aes)', keylen=16, bits=96, scapy='AES-XCBC-MAC-96', plain=False),
 }
+
+# The algorithms' whole digests in bytes (RFC 2104 with MD5/SHA-1/SHA-2,
+# RFC 3566): Linux's icv_full_len, the other AH length ah_input takes.
+AUTH_FULL = {'hmac(md5)': 16, 'hmac(sha1)': 20, 'hmac(sha256)': 32, 'hmac(sha384)': 48,
+             'hmac(sha512)': 64, 'xcbc(aes)': 16}
 
 STATUS_FAIL = {('esp', 'tunnel'): 'CRYPTO_TUNNEL_ESP_AUTH_FAILED',
                ('esp', 'transport'): 'CRYPTO_TRANSPORT_ESP_AUTH_FAILED',
