@@ -75,16 +75,15 @@ mb_fail(char *why, size_t whylen, int err, const char *fmt, ...)
 struct mb_hmac_info {
 	IMB_HASH_ALG alg;
 	unsigned int block;	/* HMAC block size B (RFC 2104) */
-	unsigned int digest;
 	unsigned int tag_short;	/* shortest tag the library writes */
 };
 
 static const struct mb_hmac_info mb_hmac[RXSEC_AUTH_MAX] = {
-	[RXSEC_AUTH_HMAC_MD5] = { IMB_AUTH_MD5, 64, 16, 12 },
-	[RXSEC_AUTH_HMAC_SHA1] = { IMB_AUTH_HMAC_SHA_1, 64, 20, 12 },
-	[RXSEC_AUTH_HMAC_SHA256] = { IMB_AUTH_HMAC_SHA_256, 64, 32, 16 },
-	[RXSEC_AUTH_HMAC_SHA384] = { IMB_AUTH_HMAC_SHA_384, 128, 48, 24 },
-	[RXSEC_AUTH_HMAC_SHA512] = { IMB_AUTH_HMAC_SHA_512, 128, 64, 32 },
+	[RXSEC_AUTH_HMAC_MD5] = { IMB_AUTH_MD5, 64, 12 },
+	[RXSEC_AUTH_HMAC_SHA1] = { IMB_AUTH_HMAC_SHA_1, 64, 12 },
+	[RXSEC_AUTH_HMAC_SHA256] = { IMB_AUTH_HMAC_SHA_256, 64, 16 },
+	[RXSEC_AUTH_HMAC_SHA384] = { IMB_AUTH_HMAC_SHA_384, 128, 24 },
+	[RXSEC_AUTH_HMAC_SHA512] = { IMB_AUTH_HMAC_SHA_512, 128, 32 },
 };
 
 static void
@@ -138,6 +137,7 @@ mb_setup_hmac(IMB_MGR *m, const struct rxsec_sa_config *c,
 {
 	const struct mb_hmac_info *h = &mb_hmac[c->auth];
 	const char *name = rxsec_auth_alg_name(c->auth);
+	unsigned int digest = rxsec_auth_full_len(c->auth);
 	uint8_t k[128] = { 0 }, blk[128];
 	unsigned int i;
 
@@ -152,7 +152,7 @@ mb_setup_hmac(IMB_MGR *m, const struct rxsec_sa_config *c,
 	} else {
 		memcpy(k, c->auth_key, c->auth_key_len);
 	}
-	if (c->icv_len < 4 || c->icv_len > h->digest)
+	if (c->icv_len < 4 || c->icv_len > digest)
 		return mb_fail(why, whylen, -EINVAL,
 			       "%s: ICV length %u bytes not in 4..digest size",
 			       name, c->icv_len);
@@ -171,7 +171,7 @@ mb_setup_hmac(IMB_MGR *m, const struct rxsec_sa_config *c,
 	/* The library writes only a few tag lengths; ask for the shortest
 	 * that covers the ICV and compare the ICV's leading bytes. */
 	csa->tmpl.auth_tag_output_len_in_bytes =
-		c->icv_len <= h->tag_short ? h->tag_short : h->digest;
+		c->icv_len <= h->tag_short ? h->tag_short : digest;
 	csa->icv_len = c->icv_len;
 	return 0;
 }

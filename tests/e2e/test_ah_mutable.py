@@ -26,6 +26,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'vectors'))
 import rxsec_vectors as V  # noqa: E402
 import cases  # noqa: E402
+from scapy.utils import checksum  # noqa: E402
 
 rxsec = os.path.abspath(os.environ.get('RXSEC', 'build/app/rxsec'))
 rng = random.Random(int(os.environ.get('RXSEC_FUZZ_SEED', '4302')))
@@ -35,31 +36,25 @@ IPV6_OPT_HDRS = (0, 60)         # hop-by-hop, destination options
 L3 = 14
 
 
-def csum(b):
-    s = sum(int.from_bytes(b[i:i + 2], 'big') for i in range(0, len(b) - 1, 2))
-    if len(b) % 2:
-        s += b[-1] << 8
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
 def fix_ipv4_csum(b):
     ihl = (b[L3] & 0xf) * 4
     if b[L3] >> 4 != 4 or ihl < 20 or L3 + ihl > len(b):
         return
     b[L3 + 10:L3 + 12] = b'\0\0'
-    b[L3 + 10:L3 + 12] = csum(bytes(b[L3:L3 + ihl])).to_bytes(2, 'big')
+    b[L3 + 10:L3 + 12] = checksum(bytes(b[L3:L3 + ihl])).to_bytes(2, 'big')
 
 
 def ah_layout(f):
-    """(mutable byte offsets, end of AH) of an AH frame straight behind its
-    outer IP header and options / extension headers; None otherwise."""
+    """(bytes routers may set, bytes the ICV does not cover as received,
+    end of AH) of an AH frame straight behind its outer IP header and
+    options / extension headers; None otherwise."""
     if f[12:14] == b'\x08\x00':
         ihl = (f[L3] & 0xf) * 4
         if f[L3 + 9] != 51:
             return None
         mut = [L3 + 8]                          # TTL (DSCP, DF handled apart)
+        # TOS, flags and fragment offset, TTL, checksum
+        zeroed = {L3 + 1, L3 + 6, L3 + 7, L3 + 8, L3 + 10, L3 + 11}
         off = L3 + 20
         while off < L3 + ihl:
             t = f[off]
@@ -67,12 +62,14 @@ def ah_layout(f):
                 off += 1
                 continue
             ln = f[off + 1]
-            if t in MUTABLE_V4_OPTS:
+            if t in MUTABLE_V4_OPTS:   # zeroed whole, type and length too
                 mut += range(off + 2, off + ln)
+                zeroed |= set(range(off, off + ln))
             off += ln
         ah = L3 + ihl
     elif f[12:14] == b'\x86\xdd':
         mut = [L3 + 7, L3 + 2, L3 + 3]          # hop limit, flow label
+        zeroed = {L3, L3 + 1}                   # traffic class
         nh, off = f[L3 + 6], L3 + 40
         while nh in IPV6_OPT_HDRS + (43,):
             hlen = (f[off + 1] + 1) * 8
@@ -91,7 +88,7 @@ def ah_layout(f):
         ah = off
     else:
         return None
-    return mut, ah + (f[ah + 1] + 2) * 4
+    return mut, zeroed | set(mut), ah + (f[ah + 1] + 2) * 4
 
 
 def routed(f, mut):
@@ -115,25 +112,10 @@ def routed(f, mut):
     return bytes(b)
 
 
-def forged(f, mut, end):
+def forged(f, zeroed, end):
     """One bit flipped in a byte the ICV covers."""
     v4 = f[12:14] == b'\x08\x00'
-    skip = set(mut)
-    if v4:
-        skip |= {L3 + 1, L3 + 6, L3 + 7, L3 + 8, L3 + 10, L3 + 11}
-        # a mutable option's type and length are zeroed too: flipping
-        # them only moves what is zeroed, so they are left out
-        off = L3 + 20
-        while off < L3 + (f[L3] & 0xf) * 4:
-            if f[off] in (0, 1):
-                off += 1
-                continue
-            if f[off] in MUTABLE_V4_OPTS:
-                skip |= {off, off + 1}
-            off += f[off + 1]
-    else:
-        skip |= {L3, L3 + 1}    # traffic class
-    at = rng.choice([i for i in range(L3, end) if i not in skip])
+    at = rng.choice([i for i in range(L3, end) if i not in zeroed])
     b = bytearray(f)
     b[at] ^= 1 << rng.randrange(8)
     if v4:
@@ -155,13 +137,13 @@ def make_frames(case):
         lay = ah_layout(f)
         if lay is None:
             continue
-        mut, end = lay
+        mut, zeroed, end = lay
         frames.append(f)
         kinds.append(('seed', None))
         for _ in range(PER_SEED):
             frames.append(routed(f, mut))
             kinds.append(('routed', None))
-            g, at = forged(f, mut, end)
+            g, at = forged(f, zeroed, end)
             frames.append(g)
             kinds.append(('forged', at))
     return frames, kinds
