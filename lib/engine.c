@@ -310,7 +310,7 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	const struct rxsec_sa_key *kp[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
 	struct rxsec_sa *cached = engine_cached_sa(e);
-	uint32_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
+	uint64_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
 
 	rxsec_inb_init(&b, 0);
 	for (uint16_t i = 0; i < n; i++) {

@@ -54,7 +54,7 @@ struct rxsec_engine {
 	struct rte_mempool *big_pool;	/* for flattening chains; may be NULL */
 	const struct rxsec_crypto_driver *drv;
 	void *cctx;
-	uint32_t *next_n;		/* shared receive index */
+	uint64_t *next_n;		/* shared receive index */
 	uint32_t cache_handle;		/* one-entry SA cache; RXSEC_SA_NONE when empty */
 	uint32_t cache_epoch;		/* remove_epoch both caches are valid for */
 	struct rxsec_sa_key cache_key;

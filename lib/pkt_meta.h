@@ -138,7 +138,7 @@ enum rxsec_pkt_nest {
 struct rxsec_pkt_priv {
 	struct rxsec_pkt_meta outer;
 	struct rxsec_pkt_meta inner;	/* valid when nest != NONE */
-	uint32_t n;			/* receive index, for verdicts */
+	uint64_t n;			/* receive index, for verdicts: never wraps */
 	uint8_t nest;			/* enum rxsec_pkt_nest */
 	uint8_t frag_ecn;		/* a held fragment's ECN codepoint, as a bit */
 };
@@ -155,7 +155,7 @@ rxsec_pkt_priv(struct rte_mbuf *m)
 	return (struct rxsec_pkt_priv *)rte_mbuf_to_priv(m);
 }
 
-static inline uint32_t
+static inline uint64_t
 rxsec_pkt_rx_index(struct rte_mbuf *m)
 {
 	return rxsec_pkt_priv(m)->n;

@@ -127,7 +127,7 @@ datagram_merge_ecn(struct rte_mbuf *d)
 
 /* A completed datagram becomes a packet the engine indicated unprocessed. */
 static struct rte_mbuf *
-datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint32_t n, bool v4,
+datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint64_t n, bool v4,
 	       struct rxsec_sa_key *key)
 {
 	struct rxsec_pkt_priv *p;
@@ -277,7 +277,7 @@ rxsec_reassembly_add(struct rxsec_reassembly *r, struct rte_mbuf *m, uint64_t no
 		     struct rte_mbuf **out, struct rxsec_sa_key *key)
 {
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-	uint32_t n = rxsec_pkt_rx_index(m);
+	uint64_t n = rxsec_pkt_rx_index(m);
 	bool v4 = !(md->flags & RXSEC_PKT_F_IPV6);
 	struct rxsec_natt_dgram dg;
 	bool first = false;

@@ -16,7 +16,7 @@
 
 
 struct verdict_rec {
-	uint32_t n;
+	uint64_t n;
 	uint32_t spi;		/* network order */
 	uint32_t result;
 	uint8_t has_spi;
@@ -31,7 +31,7 @@ enum frag_fate {
 };
 
 struct frag_out {
-	uint32_t n;		/* the fragment's receive index */
+	uint64_t n;		/* the fragment's receive index */
 	uint8_t fate;		/* enum frag_fate */
 };
 
@@ -486,7 +486,7 @@ verdicts_write(FILE *f, const struct verdict_rec *v, uint16_t n)
 			snprintf(spi, sizeof(spi), "\"0x%08x\"", rte_be_to_cpu_32(v[i].spi));
 		else
 			snprintf(spi, sizeof(spi), "null");
-		fprintf(f, "{\"n\":%u,\"spi\":%s,\"crypto_done\":%d,\"next_crypto_done\":%d,"
+		fprintf(f, "{\"n\":%" PRIu64 ",\"spi\":%s,\"crypto_done\":%d,\"next_crypto_done\":%d,"
 			"\"sa_delete_req\":%d,\"crypto_status\":\"%s\",\"verdict\":\"%s\","
 			"\"reason\":\"%s\"}\n",
 			v[i].n, spi, rxsec_result_crypto_done(r),

@@ -68,7 +68,7 @@ static struct {
 	struct rxsec_verdict_files vf;
 	struct rxsec_control_ctx ctl_ctx;
 	struct rxsec_control *ctl;
-	uint32_t next_n;
+	uint64_t next_n;
 	volatile int rx_stop;		/* engines stop receiving */
 	volatile int signalled;
 	bool verdicts_failed;		/* stopped: the record is no longer whole */

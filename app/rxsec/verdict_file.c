@@ -11,12 +11,14 @@
 #define STREAM_BUF	(1 << 20)
 
 /* Where a line of a part is: 16 bytes a line rather than the line, so the
- * record of a long run is merged without holding it in memory. */
+ * record of a long run is merged without holding it in memory. The part
+ * (fewer than 256) shares a word with the offset (below 2^56 bytes). */
+#define LINE_PART_BITS	8
 struct line {
-	uint32_t n;
-	uint32_t part;
-	off_t off;
+	uint64_t n;
+	uint64_t at;		/* offset << LINE_PART_BITS | part */
 };
+_Static_assert(RXSEC_TRANSPORT_MAX <= 1 << LINE_PART_BITS, "a part id must fit");
 
 /* A name that does not fit would be cut short, and two parts would share it. */
 static int
@@ -151,17 +153,19 @@ add_line(struct line **lines, size_t *nb, size_t *cap, const struct line *l)
 static int
 index_part(FILE *f, uint32_t part, struct line **lines, size_t *nb, size_t *cap)
 {
-	struct line l = { .part = part, .off = 0 };
+	struct line l;
+	uint64_t off = 0;
 	char *buf = NULL;
 	size_t blen = 0;
 	ssize_t len;
 	int ret = 0;
 
 	while (ret == 0 && (len = getline(&buf, &blen, f)) > 0) {
-		if (sscanf(buf, "{\"n\":%" SCNu32, &l.n) != 1)
-			l.n = UINT32_MAX;
+		if (sscanf(buf, "{\"n\":%" SCNu64, &l.n) != 1)
+			l.n = UINT64_MAX;
+		l.at = off << LINE_PART_BITS | part;
 		ret = add_line(lines, nb, cap, &l);
-		l.off += len;
+		off += (uint64_t)len;
 	}
 	if (ferror(f))
 		ret = -1;
@@ -178,9 +182,9 @@ write_sorted(FILE *out, FILE **parts, const struct line *lines, size_t nb)
 	int ret = 0;
 
 	for (size_t i = 0; i < nb && ret == 0; i++) {
-		FILE *f = parts[lines[i].part];
+		FILE *f = parts[lines[i].at & ((1u << LINE_PART_BITS) - 1)];
 
-		if (fseeko(f, lines[i].off, SEEK_SET) != 0 || getline(&buf, &blen, f) < 0 ||
+		if (fseeko(f, (off_t)(lines[i].at >> LINE_PART_BITS), SEEK_SET) != 0 || getline(&buf, &blen, f) < 0 ||
 		    fputs(buf, out) == EOF)
 			ret = -1;
 	}
