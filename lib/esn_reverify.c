@@ -4,12 +4,12 @@
 #include "ah_inb.h"
 #include "esn_reverify.h"
 #include "esp_inb.h"
+#include "ipsec_inb.h"
 
 enum rxsec_crypto_status
 rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
-		   struct rte_mbuf *m, struct rxsec_sa *sa)
+		   struct rte_mbuf *m, struct rxsec_pkt_meta *md, struct rxsec_sa *sa)
 {
-	struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
 	enum rxsec_crypto_status fail = (enum rxsec_crypto_status)sa->auth_failed_status;
 	uint8_t scratch[RXSEC_AH_SCRATCH_BIG];	/* cold path: any AH fits */
 	struct rxsec_crypto_op op;
@@ -35,6 +35,10 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 		md->seq_hi = hi;
 		return fail;
 	}
-	return md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_finish(m, md, sa) :
+	st = md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_finish(m, md, sa) :
 		rxsec_ah_inb_finish(m, md, sa);
+	/* as rxsec_inb_finish notes it: a first layer may carry a second */
+	if (st == RXSEC_CRYPTO_SUCCESS && md == rxsec_pkt_meta(m) && inner_may_be_ipsec(m, md))
+		md->flags |= RXSEC_PKT_F_INNER_HINT;
+	return st;
 }

@@ -71,9 +71,11 @@ rxsec_esn_seq_lo(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 }
 
 /* After an ICV failure (status == sa->auth_failed_status) on an ESN SA: the
- * status with the other high value; on success md->seq_hi holds it. */
+ * status of the layer md of m (the packet's first, or the second of a nested
+ * one) with the other high value; on success md->seq_hi holds it, and a
+ * first layer that may carry a second has RXSEC_PKT_F_INNER_HINT. */
 enum rxsec_crypto_status rxsec_esn_reverify(const struct rxsec_crypto_driver *drv,
 					    void *cctx, struct rte_mbuf *m,
-					    struct rxsec_sa *sa);
+					    struct rxsec_pkt_meta *md, struct rxsec_sa *sa);
 
 #endif /* RXSEC_ESN_REVERIFY_H */

@@ -348,16 +348,50 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	return RXSEC_REASON_OK;
 }
 
-/* Spec section 4: an ICV failure on an ESN SA near a subspace boundary is
- * checked again with the other high bits before it counts as a failure. */
+/* One layer of m again with the other high bits; counted when it saves it. */
 static enum rxsec_crypto_status
-transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa)
+transport_esn_layer(struct rxsec_transport *t, struct rte_mbuf *m,
+		    struct rxsec_pkt_meta *md, struct rxsec_sa *sa)
 {
-	enum rxsec_crypto_status st = rxsec_esn_reverify(t->drv, t->cctx, m, sa);
+	enum rxsec_crypto_status st = rxsec_esn_reverify(t->drv, t->cctx, m, md, sa);
 
 	if (st == RXSEC_CRYPTO_SUCCESS)
 		__atomic_add_fetch(&t->sat->esn_reverified, 1, __ATOMIC_RELAXED);
 	return st;
+}
+
+/*
+ * Spec section 4: an ICV failure on an ESN SA near a subspace boundary is
+ * checked again with the other high bits before it counts as a failure, on
+ * either layer of a nested packet. A first layer saved this way may carry a
+ * second one nobody checked yet: it takes the software path now
+ * (*sw_isa its SA), and may in turn need the other high bits.
+ */
+static enum rxsec_crypto_status
+transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa,
+		       uint32_t result, enum rxsec_crypto_status st, struct rxsec_sa **sw_isa)
+{
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+	struct rxsec_sa *isa;
+	uint8_t ist = RXSEC_CRYPTO_SUCCESS;
+
+	if (!rxsec_result_next_crypto_done(result) && *sw_isa == NULL) {
+		if (!sa->esn || st != sa->auth_failed_status)
+			return st;
+		st = transport_esn_layer(t, m, &p->outer, sa);
+		if (st != RXSEC_CRYPTO_SUCCESS || !(p->outer.flags & RXSEC_PKT_F_INNER_HINT) ||
+		    rxsec_ipsec_inner_burst(t->drv, t->cctx, t->sat, &m, &sa, 1, &ist, &isa,
+					    0, false) == 0)
+			return st;
+		*sw_isa = isa;
+		st = (enum rxsec_crypto_status)ist;
+	}
+	isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
+	/* the window the high bits come from must be this stage's */
+	if (isa == NULL || !isa->esn || st != isa->auth_failed_status ||
+	    isa->transport_id != t->id)
+		return st;
+	return transport_esn_layer(t, m, &p->inner, isa);
 }
 
 static __rte_always_inline enum rxsec_reason
@@ -392,12 +426,10 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	 * nothing, an inner layer's when it checked only the outer one. */
 	if (!rxsec_result_crypto_done(result) || st == RXSEC_CRYPTO_SUCCESS)
 		st = (enum rxsec_crypto_status)sw_status;
+	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL)
+		st = transport_esn_reverify(t, m, sa, result, st, &sw_isa);
 	/* its counters belong to its own stage (transport_ipsec) */
 	*inner_out = sw_isa != NULL && sw_isa->transport_id == t->id ? sw_isa : NULL;
-	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL && sa->esn &&
-	    st == sa->auth_failed_status && sw_isa == NULL &&
-	    !rxsec_result_next_crypto_done(result))
-		st = transport_esn_reverify(t, m, sa);
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return rxsec_reason_from_status(st);
 	if (sa == NULL)

@@ -8,12 +8,16 @@
            re-verifies with the other high value and delivers; a corrupted
            packet near the boundary still fails; the window then follows
            (GCM and CBC+HMAC, 48 and 1400-byte payloads);
-  edges    windows 32 and 4096 (and --replay-window 0 disabling) at their edges.
+  edges    windows 32 and 4096 (and --replay-window 0 disabling) at their edges;
+  nested   a tunnel SA carrying transport-mode ESP of a second SA (spec rule 5),
+           either or both windows a subspace behind: the lagging layer is
+           re-verified, a first layer saved so has its second one checked
+           (delivered as the plaintext, replays of it dropped).
 """
 import random
 import struct
 
-from issue4_lib import Sa, ipv4, run, workdir, check, finish, parse_tag
+from issue4_lib import Sa, eth, inner_packet, ipv4, run, workdir, check, finish, parse_tag
 
 B = 1 << 32
 
@@ -110,7 +114,44 @@ def case_edges(window, lcores, override=None):
     expect(verdicts, len(frames), want)
 
 
+INNER_SRC, INNER_DST = '198.51.100.10', '203.0.113.20'   # inner_packet's addresses
+
+
+def case_nested(lcores, lag):
+    """lag: 'inner', 'outer' or 'both' windows start a subspace behind."""
+    outer = Sa(0x4201, esn=lag != 'inner', window=32, seq=0x10 if lag != 'inner' else 0)
+    inner = Sa(0x4202, esn=lag != 'outer', window=32, seq=0x10 if lag != 'outer' else 0,
+               mode='transport', src=INNER_SRC, dst=INNER_DST)
+    obase = B if outer.esn else 0
+    ibase = B if inner.esn else 0
+
+    def nested(k, iseq, corrupt=False):
+        ip = inner.transport_esp(iseq, inner_packet(inner.tag, iseq))
+        if corrupt:
+            ip = ip[:-1] + bytes([ip[-1] ^ 1])
+        return outer.esp(obase + 0x20 + k, inner=ip)
+    iseqs = [ibase + 0x20, ibase + 0x22, ibase + 0x21, ibase + 0x23]
+    frames = [nested(0, iseqs[0], corrupt=True)]
+    want = [('drop', 'transport_esp_auth_failed')]
+    frames += [nested(1 + k, s) for k, s in enumerate(iseqs)]
+    want += [('deliver', 'ok')] * len(iseqs)
+    frames.append(nested(5, ibase + 0x21))      # a fresh outer packet, a replayed inner one
+    want.append(('drop', 'replay'))
+    wd = workdir('esn-nested')
+    rc, out, verdicts, delivered = run(wd, [outer, inner], frames, lcores)
+    name = 'nested, %s window behind, -l %s' % (lag, lcores)
+    check(rc == 0, '%s: exit 0 (%s)' % (name, wd))
+    expect(verdicts, len(frames), want)
+    if lag == 'inner':
+        check(all(v['next_crypto_done'] == 1 for v in verdicts),
+              '%s: the engine checked both layers' % name)
+    check(delivered == [eth(inner_packet(inner.tag, s)) for s in iseqs],
+          '%s: delivered frames = the inner plaintext, both layers removed' % name)
+
+
 for lc in ('0', '0-1'):
+    for lag in ('inner', 'outer', 'both'):
+        case_nested(lc, lag)
     case_cross('gcm', lc)
     case_cross('cbc', lc)
     for alg in ('gcm', 'cbc'):
