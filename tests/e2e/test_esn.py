@@ -12,7 +12,8 @@
   nested   a tunnel SA carrying transport-mode ESP of a second SA (spec rule 5),
            either or both windows a subspace behind: the lagging layer is
            re-verified, a first layer saved so has its second one checked
-           (delivered as the plaintext, replays of it dropped).
+           (delivered as the plaintext, replays of it dropped); offloaded
+           and with --no-offload.
 """
 import random
 import struct
@@ -117,8 +118,9 @@ def case_edges(window, lcores, override=None):
 INNER_SRC, INNER_DST = '198.51.100.10', '203.0.113.20'   # inner_packet's addresses
 
 
-def case_nested(lcores, lag):
-    """lag: 'inner', 'outer' or 'both' windows start a subspace behind."""
+def case_nested(lcores, lag, args=()):
+    """lag: 'inner', 'outer' or 'both' windows start a subspace behind;
+    args ['--no-offload']: both layers on the software path."""
     outer = Sa(0x4201, esn=lag != 'inner', window=32, seq=0x10 if lag != 'inner' else 0)
     inner = Sa(0x4202, esn=lag != 'outer', window=32, seq=0x10 if lag != 'outer' else 0,
                mode='transport', src=INNER_SRC, dst=INNER_DST)
@@ -138,11 +140,11 @@ def case_nested(lcores, lag):
     frames.append(nested(5, ibase + 0x21))      # a fresh outer packet, a replayed inner one
     want.append(('drop', 'replay'))
     wd = workdir('esn-nested')
-    rc, out, verdicts, delivered = run(wd, [outer, inner], frames, lcores)
-    name = 'nested, %s window behind, -l %s' % (lag, lcores)
+    rc, out, verdicts, delivered = run(wd, [outer, inner], frames, lcores, args)
+    name = 'nested, %s window behind, -l %s%s' % (lag, lcores, ''.join(' ' + a for a in args))
     check(rc == 0, '%s: exit 0 (%s)' % (name, wd))
     expect(verdicts, len(frames), want)
-    if lag == 'inner':
+    if lag == 'inner' and not args:
         check(all(v['next_crypto_done'] == 1 for v in verdicts),
               '%s: the engine checked both layers' % name)
     check(delivered == [eth(inner_packet(inner.tag, s)) for s in iseqs],
@@ -152,6 +154,7 @@ def case_nested(lcores, lag):
 for lc in ('0', '0-1'):
     for lag in ('inner', 'outer', 'both'):
         case_nested(lc, lag)
+        case_nested(lc, lag, ['--no-offload'])
     case_cross('gcm', lc)
     case_cross('cbc', lc)
     for alg in ('gcm', 'cbc'):
