@@ -40,13 +40,18 @@ for path in sys.argv[1:]:
     except OSError:
         failed += 1
         continue
-    for line in lines:
-        r = json.loads(line)["result"]
-        if r in ("OK", "EXPECTEDFAIL"):
+    for line in filter(str.strip, lines):
+        try:
+            t = json.loads(line)
+        except ValueError:	# another meson test wrote the same log meanwhile
+            failed += 1
+            print(f"FAILED: {path}: a line that is not JSON")
+            continue
+        if t["result"] in ("OK", "EXPECTEDFAIL"):
             passed += 1
         else:
             failed += 1
-            print(f"FAILED: {path.split('/')[0]}: {json.loads(line)['name']} ({r})")
+            print(f"FAILED: {path.split('/')[0]}: {t['name']} ({t['result']})")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
