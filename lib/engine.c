@@ -9,6 +9,7 @@
 #include "flatten.h"
 #include "lifetime.h"
 #include "pkt_meta.h"
+#include "reassembly.h"
 #include "rxsec_result.h"
 
 #define PREFETCH_AHEAD	8
@@ -259,6 +260,27 @@ engine_enqueue(struct rxsec_engine *e, struct rte_ring *r, struct rte_mbuf **pkt
 	}
 }
 
+/*
+ * One transport per SA keeps one writer per replay window and SA order.
+ * A fragment has no SA yet (a later one has no SPI): every fragment of a
+ * datagram goes to the stage its identity hashes to, which reassembles it
+ * and hands the datagram to its SA's stage. Anything else without an SA
+ * goes to transport 0.
+ */
+static inline uint16_t
+engine_transport_of(const struct rxsec_engine *e, struct rte_mbuf *m)
+{
+	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
+	const struct rxsec_sa *sa = md->sa_id == RXSEC_SA_NONE ? NULL :
+		rxsec_sa_table_slot(e->sat, md->sa_id);
+
+	if (sa != NULL)
+		return sa->transport_id < e->nb_rings ? sa->transport_id : 0;
+	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
+		return rxsec_reassembly_stage_of(m, e->nb_rings);
+	return 0;
+}
+
 static void
 engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -269,12 +291,8 @@ engine_dispatch(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 		engine_enqueue(e, e->ring[0], pkts, n);
 		return;
 	}
-	/* One transport per SA keeps one writer per replay window and SA order. */
 	for (uint16_t i = 0; i < n; i++) {
-		uint32_t h = rxsec_pkt_meta(pkts[i])->sa_id;
-		const struct rxsec_sa *sa = h == RXSEC_SA_NONE ? NULL :
-			rxsec_sa_table_slot(e->sat, h);
-		uint16_t t = sa == NULL || sa->transport_id >= e->nb_rings ? 0 : sa->transport_id;
+		uint16_t t = engine_transport_of(e, pkts[i]);
 
 		per[t][cnt[t]++] = pkts[i];
 	}

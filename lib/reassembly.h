@@ -5,7 +5,8 @@
  * reassembles before IPsec processing (RFC 4303 3.4.1, RFC 4302 3.4.1) and
  * then runs the datagram through the software path like any other packet
  * the engine left unprocessed. Built on DPDK's librte_ip_frag; one table per
- * transport stage, so no locks.
+ * transport stage, so no locks: the engines send every fragment of a
+ * datagram to the one stage a hash of its identity picks.
  */
 #ifndef RXSEC_REASSEMBLY_H
 #define RXSEC_REASSEMBLY_H
@@ -45,6 +46,20 @@ struct rxsec_reassembly {
 
 /* Fragments, and copies of early ones, a table for `flows` may hold. */
 uint32_t rxsec_reassembly_mbufs_max(uint32_t flows);
+
+/* One stage's table when `flows` (--frag-flows) is the total over
+ * `stages`: its share, rounded up, so that every stage has one. */
+uint32_t rxsec_reassembly_stage_flows(uint32_t flows, uint32_t stages);
+
+/*
+ * The stage, of nb_stages, that reassembles the datagram fragment m (flag
+ * RXSEC_PKT_F_FRAGMENT, classified) belongs to: a hash of what every one
+ * of its fragments carries, IPv4 source, destination, protocol and
+ * identification (RFC 791), IPv6 source, destination and the fragment
+ * header's identification (RFC 8200 4.5). Whatever a fragment header names
+ * (ESP, UDP, destination options), first fragment or later, they agree.
+ */
+uint16_t rxsec_reassembly_stage_of(struct rte_mbuf *m, uint16_t nb_stages);
 
 /* Fragments and early copies waiting. */
 static inline uint64_t

@@ -26,7 +26,7 @@ struct rxsec_transport_stats {
 	uint64_t sa_deleted;
 	uint64_t soft_expired;
 	uint64_t handed_over;		/* reassembled for another transport's SA */
-	struct rxsec_reassembly_stats frag;	/* written by reasm, on transport 0 */
+	struct rxsec_reassembly_stats frag;	/* written by this stage's reasm */
 };
 
 struct rxsec_transport {
@@ -41,8 +41,9 @@ struct rxsec_transport {
 	FILE *verdicts;			/* JSON Lines, or NULL */
 	uint64_t last_work_tsc;
 	struct rxsec_transport_stats stats;
-	/* Fragments of ESP/AH datagrams come to transport 0 (they carry no
-	 * SPI); a datagram whose SA another transport owns goes to its ring. */
+	/* The fragments of a datagram come to the stage its identity hashes
+	 * to (they carry no SPI): a datagram whose SA another transport owns
+	 * goes to that one's ring. */
 	struct rte_ring *const *rings;	/* every transport's, by id */
 	uint16_t nb_rings;
 	struct rxsec_reassembly reasm;	/* reasm.tbl NULL: fragments dropped */

@@ -98,6 +98,23 @@ rxsec_control_totals(const struct rxsec_control_ctx *ctx, struct rxsec_engine_st
 		rxsec_transport_stats_add(ts, &ctx->tr[i]->stats);
 }
 
+/* Each stage reassembles the fragments hashed to it: its own counters. */
+static void
+json_reassembly_stages(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+{
+	sb_printf(b, ",\"stages\":[");
+	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+
+		sb_printf(b, "%s{\"held\":%" PRIu64 ",\"datagrams\":%" PRIu64
+			  ",\"discarded\":%" PRIu64 ",\"waiting\":%" PRIu64
+			  ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64 "}",
+			  i ? "," : "", s->frag.held, s->frag.datagrams, s->frag.discarded,
+			  s->frag.waiting, s->handed_over, s->frag.early);
+	}
+	sb_printf(b, "]");
+}
+
 static void
 json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 {
@@ -118,11 +135,13 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
 		  ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
 		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64
-		  ",\"early_joined\":%" PRIu64 ",\"early_dropped\":%" PRIu64 "},\"reasons\":{",
+		  ",\"early_joined\":%" PRIu64 ",\"early_dropped\":%" PRIu64,
 		  ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts),
 		  ts.software, ts.sa_deleted, ts.frag.datagrams, ts.frag.discarded,
 		  ts.frag.waiting, ts.handed_over, ts.frag.early, ts.frag.early_joined,
 		  ts.frag.early_dropped);
+	json_reassembly_stages(b, ctx);
+	sb_printf(b, "},\"reasons\":{");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",
 			  rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

@@ -82,6 +82,15 @@ on_signal(int sig)
 	g.rx_stop = 1;
 }
 
+/* --frag-flows is the total over the transport stages, each reassembling
+ * what the engines hash to it: a stage's table is its share, rounded up,
+ * so the mbufs fragments may hold stay what one table of that size holds. */
+static uint32_t
+frag_flows_per_stage(void)
+{
+	return rxsec_reassembly_stage_flows(g.opt.frag_flows, g.opt.transports);
+}
+
 /*
  * Without hugepages, mbufs, SAs, rings and stages go on a heap of
  * transparent huge pages (see thp_heap.c) sized for all of them; nothing
@@ -217,6 +226,26 @@ place_stages(void)
 	}
 }
 
+/* Fragments carry no SPI: the engines hash each datagram's fragments to
+ * one transport, and every transport reassembles in its own table, its
+ * share of --frag-flows (see frag_flows_per_stage). */
+static int
+create_reassembly(void)
+{
+	uint32_t flows = frag_flows_per_stage();
+
+	if (flows == 0)
+		return 0;
+	for (unsigned int i = 0; i < g.nb_tr; i++)
+		if (rxsec_reassembly_init(&g.tr[i]->reasm, flows, g.opt.frag_timeout_ms,
+					  g.ports.big, g.socket, &g.tr[i]->stats.frag) != 0) {
+			fprintf(stderr, "rxsec: cannot create a reassembly table for --frag-flows "
+				"%u (%u per transport stage)\n", g.opt.frag_flows, flows);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 create_stages(void)
 {
@@ -225,7 +254,8 @@ create_stages(void)
 
 	g.nb_tr = g.opt.transports;
 	g.nb_eng = g.opt.workers;
-	/* Transport 0 hands reassembled datagrams to the others' rings. */
+	/* Every transport may hand a reassembled datagram to another's ring:
+	 * with several, each ring has several producers. */
 	flags = RING_F_SC_DEQ | (g.nb_eng == 1 && g.nb_tr == 1 ? RING_F_SP_ENQ : 0);
 	for (unsigned int i = 0; i < g.nb_tr; i++) {
 		struct rxsec_transport *t = rte_zmalloc_socket("rxsec_tr", sizeof(*t),
@@ -255,14 +285,8 @@ create_stages(void)
 			return -1;
 		}
 	}
-	/* Fragments carry no SPI: the engines send them all to transport 0. */
-	if (g.opt.frag_flows != 0 &&
-	    rxsec_reassembly_init(&g.tr[0]->reasm, g.opt.frag_flows, g.opt.frag_timeout_ms,
-				  g.ports.big, g.socket, &g.tr[0]->stats.frag) != 0) {
-		fprintf(stderr, "rxsec: cannot create a reassembly table for --frag-flows %u\n",
-			g.opt.frag_flows);
+	if (create_reassembly() != 0)
 		return -1;
-	}
 	for (unsigned int i = 0; i < g.nb_eng; i++) {
 		struct rxsec_engine *e = rte_zmalloc_socket("rxsec_eng", sizeof(*e),
 							    RTE_CACHE_LINE_SIZE, g.socket);
@@ -414,7 +438,7 @@ setup_control(void)
 	return 0;
 }
 
-/* Transport 0 may hand a reassembled datagram to another transport's ring
+/* A transport may hand a reassembled datagram to another transport's ring
  * after that transport found its ring empty and stopped: with every lcore
  * done, whatever is left is handled here. */
 static void
@@ -524,7 +548,8 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 	choose_stage_counts();
-	g.ports.held_mbufs = rxsec_reassembly_mbufs_max(g.opt.frag_flows);
+	g.ports.held_mbufs = g.opt.transports *
+		rxsec_reassembly_mbufs_max(frag_flows_per_stage());
 	choose_memory();
 	if (setup_caps() != 0) {
 		rc = 2;

@@ -36,6 +36,23 @@ report_sa(const struct rxsec_sa *sa, const char *state)
 	printf("\n");
 }
 
+/* With several stages each reassembles the fragments hashed to it: one line
+ * per stage shows how the load spread. */
+static void
+report_reassembly_stages(struct rxsec_transport *const *tr, unsigned int nb_tr)
+{
+	if (nb_tr < 2)
+		return;
+	for (unsigned int i = 0; i < nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &tr[i]->stats;
+
+		printf("reassembly transport %u: fragments held %" PRIu64 " datagrams %" PRIu64
+		       " discarded %" PRIu64 " waiting %" PRIu64 " handed_over %" PRIu64
+		       " early %" PRIu64 "\n", i, s->frag.held, s->frag.datagrams,
+		       s->frag.discarded, s->frag.waiting, s->handed_over, s->frag.early);
+	}
+}
+
 void
 rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	     struct rxsec_transport *const *tr, unsigned int nb_tr,
@@ -64,6 +81,7 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	       " early_joined %" PRIu64 " early_dropped %" PRIu64 "\n",
 	       ts.frag.held, ts.frag.datagrams, ts.frag.discarded, ts.frag.waiting,
 	       ts.handed_over, ts.frag.early, ts.frag.early_joined, ts.frag.early_dropped);
+	report_reassembly_stages(tr, nb_tr);
 	printf("reasons:");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		printf(" %s %" PRIu64, rxsec_reason_name(r), ts.reason[r]);

@@ -20,6 +20,9 @@ Checks, each printed as `ok` or `FAIL`:
              expect.json (n, spi, verdict, crypto_done, next_crypto_done,
              sa_delete_req, crypto_status, reason; a capture without
              `reason` expects `ok` for delivered frames)
+  report     when expect.json has `report` (a list of regexes), each
+             matches a line of rxsec's output (e.g. per-stage reassembly
+             counters)
 Exit status 0 only if every check of every case passed.
 """
 import argparse
@@ -115,6 +118,17 @@ def check_verdicts(vpath, case):
     return errs
 
 
+def report_regexes(case):
+    return json.load(open(os.path.join(case, 'expect.json'))).get('report', [])
+
+
+def check_report(out, want):
+    """Each regex of expect.json's `report` matches a line of rxsec's output."""
+    lines = out.splitlines()
+    return ['no output line matches %r' % r for r in want
+            if not any(re.search(r, ln) for ln in lines)]
+
+
 def case_args(case):
     """Extra rxsec options of a case (args.json), none if absent."""
     path = os.path.join(case, 'args.json')
@@ -163,6 +177,8 @@ def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
                     else ['no "mbufs: all N returned to pool" line']))
     results.append(('frames', check_frames(outs, case)))
     results.append(('verdicts', check_verdicts(vpath, case)))
+    if report_regexes(case):
+        results.append(('report', check_report(out, report_regexes(case))))
     ok = True
     for check, errs in results:
         if errs:

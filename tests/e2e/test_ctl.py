@@ -155,6 +155,9 @@ def case_ops(lcores):
     rc, r = d.ctl('stats')
     check(rc == 0 and r['engine']['rx'] > 0 and r['sa']['live'] == 2,
           '%s: stats totals (rx %s, live %s)' % (name, r['engine']['rx'], r['sa']['live']))
+    stages = r['transport']['reassembly'].get('stages', [])
+    check(len(stages) >= 1 and all('datagrams' in s and 'handed_over' in s for s in stages),
+          '%s: stats has each transport stage\'s reassembly counters (%s)' % (name, stages))
     rc, r = d.ctl('list')
     states = {(s['spi'], s['state']) for s in r['sas']}
     check(('0x0000b001', 'deleted') in states and ('0x0000b002', 'deleted') in states and

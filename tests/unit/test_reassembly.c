@@ -16,7 +16,9 @@
  *     was ESP in UDP; copies of later fragments ahead of their first join
  *     it when it comes, and are freed for plain UDP or after the timeout;
  *  9. the same for IPv6 whose fragment header names destination options,
- *     with ESP (or TCP) behind them in the first fragment.
+ *     with ESP (or TCP) behind them in the first fragment;
+ * 10. the transport stage each fragment goes to (rxsec_reassembly_stage_of):
+ *     one for every fragment of a datagram, all stages used.
  */
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -769,6 +771,63 @@ test_natt_table(void)
 	      "natt table: free() frees what waits");
 }
 
+/* The stage a fragment of each kind goes to, out of nb; -1 if two
+ * fragments of one datagram disagree. */
+static int
+stage_pair(struct rte_mbuf *a, struct rte_mbuf *b, uint16_t nb)
+{
+	uint16_t sa = rxsec_reassembly_stage_of(classified(a, 0), nb);
+	uint16_t sb = rxsec_reassembly_stage_of(classified(b, 0), nb);
+
+	rte_pktmbuf_free(a);
+	rte_pktmbuf_free(b);
+	return sa == sb && sa < nb ? sa : -1;
+}
+
+/*
+ * 10. every fragment of a datagram goes to one stage, first or later, ESP,
+ * ESP in UDP, or IPv6 whose fragment header names destination options
+ * (behind hop-by-hop); datagrams spread over all stages; each stage's
+ * share of --frag-flows.
+ */
+static void
+test_stage_of(void)
+{
+	static const uint16_t nbs[] = { 2, 3, 4, 16 };
+
+	for (unsigned int k = 0; k < RTE_DIM(nbs); k++) {
+		uint16_t nb = nbs[k];
+		unsigned int seen[4][16] = {{0}};
+
+		for (uint32_t id = 0; id < 64; id++) {
+			int st[4];
+
+			st[0] = stage_pair(frag4((uint16_t)id, 0, 16, true, 0),
+					   frag4((uint16_t)id, 16, 16, false, 0), nb);
+			st[1] = stage_pair(frag4_udp((uint16_t)id, 4500, 0, 16, true, 32),
+					   frag4_udp((uint16_t)id, 4500, 16, 16, false, 32), nb);
+			st[2] = stage_pair(frag6(id, 0, 16, true, 0), frag6(id, 16, 16, false, 0),
+					   nb);
+			st[3] = stage_pair(frag6_do(id, 0, 24, true, 8, 50),
+					   frag6_do(id, 24, 16, false, 8, 50), nb);
+			for (int i = 0; i < 4; i++) {
+				if (!CHECK(st[i] >= 0, "kind %d id %u: fragments on one of %u stages",
+					   i, id, nb))
+					continue;
+				seen[i][st[i]]++;
+			}
+		}
+		for (int i = 0; i < 4; i++)
+			for (uint16_t t = 0; t < nb && nb <= 4; t++)
+				CHECK(seen[i][t] != 0, "kind %d: 64 datagrams reach stage %u of %u",
+				      i, t, nb);
+	}
+	CHECK(rxsec_reassembly_stage_flows(256, 2) == 128 &&
+	      rxsec_reassembly_stage_flows(5, 4) == 2 &&
+	      rxsec_reassembly_stage_flows(1, 16) == 1 &&
+	      rxsec_reassembly_stage_flows(0, 2) == 0, "a stage's share of --frag-flows");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -803,6 +862,7 @@ main(int argc, char **argv)
 	test_natt(&r);
 	test_ipv6_dstopts(&r);
 	test_natt_table();
+	test_stage_of();
 	rxsec_reassembly_free(&r);
 	CHECK(r.stats->waiting == 0 && r.tbl == NULL, "nothing waits, table freed");
 	CHECK(rte_mempool_avail_count(pool) == pool->size &&

@@ -26,7 +26,9 @@ returning a list of rxsec_vectors.Case; FAMILIES maps names to them.
                    --offload-algs, --no-offload-* (Case.variant, args.json)
   issue3_caps_nested  nested traffic on the software path
   reassembly       fragmented ESP/AH datagrams, reassembled then decided on
-                   the software path; --transports 2, --frag-flows 0
+                   the software path; --transports 2 (every stage reassembles
+                   what is hashed to it: many flows, the exit report's
+                   per-stage counters), --frag-flows 0
   selectors        SA traffic selectors (sel): addresses, protocol, ports,
                    ICMP type/code, IPv6 extension headers, fragments, nested
                    SAs, wildcards; the inner IP version a tunnel SA takes
@@ -1570,6 +1572,83 @@ def _interleave(*lists):
     return out
 
 
+def _stage_report(stages, handed=()):
+    """Regexes for the exit report: every stage in `stages` reassembled
+    datagrams, and those in `handed` gave some to the stage owning their SA.
+    Which stage a datagram goes to is a fixed hash of its addresses and
+    identification: the same case spreads the same way every run."""
+    return [r'^reassembly transport %d: fragments held [1-9]\d* datagrams [1-9]\d* '
+            r'discarded \d+ waiting 0 handed_over %s' % (t, r'[1-9]' if t in handed else r'\d')
+            for t in stages]
+
+
+def _spread_flows():
+    """Many fragmented datagrams of many flows (sources, destinations, IP
+    identifications) under --transports 2, for tunnel SAs owned by both
+    stages (slot i goes to stage i % 2): IPv4 and IPv6, interleaved, out of
+    order, ESP in UDP and IPv6 destination options with later fragments
+    ahead of their first, a forged one, plain UDP fragments. Every fragment
+    of a datagram must reach one stage: each stage reassembles what is
+    hashed to it and hands a datagram to the stage that owns its SA."""
+    c = Case('frag_flows_transports2', 'fragmented datagrams of 10 flows for SAs on both '
+             'of 2 transport stages: interleaved, out of order, ESP in UDP and IPv6 '
+             'destination options with later fragments first, forged; reassembled on '
+             'both stages', 'tunnel', 'IPv4')
+    c.args = ['--transports', '2']
+    sas = []
+    for k in range(8):
+        fam = 4 if k // 2 % 2 == 0 else 6
+        sa = c.sa(mode='tunnel', family=fam, enc='aes128gcm16' if k % 3 else 'aes256gcm16')
+        if fam == 4:
+            sa.src, sa.dst = '192.0.2.%d' % (40 + k), '198.18.0.%d' % (1 + k)
+        else:
+            sa.src, sa.dst = '2001:db8:0:1::%x' % (0x40 + k), '2001:db8:0:2::%x' % (1 + k)
+        sas.append(sa)
+    natt = c.sa(mode='tunnel', family=4, enc='aes128gcm16', encap=(4500, 4500))
+    natt.src, natt.dst = '192.0.2.60', '198.18.1.1'
+    natt6 = c.sa(mode='tunnel', family=6, enc='aes128gcm16', encap=(4500, 4500))
+    natt6.src, natt6.dst = '2001:db8:0:1::60', '2001:db8:0:3::1'
+    for sa in sas:
+        c.ipsec(sa, c.inner(sa, 100))
+    lists, ipid = [], 0x900
+    for r in range(3):
+        for k, sa in enumerate(sas):
+            size, cut = ((1400, 576), (1000, 400), (2000, 800))[r]
+            # behind destination options a later fragment ahead of the
+            # first is delivered as well (below): here the first comes first
+            dstopts = sa.family == 6 and (r + k) % 2 == 1
+            orders = [None, [0, 2, 1]] if dstopts else [None, [2, 0, 1], [1, 2, 0]]
+            order = orders[(r + k) % len(orders)]
+            mutate = _with_dstopts if dstopts else None
+            lists.append(c.fragment_entries(sa, c.inner(sa, size), cut, order=order,
+                                            ipid=ipid, mutate=mutate))
+            ipid += 1
+    for frame, e, info in _interleave(*lists):
+        c.add(frame, e, info)
+    for k, sa in enumerate(sas):
+        if sa.family == 6:
+            _early_fragments(c, sa, c.inner(sa, 1400), 640, [2, 1, 0], ipid, 'IPv6',
+                             mutate=_with_dstopts)
+            ipid += 1
+    for k in range(4):
+        _early_natt(c, natt, 1400, 576, [[1, 0, 2], [2, 1, 0]][k % 2], ipid)
+        if k % 2:
+            _early_natt(c, natt6, 1400, 800, [1, 0], ipid + 1)
+        else:
+            c.fragmented(natt6, c.inner(natt6, 1400), 800, ipid=ipid + 1)
+        ipid += 2
+    c.fragmented(sas[1], c.inner(sas[1], 700), 256, expect='auth', mutate=V.flip_last_byte,
+                 ipid=ipid)
+    c.fragmented(sas[2], c.inner(sas[2], 700), 256, expect='auth', mutate=V.flip_last_byte,
+                 ipid=ipid + 1)
+    for k in range(4):
+        _plain_fragments(c, 4 + 2 * (k % 2), 1200, 512, order=[2, 0, 1], ipid=0x7a0 + k)
+    for sa in sas:
+        c.ipsec(sa, c.inner(sa, 100))
+    c.report = _stage_report((0, 1), handed=(0, 1))
+    return c
+
+
 def reassembly():
     """Fragmented ESP and AH datagrams (RFC 4303 3.4.1, RFC 4302 3.4.1):
     reassembled by the transport, then processed on its software path."""
@@ -1680,6 +1759,7 @@ def reassembly():
     base = cases[0]
     v = base.variant('frag_esp_tun4_transports2', 'frag_esp_tun4 with --transports 2',
                      ['--transports', '2'], lambda info: False)
+    v.report = _stage_report((0, 1), handed=(1,))
     cases.append(v)
     off = base.variant('frag_esp_tun4_off', 'frag_esp_tun4 with --frag-flows 0: every '
                        'ESP fragment dropped as fragment', ['--frag-flows', '0'],
@@ -1689,6 +1769,23 @@ def reassembly():
                 not e['wire'].startswith('UDP'):
             off.entries[i] = (frame, _as_fragment(e, 'drop', 'fragment'))
     cases.append(off)
+
+    # Every stage reassembles what is hashed to it: the cases above with
+    # --transports 2. A transport-mode SA puts every SA on stage 0
+    # (frag_esp_trans6, frag_ah_trans4, frag_ipv6_hbh, frag_ipv6_dstopts),
+    # so stage 1 hands what it reassembles to stage 0; frag_natt has an SA
+    # on each. Below: the stages that reassemble, and those that hand over.
+    by_name = {k.name: k for k in cases}
+    for name, stages, handed in (('frag_esp_trans6', (1,), (1,)),
+                                 ('frag_ah_trans4', (0, 1), (1,)),
+                                 ('frag_natt', (0, 1), (0, 1)),
+                                 ('frag_ipv6_hbh', (0, 1), (1,)),
+                                 ('frag_ipv6_dstopts', (0, 1), (1,))):
+        v = by_name[name].variant(name + '_transports2', name + ' with --transports 2',
+                                  ['--transports', '2'], lambda info: False)
+        v.report = _stage_report(stages, handed)
+        cases.append(v)
+    cases.append(_spread_flows())
     return cases
 
 

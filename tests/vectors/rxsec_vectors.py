@@ -732,6 +732,7 @@ class Case:
         self.next_spi = 0x1000
         self.reqid = 100
         self.args = []          # extra rxsec options (args.json)
+        self.report = []        # regexes rxsec's exit report must match (expect.json)
         self.info = []          # per frame: what it is (SAs, header flags); not written
 
     # -- SAs --
@@ -1012,6 +1013,8 @@ class Case:
                    mode=self.mode, family=self.family,
                    packet_count=len(self.entries), delivered_count=len(outs),
                    packets=[e for _, e in self.entries])
+        if self.report:
+            doc['report'] = self.report
         with open(os.path.join(d, 'expect.json'), 'w') as f:
             json.dump(doc, f, indent=1)
             f.write('\n')
