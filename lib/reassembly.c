@@ -36,17 +36,18 @@ rxsec_reassembly_stage_of(struct rte_mbuf *m, uint16_t nb_stages)
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
 	const uint8_t *fh;
 	uint32_t h, ext_len;
-	uint64_t addrs;
+	uint64_t addrs[4];	/* rte_hash_crc loads words: aligned copies */
 
 	if (!(md->flags & RXSEC_PKT_F_IPV6)) {
-		memcpy(&addrs, l3 + 12, sizeof(addrs));
-		h = rte_hash_crc_8byte(addrs, (uint32_t)l3[9] << 16 | rxsec_rd_be16(l3 + 4));
+		memcpy(addrs, l3 + 12, 8);
+		h = rte_hash_crc_8byte(addrs[0], (uint32_t)l3[9] << 16 | rxsec_rd_be16(l3 + 4));
 	} else {
 		/* the classifier found it: ip_end bounds the walk */
 		fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
 		if (fh == NULL)
 			return 0;
-		h = rte_hash_crc(l3 + 8, 32, rxsec_rd_be32(fh + 4));
+		memcpy(addrs, l3 + 8, sizeof(addrs));
+		h = rte_hash_crc(addrs, sizeof(addrs), rxsec_rd_be32(fh + 4));
 	}
 	/* the high bits of h times nb_stages: no division */
 	return (uint16_t)(((uint64_t)h * nb_stages) >> 32);
