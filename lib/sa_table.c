@@ -204,10 +204,10 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 
 /*
  * A nested packet moves two windows: its tunnel's (or AH's) and its
- * transport-mode inner SA's. Both must have one writer, so once a
- * transport-mode SA was added, it and every SA added after it share
- * nest_transport. Tunnels added before it keep their stage; a packet
- * nesting across two stages is dropped (nested_across_transports).
+ * transport-mode inner SA's. Both must have one writer, so when the SA
+ * files hold SAs that may nest, every SA, then and added later, shares
+ * nest_transport. Otherwise SAs spread; one added later that nests in
+ * an SA of another stage has its packets dropped (nested_across_transports).
  */
 static uint8_t
 sa_transport_for(const struct rxsec_sa_table *t, uint32_t id)
@@ -217,18 +217,35 @@ sa_transport_for(const struct rxsec_sa_table *t, uint32_t id)
 	return (uint8_t)(id % t->nb_transports);
 }
 
+/* Can one SA of the table carry another (spec rule 5)? The inner layer
+ * is a transport-mode SA; its carrier a tunnel, or AH directly followed by
+ * ESP under one IP header. Host-to-host ESP alone never nests. */
+static bool
+sa_table_may_nest(const struct rxsec_sa_table *t)
+{
+	bool inner = false, inner_esp = false, tunnel = false, ah = false;
+
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		const struct rxsec_sa *sa = t->slot[i];
+
+		if (sa == NULL)
+			continue;
+		if (sa->mode == RXSEC_MODE_TUNNEL) {
+			tunnel = true;
+		} else {
+			inner = true;
+			inner_esp |= sa->proto == RXSEC_PROTO_ESP;
+		}
+		ah |= sa->proto == RXSEC_PROTO_AH && sa->mode == RXSEC_MODE_TRANSPORT;
+	}
+	return (tunnel && inner) || (ah && inner_esp);
+}
+
 bool
 rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports)
 {
-	bool nest = false;
-
 	t->nb_transports = nb_transports;
-	t->nest_transport = -1;
-	for (uint32_t i = 0; i < t->capacity; i++)
-		if (t->slot[i] != NULL)
-			nest |= t->slot[i]->mode == RXSEC_MODE_TRANSPORT;
-	if (nest && nb_transports > 1)
-		t->nest_transport = 0;
+	t->nest_transport = nb_transports > 1 && sa_table_may_nest(t) ? 0 : -1;
 	for (uint32_t i = 0; i < t->capacity; i++)
 		if (t->slot[i] != NULL)
 			t->slot[i]->transport_id = sa_transport_for(t, i);

@@ -12,6 +12,10 @@ would both write X's window.
 - X added at run time while T1 and T2 already live on stages 0 and 1: X
   joins one of them; packets nesting across the two stages are dropped as
   nested_across_transports (X's window untouched), the others delivered.
+- Host-to-host: transport-mode ESP SAs and nothing that could carry them
+  spread over both stages; each SA's packets leave in order through its
+  stage's TX queue, and its replays are caught. One AH SA in the same file
+  (AH may carry transport-mode ESP) puts them all on stage 0 again.
 """
 import os
 import subprocess
@@ -109,7 +113,59 @@ def case_added(lcores):
           '(X %s, across %s)' % (name, x.get('delivered'), drops))
 
 
+H = [Sa(0xe400 + i, reqid=10 + i, mode='transport', src='198.51.100.10',
+        dst='203.0.113.20') for i in range(1, 5)]
+AH_LINE = ('ip xfrm state add src 198.51.100.10 dst 203.0.113.20 proto ah spi 0x0000e4a0 '
+           'reqid 20 mode transport auth-trunc "hmac(sha256)" 0x%s 128\n' % ('5a' * 32))
+
+
+def host_frames():
+    """Every SA's numbers 1..N, interleaved; then H[0]'s first 10 again."""
+    frames = [eth(h.transport_esp(q, inner_packet(h.tag, q)))
+              for q in range(1, N + 1) for h in H]
+    return frames + [eth(H[0].transport_esp(q, inner_packet(H[0].tag, q)))
+                     for q in range(1, 11)]
+
+
+def case_host(lcores, with_ah):
+    name = 'host-to-host%s -l %s' % (' with AH' if with_ah else '', lcores)
+    wd = workdir('nth')
+    write_pcap(os.path.join(wd, 'in.pcap'), host_frames())
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(''.join(h.xfrm() for h in H) + (AH_LINE if with_ah else ''))
+    cmd = eal('nth%d%s%d' % (os.getpid(), lcores.replace('-', ''), with_ah), lcores,
+              vdev(wd)) + ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '1',
+                           '--transports', '2', '--idle-exit', '500']
+    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    out = p.stdout.decode(errors='replace')
+    with open(os.path.join(wd, 'run.log'), 'w') as f:
+        f.write(out)
+    check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    check(('share transport stage 0' in out) == with_ah,
+          '%s: the start %s all SAs share stage 0' % (name, 'says' if with_ah else
+                                                     'does not say'))
+    reasons, (trx, tdel), _ = report_counts(out)
+    check(tdel == 4 * N and reasons.get('replay', 0) == 10 and trx == 4 * N + 10,
+          '%s: %d delivered, 10 replays (%s)' % (name, 4 * N,
+                                                 {k: v for k, v in reasons.items() if v}))
+    outs = [read_pcap(os.path.join(wd, 'out%d.pcap' % q)) for q in range(2)]
+    where = []
+    for h in H:
+        want = [eth(inner_packet(h.tag, q)) for q in range(1, N + 1)]
+        got = [[f for f in o if f in want] for o in outs]
+        where.append([q for q in range(2) if got[q]])
+        check(got in ([want, []], [[], want]),
+              '%s: SA 0x%x delivered in order through one stage (%s)'
+              % (name, h.spi, [len(g) for g in got]))
+    stages = sorted({w[0] for w in where if len(w) == 1})
+    check(stages == ([0] if with_ah else [0, 1]),
+          '%s: SAs on stages %s' % (name, stages))
+
+
 for lc in ('0', '0-1'):
     case_loaded(lc)
     case_added(lc)
+    case_host(lc, False)
+    case_host(lc, True)
 finish()
