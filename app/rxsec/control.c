@@ -115,6 +115,37 @@ json_reassembly_stages(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 	sb_printf(b, "]");
 }
 
+/* Per worker and per transport stage: how evenly the load spreads. */
+static void
+json_engine_workers(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+{
+	sb_printf(b, ",\"workers\":[");
+	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
+		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
+
+		sb_printf(b, "%s{\"rx\":%" PRIu64 ",\"crypto_done\":%" PRIu64
+			  ",\"unprocessed\":%" PRIu64 ",\"backpressure\":%" PRIu64 "}",
+			  i ? "," : "", s->rx, s->crypto_done, s->unprocessed, s->ring_full);
+	}
+	sb_printf(b, "]");
+}
+
+static void
+json_transport_stages(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+{
+	sb_printf(b, ",\"stages\":[");
+	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+
+		sb_printf(b, "%s{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
+			  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
+			  ",\"software\":%" PRIu64 "}",
+			  i ? "," : "", s->rx, s->delivered, s->delivered_bytes,
+			  rxsec_transport_dropped(s), s->software);
+	}
+	sb_printf(b, "]");
+}
+
 static void
 json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 {
@@ -130,7 +161,9 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "",
 			  rxsec_crypto_status_name((enum rxsec_crypto_status)k), es.status[k]);
-	sb_printf(b, "}},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
+	sb_printf(b, "}");
+	json_engine_workers(b, ctx);
+	sb_printf(b, "},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
 		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
 		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
 		  ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
@@ -141,7 +174,9 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 		  ts.frag.waiting, ts.handed_over, ts.frag.early, ts.frag.early_joined,
 		  ts.frag.early_dropped);
 	json_reassembly_stages(b, ctx);
-	sb_printf(b, "},\"reasons\":{");
+	sb_printf(b, "}");
+	json_transport_stages(b, ctx);
+	sb_printf(b, ",\"reasons\":{");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",
 			  rxsec_reason_name((enum rxsec_reason)r), ts.reason[r]);

@@ -75,6 +75,65 @@ tel_stats(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	return 0;
 }
 
+/* d takes w (freed with d), or w is freed here. */
+static int
+tel_add_stage(struct rte_tel_data *d, const char *kind, unsigned int i, struct rte_tel_data *w)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s_%u", kind, i);
+	if (rte_tel_data_add_dict_container(d, name, w, 0) != 0) {
+		rte_tel_data_free(w);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* One dict per worker ("worker_N") and per transport stage
+ * ("transport_N"): telemetry nests containers one level deep only. */
+static int
+tel_stages(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
+	   struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
+		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
+		struct rte_tel_data *w = rte_tel_data_alloc();
+
+		if (w == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(w);
+		rte_tel_data_add_dict_u64(w, "rx", s->rx);
+		rte_tel_data_add_dict_u64(w, "crypto_done", s->crypto_done);
+		rte_tel_data_add_dict_u64(w, "unprocessed", s->unprocessed);
+		rte_tel_data_add_dict_u64(w, "backpressure", s->ring_full);
+		if (tel_add_stage(d, "worker", i, w) != 0)
+			return -ENOSPC;
+	}
+	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
+		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+		struct rte_tel_data *w = rte_tel_data_alloc();
+
+		if (w == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(w);
+		rte_tel_data_add_dict_u64(w, "rx", s->rx);
+		rte_tel_data_add_dict_u64(w, "delivered", s->delivered);
+		rte_tel_data_add_dict_u64(w, "delivered_bytes", s->delivered_bytes);
+		rte_tel_data_add_dict_u64(w, "dropped", rxsec_transport_dropped(s));
+		rte_tel_data_add_dict_u64(w, "software", s->software);
+		rte_tel_data_add_dict_u64(w, "frag_held", s->frag.held);
+		rte_tel_data_add_dict_u64(w, "frag_datagrams", s->frag.datagrams);
+		rte_tel_data_add_dict_u64(w, "frag_discarded", s->frag.discarded);
+		rte_tel_data_add_dict_u64(w, "frag_waiting", s->frag.waiting);
+		rte_tel_data_add_dict_u64(w, "frag_handed_over", s->handed_over);
+		rte_tel_data_add_dict_u64(w, "frag_early", s->frag.early);
+		if (tel_add_stage(d, "transport", i, w) != 0)
+			return -ENOSPC;
+	}
+	return 0;
+}
+
 static int
 tel_sa_list(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	    struct rte_tel_data *d)
@@ -206,6 +265,12 @@ tel_cmd_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 }
 
 static int
+tel_cmd_stages(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	return tel_guarded(tel_stages, params, d);
+}
+
+static int
 tel_cmd_sa_list(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
 	return tel_guarded(tel_sa_list, params, d);
@@ -225,6 +290,8 @@ rxsec_telemetry_register(struct rxsec_control_ctx *ctx)
 	rte_spinlock_unlock(&tel_lock);
 	if (rte_telemetry_register_cmd("/rxsec/stats", tel_cmd_stats,
 			"rxsec totals: engine, transport, drop reasons, SA table. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/rxsec/stages", tel_cmd_stages,
+			"Per worker and per transport stage counters. No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/rxsec/sa/list", tel_cmd_sa_list,
 			"Live SAs as \"0xSPI proto dst\". No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/rxsec/sa/stats", tel_cmd_sa_stats,

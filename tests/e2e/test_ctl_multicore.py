@@ -5,30 +5,39 @@ net_pcap port (one RX queue per rx_pcap, one TX queue per tx_pcap), with
 (as RSS by outer addresses would do); every packet of an SA goes to the
 same transport stage, so each SA's delivered frames appear in exactly one
 output, complete and in sequence order. Counters add up; mbufs come home.
+While the same setup runs with a control socket, rxsec-ctl stats and
+telemetry /rxsec/stages give each worker's and each stage's counters, and
+they add up to the totals.
 """
 import os
+import time
 
-from issue4_lib import (Sa, workdir, check, finish, report_counts, write_pcap, read_pcap,
-                        parse_tag, eal)
+from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
+                        read_pcap, parse_tag, eal)
 import subprocess
 
 SAS = [Sa(0xd000 + i, window=64, reqid=20 + i, src='192.0.2.%d' % (30 + i)) for i in range(4)]
 N = 150
 
 
-def case(lcores):
-    wd = workdir('mc')
+def two_queues(wd):
+    """Each SA's packets on one RX queue; the vdev with two RX, two TX."""
     queues = [[], []]
     for k in range(N):
         for i, sa in enumerate(SAS):
             queues[i % 2].append(sa.esp(k + 1))
     for q in range(2):
         write_pcap(os.path.join(wd, 'q%d.pcap' % q), queues[q])
-    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
-        f.write(''.join(s.xfrm() for s in SAS))
-    vdev = 'net_pcap0,' + ','.join('rx_pcap=%s' % os.path.join(wd, 'q%d.pcap' % q)
+    return 'net_pcap0,' + ','.join('rx_pcap=%s' % os.path.join(wd, 'q%d.pcap' % q)
                                    for q in range(2)) + ',' + \
         ','.join('tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2))
+
+
+def case(lcores):
+    wd = workdir('mc')
+    vdev = two_queues(wd)
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(''.join(s.xfrm() for s in SAS))
     cmd = eal('i4m%d%s' % (os.getpid(), lcores.replace('-', '')), lcores, vdev) + \
         ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '2', '--transports', '2',
          '--idle-exit', '500']
@@ -51,6 +60,41 @@ def case(lcores):
               '%s: SA 0x%x on one transport, all %d in order' % (name, sa.spi, N))
 
 
+def case_live(lcores):
+    name = 'per-stage counters -l %s' % lcores
+    wd = workdir('mcl')
+    d = Daemon(wd, SAS, two_queues(wd), lcores=lcores,
+               args=['--workers', '2', '--transports', '2'],
+               prefix='i4ml%d%s' % (os.getpid(), lcores.replace('-', '')))
+    r = {}
+    for _ in range(100):
+        rc, r = d.ctl('stats')
+        if rc == 0 and r['transport']['rx'] == 4 * N:
+            break
+        time.sleep(0.1)
+    eng, tr = r.get('engine', {}), r.get('transport', {})
+    workers, stages = eng.get('workers', []), tr.get('stages', [])
+    check([w['rx'] for w in workers] == [2 * N, 2 * N] and
+          sum(w['crypto_done'] for w in workers) == eng.get('crypto_done') == 4 * N,
+          '%s: rxsec-ctl stats: each worker received its queue (%s)' % (name, workers))
+    check(len(stages) == 2 and all(s['delivered'] > 0 for s in stages) and
+          sum(s['delivered'] for s in stages) == tr.get('delivered') == 4 * N and
+          sum(s['rx'] for s in stages) == tr.get('rx') and
+          sum(s['delivered_bytes'] for s in stages) == tr.get('delivered_bytes'),
+          '%s: rxsec-ctl stats: both stages deliver, adding up to the totals (%s)'
+          % (name, stages))
+    t = d.telemetry('/rxsec/stages').get('/rxsec/stages', {})
+    check(sorted(t) == ['transport_0', 'transport_1', 'worker_0', 'worker_1'] and
+          [t['worker_%d' % i]['rx'] for i in range(2)] == [w['rx'] for w in workers] and
+          [t['transport_%d' % i]['delivered'] for i in range(2)] ==
+          [s['delivered'] for s in stages],
+          '%s: telemetry /rxsec/stages has the same numbers (%s)' % (name, t))
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 case('0-1')
 case('0')
+case_live('0-1')
+case_live('0')
 finish()
