@@ -53,13 +53,12 @@ def vdev(wd, infinite=False):
         ',infinite_rx=1' if infinite else '')
 
 
-def case_loaded(lcores):
-    name = 'loaded -l %s' % lcores
-    wd = workdir('nt')
-    write_pcap(os.path.join(wd, 'in.pcap'), traffic())
+def run_two_stages(wd, sa_text, tag, lcores, name):
+    """in.pcap through one worker and two transport stages until idle; the
+    output of the run, which must exit 0 with every mbuf home."""
     with open(os.path.join(wd, 'sa.conf'), 'w') as f:
-        f.write(T1.xfrm() + T2.xfrm() + X.xfrm())
-    cmd = eal('nt%d%s' % (os.getpid(), lcores.replace('-', '')), lcores, vdev(wd)) + \
+        f.write(sa_text)
+    cmd = eal('%s%d%s' % (tag, os.getpid(), lcores.replace('-', '')), lcores, vdev(wd)) + \
         ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '1', '--transports', '2',
          '--idle-exit', '500']
     p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -68,6 +67,14 @@ def case_loaded(lcores):
     with open(os.path.join(wd, 'run.log'), 'w') as f:
         f.write(out)
     check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    return out
+
+
+def case_loaded(lcores):
+    name = 'loaded -l %s' % lcores
+    wd = workdir('nt')
+    write_pcap(os.path.join(wd, 'in.pcap'), traffic())
+    out = run_two_stages(wd, T1.xfrm() + T2.xfrm() + X.xfrm(), 'nt', lcores, name)
     check('share transport stage 0' in out, '%s: the start says all SAs share stage 0' % name)
     reasons, (trx, tdel), _ = report_counts(out)
     again = reasons.get('replay', 0) + reasons.get('below_window', 0)
@@ -131,17 +138,8 @@ def case_host(lcores, with_ah):
     name = 'host-to-host%s -l %s' % (' with AH' if with_ah else '', lcores)
     wd = workdir('nth')
     write_pcap(os.path.join(wd, 'in.pcap'), host_frames())
-    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
-        f.write(''.join(h.xfrm() for h in H) + (AH_LINE if with_ah else ''))
-    cmd = eal('nth%d%s%d' % (os.getpid(), lcores.replace('-', ''), with_ah), lcores,
-              vdev(wd)) + ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '1',
-                           '--transports', '2', '--idle-exit', '500']
-    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
-    out = p.stdout.decode(errors='replace')
-    with open(os.path.join(wd, 'run.log'), 'w') as f:
-        f.write(out)
-    check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    out = run_two_stages(wd, ''.join(h.xfrm() for h in H) + (AH_LINE if with_ah else ''),
+                         'nth%d' % with_ah, lcores, name)
     check(('share transport stage 0' in out) == with_ah,
           '%s: the start %s all SAs share stage 0' % (name, 'says' if with_ah else
                                                      'does not say'))
