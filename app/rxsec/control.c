@@ -98,52 +98,54 @@ rxsec_control_totals(const struct rxsec_control_ctx *ctx, struct rxsec_engine_st
 		rxsec_transport_stats_add(ts, &ctx->tr[i]->stats);
 }
 
-/* Each stage reassembles the fragments hashed to it: its own counters. */
-static void
-json_reassembly_stages(struct sbuf *b, const struct rxsec_control_ctx *ctx)
-{
-	sb_printf(b, ",\"stages\":[");
-	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
-		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+typedef void (*json_stage_fn)(struct sbuf *b, const struct rxsec_control_ctx *ctx,
+			      unsigned int i);
 
-		sb_printf(b, "%s{\"held\":%" PRIu64 ",\"datagrams\":%" PRIu64
-			  ",\"discarded\":%" PRIu64 ",\"waiting\":%" PRIu64
-			  ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64 "}",
-			  i ? "," : "", s->frag.held, s->frag.datagrams, s->frag.discarded,
-			  s->frag.waiting, s->handed_over, s->frag.early);
+/* ",NAME":[...] with one object per stage, written by one(). */
+static void
+json_stage_array(struct sbuf *b, const char *name, unsigned int n, json_stage_fn one,
+		 const struct rxsec_control_ctx *ctx)
+{
+	sb_printf(b, ",\"%s\":[", name);
+	for (unsigned int i = 0; i < n; i++) {
+		sb_printf(b, "%s", i ? "," : "");
+		one(b, ctx, i);
 	}
 	sb_printf(b, "]");
+}
+
+/* Each stage reassembles the fragments hashed to it: its own counters. */
+static void
+json_reassembly_stage(struct sbuf *b, const struct rxsec_control_ctx *ctx, unsigned int i)
+{
+	const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+
+	sb_printf(b, "{\"held\":%" PRIu64 ",\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
+		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64 "}",
+		  s->frag.held, s->frag.datagrams, s->frag.discarded, s->frag.waiting,
+		  s->handed_over, s->frag.early);
 }
 
 /* Per worker and per transport stage: how evenly the load spreads. */
 static void
-json_engine_workers(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+json_engine_worker(struct sbuf *b, const struct rxsec_control_ctx *ctx, unsigned int i)
 {
-	sb_printf(b, ",\"workers\":[");
-	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
-		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
+	const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
 
-		sb_printf(b, "%s{\"rx\":%" PRIu64 ",\"crypto_done\":%" PRIu64
-			  ",\"unprocessed\":%" PRIu64 ",\"backpressure\":%" PRIu64 "}",
-			  i ? "," : "", s->rx, s->crypto_done, s->unprocessed, s->ring_full);
-	}
-	sb_printf(b, "]");
+	sb_printf(b, "{\"rx\":%" PRIu64 ",\"crypto_done\":%" PRIu64 ",\"unprocessed\":%" PRIu64
+		  ",\"backpressure\":%" PRIu64 "}",
+		  s->rx, s->crypto_done, s->unprocessed, s->ring_full);
 }
 
 static void
-json_transport_stages(struct sbuf *b, const struct rxsec_control_ctx *ctx)
+json_transport_stage(struct sbuf *b, const struct rxsec_control_ctx *ctx, unsigned int i)
 {
-	sb_printf(b, ",\"stages\":[");
-	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
-		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+	const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
 
-		sb_printf(b, "%s{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
-			  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
-			  ",\"software\":%" PRIu64 "}",
-			  i ? "," : "", s->rx, s->delivered, s->delivered_bytes,
-			  rxsec_transport_dropped(s), s->software);
-	}
-	sb_printf(b, "]");
+	sb_printf(b, "{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"delivered_bytes\":%" PRIu64
+		  ",\"dropped\":%" PRIu64 ",\"software\":%" PRIu64 "}",
+		  s->rx, s->delivered, s->delivered_bytes, rxsec_transport_dropped(s),
+		  s->software);
 }
 
 static void
@@ -162,7 +164,7 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 		sb_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "",
 			  rxsec_crypto_status_name((enum rxsec_crypto_status)k), es.status[k]);
 	sb_printf(b, "}");
-	json_engine_workers(b, ctx);
+	json_stage_array(b, "workers", ctx->nb_eng, json_engine_worker, ctx);
 	sb_printf(b, "},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
 		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
 		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
@@ -173,9 +175,9 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 		  ts.software, ts.sa_deleted, ts.frag.datagrams, ts.frag.discarded,
 		  ts.frag.waiting, ts.handed_over, ts.frag.early, ts.frag.early_joined,
 		  ts.frag.early_dropped);
-	json_reassembly_stages(b, ctx);
+	json_stage_array(b, "stages", ctx->nb_tr, json_reassembly_stage, ctx);
 	sb_printf(b, "}");
-	json_transport_stages(b, ctx);
+	json_stage_array(b, "stages", ctx->nb_tr, json_transport_stage, ctx);
 	sb_printf(b, ",\"reasons\":{");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "",

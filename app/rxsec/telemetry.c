@@ -75,16 +75,56 @@ tel_stats(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	return 0;
 }
 
-/* d takes w (freed with d), or w is freed here. */
-static int
-tel_add_stage(struct rte_tel_data *d, const char *kind, unsigned int i, struct rte_tel_data *w)
+static void
+tel_worker(struct rte_tel_data *w, const struct rxsec_control_ctx *ctx, unsigned int i)
 {
-	char name[32];
+	const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
 
-	snprintf(name, sizeof(name), "%s_%u", kind, i);
-	if (rte_tel_data_add_dict_container(d, name, w, 0) != 0) {
-		rte_tel_data_free(w);
-		return -ENOSPC;
+	rte_tel_data_add_dict_u64(w, "rx", s->rx);
+	rte_tel_data_add_dict_u64(w, "crypto_done", s->crypto_done);
+	rte_tel_data_add_dict_u64(w, "unprocessed", s->unprocessed);
+	rte_tel_data_add_dict_u64(w, "backpressure", s->ring_full);
+}
+
+static void
+tel_transport(struct rte_tel_data *w, const struct rxsec_control_ctx *ctx, unsigned int i)
+{
+	const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
+
+	rte_tel_data_add_dict_u64(w, "rx", s->rx);
+	rte_tel_data_add_dict_u64(w, "delivered", s->delivered);
+	rte_tel_data_add_dict_u64(w, "delivered_bytes", s->delivered_bytes);
+	rte_tel_data_add_dict_u64(w, "dropped", rxsec_transport_dropped(s));
+	rte_tel_data_add_dict_u64(w, "software", s->software);
+	rte_tel_data_add_dict_u64(w, "frag_held", s->frag.held);
+	rte_tel_data_add_dict_u64(w, "frag_datagrams", s->frag.datagrams);
+	rte_tel_data_add_dict_u64(w, "frag_discarded", s->frag.discarded);
+	rte_tel_data_add_dict_u64(w, "frag_waiting", s->frag.waiting);
+	rte_tel_data_add_dict_u64(w, "frag_handed_over", s->handed_over);
+	rte_tel_data_add_dict_u64(w, "frag_early", s->frag.early);
+}
+
+typedef void (*tel_stage_fn)(struct rte_tel_data *w, const struct rxsec_control_ctx *ctx,
+			     unsigned int i);
+
+/* One dict "KIND_N" per stage, filled by fill(); d owns each once added. */
+static int
+tel_add_stages(struct rte_tel_data *d, const char *kind, unsigned int n, tel_stage_fn fill,
+	       const struct rxsec_control_ctx *ctx)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_tel_data *w = rte_tel_data_alloc();
+		char name[32];
+
+		if (w == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(w);
+		fill(w, ctx, i);
+		snprintf(name, sizeof(name), "%s_%u", kind, i);
+		if (rte_tel_data_add_dict_container(d, name, w, 0) != 0) {
+			rte_tel_data_free(w);
+			return -ENOSPC;
+		}
 	}
 	return 0;
 }
@@ -95,43 +135,11 @@ static int
 tel_stages(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	   struct rte_tel_data *d)
 {
+	int rc;
+
 	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < ctx->nb_eng; i++) {
-		const struct rxsec_engine_stats *s = &ctx->eng[i]->stats;
-		struct rte_tel_data *w = rte_tel_data_alloc();
-
-		if (w == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_dict(w);
-		rte_tel_data_add_dict_u64(w, "rx", s->rx);
-		rte_tel_data_add_dict_u64(w, "crypto_done", s->crypto_done);
-		rte_tel_data_add_dict_u64(w, "unprocessed", s->unprocessed);
-		rte_tel_data_add_dict_u64(w, "backpressure", s->ring_full);
-		if (tel_add_stage(d, "worker", i, w) != 0)
-			return -ENOSPC;
-	}
-	for (unsigned int i = 0; i < ctx->nb_tr; i++) {
-		const struct rxsec_transport_stats *s = &ctx->tr[i]->stats;
-		struct rte_tel_data *w = rte_tel_data_alloc();
-
-		if (w == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_dict(w);
-		rte_tel_data_add_dict_u64(w, "rx", s->rx);
-		rte_tel_data_add_dict_u64(w, "delivered", s->delivered);
-		rte_tel_data_add_dict_u64(w, "delivered_bytes", s->delivered_bytes);
-		rte_tel_data_add_dict_u64(w, "dropped", rxsec_transport_dropped(s));
-		rte_tel_data_add_dict_u64(w, "software", s->software);
-		rte_tel_data_add_dict_u64(w, "frag_held", s->frag.held);
-		rte_tel_data_add_dict_u64(w, "frag_datagrams", s->frag.datagrams);
-		rte_tel_data_add_dict_u64(w, "frag_discarded", s->frag.discarded);
-		rte_tel_data_add_dict_u64(w, "frag_waiting", s->frag.waiting);
-		rte_tel_data_add_dict_u64(w, "frag_handed_over", s->handed_over);
-		rte_tel_data_add_dict_u64(w, "frag_early", s->frag.early);
-		if (tel_add_stage(d, "transport", i, w) != 0)
-			return -ENOSPC;
-	}
-	return 0;
+	rc = tel_add_stages(d, "worker", ctx->nb_eng, tel_worker, ctx);
+	return rc != 0 ? rc : tel_add_stages(d, "transport", ctx->nb_tr, tel_transport, ctx);
 }
 
 static int
