@@ -168,10 +168,6 @@ engine_lookup(struct rxsec_engine *e, struct rxsec_inb_batch *b, struct rte_mbuf
 		sa_cache_fill(e, kp, miss, nm, found);
 	for (uint16_t i = 0; i < k; i++)
 		if (found[i] != NULL) {
-			/* Many SAs: their key schedules are cache misses. */
-			if (e->drv->prefetch_sa != NULL)
-				e->drv->prefetch_sa(found[i]->csa,
-						    rte_pktmbuf_data_len(pkts[idx[i]]));
 			engine_take(e, b, pkts[idx[i]], found[i]);
 			last = i;
 		}

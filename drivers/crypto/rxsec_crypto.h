@@ -51,9 +51,6 @@ struct rxsec_crypto_driver {
 	void (*lcore_free)(void *ctx);
 	/* Run n jobs, any n; results in ops[i].result. No allocation. */
 	void (*process_burst)(void *ctx, struct rxsec_crypto_op *ops, uint32_t n);
-	/* Optional: start fetching what a job of len bytes on this SA will
-	 * read (key schedule), a whole burst before process_burst. */
-	void (*prefetch_sa)(const struct rxsec_crypto_sa *csa, uint32_t len);
 	/* Put back the ESP ciphertext that process_burst decrypted in place
 	 * for op (as prepared for it, whatever its result): the bytes as
 	 * received, for a second check with other ESN high bits. */
