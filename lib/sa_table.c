@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -204,52 +205,128 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 
 /*
  * A nested packet moves two windows: its tunnel's (or AH's) and its
- * transport-mode inner SA's. Both must have one writer, so when the SA
- * files hold SAs that may nest, every SA, then and added later, shares
- * nest_transport. Otherwise SAs spread; one added later that nests in
- * an SA of another stage has its packets dropped (nested_across_transports).
+ * transport-mode inner SA's. Both must have one writer, so SAs that may
+ * nest with one another share a stage, nest_transport; the others spread
+ * by slot. One added later that nests in an SA of another stage has its
+ * packets dropped (nested_across_transports).
  */
-static uint8_t
-sa_transport_for(const struct rxsec_sa_table *t, uint32_t id)
+
+/* Might a packet of `carrier` hold a layer of `inner` (spec rule 5)? The
+ * inner layer is a transport-mode SA, in a tunnel's inner packet or, for
+ * ESP, right behind transport-mode AH under one IP header. Either way the
+ * packet delivered goes to the inner SA's destination, which a tunnel's
+ * selector must take (transport_selectors_match) unless the inner SA's
+ * flag icmp may rescue an ICMP error. Host-to-host ESP never nests. */
+static bool
+sa_may_carry(const struct rxsec_sa *carrier, const struct rxsec_sa *inner)
 {
-	if (t->nest_transport >= 0)
-		return (uint8_t)t->nest_transport;
-	return (uint8_t)(id % t->nb_transports);
+	uint8_t family = inner->key.family;
+
+	if (inner->mode != RXSEC_MODE_TRANSPORT || carrier == inner)
+		return false;
+	if (carrier->mode == RXSEC_MODE_TRANSPORT)
+		return carrier->proto == RXSEC_PROTO_AH && inner->proto == RXSEC_PROTO_ESP &&
+			carrier->key.family == family &&
+			memcmp(carrier->key.dst, inner->key.dst, sizeof(inner->key.dst)) == 0;
+	if (carrier->inner_nh != 0 && carrier->inner_nh != (family == 6 ? 41 : 4))
+		return false;
+	return (inner->cfg.flags & RXSEC_SA_FLAG_ICMP) ||
+		rxsec_selector_dst_admits(&carrier->cfg, family, inner->key.dst);
 }
 
-/* Can one SA of the table carry another (spec rule 5)? The inner layer
- * is a transport-mode SA; its carrier a tunnel, or AH directly followed by
- * ESP under one IP header. Host-to-host ESP alone never nests. */
 static bool
-sa_table_may_nest(const struct rxsec_sa_table *t)
+sa_is_carrier(const struct rxsec_sa *sa)
 {
-	bool inner = false, inner_esp = false, tunnel = false, ah = false;
+	return sa->mode == RXSEC_MODE_TUNNEL || sa->proto == RXSEC_PROTO_AH;
+}
+
+/* Beyond this many carrier/inner pairs, loading would take seconds: every
+ * transport-mode SA and every carrier is taken to nest. */
+#define SA_NEST_PAIRS_MAX	(1u << 24)
+
+/* Mark (mark[id] = 1) every SA that may carry or be carried by another;
+ * returns how many. Checks transport-mode SAs against carriers only. */
+static uint32_t
+sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *inner, uint32_t *carrier,
+		     uint8_t *mark)
+{
+	uint32_t ni = 0, nc = 0, n = 0;
 
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		const struct rxsec_sa *sa = t->slot[i];
 
 		if (sa == NULL)
 			continue;
-		if (sa->mode == RXSEC_MODE_TUNNEL) {
-			tunnel = true;
-		} else {
-			inner = true;
-			inner_esp |= sa->proto == RXSEC_PROTO_ESP;
-		}
-		ah |= sa->proto == RXSEC_PROTO_AH && sa->mode == RXSEC_MODE_TRANSPORT;
+		if (sa->mode == RXSEC_MODE_TRANSPORT)
+			inner[ni++] = i;
+		if (sa_is_carrier(sa))
+			carrier[nc++] = i;
 	}
-	return (tunnel && inner) || (ah && inner_esp);
+	if (ni == 0 || nc == 0)
+		return 0;
+	if ((uint64_t)ni * nc > SA_NEST_PAIRS_MAX) {
+		for (uint32_t a = 0; a < ni; a++)
+			mark[inner[a]] = 1;
+		for (uint32_t b = 0; b < nc; b++)
+			n += !mark[carrier[b]];	/* transport AH is both */
+		for (uint32_t b = 0; b < nc; b++)
+			mark[carrier[b]] = 1;
+		return ni + n;
+	}
+	for (uint32_t a = 0; a < ni; a++)
+		for (uint32_t b = 0; b < nc; b++) {
+			uint32_t x = inner[a], c = carrier[b];
+
+			if ((mark[x] && mark[c]) || !sa_may_carry(t->slot[c], t->slot[x]))
+				continue;
+			n += !mark[x] + !mark[c];
+			mark[x] = mark[c] = 1;
+		}
+	return n;
 }
 
-bool
+uint32_t
 rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports)
 {
+	uint32_t *inner = NULL, *carrier = NULL, n = 0;
+	uint8_t *mark = NULL;
+
 	t->nb_transports = nb_transports;
-	t->nest_transport = nb_transports > 1 && sa_table_may_nest(t) ? 0 : -1;
+	t->nest_transport = -1;
+	if (nb_transports > 1) {
+		inner = calloc(t->capacity, sizeof(*inner));
+		carrier = calloc(t->capacity, sizeof(*carrier));
+		mark = calloc(t->capacity, sizeof(*mark));
+	}
+	if (mark != NULL && inner != NULL && carrier != NULL)
+		n = sa_table_mark_nested(t, inner, carrier, mark);
+	if (n != 0)
+		t->nest_transport = 0;
 	for (uint32_t i = 0; i < t->capacity; i++)
 		if (t->slot[i] != NULL)
-			t->slot[i]->transport_id = sa_transport_for(t, i);
-	return t->nest_transport >= 0;
+			t->slot[i]->transport_id = mark != NULL && mark[i] ? 0 :
+				(uint8_t)(i % nb_transports);
+	free(inner);
+	free(carrier);
+	free(mark);
+	return n;
+}
+
+/* An SA added at run time: with an SA it may nest with, the stage they
+ * share (nest_transport, or that SA's if none yet); else by slot. */
+static uint8_t
+sa_transport_for_added(struct rxsec_sa_table *t, const struct rxsec_sa *sa)
+{
+	for (uint32_t i = 0; i < t->capacity && t->nb_transports > 1; i++) {
+		const struct rxsec_sa *o = t->slot[i];
+
+		if (o == NULL || (!sa_may_carry(o, sa) && !sa_may_carry(sa, o)))
+			continue;
+		if (t->nest_transport < 0)
+			t->nest_transport = o->transport_id;
+		return (uint8_t)t->nest_transport;
+	}
+	return (uint8_t)(sa->id % t->nb_transports);
 }
 
 /* Round robin, so a slot is reused as late as possible. */
@@ -298,7 +375,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->id = (uint32_t)id;
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
-	sa->transport_id = sa_transport_for(t, sa->id);
+	sa->transport_id = sa_transport_for_added(t, sa);
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();
@@ -337,8 +414,6 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		rxsec_sa_destroy(t, sa);
 		return -1;
 	}
-	if (c->mode == RXSEC_MODE_TRANSPORT && t->nest_transport < 0 && t->nb_transports > 1)
-		t->nest_transport = sa->transport_id;
 	t->count++;
 	t->added++;
 	return id;

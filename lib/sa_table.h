@@ -73,11 +73,14 @@ void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_conf
 
 /*
  * Give every SA its transport stage (the one writer of its window) once the
- * SA files are loaded: with any transport-mode SA, which a tunnel or an AH
- * SA may carry as a second layer, all SAs share one stage. Returns whether
- * they do. SAs added later follow the same rule (rxsec_sa_table_add).
+ * SA files are loaded: SAs that may nest with one another (a transport-mode
+ * SA and a tunnel whose selector takes its destination, or transport-mode
+ * AH and ESP to one address) share stage 0, the others spread by slot.
+ * Returns how many share it. An SA added later that may nest with one in
+ * the table joins that stage, or that SA's if none shares one yet
+ * (rxsec_sa_table_add).
  */
-bool rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports);
+uint32_t rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports);
 
 /* Add a configured SA; returns its id (slot), or -1 with a reason in err. */
 int rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,

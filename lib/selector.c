@@ -166,6 +166,12 @@ flow_match(const struct rxsec_sa_config *c, const struct sel_flow *f)
 }
 
 bool
+rxsec_selector_dst_admits(const struct rxsec_sa_config *c, uint8_t family, const uint8_t *dst)
+{
+	return !c->has_sel || addr_match(&c->sel_dst, c->sel_dst_len, family, dst);
+}
+
+bool
 rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len)
 {
 	struct sel_flow f = { 0 };

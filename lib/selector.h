@@ -31,6 +31,11 @@ bool rxsec_selector_is_wild(const struct rxsec_sa_config *c);
  */
 bool rxsec_selector_match(const struct rxsec_sa_config *c, const uint8_t *ip, uint32_t len);
 
+/* Can c's selector take a packet to dst (of an IP family, 4 or 6)? Its
+ * destination prefix alone: the other fields depend on the packet. */
+bool rxsec_selector_dst_admits(const struct rxsec_sa_config *c, uint8_t family,
+			       const uint8_t *dst);
+
 /*
  * flag icmp (XFRM_STATE_ICMP): an ICMP or ICMPv6 message that fails the
  * selector is still taken, on local delivery, when the packet it quotes,

@@ -251,6 +251,7 @@ create_stages(void)
 {
 	char name[RTE_RING_NAMESIZE];
 	unsigned int flags;
+	uint32_t nested;
 
 	g.nb_tr = g.opt.transports;
 	g.nb_eng = g.opt.workers;
@@ -317,9 +318,11 @@ create_stages(void)
 		}
 	}
 	/* Each SA's window has one writer: the transport it is given. */
-	if (rxsec_sa_table_assign_transports(&g.sat, g.nb_tr))
-		printf("rxsec: transport-mode SAs may be nested in others: all SAs share "
-		       "transport stage 0, the one writer of their windows\n");
+	nested = rxsec_sa_table_assign_transports(&g.sat, g.nb_tr);
+	if (nested != 0)
+		printf("rxsec: %u of %u SAs may be nested in one another: they share "
+		       "transport stage 0, the one writer of their windows\n",
+		       nested, g.sat.count);
 	return 0;
 }
 

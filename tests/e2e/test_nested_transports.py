@@ -16,8 +16,12 @@ would both write X's window.
   spread over both stages; each SA's packets leave in order through its
   stage's TX queue, and its replays are caught. One AH SA in the same file
   (AH may carry transport-mode ESP) puts them all on stage 0 again.
+- Mixed: X and a tunnel that may carry it share stage 0, while two tunnels
+  whose selectors take no packet to X's address spread over both stages;
+  with X's flag icmp (an ICMP error may pass a selector) all four share it.
 """
 import os
+import struct
 import subprocess
 import time
 
@@ -161,9 +165,59 @@ def case_host(lcores, with_ah):
           '%s: SAs on stages %s' % (name, stages))
 
 
+# Tunnels whose selectors take no packet to X's destination: they cannot
+# carry X, unless X's flag icmp may let an ICMP error through.
+SEL_NET8 = ' sel src 198.51.100.0/24 dst 10.8.0.0/16\n'
+TA = Sa(0xe500, reqid=40, src='192.0.2.41')
+TB = Sa(0xe600, reqid=41, src='192.0.2.42')
+
+
+def to_net8(tag, seq):
+    """A plaintext inside SEL_NET8, naming its SA and number."""
+    data = ('%s seq %d ' % (tag, seq)).encode().ljust(48, b'.')
+    udp = struct.pack('!HHHH', 50101, 9000, 8 + len(data), 0) + data
+    return ipv4('198.51.100.10', '10.8.0.1', 17, udp, ident=seq)
+
+
+def case_mixed(lcores, icmp):
+    """TA, TB (selectors elsewhere), T1 (no selector) and X in one file:
+    only T1 and X must share stage 0; TA and TB spread (slots 0 and 1)."""
+    name = 'mixed%s -l %s' % (' with flag icmp' if icmp else '', lcores)
+    wd = workdir('ntmix')
+    frames, want = [], {TA: [], TB: [], X: []}
+    for q in range(1, N + 1):
+        for t in (TA, TB):
+            frames.append(t.esp(q, inner=to_net8(t.tag, q)))
+            want[t].append(eth(to_net8(t.tag, q)))
+        frames.append(nested(T1, q, q))
+        want[X].append(delivered(q))
+    write_pcap(os.path.join(wd, 'in.pcap'), frames)
+    sa_text = (TA.xfrm().rstrip('\n') + SEL_NET8 + TB.xfrm().rstrip('\n') + SEL_NET8 +
+               T1.xfrm() + X.xfrm().rstrip('\n') + (' flag icmp\n' if icmp else '\n'))
+    out = run_two_stages(wd, sa_text, 'ntm%d' % icmp, lcores, name)
+    shared = '%d of 4 SAs' % (4 if icmp else 2)
+    check(shared in out and 'share transport stage 0' in out,
+          '%s: the start says %s share stage 0' % (name, shared))
+    reasons, (trx, tdel), _ = report_counts(out)
+    check(tdel == 3 * N and trx == 3 * N,
+          '%s: all %d delivered (%s)' % (name, 3 * N, {k: v for k, v in reasons.items() if v}))
+    outs = [read_pcap(os.path.join(wd, 'out%d.pcap' % q)) for q in range(2)]
+    stage = {}
+    for sa, frames_of in want.items():
+        got = [[f for f in o if f in frames_of] for o in outs]
+        check(got in ([frames_of, []], [[], frames_of]),
+              '%s: SA 0x%x delivered in order through one stage (%s)'
+              % (name, sa.spi, [len(g) for g in got]))
+        stage['0x%x' % sa.spi] = 0 if got[0] else 1
+    expect = {'0x%x' % TA.spi: 0, '0x%x' % TB.spi: 0 if icmp else 1, '0x%x' % X.spi: 0}
+    check(stage == expect, '%s: stages by SA %s, want %s' % (name, stage, expect))
+
+
 for lc in ('0', '0-1'):
     case_loaded(lc)
     case_added(lc)
     case_host(lc, False)
     case_host(lc, True)
+    case_mixed(lc, False)
+    case_mixed(lc, True)
 finish()

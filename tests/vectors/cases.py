@@ -1771,8 +1771,8 @@ def reassembly():
     cases.append(off)
 
     # Every stage reassembles what is hashed to it: the cases above with
-    # --transports 2. A transport-mode SA beside the tunnels that may carry
-    # it puts every SA on stage 0 (frag_esp_trans6, frag_ah_trans4,
+    # --transports 2. A transport-mode SA shares stage 0 with the tunnels
+    # that may carry it, here all of them (frag_esp_trans6, frag_ah_trans4,
     # frag_ipv6_hbh, frag_ipv6_dstopts), so stage 1 hands what it reassembles to stage 0; frag_natt has an SA
     # on each. Below: the stages that reassemble, and those that hand over.
     by_name = {k.name: k for k in cases}
