@@ -312,21 +312,19 @@ rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transport
 	return n;
 }
 
-/* An SA added at run time: with an SA it may nest with, the stage they
- * share (nest_transport, or that SA's if none yet); else by slot. */
-static uint8_t
-sa_transport_for_added(struct rxsec_sa_table *t, const struct rxsec_sa *sa)
+/* The stage an SA added at run time must share with an SA it may nest
+ * with: nest_transport, or that SA's if none is shared yet; -1 if none. */
+static int32_t
+sa_nest_stage_for_added(const struct rxsec_sa_table *t, const struct rxsec_sa *sa)
 {
 	for (uint32_t i = 0; i < t->capacity && t->nb_transports > 1; i++) {
 		const struct rxsec_sa *o = t->slot[i];
 
 		if (o == NULL || (!sa_may_carry(o, sa) && !sa_may_carry(sa, o)))
 			continue;
-		if (t->nest_transport < 0)
-			t->nest_transport = o->transport_id;
-		return (uint8_t)t->nest_transport;
+		return t->nest_transport >= 0 ? t->nest_transport : o->transport_id;
 	}
-	return (uint8_t)(sa->id % t->nb_transports);
+	return -1;
 }
 
 /* Round robin, so a slot is reused as late as possible. */
@@ -349,6 +347,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		   char *err, size_t errlen)
 {
 	struct rxsec_sa *sa;
+	int32_t nest;
 	int id, ret;
 
 	/* The high bits of an ESN are inferred from the window (RFC 4303
@@ -375,7 +374,8 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->id = (uint32_t)id;
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
-	sa->transport_id = sa_transport_for_added(t, sa);
+	nest = sa_nest_stage_for_added(t, sa);
+	sa->transport_id = (uint8_t)(nest >= 0 ? (uint32_t)nest : sa->id % t->nb_transports);
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();
@@ -414,6 +414,8 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		rxsec_sa_destroy(t, sa);
 		return -1;
 	}
+	if (nest >= 0)
+		t->nest_transport = nest;
 	t->count++;
 	t->added++;
 	return id;
