@@ -19,6 +19,8 @@ would both write X's window.
 - Mixed: X and a tunnel that may carry it share stage 0, while two tunnels
   whose selectors take no packet to X's address spread over both stages;
   with X's flag icmp (an ICMP error may pass a selector) all four share it.
+  Added at run time beside that shared stage: an SA with nothing to nest
+  with spreads by slot, one that may nest joins the shared stage.
 """
 import os
 import struct
@@ -213,6 +215,32 @@ def case_mixed(lcores, icmp):
     check(stage == expect, '%s: stages by SA %s, want %s' % (name, stage, expect))
 
 
+def case_added_spread(lcores):
+    """T1 and X loaded (sharing stage 0), then added at run time: TA and TB
+    (nothing to nest with: by slot, 2 and 3), T2 (may carry X: stage 0)
+    and Y, transport-mode to X's address in slot 5 (T1 and T2 may carry
+    it: stage 0)."""
+    name = 'added beside a shared stage -l %s' % lcores
+    wd = workdir('ntas')
+    write_pcap(os.path.join(wd, 'in.pcap'), [])
+    d = Daemon(wd, [T1, X], vdev(wd), lcores=lcores,
+               args=['--workers', '1', '--transports', '2'],
+               prefix='ntas%d%s' % (os.getpid(), lcores.replace('-', '')))
+    Y = Sa(0xe700, reqid=50, mode='transport', src='198.51.100.11', dst=X.dst)
+    for sa, sel in ((TA, SEL_NET8), (TB, SEL_NET8), (T2, '\n'), (Y, '\n')):
+        rc, r = d.ctl('add', *(sa.xfrm().rstrip('\n') + sel).split()[4:])
+        check(rc == 0 and r.get('ok'), '%s: 0x%x added (%s)' % (name, sa.spi, r))
+    rc, r = d.ctl('list')
+    got = {s['spi']: (s.get('id'), s.get('transport')) for s in r.get('sas', [])} \
+        if rc == 0 else {}
+    want = {'0x%08x' % s.spi: st for s, st in ((T1, 0), (X, 0), (TA, 0), (TB, 1), (T2, 0),
+                                              (Y, 0))}
+    check({k: v[1] for k, v in got.items()} == want,
+          '%s: stages by SA %s, want %s' % (name, got, want))
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 for lc in ('0', '0-1'):
     case_loaded(lc)
     case_added(lc)
@@ -220,4 +248,5 @@ for lc in ('0', '0-1'):
     case_host(lc, True)
     case_mixed(lc, False)
     case_mixed(lc, True)
+    case_added_spread(lc)
 finish()
