@@ -27,6 +27,9 @@
 #define CONN_MAX		8
 /* A client has this long to send its request, and again to read the reply. */
 #define CONN_TIMEOUT_S		5
+/* While every slot is taken and a client waits, one that has sent nothing
+ * for this long gives its slot up (rxsec-ctl sends at once). */
+#define CONN_SILENT_MS		500
 
 struct sbuf {
 	char *p;
@@ -37,6 +40,7 @@ struct sbuf {
 struct conn {
 	int fd;				/* -1: free slot */
 	int replying;			/* request read, out being sent */
+	uint64_t since;			/* timer cycles at accept */
 	uint64_t deadline;		/* timer cycles */
 	struct sbuf req;
 	struct sbuf out;
@@ -710,21 +714,71 @@ conn_read(struct rxsec_control *c, struct conn *k, uint64_t now)
 	}
 }
 
-/* Take waiting connections into free slots; how many were taken. */
-static unsigned int
-control_accept(struct rxsec_control *c, uint64_t now)
+/* The slot of the client silent longest, CONN_SILENT_MS at least; NULL if
+ * every client sent something or came just now. */
+static struct conn *
+conn_silent(struct rxsec_control *c, uint64_t now)
 {
-	unsigned int taken = 0;
+	uint64_t quiet = CONN_SILENT_MS * rte_get_timer_hz() / 1000;
+	struct conn *v = NULL;
 
 	for (unsigned int i = 0; i < CONN_MAX; i++) {
 		struct conn *k = &c->conn[i];
 
+		if (k->fd < 0 || k->replying || k->req.len != 0 || now - k->since < quiet)
+			continue;
+		if (v == NULL || k->since < v->since)
+			v = k;
+	}
+	return v;
+}
+
+/* Its error in one try, as the slot is needed now. */
+static void
+conn_crowd_out(struct conn *k)
+{
+	reply_error(&k->out, "crowded out: nothing sent within " RTE_STR(CONN_SILENT_MS)
+		    " ms while other clients waited");
+	/* A client gone or not reading just misses the reason. */
+	if (!k->out.oom &&
+	    send(k->fd, k->out.p, k->out.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		RTE_LOG(DEBUG, RXSEC, "control: crowded-out client: %s\n", strerror(errno));
+	conn_close(k);
+}
+
+static void
+conn_open(struct conn *k, int fd, uint64_t now)
+{
+	k->fd = fd;
+	k->since = now;
+	k->deadline = now + CONN_TIMEOUT_S * rte_get_timer_hz();
+}
+
+/* Take waiting connections into free slots, then into the slots of silent
+ * clients; how many were taken. */
+static unsigned int
+control_accept(struct rxsec_control *c, uint64_t now)
+{
+	unsigned int taken = 0;
+	struct conn *k;
+	int fd;
+
+	for (unsigned int i = 0; i < CONN_MAX; i++) {
+		k = &c->conn[i];
 		if (k->fd >= 0)
 			continue;
-		k->fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (k->fd < 0)
+		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return taken;
+		conn_open(k, fd, now);
+		taken++;
+	}
+	while ((k = conn_silent(c, now)) != NULL) {
+		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
 			break;
-		k->deadline = now + CONN_TIMEOUT_S * rte_get_timer_hz();
+		conn_crowd_out(k);
+		conn_open(k, fd, now);
 		taken++;
 	}
 	return taken;

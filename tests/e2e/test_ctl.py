@@ -23,6 +23,9 @@
            reply hold up neither other clients nor the stages; the silent
            one is told why it is closed after 5 s; words a command does not
            take, or takes twice, are refused;
+  crowd    eight silent clients take every slot: a request after them is
+           answered within a second, the one silent longest told it was
+           crowded out;
   gen-wrap one slot reused until its 8-bit generation comes round: packets
            of the deleted SA still meet no SA (engine caches start over
            whenever an SA is removed).
@@ -528,6 +531,43 @@ def case_clients(lcores, nsa=2500):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+def case_crowd(lcores):
+    """Eight clients that connect and send nothing take every slot: a
+    request after them is still answered within a second or so, as the
+    client silent longest (0.5 s at least) gives up its slot and is told
+    why; the others keep theirs until their own 5 s are up."""
+    wd, d = start('crowd', lcores, [A], [A.esp(i) for i in range(1, 9)])
+    name = 'crowd -l %s' % lcores
+    silent = []
+    for _ in range(8):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.sock)
+        silent.append(s)
+        time.sleep(0.02)
+    time.sleep(0.2)
+    r, took = timed_request(d.sock, b'stats')
+    check(r.get('ok') is True and took < 2.0,
+          '%s: a request beside 8 silent clients answered after %.2f s (%s)'
+          % (name, took, str(r)[:80]))
+    silent[0].settimeout(2)
+    try:
+        r0 = json.loads(read_all(silent[0]).decode())
+    except (OSError, ValueError) as e:
+        r0 = {'exception': str(e)}
+    check(r0.get('ok') is False and 'crowded out' in r0.get('error', ''),
+          '%s: the first silent client is told why it lost its slot (%s)' % (name, r0))
+    silent[1].setblocking(False)
+    try:
+        early = silent[1].recv(1)
+    except BlockingIOError:
+        early = None
+    check(early is None, '%s: the second silent client still holds its slot' % name)
+    for s in silent:
+        s.close()
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
 def case_garbage(lcores, n=600):
     """Requests that are words at random, mutated commands (bytes that are
     not UTF-8 among them) or noise: every reply is one JSON object with
@@ -565,6 +605,8 @@ case_garbage('0')
 case_empty_add('0')
 case_telemetry_at_exit('0')
 case_clients('0')
+case_crowd('0')
+case_crowd('0-1')
 case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
