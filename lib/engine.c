@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
 #include <rte_prefetch.h>
 #include <string.h>
 
@@ -256,12 +258,39 @@ engine_enqueue(struct rxsec_engine *e, struct rte_ring *r, struct rte_mbuf **pkt
 	}
 }
 
+/* A packet of no SA (plain IP, IKE, an unknown SPI): the stage its outer
+ * addresses hash to, so that a flow keeps its order and many flows spread.
+ * The classifier may have stopped before l3_off (a runt, a cut VLAN tag):
+ * only the frame's own bytes are read. Not IP: stage 0. */
+static uint16_t
+engine_flow_stage(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint16_t nb)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), l3 = md->l3_off, h;
+	uint64_t a[4];		/* rte_hash_crc loads words: aligned copies */
+	uint16_t type;
+
+	if (l3 < RTE_ETHER_HDR_LEN || l3 + sizeof(struct rte_ipv4_hdr) > len)
+		return 0;
+	type = rxsec_rd_be16(f + l3 - 2);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		memcpy(a, f + l3 + 12, 8);
+		h = rte_hash_crc_8byte(a[0], 0);
+	} else if (type == RTE_ETHER_TYPE_IPV6 && l3 + sizeof(struct rte_ipv6_hdr) <= len) {
+		memcpy(a, f + l3 + 8, sizeof(a));
+		h = rte_hash_crc(a, sizeof(a), 0);
+	} else {
+		return 0;
+	}
+	return (uint16_t)(((uint64_t)h * nb) >> 32);
+}
+
 /*
  * One transport per SA keeps one writer per replay window and SA order.
  * A fragment has no SA yet (a later one has no SPI): every fragment of a
  * datagram goes to the stage its identity hashes to, which reassembles it
  * and hands the datagram to its SA's stage. Anything else without an SA
- * goes to transport 0.
+ * goes by its addresses.
  */
 static inline uint16_t
 engine_transport_of(const struct rxsec_engine *e, struct rte_mbuf *m)
@@ -274,7 +303,7 @@ engine_transport_of(const struct rxsec_engine *e, struct rte_mbuf *m)
 		return sa->transport_id < e->nb_rings ? sa->transport_id : 0;
 	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
 		return rxsec_reassembly_stage_of(m, e->nb_rings);
-	return 0;
+	return engine_flow_stage(m, md, e->nb_rings);
 }
 
 static void

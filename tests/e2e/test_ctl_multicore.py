@@ -7,13 +7,15 @@ same transport stage, so each SA's delivered frames appear in exactly one
 output, complete and in sequence order. Counters add up; mbufs come home.
 While the same setup runs with a control socket, rxsec-ctl stats and
 telemetry /rxsec/stages give each worker's and each stage's counters, and
-they add up to the totals.
+they add up to the totals. Packets of no SA (plain flows, an unknown SPI)
+spread over the stages by outer addresses, each flow in order.
 """
 import os
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
-                        read_pcap, parse_tag, eal)
+                        read_pcap, parse_tag, eal, eth, ipv4)
+import struct
 import subprocess
 
 SAS = [Sa(0xd000 + i, window=64, reqid=20 + i, src='192.0.2.%d' % (30 + i)) for i in range(4)]
@@ -93,8 +95,55 @@ def case_live(lcores):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+def plain(src, k):
+    """Plain UDP from src, its number k in the payload."""
+    data = ('plain %s %d ' % (src, k)).encode().ljust(40, b'.')
+    return eth(ipv4(src, '203.0.113.9', 17, struct.pack('!HHHH', 4000, 5000, 8 + len(data), 0)
+                    + data, ident=k))
+
+
+def case_plain(lcores):
+    """Packets of no SA go by their outer addresses, not all to stage 0:
+    16 plain UDP flows and ESP of an unknown SPI on one queue, one worker,
+    two stages. Every flow leaves in order through one stage, the flows use
+    both, and the unknown SPI is dropped as no_sa."""
+    name = 'plain flows, --transports 2 -l %s' % lcores
+    wd = workdir('mcp')
+    srcs = ['198.51.100.%d' % (1 + i) for i in range(16)]
+    frames = [plain(s, k) for k in range(1, 11) for s in srcs]
+    frames += [Sa(0xdead, src='192.0.2.99').esp(k) for k in range(1, 6)]
+    write_pcap(os.path.join(wd, 'in.pcap'), frames)
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(SAS[0].xfrm())
+    vdev = 'net_pcap0,rx_pcap=%s,%s' % (os.path.join(wd, 'in.pcap'), ','.join(
+        'tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2)))
+    cmd = eal('i4p%d%s' % (os.getpid(), lcores.replace('-', '')), lcores, vdev) + \
+        ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '1', '--transports', '2',
+         '--idle-exit', '500']
+    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode(errors='replace')
+    with open(os.path.join(wd, 'run.log'), 'w') as f:
+        f.write(out)
+    check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    reasons, (trx, tdel), _ = report_counts(out)
+    check(tdel == 160 and reasons.get('no_sa') == 5 and trx == 165,
+          '%s: 160 delivered, 5 no_sa (%s)' % (name, {k: v for k, v in reasons.items() if v}))
+    outs = [read_pcap(os.path.join(wd, 'out%d.pcap' % q)) for q in range(2)]
+    stages = set()
+    for s in srcs:
+        want = [plain(s, k) for k in range(1, 11)]
+        got = [[f for f in o if f in want] for o in outs]
+        check(got in ([want, []], [[], want]),
+              '%s: flow from %s in order through one stage (%s)'
+              % (name, s, [len(g) for g in got]))
+        stages.add(0 if got[0] else 1)
+    check(stages == {0, 1}, '%s: the flows use both stages (%s)' % (name, sorted(stages)))
+
+
 case('0-1')
 case('0')
+case_plain('0-1')
+case_plain('0')
 case_live('0-1')
 case_live('0')
 finish()
