@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "pkt_meta.h"
 #include "reassembly.h"
 #include "rxsec_result.h"
+#include "stage_hash.h"
 
 #define PREFETCH_AHEAD	8
 
@@ -266,23 +266,17 @@ static uint16_t
 engine_flow_stage(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint16_t nb)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m), l3 = md->l3_off, h;
-	uint64_t a[4];		/* rte_hash_crc loads words: aligned copies */
+	uint32_t len = rte_pktmbuf_data_len(m), l3 = md->l3_off;
 	uint16_t type;
 
 	if (l3 < RTE_ETHER_HDR_LEN || l3 + sizeof(struct rte_ipv4_hdr) > len)
 		return 0;
 	type = rxsec_rd_be16(f + l3 - 2);
-	if (type == RTE_ETHER_TYPE_IPV4) {
-		memcpy(a, f + l3 + 12, 8);
-		h = rte_hash_crc_8byte(a[0], 0);
-	} else if (type == RTE_ETHER_TYPE_IPV6 && l3 + sizeof(struct rte_ipv6_hdr) <= len) {
-		memcpy(a, f + l3 + 8, sizeof(a));
-		h = rte_hash_crc(a, sizeof(a), 0);
-	} else {
-		return 0;
-	}
-	return (uint16_t)(((uint64_t)h * nb) >> 32);
+	if (type == RTE_ETHER_TYPE_IPV4)
+		return rxsec_stage_of_hash(rxsec_ip_addrs_hash(f + l3, false, 0), nb);
+	if (type == RTE_ETHER_TYPE_IPV6 && l3 + sizeof(struct rte_ipv6_hdr) <= len)
+		return rxsec_stage_of_hash(rxsec_ip_addrs_hash(f + l3, true, 0), nb);
+	return 0;
 }
 
 /*

@@ -38,7 +38,7 @@ rxsec_esn_reverify(const struct rxsec_crypto_driver *drv, void *cctx,
 	st = md->kind == RXSEC_PKT_ESP ? rxsec_esp_inb_finish(m, md, sa) :
 		rxsec_ah_inb_finish(m, md, sa);
 	/* as rxsec_inb_finish notes it: a first layer may carry a second */
-	if (st == RXSEC_CRYPTO_SUCCESS && md == rxsec_pkt_meta(m) && inner_may_be_ipsec(m, md))
-		md->flags |= RXSEC_PKT_F_INNER_HINT;
+	if (st == RXSEC_CRYPTO_SUCCESS && md == rxsec_pkt_meta(m))
+		rxsec_inb_note_inner(m, md);
 	return st;
 }

@@ -157,6 +157,16 @@ inner_may_be_ipsec(struct rte_mbuf *m, const struct rxsec_pkt_meta *o)
 		(p == IPPROTO_UDP && inner_udp_to_natt(in, len, 40));
 }
 
+/* A verified first layer that may carry a second gets INNER_HINT. */
+static inline bool
+rxsec_inb_note_inner(struct rte_mbuf *m, struct rxsec_pkt_meta *md)
+{
+	if (!inner_may_be_ipsec(m, md))
+		return false;
+	md->flags |= RXSEC_PKT_F_INNER_HINT;
+	return true;
+}
+
 /* Status of packet j after the run; sets INNER_HINT (and counts it in
  * b->hints) when a verified first layer may carry a second one. */
 static inline enum rxsec_crypto_status
@@ -182,10 +192,8 @@ rxsec_inb_finish(struct rxsec_inb_batch *b, uint16_t j)
 	else
 		st = rxsec_ah_inb_finish(m, md, sa);
 	/* While the plaintext is in cache: might a second layer follow? */
-	if (st == RXSEC_CRYPTO_SUCCESS && !b->inner && unlikely(inner_may_be_ipsec(m, md))) {
-		md->flags |= RXSEC_PKT_F_INNER_HINT;
+	if (st == RXSEC_CRYPTO_SUCCESS && !b->inner && unlikely(rxsec_inb_note_inner(m, md)))
 		b->hints++;
-	}
 	b->st[j] = (uint8_t)st;
 	return st;
 }

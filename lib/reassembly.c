@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <rte_cycles.h>
-#include <rte_hash_crc.h>
 #include <rte_ip.h>
 
 #include "classify.h"
@@ -13,6 +12,7 @@
 #include "pkt_meta.h"
 #include "reassembly.h"
 #include "rxsec_result.h"
+#include "stage_hash.h"
 
 uint32_t
 rxsec_reassembly_mbufs_max(uint32_t flows)
@@ -36,21 +36,17 @@ rxsec_reassembly_stage_of(struct rte_mbuf *m, uint16_t nb_stages)
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l3_off);
 	const uint8_t *fh;
 	uint32_t h, ext_len;
-	uint64_t addrs[4];	/* rte_hash_crc loads words: aligned copies */
 
 	if (!(md->flags & RXSEC_PKT_F_IPV6)) {
-		memcpy(addrs, l3 + 12, 8);
-		h = rte_hash_crc_8byte(addrs[0], (uint32_t)l3[9] << 16 | rxsec_rd_be16(l3 + 4));
+		h = rxsec_ip_addrs_hash(l3, false, (uint32_t)l3[9] << 16 | rxsec_rd_be16(l3 + 4));
 	} else {
 		/* the classifier found it: ip_end bounds the walk */
 		fh = rxsec_ipv6_frag_header(l3, md->ip_end - md->l3_off, &ext_len);
 		if (fh == NULL)
 			return 0;
-		memcpy(addrs, l3 + 8, sizeof(addrs));
-		h = rte_hash_crc(addrs, sizeof(addrs), rxsec_rd_be32(fh + 4));
+		h = rxsec_ip_addrs_hash(l3, true, rxsec_rd_be32(fh + 4));
 	}
-	/* the high bits of h times nb_stages: no division */
-	return (uint16_t)(((uint64_t)h * nb_stages) >> 32);
+	return rxsec_stage_of_hash(h, nb_stages);
 }
 
 int
