@@ -244,13 +244,13 @@ sa_is_carrier(const struct rxsec_sa *sa)
  * transport-mode SA and every carrier is taken to nest. */
 #define SA_NEST_PAIRS_MAX	(1u << 24)
 
-/* Mark (mark[id] = 1) every SA that may carry or be carried by another;
- * returns how many. Checks transport-mode SAs against carriers only. */
-static uint32_t
-sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *inner, uint32_t *carrier,
-		     uint8_t *mark)
+/* Mark (mark[id] = 1) every SA that may carry or be carried by another,
+ * checking transport-mode SAs against carriers only; ids has room for
+ * twice the capacity. */
+static void
+sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *ids, uint8_t *mark)
 {
-	uint32_t ni = 0, nc = 0, n = 0;
+	uint32_t *inner = ids, *carrier = ids + t->capacity, ni = 0, nc = 0;
 
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		const struct rxsec_sa *sa = t->slot[i];
@@ -262,52 +262,54 @@ sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *inner, uint32_t *
 		if (sa_is_carrier(sa))
 			carrier[nc++] = i;
 	}
-	if (ni == 0 || nc == 0)
-		return 0;
 	if ((uint64_t)ni * nc > SA_NEST_PAIRS_MAX) {
 		for (uint32_t a = 0; a < ni; a++)
 			mark[inner[a]] = 1;
 		for (uint32_t b = 0; b < nc; b++)
-			n += !mark[carrier[b]];	/* transport AH is both */
-		for (uint32_t b = 0; b < nc; b++)
 			mark[carrier[b]] = 1;
-		return ni + n;
+		return;
 	}
 	for (uint32_t a = 0; a < ni; a++)
 		for (uint32_t b = 0; b < nc; b++) {
 			uint32_t x = inner[a], c = carrier[b];
 
-			if ((mark[x] && mark[c]) || !sa_may_carry(t->slot[c], t->slot[x]))
-				continue;
-			n += !mark[x] + !mark[c];
-			mark[x] = mark[c] = 1;
+			if (!(mark[x] && mark[c]) && sa_may_carry(t->slot[c], t->slot[x]))
+				mark[x] = mark[c] = 1;
 		}
-	return n;
 }
 
 uint32_t
 rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports)
 {
-	uint32_t *inner = NULL, *carrier = NULL, n = 0;
+	uint32_t *ids = NULL, n = 0;
 	uint8_t *mark = NULL;
+	bool share_all = false;
 
 	t->nb_transports = nb_transports;
 	t->nest_transport = -1;
 	if (nb_transports > 1) {
-		inner = calloc(t->capacity, sizeof(*inner));
-		carrier = calloc(t->capacity, sizeof(*carrier));
+		ids = calloc(2 * (size_t)t->capacity, sizeof(*ids));
 		mark = calloc(t->capacity, sizeof(*mark));
+		if (ids != NULL && mark != NULL)
+			sa_table_mark_nested(t, ids, mark);
+		else
+			share_all = true;	/* no memory to tell: the safe placement */
 	}
-	if (mark != NULL && inner != NULL && carrier != NULL)
-		n = sa_table_mark_nested(t, inner, carrier, mark);
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		struct rxsec_sa *sa = t->slot[i];
+
+		if (sa == NULL)
+			continue;
+		if (share_all || (mark != NULL && mark[i])) {
+			sa->transport_id = 0;
+			n++;
+		} else {
+			sa->transport_id = (uint8_t)(i % nb_transports);
+		}
+	}
 	if (n != 0)
 		t->nest_transport = 0;
-	for (uint32_t i = 0; i < t->capacity; i++)
-		if (t->slot[i] != NULL)
-			t->slot[i]->transport_id = mark != NULL && mark[i] ? 0 :
-				(uint8_t)(i % nb_transports);
-	free(inner);
-	free(carrier);
+	free(ids);
 	free(mark);
 	return n;
 }
