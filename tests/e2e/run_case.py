@@ -177,8 +177,9 @@ def run_one(rxsec, case, lcores, workdir, timeout, extra=()):
                     else ['no "mbufs: all N returned to pool" line']))
     results.append(('frames', check_frames(outs, case)))
     results.append(('verdicts', check_verdicts(vpath, case)))
-    if report_regexes(case):
-        results.append(('report', check_report(out, report_regexes(case))))
+    want_report = report_regexes(case)
+    if want_report:
+        results.append(('report', check_report(out, want_report)))
     ok = True
     for check, errs in results:
         if errs:
