@@ -250,7 +250,15 @@ engine_enqueue(struct rxsec_engine *e, struct rte_ring *r, struct rte_mbuf **pkt
 
 	/* Back-pressure instead of loss: the transport always drains. */
 	while (done < n) {
-		done += rte_ring_enqueue_burst(r, (void **)pkts + done, n - done, NULL);
+		unsigned int room = n - done;
+
+		if (e->ring_reserve != 0) {
+			room = rte_ring_free_count(r);
+			room = room > e->ring_reserve ?
+				RTE_MIN(room - e->ring_reserve, (unsigned int)(n - done)) : 0;
+		}
+		if (room != 0)
+			done += rte_ring_enqueue_burst(r, (void **)pkts + done, room, NULL);
 		if (done < n) {
 			e->stats.ring_full++;
 			rte_pause();

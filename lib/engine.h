@@ -49,6 +49,10 @@ struct rxsec_engine {
 	uint8_t offload;		/* offload enabled on the port */
 	uint8_t excluded_flags;		/* RXSEC_PKT_F_* outside the capabilities */
 	uint16_t nb_rings;
+	/* Slots of each ring the engine leaves free for what one stage hands
+	 * another (reassembled datagrams, nested packets' second layers),
+	 * which cannot wait for room as the engine does. */
+	uint16_t ring_reserve;
 	struct rte_ring *ring[RXSEC_TRANSPORT_MAX];	/* one per transport stage */
 	struct rxsec_sa_table *sat;
 	struct rte_mempool *big_pool;	/* for flattening chains; may be NULL */

@@ -135,12 +135,17 @@ enum rxsec_pkt_nest {
 	RXSEC_NEST_DEFERRED,	/* the engine saw a second layer it does not offload */
 };
 
+/* Or'ed into nest: the first layer's stage moved its window and handed the
+ * packet to the stage owning the second layer's window (transport.c). */
+#define RXSEC_NEST_HANDED	0x80u
+
 struct rxsec_pkt_priv {
 	struct rxsec_pkt_meta outer;
 	struct rxsec_pkt_meta inner;	/* valid when nest != NONE */
 	uint64_t n;			/* receive index, for verdicts: never wraps */
 	uint8_t nest;			/* enum rxsec_pkt_nest */
 	uint8_t frag_ecn;		/* a held fragment's ECN codepoint, as a bit */
+	uint8_t outer_ds;		/* handed: the outer tunnel SA's ds_mode */
 };
 
 /* A whole cache line: the buffer (and with the default headroom, the

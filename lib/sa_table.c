@@ -207,8 +207,9 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
  * A nested packet moves two windows: its tunnel's (or AH's) and its
  * transport-mode inner SA's. Both must have one writer, so SAs that may
  * nest with one another share a stage, nest_transport; the others spread
- * by slot. One added later that nests in an SA of another stage has its
- * packets dropped (nested_across_transports).
+ * by slot. One added later may nest in an SA of another stage: the outer
+ * layer's stage then hands such packets to the inner SA's (transport.c),
+ * which costs a ring trip and moves the outer window first, as Linux does.
  */
 
 /* Might a packet of `carrier` hold a layer of `inner` (spec rule 5)? The

@@ -30,6 +30,14 @@ enum frag_fate {
 	FRAG_HANDED,		/* completed a datagram now on another transport's ring */
 };
 
+/* transport_decide's answer for a packet now on another stage's ring: not
+ * a reason, never counted as one. */
+#define TRANSPORT_HANDED	((enum rxsec_reason)RXSEC_REASON_MAX)
+/* In rxsec_pkt_priv.outer_ds of a handed packet: the outer SA's ds_mode,
+ * and whether it has a selector to check. */
+#define HANDED_DS_MASK		0x7fu
+#define HANDED_OUTER_SEL	0x80u
+
 struct frag_out {
 	uint64_t n;		/* the fragment's receive index */
 	uint8_t fate;		/* enum frag_fate */
@@ -56,7 +64,8 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
 		struct rxsec_sa *sa;
 
 		sw_isa[i] = NULL;
-		if (pkts[i] == NULL)
+		/* a handed packet's layers were decrypted on its first stage */
+		if (pkts[i] == NULL || (rxsec_pkt_priv(pkts[i])->nest & RXSEC_NEST_HANDED))
 			continue;
 		md = rxsec_pkt_meta(pkts[i]);
 		r = rxsec_result_get(pkts[i]);
@@ -120,7 +129,7 @@ transport_software(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n
 
 		sw_st[i] = RXSEC_CRYPTO_SUCCESS;
 		sw_isa[i] = NULL;
-		if (pkts[i] == NULL)
+		if (pkts[i] == NULL || (rxsec_pkt_priv(pkts[i])->nest & RXSEC_NEST_HANDED))
 			continue;
 		md = rxsec_pkt_meta(pkts[i]);
 		if (rxsec_result_crypto_done(rxsec_result_get(pkts[i]))) {
@@ -224,18 +233,18 @@ transport_decap(struct rte_mbuf *m, const struct rxsec_sa *sa,
 }
 
 /* Both layers of a nested packet were verified by the engine: remove the
- * outer tunnel then the inner transport header, or, for AH over ESP, the
- * ESP layer first and then AH (whose next header ESP's decap rewrote). */
+ * outer tunnel (ds_mode its SA's) then the inner transport header, or, for
+ * AH over ESP, the ESP layer first and then AH (whose next header ESP's
+ * decap rewrote). */
 static int
-transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
-		       const struct rxsec_sa *outer)
+transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p, uint8_t ds_mode)
 {
 	struct rxsec_pkt_meta *o = &p->outer, *in = &p->inner;
 
-	if (p->nest == RXSEC_NEST_TUNNEL) {
+	if ((p->nest & ~RXSEC_NEST_HANDED) == RXSEC_NEST_TUNNEL) {
 		uint16_t delta = o->payload_off - o->l3_off;
 
-		if (transport_decap(m, outer, o) != 0)
+		if (rxsec_decap_tunnel(m, o, ds_mode) != 0)
 			return -1;
 		in->l3_off -= delta;
 		in->ipsec_off -= delta;
@@ -254,7 +263,8 @@ transport_decap_nested(struct rte_mbuf *m, struct rxsec_pkt_priv *p,
 
 /* The packet as delivered (its IP header at l3_off) against the selector
  * of every SA that decapsulated it, as Linux checks its sec path; the
- * windows have moved already, as in Linux: the packet was authentic. */
+ * windows have moved already, as in Linux: the packet was authentic. sa is
+ * NULL for a handed packet whose outer SA was deleted meanwhile. */
 static bool
 transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxsec_sa *sa,
 			  const struct rxsec_sa *isa)
@@ -262,14 +272,15 @@ transport_selectors_match(struct rte_mbuf *m, uint16_t l3_off, const struct rxse
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off);
 	uint32_t len = rte_pktmbuf_data_len(m) - l3_off, q, ql;
 
-	if ((!sa->sel_check || rxsec_selector_match(&sa->cfg, ip, len)) &&
+	if ((sa == NULL || !sa->sel_check || rxsec_selector_match(&sa->cfg, ip, len)) &&
 	    (isa == NULL || !isa->sel_check || rxsec_selector_match(&isa->cfg, ip, len)))
 		return true;
 	/* flag icmp on the last SA applied: an ICMP error about this flow */
 	if (!((isa != NULL ? isa : sa)->cfg.flags & RXSEC_SA_FLAG_ICMP) ||
 	    !rxsec_selector_quoted(ip, len, &q, &ql))
 		return false;
-	return (!sa->sel_check || rxsec_selector_match_reverse(&sa->cfg, ip + q, ql)) &&
+	return (sa == NULL || !sa->sel_check ||
+		rxsec_selector_match_reverse(&sa->cfg, ip + q, ql)) &&
 		(isa == NULL || !isa->sel_check ||
 		 rxsec_selector_match_reverse(&isa->cfg, ip + q, ql));
 }
@@ -298,8 +309,61 @@ transport_mode_error(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec
 	return RXSEC_REASON_SELECTOR_MISMATCH;
 }
 
+/* Drops count by reason; a delivery counts when it goes to the port and
+ * moves to tx_failed if the port refuses it (sa_uncount). */
+static inline void
+sa_count(struct rxsec_sa *sa, enum rxsec_reason r, uint32_t bytes)
+{
+	if (r == RXSEC_REASON_OK) {
+		sa->delivered++;
+		sa->delivered_bytes += bytes;
+	} else {
+		sa->drops[r]++;
+	}
+}
+
+static inline void
+sa_uncount(struct rxsec_sa *sa, uint32_t bytes)
+{
+	sa->delivered--;
+	sa->delivered_bytes -= bytes;
+	sa->drops[RXSEC_REASON_TX_FAILED]++;
+}
+
+/*
+ * The second layer's window belongs to another stage (an SA added at run
+ * time, rxsec_sa_table_add): as in Linux's xfrm_input, the first layer is
+ * done once its window moved, and that stage takes the packet on
+ * (transport_handed_decide). The outer SA counts it delivered, with the
+ * bytes it handed on. A full ring: dropped, the outer window moved.
+ */
+static enum rxsec_reason
+transport_hand_inner(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *sa,
+		     const struct rxsec_sa *isa, uint64_t seq)
+{
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+	uint32_t len = p->outer.l3_off + p->outer.payload_end - p->outer.payload_off;
+
+	if (isa->transport_id >= t->nb_rings)
+		return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
+	rxsec_replay_update(&sa->replay, seq);
+	transport_lifetime(t, m, sa, &p->outer);
+	p->nest |= RXSEC_NEST_HANDED;
+	p->outer_ds = (uint8_t)((sa->ds_mode & HANDED_DS_MASK) |
+				(sa->sel_check ? HANDED_OUTER_SEL : 0));
+	if (rte_ring_enqueue(t->rings[isa->transport_id], m) != 0) {
+		p->nest &= (uint8_t)~RXSEC_NEST_HANDED;
+		return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
+	}
+	/* m is the other stage's now */
+	sa_count(sa, RXSEC_REASON_OK, len);
+	t->stats.nested_handed++;
+	return TRANSPORT_HANDED;
+}
+
 /* Rules of spec section 4 for an IPsec packet whose checks passed. With a
- * second layer both windows must accept the packet before either moves. */
+ * second layer both windows must accept the packet before either moves,
+ * unless the second is another stage's (transport_hand_inner). */
 static __rte_always_inline enum rxsec_reason
 transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		struct rxsec_sa *sa, uint32_t result, struct rxsec_sa *sw_isa,
@@ -323,9 +387,8 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		if (isa == NULL)
 			return RXSEC_REASON_NO_SA;
-		/* Another stage writes that window (rxsec_sa_table_add). */
 		if (unlikely(isa->transport_id != t->id))
-			return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
+			return transport_hand_inner(t, m, sa, isa, seq);
 		*inner_out = isa;
 		iseq = rxsec_ipsec_seq(m, &p->inner);
 		rv = rxsec_replay_check(&isa->replay, iseq);
@@ -339,7 +402,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 	transport_lifetime(t, m, sa, md);
 	if (last_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
-	if ((isa != NULL ? transport_decap_nested(m, p, sa) :
+	if ((isa != NULL ? transport_decap_nested(m, p, sa->ds_mode) :
 	     transport_decap(m, sa, md)) != 0)
 		return RXSEC_REASON_MALFORMED;
 	if (unlikely(sa->sel_check || (isa != NULL && isa->sel_check)) &&
@@ -437,25 +500,40 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	return transport_ipsec(t, m, sa, result, sw_isa, inner_out);
 }
 
-/* Drops count by reason; a delivery counts when it goes to the port and
- * moves to tx_failed if the port refuses it (sa_uncount). */
-static inline void
-sa_count(struct rxsec_sa *sa, enum rxsec_reason r, uint32_t bytes)
+/* A nested packet whose first layer another stage accepted
+ * (transport_hand_inner): this stage owns the second layer's window; the
+ * rest as in transport_ipsec. */
+static enum rxsec_reason
+transport_handed_decide(struct rxsec_transport *t, struct rte_mbuf *m,
+			struct rxsec_sa **inner_out)
 {
-	if (r == RXSEC_REASON_OK) {
-		sa->delivered++;
-		sa->delivered_bytes += bytes;
-	} else {
-		sa->drops[r]++;
-	}
-}
+	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
+	const struct rxsec_sa *sa = rxsec_sa_table_get(t->sat, p->outer.sa_id);
+	struct rxsec_sa *isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
+	enum rxsec_replay_verdict rv;
+	uint64_t iseq;
 
-static inline void
-sa_uncount(struct rxsec_sa *sa, uint32_t bytes)
-{
-	sa->delivered--;
-	sa->delivered_bytes -= bytes;
-	sa->drops[RXSEC_REASON_TX_FAILED]++;
+	*inner_out = isa;
+	if (isa == NULL || (sa == NULL && (p->outer_ds & HANDED_OUTER_SEL)))
+		return RXSEC_REASON_NO_SA;
+	if (unlikely(isa->transport_id != t->id)) {
+		*inner_out = NULL;	/* SAs keep their stage: never seen */
+		return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
+	}
+	iseq = rxsec_ipsec_seq(m, &p->inner);
+	rv = rxsec_replay_check(&isa->replay, iseq);
+	if (rv != RXSEC_REPLAY_OK)
+		return replay_reason(rv);
+	rxsec_replay_update(&isa->replay, iseq);
+	transport_lifetime(t, m, isa, &p->inner);
+	if (p->inner.next_proto == RXSEC_NH_NONE)
+		return RXSEC_REASON_TFC_DUMMY;
+	if (transport_decap_nested(m, p, p->outer_ds & HANDED_DS_MASK) != 0)
+		return RXSEC_REASON_MALFORMED;
+	if (((p->outer_ds & HANDED_OUTER_SEL) || isa->sel_check) &&
+	    !transport_selectors_match(m, p->outer.l3_off, sa, isa))
+		return RXSEC_REASON_SELECTOR_MISMATCH;
+	return RXSEC_REASON_OK;
 }
 
 /* One burst's outcome: what goes to the port, what is freed. */
@@ -465,6 +543,7 @@ struct transport_out {
 	uint32_t len[RXSEC_BURST_MAX];
 	uint16_t idx[RXSEC_BURST_MAX];	/* position in the burst */
 	uint16_t n;
+	uint16_t handed;		/* nested packets now on another stage */
 	struct rte_mbuf *drop[RXSEC_BURST_MAX];
 	uint16_t ndrop;
 };
@@ -497,8 +576,9 @@ transport_engine_complete(struct rte_mbuf *m, uint32_t result)
 {
 	const struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
 
+	/* deferred and handed second layers take the slow path */
 	if (rxsec_result_crypto_done(result))
-		return p->nest != RXSEC_NEST_DEFERRED;
+		return p->nest < RXSEC_NEST_DEFERRED;
 	if (p->outer.kind == RXSEC_PKT_FRAGMENT || p->outer.kind == RXSEC_PKT_UDP_FRAGMENT)
 		return false;	/* to reassembly */
 	return (p->outer.kind != RXSEC_PKT_ESP && p->outer.kind != RXSEC_PKT_AH) ||
@@ -585,10 +665,34 @@ transport_one(struct rxsec_transport *t, struct transport_out *o, struct verdict
 	if (with_verdicts)
 		verdict_fill(&vr[i], m);
 	r = transport_decide(t, m, sw_status, sw_isa, &sa, &isa);
+	if (unlikely(r == TRANSPORT_HANDED)) {
+		vr[i].skip = 1;		/* the stage it went to writes it */
+		o->handed++;
+		return;
+	}
 	vr[i].reason = (uint8_t)r;
 	if (with_verdicts)
 		vr[i].result = rxsec_result_get(m);
 	transport_sort(t, o, m, i, r, sa, isa);
+}
+
+/* A packet another stage handed over (transport_hand_inner): only its
+ * second layer's SA is this stage's to count. */
+static void
+transport_handed_one(struct rxsec_transport *t, struct transport_out *o,
+		     struct verdict_rec *vr, struct rte_mbuf *m, uint16_t i,
+		     const bool with_verdicts)
+{
+	struct rxsec_sa *isa;
+	enum rxsec_reason r;
+
+	if (with_verdicts)
+		verdict_fill(&vr[i], m);
+	r = transport_handed_decide(t, m, &isa);
+	vr[i].reason = (uint8_t)r;
+	if (with_verdicts)
+		vr[i].result = rxsec_result_get(m);
+	transport_sort(t, o, m, i, r, NULL, isa);
 }
 
 /* Free what the table gave up on; now and then give up on datagrams past
@@ -712,6 +816,7 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 
 	o.n = 0;
 	o.ndrop = 0;
+	o.handed = 0;
 	for (i = 0; i < RTE_MIN(n, TRANSPORT_PREFETCH); i++)
 		transport_prefetch(t, pkts[i]);
 	for (i = 0; i < n; i++) {
@@ -731,12 +836,14 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 		for (; i < n; i++) {
 			if (pkts[i] == NULL)
 				transport_frag_out(t, vr, i, &fo[i - first], with_verdicts);
+			else if (rxsec_pkt_priv(pkts[i])->nest & RXSEC_NEST_HANDED)
+				transport_handed_one(t, &o, vr, pkts[i], i, with_verdicts);
 			else
 				transport_one(t, &o, vr, pkts[i], i, sw_st[i - first],
 					      sw_isa[i - first], with_verdicts);
 		}
 	}
-	t->stats.rx += n - handed;
+	t->stats.rx += n - handed - o.handed;
 	transport_tx(t, &o, vr, with_verdicts);
 	if (with_verdicts)
 		verdicts_write(t->verdicts, vr, n);
@@ -764,6 +871,7 @@ rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
 	sum->sa_deleted += s->sa_deleted;
 	sum->soft_expired += s->soft_expired;
 	sum->handed_over += s->handed_over;
+	sum->nested_handed += s->nested_handed;
 	sum->frag.held += s->frag.held;
 	sum->frag.datagrams += s->frag.datagrams;
 	sum->frag.discarded += s->frag.discarded;

@@ -26,6 +26,7 @@ struct rxsec_transport_stats {
 	uint64_t sa_deleted;
 	uint64_t soft_expired;
 	uint64_t handed_over;		/* reassembled for another transport's SA */
+	uint64_t nested_handed;		/* first layer done, second to its SA's stage */
 	struct rxsec_reassembly_stats frag;	/* written by this stage's reasm */
 };
 

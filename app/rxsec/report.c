@@ -73,9 +73,10 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 		printf(" %s %" PRIu64, rxsec_crypto_status_name(k), es.status[k]);
 	printf("\n");
 	printf("transport: rx %" PRIu64 " delivered %" PRIu64 " (%" PRIu64 " bytes) dropped %" PRIu64
-	       " software %" PRIu64 " sa_deleted %" PRIu64 " soft_expired %" PRIu64 "\n",
+	       " software %" PRIu64 " sa_deleted %" PRIu64 " soft_expired %" PRIu64
+	       " nested_handed %" PRIu64 "\n",
 	       ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts), ts.software,
-	       ts.sa_deleted, ts.soft_expired);
+	       ts.sa_deleted, ts.soft_expired, ts.nested_handed);
 	printf("reassembly: fragments held %" PRIu64 " datagrams %" PRIu64 " discarded %" PRIu64
 	       " waiting %" PRIu64 " handed_over %" PRIu64 " early %" PRIu64
 	       " early_joined %" PRIu64 " early_dropped %" PRIu64 "\n",

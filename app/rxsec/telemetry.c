@@ -54,6 +54,7 @@ tel_stats(struct rxsec_control_ctx *ctx, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "dropped", rxsec_transport_dropped(&ts));
 	rte_tel_data_add_dict_u64(d, "software", ts.software);
 	rte_tel_data_add_dict_u64(d, "sa_deleted", ts.sa_deleted);
+	rte_tel_data_add_dict_u64(d, "nested_handed", ts.nested_handed);
 	rte_tel_data_add_dict_u64(d, "frag_datagrams", ts.frag.datagrams);
 	rte_tel_data_add_dict_u64(d, "frag_discarded", ts.frag.discarded);
 	rte_tel_data_add_dict_u64(d, "frag_waiting", ts.frag.waiting);
@@ -96,6 +97,7 @@ tel_transport(struct rte_tel_data *w, const struct rxsec_control_ctx *ctx, unsig
 	rte_tel_data_add_dict_u64(w, "delivered_bytes", s->delivered_bytes);
 	rte_tel_data_add_dict_u64(w, "dropped", rxsec_transport_dropped(s));
 	rte_tel_data_add_dict_u64(w, "software", s->software);
+	rte_tel_data_add_dict_u64(w, "nested_handed", s->nested_handed);
 	rte_tel_data_add_dict_u64(w, "frag_held", s->frag.held);
 	rte_tel_data_add_dict_u64(w, "frag_datagrams", s->frag.datagrams);
 	rte_tel_data_add_dict_u64(w, "frag_discarded", s->frag.discarded);
