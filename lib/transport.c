@@ -361,6 +361,22 @@ transport_hand_inner(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec
 	return TRANSPORT_HANDED;
 }
 
+/* A second layer's window accepts the packet: moved, and the packet counts
+ * toward that SA's lifetime. Else the reason it does not. */
+static inline enum rxsec_reason
+transport_inner_window(struct rxsec_transport *t, struct rte_mbuf *m, struct rxsec_sa *isa,
+		       const struct rxsec_pkt_meta *in)
+{
+	uint64_t iseq = rxsec_ipsec_seq(m, in);
+	enum rxsec_replay_verdict rv = rxsec_replay_check(&isa->replay, iseq);
+
+	if (rv != RXSEC_REPLAY_OK)
+		return replay_reason(rv);
+	rxsec_replay_update(&isa->replay, iseq);
+	transport_lifetime(t, m, isa, in);
+	return RXSEC_REASON_OK;
+}
+
 /* Rules of spec section 4 for an IPsec packet whose checks passed. With a
  * second layer both windows must accept the packet before either moves,
  * unless the second is another stage's (transport_hand_inner). */
@@ -371,8 +387,9 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 {
 	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
 	const struct rxsec_pkt_meta *md = &p->outer;
-	uint64_t seq = rxsec_ipsec_seq(m, md), iseq = 0;
+	uint64_t seq = rxsec_ipsec_seq(m, md);
 	enum rxsec_replay_verdict rv;
+	enum rxsec_reason r;
 	struct rxsec_sa *isa = NULL;
 	uint8_t last_proto = md->next_proto;
 
@@ -390,12 +407,9 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		if (unlikely(isa->transport_id != t->id))
 			return transport_hand_inner(t, m, sa, isa, seq);
 		*inner_out = isa;
-		iseq = rxsec_ipsec_seq(m, &p->inner);
-		rv = rxsec_replay_check(&isa->replay, iseq);
-		if (rv != RXSEC_REPLAY_OK)
-			return replay_reason(rv);
-		rxsec_replay_update(&isa->replay, iseq);
-		transport_lifetime(t, m, isa, &p->inner);
+		r = transport_inner_window(t, m, isa, &p->inner);
+		if (r != RXSEC_REASON_OK)
+			return r;
 		last_proto = p->inner.next_proto;
 	}
 	rxsec_replay_update(&sa->replay, seq);
@@ -510,8 +524,7 @@ transport_handed_decide(struct rxsec_transport *t, struct rte_mbuf *m,
 	struct rxsec_pkt_priv *p = rxsec_pkt_priv(m);
 	const struct rxsec_sa *sa = rxsec_sa_table_get(t->sat, p->outer.sa_id);
 	struct rxsec_sa *isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
-	enum rxsec_replay_verdict rv;
-	uint64_t iseq;
+	enum rxsec_reason r;
 
 	*inner_out = isa;
 	if (isa == NULL || (sa == NULL && (p->outer_ds & HANDED_OUTER_SEL)))
@@ -520,12 +533,9 @@ transport_handed_decide(struct rxsec_transport *t, struct rte_mbuf *m,
 		*inner_out = NULL;	/* SAs keep their stage: never seen */
 		return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
 	}
-	iseq = rxsec_ipsec_seq(m, &p->inner);
-	rv = rxsec_replay_check(&isa->replay, iseq);
-	if (rv != RXSEC_REPLAY_OK)
-		return replay_reason(rv);
-	rxsec_replay_update(&isa->replay, iseq);
-	transport_lifetime(t, m, isa, &p->inner);
+	r = transport_inner_window(t, m, isa, &p->inner);
+	if (r != RXSEC_REASON_OK)
+		return r;
 	if (p->inner.next_proto == RXSEC_NH_NONE)
 		return RXSEC_REASON_TFC_DUMMY;
 	if (transport_decap_nested(m, p, p->outer_ds & HANDED_DS_MASK) != 0)
