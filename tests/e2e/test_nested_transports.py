@@ -258,6 +258,41 @@ def case_added_spread(lcores):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+
+def many_text(n):
+    """n tunnels whose selectors take no packet to X's address, and n
+    transport-mode SAs to it: no pair may nest."""
+    key = '0x' + '3c' * 20
+    line = ('ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode %s '
+            'replay-window 0 aead "rfc4106(gcm(aes))" ' + key + ' 128%s\n')
+    return ''.join(line % ('192.0.2.31', '192.0.2.1', 0x100000 + i, 1, 'tunnel', SEL_NET8.rstrip())
+                   for i in range(n)) + \
+        ''.join(line % (X.src, X.dst, 0x200000 + i, 2, 'transport', '') for i in range(n))
+
+
+def case_many(lcores):
+    """Over 2^24 tunnel/transport pairs rxsec does not check them at load:
+    every tunnel and transport-mode SA shares stage 0, even where no pair
+    could nest. At 2^24 pairs they are checked, and none share it."""
+    for n, want in ((4096, None), (4097, 'rxsec: 8194 of 8194 SAs may be nested')):
+        name = 'many %d+%d -l %s' % (n, n, lcores)
+        wd = workdir('ntmany')
+        write_pcap(os.path.join(wd, 'in.pcap'), [])
+        with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+            f.write(many_text(n))
+        cmd = eal('ntm%d%s' % (os.getpid(), lcores.replace('-', '')), lcores, vdev(wd)) + \
+            ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '1', '--transports', '2',
+             '--max-sa', '8200', '--idle-exit', '200']
+        p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=300)
+        out = p.stdout.decode(errors='replace')
+        said = [l for l in out.splitlines() if 'may be nested' in l]
+        check(p.returncode == 0 and (said == [] if want is None else
+                                     len(said) == 1 and said[0].startswith(want)),
+              '%s: exit 0 (%d), %s (%s)' % (name, p.returncode,
+                                            'no SA shares stage 0' if want is None else want,
+                                            said))
+
 for lc in ('0', '0-1'):
     case_loaded(lc)
     case_added(lc)
@@ -266,4 +301,5 @@ for lc in ('0', '0-1'):
     case_mixed(lc, False)
     case_mixed(lc, True)
     case_added_spread(lc)
+case_many('0')
 finish()
