@@ -171,14 +171,14 @@ json_totals(struct sbuf *b, const struct rxsec_control_ctx *ctx)
 	json_stage_array(b, "workers", ctx->nb_eng, json_engine_worker, ctx);
 	sb_printf(b, "},\"transport\":{\"rx\":%" PRIu64 ",\"delivered\":%" PRIu64
 		  ",\"delivered_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
-		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64
-		  ",\"nested_handed\":%" PRIu64 ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
+		  ",\"software\":%" PRIu64 ",\"sa_deleted\":%" PRIu64 ",\"nested_handed\":%" PRIu64
+		  ",\"reassembly\":{\"datagrams\":%" PRIu64 ",\"discarded\":%" PRIu64
 		  ",\"waiting\":%" PRIu64 ",\"handed_over\":%" PRIu64 ",\"early\":%" PRIu64
 		  ",\"early_joined\":%" PRIu64 ",\"early_dropped\":%" PRIu64,
 		  ts.rx, ts.delivered, ts.delivered_bytes, rxsec_transport_dropped(&ts),
-		  ts.software, ts.sa_deleted, ts.nested_handed, ts.frag.datagrams, ts.frag.discarded,
-		  ts.frag.waiting, ts.handed_over, ts.frag.early, ts.frag.early_joined,
-		  ts.frag.early_dropped);
+		  ts.software, ts.sa_deleted, ts.nested_handed, ts.frag.datagrams,
+		  ts.frag.discarded, ts.frag.waiting, ts.handed_over, ts.frag.early,
+		  ts.frag.early_joined, ts.frag.early_dropped);
 	json_stage_array(b, "stages", ctx->nb_tr, json_reassembly_stage, ctx);
 	sb_printf(b, "}");
 	json_stage_array(b, "stages", ctx->nb_tr, json_transport_stage, ctx);
