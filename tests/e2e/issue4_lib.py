@@ -211,6 +211,24 @@ def run_files(wd, sa_files, frames, lcores='0', args=(), timeout=120, prefix=Non
     return p.returncode, out, verdicts, delivered
 
 
+def run_to_idle(wd, sa_text, tag, lcores, vdev, name, args=()):
+    """rxsec over vdev with sa_text as its SA file until idle (args added to
+    its options); the output of the run, which must exit 0 with every mbuf
+    home."""
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(sa_text)
+    prefix = file_prefix('%s%d%s' % (tag, os.getpid(), lcores.replace('-', '')))
+    cmd = eal(prefix, lcores, vdev) + ['--sa', os.path.join(wd, 'sa.conf'),
+                                       '--idle-exit', '500'] + list(args)
+    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    out = p.stdout.decode(errors='replace')
+    with open(os.path.join(wd, 'run.log'), 'w') as f:
+        f.write(out)
+    check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    return out
+
+
 class Daemon:
     """rxsec in the background with a control socket."""
 

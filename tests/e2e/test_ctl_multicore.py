@@ -11,12 +11,11 @@ they add up to the totals. Packets of no SA (plain flows, an unknown SPI)
 spread over the stages by outer addresses, each flow in order.
 """
 import os
+import struct
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
-                        read_pcap, parse_tag, eal, eth, ipv4)
-import struct
-import subprocess
+                        read_pcap, parse_tag, eth, ipv4, run_to_idle)
 
 SAS = [Sa(0xd000 + i, window=64, reqid=20 + i, src='192.0.2.%d' % (30 + i)) for i in range(4)]
 N = 150
@@ -35,26 +34,16 @@ def two_queues(wd):
         ','.join('tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2))
 
 
-def run_to_idle(wd, tag, lcores, vdev, sas, workers, name):
-    """rxsec with two transport stages until idle; its output, which must
-    show exit 0 with every mbuf home."""
-    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
-        f.write(''.join(s.xfrm() for s in sas))
-    cmd = eal('%s%d%s' % (tag, os.getpid(), lcores.replace('-', '')), lcores, vdev) + \
-        ['--sa', os.path.join(wd, 'sa.conf'), '--workers', str(workers), '--transports', '2',
-         '--idle-exit', '500']
-    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-    out = p.stdout.decode(errors='replace')
-    with open(os.path.join(wd, 'run.log'), 'w') as f:
-        f.write(out)
-    check(p.returncode == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
-    return out
+def stages_to_idle(wd, tag, lcores, vdev, sas, workers, name):
+    """rxsec with two transport stages until idle; its output (run_to_idle)."""
+    return run_to_idle(wd, ''.join(s.xfrm() for s in sas), tag, lcores, vdev, name,
+                       ['--workers', str(workers), '--transports', '2'])
 
 
 def case(lcores):
     wd = workdir('mc')
     name = '--workers 2 --transports 2 -l %s' % lcores
-    out = run_to_idle(wd, 'i4m', lcores, two_queues(wd), SAS, 2, name)
+    out = stages_to_idle(wd, 'i4m', lcores, two_queues(wd), SAS, 2, name)
     check('2 worker(s), 2 transport(s)' in out, '%s: two workers and two transports' % name)
     reasons, (trx, tdel), erx = report_counts(out)
     check(erx == trx == 4 * N and tdel == 4 * N,
@@ -121,7 +110,7 @@ def case_plain(lcores):
     write_pcap(os.path.join(wd, 'in.pcap'), frames)
     vdev = 'net_pcap0,rx_pcap=%s,%s' % (os.path.join(wd, 'in.pcap'), ','.join(
         'tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2)))
-    out = run_to_idle(wd, 'i4p', lcores, vdev, SAS[:1], 1, name)
+    out = stages_to_idle(wd, 'i4p', lcores, vdev, SAS[:1], 1, name)
     reasons, (trx, tdel), _ = report_counts(out)
     check(tdel == 160 and reasons.get('no_sa') == 5 and trx == 165,
           '%s: 160 delivered, 5 no_sa (%s)' % (name, {k: v for k, v in reasons.items() if v}))
