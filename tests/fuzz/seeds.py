@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Starting inputs for the fuzz targets (fuzz.h), written into a directory
+per target: scripts/fuzz.sh gives them to libFuzzer with the saved corpus.
+
+sa_parse: every SA file of config/ and every dump of ../shared/linux-xfrm.
+pipeline: the frames of config/sample/in.pcap and of the Linux captures as
+they are (records of kind 0), and for each sealable SA of fuzz_pipeline.c
+an inner packet to seal (kind 1), nest (kind 2) and fragment (kind 3); each
+after the set-up byte 0, and some after each other set-up bit."""
+import glob
+import os
+import struct
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.join(here, '..', '..')
+shared = os.path.join(root, '..', 'shared', 'linux-xfrm')
+
+# fuzz_pipeline.c's sealable SAs: (mode, family, ESN)
+SEALABLE = [('tunnel', 4, False), ('tunnel', 4, False), ('transport', 4, False),
+            ('tunnel', 6, True), ('transport', 4, False), ('transport', 6, False),
+            ('tunnel', 4, False), ('tunnel', 4, True)]
+SEQ_GIVEN, TRAILER, VLAN = 0x20, 0x40, 0x80
+TWO_STAGES, NO_OFFLOAD, NARROW, NO_REASSEMBLY = 1, 2, 4, 8
+
+
+def record(op, payload):
+    return bytes([op]) + struct.pack('>H', len(payload)) + payload
+
+
+def pcap_frames(path):
+    data = open(path, 'rb').read()
+    end = '<' if data[:4] == b'\xd4\xc3\xb2\xa1' else '>'
+    off, out = 24, []
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + 'I', data[off + 8:off + 12])[0]
+        out.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+
+def csum(b):
+    s = sum(struct.unpack('>%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4_udp(src, dst, payload, sport=1024, dport=53):
+    udp = struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                    bytes(src), bytes(dst))
+    return h[:10] + struct.pack('>H', csum(h)) + h[12:] + udp
+
+
+def ipv6_udp(src, dst, payload):
+    udp = struct.pack('>HHHH', 1024, 53, 8 + len(payload), 0) + payload
+    return struct.pack('>IHBB16s16s', 6 << 28, len(udp), 17, 64, src, dst) + udp
+
+
+def inner_packet(mode, family):
+    """What a sealable SA carries: an IP packet for a tunnel (the target
+    adds the trailer), a transport payload after its next header byte."""
+    if mode == 'transport':
+        udp = struct.pack('>HHHH', 1024, 53, 8 + 4, 0) + b'ping'
+        return bytes([17]) + udp
+    if family == 6:
+        return ipv6_udp(bytes.fromhex('20010db8000100000000000000000001'),
+                        bytes.fromhex('20010db8000200000000000000000001'), b'ping')
+    return ipv4_udp([172, 16, 0, 1], [172, 17, 0, 1], b'ping')
+
+
+def pipeline_seeds():
+    seeds = {}
+    pcaps = [os.path.join(root, 'config', 'sample', 'in.pcap')]
+    pcaps += sorted(glob.glob(os.path.join(shared, 'captures', '*', '*.pcap')))
+    for p in pcaps:
+        frames = pcap_frames(p)
+        name = os.path.basename(os.path.dirname(p)) + '-' + os.path.basename(p)
+        seeds['raw-' + name] = b''.join(record(0, f) for f in frames[:32])
+    for i, (mode, family, esn) in enumerate(SEALABLE):
+        pt = inner_packet(mode, family)
+        seeds['seal-%d' % i] = record(1 | i << 2 | TRAILER, pt) * 3
+        seq = struct.pack('>II', 7, 0) if esn else struct.pack('>I', 7)
+        seeds['seal-%d-vlan-seq' % i] = record(1 | i << 2 | TRAILER | VLAN | SEQ_GIVEN,
+                                               seq + pt)
+        seeds['frag-%d' % i] = record(3 | i << 2 | TRAILER, pt + bytes(200))
+    inner = inner_packet('transport', 4)
+    seeds['nested-0'] = record(2 | TRAILER, inner) * 2
+    seeds['nested-3'] = record(2 | 0x10 | TRAILER, inner)
+    seeds['nested-both'] = (record(2 | TRAILER, inner) + record(2 | 0x10 | TRAILER, inner)) * 2
+    out = {}
+    for name, data in seeds.items():
+        out[name] = bytes([0]) + data
+        if name.startswith(('raw-sample', 'nested', 'frag-0', 'frag-3', 'seal-2')):
+            for setup in (TWO_STAGES, NO_OFFLOAD, NARROW, NO_REASSEMBLY):
+                out['%s-setup%d' % (name, setup)] = bytes([setup]) + data
+    return out
+
+
+def sa_parse_seeds():
+    seeds = {}
+    files = glob.glob(os.path.join(root, 'config', '*', '*.conf'))
+    files += glob.glob(os.path.join(shared, 'dumps', '*'))
+    for p in sorted(files):
+        seeds[os.path.basename(os.path.dirname(p)) + '-' + os.path.basename(p)] = \
+            open(p, 'rb').read()
+    return seeds
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ('sa_parse', 'pipeline'):
+        sys.exit('usage: seeds.py sa_parse|pipeline DIR')
+    seeds = sa_parse_seeds() if sys.argv[1] == 'sa_parse' else pipeline_seeds()
+    os.makedirs(sys.argv[2], exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(sys.argv[2], name), 'wb') as f:
+            f.write(data)
+    print('%d seeds in %s' % (len(seeds), sys.argv[2]))
+
+
+if __name__ == '__main__':
+    main()
