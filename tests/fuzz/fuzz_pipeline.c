@@ -107,16 +107,19 @@ static const char extra_sas[] =
 	"auth hmac(sha1) 0x0102030405060708090a0b0c0d0e0f1011121314\n"
 	"src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x201 mode tunnel replay-window 32 "
 	"enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
-	"auth-trunc hmac(sha256) 0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128\n"
+	"auth-trunc hmac(sha256) "
+	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128\n"
 	"src 2001:db8::1 dst 2001:db8::2 proto ah spi 0x202 mode tunnel replay-window 32 "
-	"auth-trunc hmac(sha256) 0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128\n"
+	"auth-trunc hmac(sha256) "
+	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128\n"
 	"src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x203 mode tunnel replay-window 32 "
 	"aead rfc7539esp(chacha20,poly1305) "
 	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n";
 
 struct seal_sa {
 	const struct rxsec_sa_config *c;
-	struct gcm_key_data key __attribute__((aligned(64)));	/* the header aligns it only under LINUX */
+	/* intel-ipsec-mb.h aligns it only when LINUX is defined */
+	struct gcm_key_data key __attribute__((aligned(64)));
 	uint32_t next_seq;
 };
 
@@ -721,7 +724,8 @@ print_outcome(uint8_t setup, uint16_t nb_frames, const struct rxsec_transport_st
 	printf("set-up %#x, %u frames:", setup, nb_frames);
 	for (int k = 0; k < RXSEC_REASON_MAX; k++)
 		if (s->reason[k] != 0)
-			printf(" %s %" PRIu64, rxsec_reason_name((enum rxsec_reason)k), s->reason[k]);
+			printf(" %s %" PRIu64, rxsec_reason_name((enum rxsec_reason)k),
+			       s->reason[k]);
 	printf(" (nested_handed %" PRIu64 ")\n", s->nested_handed);
 }
 
