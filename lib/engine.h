@@ -70,6 +70,14 @@ struct rxsec_engine {
 	struct rxsec_sa_cache_set sa_cache[RXSEC_ENGINE_SA_CACHE_SETS];
 };
 
+/* The ring_reserve for nb_rings rings of ring_size slots: a burst's room
+ * per other stage, at most half a ring. */
+static inline uint16_t
+rxsec_engine_ring_reserve(unsigned int nb_rings, unsigned int ring_size)
+{
+	return (uint16_t)RTE_MIN(RXSEC_BURST_MAX * (nb_rings - 1), ring_size / 2);
+}
+
 /* Add one engine's counters to a sum (reports read them while engines run). */
 void rxsec_engine_stats_add(struct rxsec_engine_stats *sum,
 			    const struct rxsec_engine_stats *s);

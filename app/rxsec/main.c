@@ -302,8 +302,7 @@ create_stages(void)
 		e->offload = !g.opt.offload_off;
 		e->excluded_flags = g.caps.excluded_flags;
 		e->nb_rings = (uint16_t)g.nb_tr;
-		e->ring_reserve =
-			(uint16_t)RTE_MIN(RXSEC_BURST_MAX * (g.nb_tr - 1), RING_SIZE / 2u);
+		e->ring_reserve = rxsec_engine_ring_reserve(g.nb_tr, RING_SIZE);
 		for (unsigned int t = 0; t < g.nb_tr; t++)
 			e->ring[t] = g.tr[t]->ring;
 		e->sat = &g.sat;

@@ -57,6 +57,7 @@
 #include "transport.h"
 
 #define FRAMES_MAX	96
+#define RING_SIZE	1024	/* as rxsec's */
 #define SEALABLE	8
 #define NB_MBUFS	2048
 #define NB_BIG		256
@@ -246,7 +247,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		char name[16];
 
 		snprintf(name, sizeof(name), "fuzz_tr%d", i);
-		f.ring[i] = rte_ring_create(name, 1024, (int)rte_socket_id(), RING_F_SC_DEQ);
+		f.ring[i] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 		f.t[i] = rte_zmalloc("fuzz_tr", sizeof(*f.t[i]), RTE_CACHE_LINE_SIZE);
 		f.tr_cctx[i] = rxsec_crypto_ipsec_mb.lcore_create();
 		if (f.ring[i] == NULL || f.t[i] == NULL || f.tr_cctx[i] == NULL)
@@ -343,7 +344,7 @@ state_fresh(uint8_t setup)
 	f.e->offload = !(setup & SETUP_NO_OFFLOAD);
 	f.e->excluded_flags = caps->excluded_flags;
 	f.e->nb_rings = f.nb_tr;
-	f.e->ring_reserve = (uint16_t)(RXSEC_BURST_MAX * (f.nb_tr - 1));
+	f.e->ring_reserve = rxsec_engine_ring_reserve(f.nb_tr, RING_SIZE);
 	for (uint16_t i = 0; i < f.nb_tr; i++)
 		f.e->ring[i] = f.ring[i];
 	f.e->sat = &f.sat;
