@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of rxsec with libFuzzer (tests/fuzz/).
 #   scripts/fuzz.sh TARGET [SECONDS] [libFuzzer options...]
-# TARGET is sa_parse or pipeline; SECONDS defaults to 300. Builds
+# TARGET is sa_parse, pipeline or control; SECONDS defaults to 300. Builds
 # build-fuzz/ with clang, libFuzzer, ASan and UBSan (installing clang if
 # missing), starts from the saved corpus (tests/fuzz/corpus/TARGET) and the
 # seeds (tests/fuzz/seeds.py), and keeps what it finds in
@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 
 target=${1:-}
 case "$target" in
-sa_parse|pipeline) ;;
-*) echo "usage: scripts/fuzz.sh sa_parse|pipeline [SECONDS] [libFuzzer options...]" >&2
+sa_parse|pipeline|control) ;;
+*) echo "usage: scripts/fuzz.sh sa_parse|pipeline|control [SECONDS] [libFuzzer options...]" >&2
    exit 2 ;;
 esac
 secs=${2:-300}
@@ -38,7 +38,7 @@ ninja -C build-fuzz tests/fuzz/fuzz_"$target" >/dev/null
 saved=tests/fuzz/corpus/$target
 found=build-fuzz/corpus/$target
 seeds=build-fuzz/seeds/$target
-mkdir -p "$found"
+mkdir -p "$found" "$saved"
 /usr/bin/python3 tests/fuzz/seeds.py "$target" "$seeds" >/dev/null
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -53,8 +53,11 @@ if [ "${SAVE:-0}" = 1 ] && [ $status -eq 0 ]; then
 	./build-fuzz/tests/fuzz/fuzz_"$target" -merge=1 -use_counters=0 "$saved" "$found" "$seeds" 2>&1 |
 		grep -E "MERGE-OUTER: [0-9]+ new files" || true
 fi
-# EAL's runtime directories of fuzzer processes that crashed or were stopped
-for d in /var/run/dpdk/rxsec-fuzz-*; do
-	[ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
+# EAL's runtime directories and control sockets of fuzzer processes that
+# crashed or were stopped
+for d in /var/run/dpdk/rxsec-fuzz-* /tmp/rxsec-fuzz-ctl-*.sock; do
+	pid=${d##*-}
+	pid=${pid%.sock}
+	[ -e "$d" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$d"
 done
 exit $status

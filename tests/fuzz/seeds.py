@@ -4,6 +4,8 @@
 per target: scripts/fuzz.sh gives them to libFuzzer with the saved corpus.
 
 sa_parse: every SA file of config/ and every dump of ../shared/linux-xfrm.
+control: each command of the control socket, well and badly formed, an
+add of every SA file of config/, and a session of several requests.
 pipeline: the frames of config/sample/in.pcap and of the Linux captures as
 they are (records of kind 0), and for each sealable SA of fuzz_pipeline.c
 an inner packet to seal (kind 1), nest (kind 2) and fragment (kind 3); each
@@ -109,10 +111,44 @@ def sa_parse_seeds():
     return seeds
 
 
+# fuzz_control.c's preloaded SAs, named as rxsec-ctl names them
+GCM = 'src 192.0.2.10 dst 192.0.2.%d proto esp spi 0x%x reqid %d mode tunnel ' \
+      'replay-window 32 aead "rfc4106(gcm(aes))" ' \
+      '0xa54dca182530bb1d6d132cded6237b2ed91e3f72 128\n'
+CONTROL = [
+    'list', 'list extra', 'stats', 'stats spi 0x1000 dst 192.0.2.20',
+    'stats spi 0x4000 dst 192.0.2.20 proto ah', 'stats spi 0x1000',
+    'del spi 0x1000 dst 192.0.2.20', 'del spi 0x1000 dst 192.0.2.20 pair',
+    'del spi 0x4000 dst 192.0.2.20 proto ah', 'del spi 0x9 dst 192.0.2.20',
+    'del spi 0x1000 spi 0x1000 dst 192.0.2.20', 'del spi 0x1000 dst 192.0.2.20 hi 1',
+    'update-esn spi 0x2000 dst 2001:db8:0:1::20 hi 5',
+    'update-esn spi 0x1000 dst 192.0.2.20 hi 5', 'update-esn spi 0x2000 dst 2001:db8:0:1::20',
+    'add\n' + GCM % (30, 0x5000, 5), 'add\n' + GCM % (20, 0x1000, 1),
+    'add\n' + ''.join(GCM % (30, 0x6000 + i, 6) for i in range(14)),
+    'add\nsrc 192.0.2.10 dst 192.0.2.30 proto esp spi 1 mode tunnel enc "cbc(aes)" 0x01',
+    'del spi "0x1\\ dst \xff\xc0\x80\xed\xa0\x80 \x7f\x1b', 'stats spi 1 dst \xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82\xac\xff\x1b', 'add', 'nonsense \xff\xfe "quoted" \\ \x01', 'add\x00list', '',
+]
+
+
+def control_seeds():
+    seeds = {'%02d' % i: r.encode('latin-1') for i, r in enumerate(CONTROL)}
+    files = glob.glob(os.path.join(root, 'config', '*', '*.conf'))
+    for p in sorted(files):
+        seeds['add-' + os.path.basename(p)] = b'add\n' + open(p, 'rb').read()
+    # a session: add, see it, change it, delete it, see it gone
+    seeds['session'] = '\n%%\n'.join([
+        'add\n' + GCM % (30, 0x5000, 5), 'list', 'stats spi 0x5000 dst 192.0.2.30',
+        'del spi 0x5000 dst 192.0.2.30', 'del spi 0x1000 dst 192.0.2.20 pair',
+        'list', 'stats']).encode()
+    return seeds
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ('sa_parse', 'pipeline'):
-        sys.exit('usage: seeds.py sa_parse|pipeline DIR')
-    seeds = sa_parse_seeds() if sys.argv[1] == 'sa_parse' else pipeline_seeds()
+    makers = {'sa_parse': sa_parse_seeds, 'pipeline': pipeline_seeds,
+              'control': control_seeds}
+    if len(sys.argv) != 3 or sys.argv[1] not in makers:
+        sys.exit('usage: seeds.py sa_parse|pipeline|control DIR')
+    seeds = makers[sys.argv[1]]()
     os.makedirs(sys.argv[2], exist_ok=True)
     for name, data in seeds.items():
         with open(os.path.join(sys.argv[2], name), 'wb') as f:
