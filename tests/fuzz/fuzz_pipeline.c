@@ -31,7 +31,10 @@
  * Every input starts from the same state (a new SA table and reassembly
  * table). Invariants: every mbuf is back in its pool, each frame was
  * counted once by the engine and once by the transport, every reason
- * adds up, and what is delivered is a well-formed mbuf.
+ * adds up, and what is delivered is a well-formed mbuf. A packet a
+ * sealable tunnel delivers must be, byte for byte, an inner packet the
+ * target sealed with that SA in this input (its DS field as the SA's
+ * flags allow; nested packets excepted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +147,8 @@ static struct {
 	uint8_t scratch[RXSEC_FRAME_MAX + 64];
 } f;
 
+static void expect_check(struct rte_mbuf *m);
+
 static uint16_t
 tx_check(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n, void *arg)
 {
@@ -166,6 +171,7 @@ tx_check(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n, void
 			    m->pkt_len);
 		/* frames that are not IPsec pass as they came, runts too */
 		FUZZ_ASSERT(m->pkt_len <= RXSEC_FRAME_MAX, "delivered %u bytes", m->pkt_len);
+		expect_check(pkts[i]);
 	}
 	f.delivered += n;
 	return n;
@@ -474,6 +480,113 @@ build_esp_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pt, 
 	return off + seal_esp(s, seq, pt, len, b + off);
 }
 
+/* ---- what sealable tunnels may deliver ---------------------------------- */
+
+/* The inner packets sealed with tunnel SAs in this input: the plaintext up
+ * to its ESP padding. rxsec may deliver less (an inner IP length shorter
+ * than the plaintext: TFC padding), never other bytes. */
+static struct {
+	unsigned int n;
+	uint8_t seal[FRAMES_MAX];
+	uint32_t len[FRAMES_MAX];
+	uint8_t bytes[FRAMES_MAX][RXSEC_FRAME_MAX];
+	uint8_t frame[RXSEC_FRAME_MAX];		/* a delivered one, flat */
+} expect;
+
+/* The source of the inner packet of every nested record: its delivery is
+ * the transport-mode SA's, not a tunnel plaintext as sealed. */
+static const uint8_t nested_src[4] = { 172, 16, 9, 9 };
+
+static void
+expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
+{
+	uint32_t len;
+
+	if (f.seal[seal].c->mode != RXSEC_MODE_TUNNEL || expect.n == FRAMES_MAX || n < 2 ||
+	    pt[n - 2] + 2u > n)
+		return;
+	len = n - 2 - pt[n - 2];
+	expect.seal[expect.n] = (uint8_t)seal;
+	expect.len[expect.n] = len;
+	memcpy(expect.bytes[expect.n], pt, len);
+	expect.n++;
+}
+
+/* The DS field of an IP header (either version), and a copy with it set. */
+static uint8_t
+ds_get(const uint8_t *ip)
+{
+	return ip[0] >> 4 == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
+}
+
+/* A whole IPv4 header in len bytes whose checksum is right. */
+static bool
+ipv4_cksum_ok(const uint8_t *ip, uint32_t len)
+{
+	uint32_t hl = (ip[0] & 0xfu) * 4;
+
+	return hl >= 20 && hl <= len && rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip) == 0;
+}
+
+/* ip (len bytes, delivered) against inner packet i: equal but for the DS
+ * field, which keeps its ECN bits (every outer header here has ECN 0) and
+ * its DSCP unless the SA copies the outer's (0, flag decap-dscp), and an
+ * IPv4 checksum that follows a DS change, staying right if it was. */
+static bool
+expect_match(const uint8_t *ip, uint32_t len, unsigned int i, bool decap_dscp)
+{
+	const uint8_t *e = expect.bytes[i];
+	bool v4 = e[0] >> 4 == 4;
+	uint8_t got, want;
+
+	if (len > expect.len[i] || len < 2 || ip[0] >> 4 != e[0] >> 4)
+		return false;
+	got = ds_get(ip);
+	want = ds_get(e);
+	if (got != want && !(decap_dscp && got == (want & 0x03)))
+		return false;
+	for (uint32_t k = 0; k < len; k++) {
+		uint8_t mask = 0xff;
+
+		if (v4 && (k == 1 || ((k == 10 || k == 11) && got != want)))
+			mask = 0;
+		else if (!v4 && k <= 1)
+			mask = k == 0 ? 0xf0 : 0x0f;
+		if ((ip[k] ^ e[k]) & mask)
+			return false;
+	}
+	return !v4 || got == want || !ipv4_cksum_ok(e, len) || ipv4_cksum_ok(ip, len);
+}
+
+/* A delivered mbuf: if a sealable tunnel delivered it, one of its inner
+ * packets. */
+static void
+expect_check(struct rte_mbuf *m)
+{
+	const struct rxsec_sa *sa = rxsec_sa_table_get(&f.sat, rxsec_pkt_meta(m)->sa_id);
+	const uint8_t *b;
+	uint32_t off = 12, seal;
+
+	if (sa == NULL || sa->mode != RXSEC_MODE_TUNNEL || sa->proto != RXSEC_PROTO_ESP ||
+	    sa->spi < 0x100 || sa->spi >= 0x100 + SEALABLE)
+		return;
+	seal = sa->spi - 0x100;
+	b = rte_pktmbuf_read(m, 0, m->pkt_len, expect.frame);
+	FUZZ_ASSERT(b != NULL && m->pkt_len >= 14, "SA %u delivered %u bytes", seal, m->pkt_len);
+	while (off + 6 <= m->pkt_len && (rxsec_rd_be16(b + off) == RTE_ETHER_TYPE_VLAN ||
+					 rxsec_rd_be16(b + off) == RTE_ETHER_TYPE_QINQ))
+		off += 4;
+	off += 2;
+	if (m->pkt_len >= off + 16 && b[off] >> 4 == 4 && memcmp(b + off + 12, nested_src, 4) == 0)
+		return;
+	for (unsigned int i = 0; i < expect.n; i++)
+		if (expect.seal[i] == seal &&
+		    expect_match(b + off, m->pkt_len - off, i, sa->ds_mode & RXSEC_DS_DSCP))
+			return;
+	FUZZ_ASSERT(false, "SA %u delivered %u bytes that it did not seal in this input",
+		    seal, m->pkt_len - off);
+}
+
 /* Room a sealed frame may take beyond its plaintext. */
 #define SEAL_ROOM	(18 + 40 + 8 + ESP_HDR_LEN + ESP_IV_LEN + 3 + 2 + GCM_ICV_LEN)
 #define PT_MAX		(RXSEC_FRAME_MAX - 2 * SEAL_ROOM - 40)
@@ -634,6 +747,8 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 		/* the plaintext is SA 4's; that packet, then the tunnel's */
 		struct seal_sa *in = &f.seal[4], *out = &f.seal[(op & 0x10) ? 1 : 0];
 		static const struct rxsec_addr inner_src = { 4, { 172, 16, 9, 9 } };
+
+		RTE_BUILD_BUG_ON(sizeof(nested_src) != 4);
 		uint32_t ipl;
 
 		n = plaintext(f.frame, in->c, p, len, trailer);
@@ -645,6 +760,7 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 		seq = s->next_seq++;
 	} else {
 		n = plaintext(pt, s->c, p, len, trailer);
+		expect_add((op >> 2) & 7, pt, n);
 	}
 	flen = build_esp_frame(f.frame, s, seq, pt, n, vlan, &l3);
 	if ((op & 3) == 3)
@@ -747,6 +863,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t setup = size != 0 ? data[0] : 0;
 
 	state_fresh(setup);
+	expect.n = 0;
 	if (size != 0)
 		frames_parse(&fr, data + 1, size - 1);
 	/* bursts of every size up to the largest, as a port gives them */
