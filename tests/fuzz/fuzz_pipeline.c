@@ -483,8 +483,8 @@ build_esp_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pt, 
 /* ---- what sealable tunnels may deliver ---------------------------------- */
 
 /* The inner packets sealed with tunnel SAs in this input: the plaintext up
- * to its ESP padding. rxsec may deliver less (an inner IP length shorter
- * than the plaintext: TFC padding), never other bytes. */
+ * to its ESP padding, of which rxsec delivers what the inner IP header's
+ * length covers (the rest is TFC padding), never other bytes. */
 static struct {
 	unsigned int n;
 	uint8_t seal[FRAMES_MAX];
@@ -528,7 +528,8 @@ ipv4_cksum_ok(const uint8_t *ip, uint32_t len)
 	return hl >= 20 && hl <= len && rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip) == 0;
 }
 
-/* ip (len bytes, delivered) against inner packet i: equal but for the DS
+/* ip (len bytes, delivered) against inner packet i: as long as its IP
+ * header says, and equal but for the DS
  * field, which keeps its ECN bits (every outer header here has ECN 0) and
  * its DSCP unless the SA copies the outer's (0, flag decap-dscp), and an
  * IPv4 checksum that follows a DS change, staying right if it was. */
@@ -537,9 +538,14 @@ expect_match(const uint8_t *ip, uint32_t len, unsigned int i, bool decap_dscp)
 {
 	const uint8_t *e = expect.bytes[i];
 	bool v4 = e[0] >> 4 == 4;
+	uint32_t ip_len;
 	uint8_t got, want;
 
-	if (len > expect.len[i] || len < 2 || ip[0] >> 4 != e[0] >> 4)
+	if (len < 2 || expect.len[i] < 6 || (!v4 && e[0] >> 4 != 6) || ip[0] >> 4 != e[0] >> 4)
+		return false;
+	/* RFC 4303 2.4: the inner header's length ends it, TFC padding goes */
+	ip_len = v4 ? rxsec_rd_be16(e + 2) : 40u + rxsec_rd_be16(e + 4);
+	if (len != ip_len || len > expect.len[i])
 		return false;
 	got = ds_get(ip);
 	want = ds_get(e);

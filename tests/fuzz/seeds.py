@@ -61,16 +61,16 @@ def ipv6_udp(src, dst, payload):
     return struct.pack('>IHBB16s16s', 6 << 28, len(udp), 17, 64, src, dst) + udp
 
 
-def inner_packet(mode, family):
+def inner_packet(mode, family, data=b'ping'):
     """What a sealable SA carries: an IP packet for a tunnel (the target
     adds the trailer), a transport payload after its next header byte."""
     if mode == 'transport':
-        udp = struct.pack('>HHHH', 1024, 53, 8 + 4, 0) + b'ping'
+        udp = struct.pack('>HHHH', 1024, 53, 8 + len(data), 0) + data
         return bytes([17]) + udp
     if family == 6:
         return ipv6_udp(bytes.fromhex('20010db8000100000000000000000001'),
-                        bytes.fromhex('20010db8000200000000000000000001'), b'ping')
-    return ipv4_udp([172, 16, 0, 1], [172, 17, 0, 1], b'ping')
+                        bytes.fromhex('20010db8000200000000000000000001'), data)
+    return ipv4_udp([172, 16, 0, 1], [172, 17, 0, 1], data)
 
 
 def pipeline_seeds():
@@ -88,6 +88,11 @@ def pipeline_seeds():
         seeds['seal-%d-vlan-seq' % i] = record(1 | i << 2 | TRAILER | VLAN | SEQ_GIVEN,
                                                seq + pt)
         seeds['frag-%d' % i] = record(3 | i << 2 | TRAILER, pt + bytes(200))
+        # longer inner packets, whole and in fragments, and one behind TFC padding
+        big = inner_packet(mode, family, bytes(range(256)) * 5)
+        seeds['seal-%d-long' % i] = (record(1 | i << 2 | TRAILER, big) +
+                                     record(3 | i << 2 | TRAILER, big) +
+                                     record(1 | i << 2 | TRAILER, big[:300] + bytes(64)))
     inner = inner_packet('transport', 4)
     seeds['nested-0'] = record(2 | TRAILER, inner) * 2
     seeds['nested-3'] = record(2 | 0x10 | TRAILER, inner)
