@@ -13,8 +13,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* EAL on lcore 0 with `vdev` (NULL: none), quiet, its runtime directory
- * removed at exit; the process
- * exits with a message if it cannot start. */
+ * removed at exit; the process exits with a message if it cannot start. */
 void rxsec_fuzz_eal_init(const char *vdev);
 
 /* A broken invariant: say which and abort, so the fuzzer keeps the input. */

@@ -495,7 +495,7 @@ static struct {
 
 /* The source of the inner packet of every nested record: its delivery is
  * the transport-mode SA's, not a tunnel plaintext as sealed. */
-static const uint8_t nested_src[4] = { 172, 16, 9, 9 };
+static const struct rxsec_addr nested_src = { 4, { 172, 16, 9, 9 } };
 
 static void
 expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
@@ -512,7 +512,8 @@ expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
 	expect.n++;
 }
 
-/* The DS field of an IP header (either version), and a copy with it set. */
+/* The DS field of an IP header (either version), read as RFC 2474 places
+ * it rather than through the code under test (pkt_meta.h). */
 static uint8_t
 ds_get(const uint8_t *ip)
 {
@@ -529,10 +530,10 @@ ipv4_cksum_ok(const uint8_t *ip, uint32_t len)
 }
 
 /* ip (len bytes, delivered) against inner packet i: as long as its IP
- * header says, and equal but for the DS
- * field, which keeps its ECN bits (every outer header here has ECN 0) and
- * its DSCP unless the SA copies the outer's (0, flag decap-dscp), and an
- * IPv4 checksum that follows a DS change, staying right if it was. */
+ * header says, and equal but for the DS field, which keeps its ECN bits
+ * (every outer header here has ECN 0) and its DSCP unless the SA copies
+ * the outer's (0, flag decap-dscp), and an IPv4 checksum that follows a DS
+ * change, staying right if it was. */
 static bool
 expect_match(const uint8_t *ip, uint32_t len, unsigned int i, bool decap_dscp)
 {
@@ -583,7 +584,8 @@ expect_check(struct rte_mbuf *m)
 					 rxsec_rd_be16(b + off) == RTE_ETHER_TYPE_QINQ))
 		off += 4;
 	off += 2;
-	if (m->pkt_len >= off + 16 && b[off] >> 4 == 4 && memcmp(b + off + 12, nested_src, 4) == 0)
+	if (m->pkt_len >= off + 16 && b[off] >> 4 == 4 &&
+	    memcmp(b + off + 12, nested_src.bytes, 4) == 0)
 		return;
 	for (unsigned int i = 0; i < expect.n; i++)
 		if (expect.seal[i] == seal &&
@@ -752,13 +754,10 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 	if ((op & 3) == 2) {
 		/* the plaintext is SA 4's; that packet, then the tunnel's */
 		struct seal_sa *in = &f.seal[4], *out = &f.seal[(op & 0x10) ? 1 : 0];
-		static const struct rxsec_addr inner_src = { 4, { 172, 16, 9, 9 } };
-
-		RTE_BUILD_BUG_ON(sizeof(nested_src) != 4);
 		uint32_t ipl;
 
 		n = plaintext(f.frame, in->c, p, len, trailer);
-		ipl = put_ip(pt, &inner_src, &in->c->dst, IPPROTO_ESP,
+		ipl = put_ip(pt, &nested_src, &in->c->dst, IPPROTO_ESP,
 			     ESP_HDR_LEN + ESP_IV_LEN + n + GCM_ICV_LEN);
 		n = ipl + seal_esp(in, in->next_seq++, f.frame, n, pt + ipl);
 		n = put_trailer(pt, n, IPPROTO_IPIP);

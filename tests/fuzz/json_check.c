@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,9 @@ peek(const struct parser *p)
 static void
 skip_ws(struct parser *p)
 {
-	while (p->pos < p->len && strchr(" \t\r\n", p->s[p->pos]) != NULL &&
-	       p->s[p->pos] != '\0')
+	int c;
+
+	while ((c = peek(p)) == ' ' || c == '\t' || c == '\r' || c == '\n')
 		p->pos++;
 }
 
@@ -86,7 +88,7 @@ escape(struct parser *p)
 
 	p->pos++;	/* the backslash */
 	c = peek(p);
-	if (c >= 0 && strchr("\"\\/bfnrt", c) != NULL && c != '\0') {
+	if (c > 0 && strchr("\"\\/bfnrt", c) != NULL) {
 		p->pos++;
 		return 0;
 	}
@@ -94,8 +96,7 @@ escape(struct parser *p)
 		return fail(p, "bad escape in a string");
 	p->pos++;
 	for (int i = 0; i < 4; i++, p->pos++)
-		if (p->pos >= p->len || strchr("0123456789abcdefABCDEF", p->s[p->pos]) == NULL ||
-		    p->s[p->pos] == '\0')
+		if (p->pos >= p->len || !isxdigit(p->s[p->pos]))
 			return fail(p, "\\u needs four hex digits");
 	return 0;
 }
@@ -216,59 +217,44 @@ top_add(struct json_top *top, const char *name, bool is_bool, int64_t v)
 	top->n++;
 }
 
+/* "name": value; an "error" at the top is noted. */
 static int
-object(struct parser *p, struct json_top *top)
+member(struct parser *p, struct json_top *top)
 {
-	if (++p->depth > DEPTH_MAX)
-		return fail(p, "nested too deep");
-	p->pos++;	/* the opening brace */
-	skip_ws(p);
-	if (peek(p) == '}') {
-		p->pos++;
-		p->depth--;
-		return 0;
-	}
-	for (;;) {
-		char name[24];
+	char name[24];
 
-		skip_ws(p);
-		if (string(p, name, sizeof(name)) != 0 || expect(p, ':', "expected ':'") != 0)
-			return -1;
-		if (top != NULL && strcmp(name, "error") == 0)
-			top->has_error = true;
-		if (value(p, top, name) != 0)
-			return -1;
-		skip_ws(p);
-		if (peek(p) == '}')
-			break;
-		if (expect(p, ',', "expected ',' or '}' in an object") != 0)
-			return -1;
-	}
-	p->pos++;
-	p->depth--;
-	return 0;
+	skip_ws(p);
+	if (string(p, name, sizeof(name)) != 0 || expect(p, ':', "expected ':'") != 0)
+		return -1;
+	if (top != NULL && strcmp(name, "error") == 0)
+		top->has_error = true;
+	return value(p, top, name);
 }
 
+/* An object (its members are the top's if top is set) or an array, from
+ * its opening bracket: elements split by commas up to the closing one. */
 static int
-array(struct parser *p)
+container(struct parser *p, bool is_object, struct json_top *top)
 {
+	int close = is_object ? '}' : ']';
+
 	if (++p->depth > DEPTH_MAX)
 		return fail(p, "nested too deep");
-	p->pos++;	/* the opening bracket */
+	p->pos++;
 	skip_ws(p);
-	if (peek(p) == ']') {
-		p->pos++;
-		p->depth--;
-		return 0;
-	}
-	for (;;) {
-		if (value(p, NULL, NULL) != 0)
+	/* empty, or elements split by commas (none after the last) */
+	while (peek(p) != close) {
+		if ((is_object ? member(p, top) : value(p, NULL, NULL)) != 0)
 			return -1;
 		skip_ws(p);
-		if (peek(p) == ']')
+		if (peek(p) == close)
 			break;
-		if (expect(p, ',', "expected ',' or ']' in an array") != 0)
+		if (expect(p, ',', is_object ? "expected ',' or '}' in an object" :
+			   "expected ',' or ']' in an array") != 0)
 			return -1;
+		skip_ws(p);
+		if (peek(p) == close)
+			return fail(p, "a comma before a closing bracket");
 	}
 	p->pos++;
 	p->depth--;
@@ -285,9 +271,9 @@ value(struct parser *p, struct json_top *top, const char *name)
 	skip_ws(p);
 	switch (peek(p)) {
 	case '{':
-		return object(p, NULL);
+		return container(p, true, NULL);
 	case '[':
-		return array(p);
+		return container(p, false, NULL);
 	case '"':
 		return string(p, NULL, 0);
 	case 't':
@@ -319,7 +305,7 @@ json_check_reply(const char *s, size_t len, struct json_top *top,
 	memset(top, 0, sizeof(*top));
 	if (len < 2 || s[0] != '{' || s[len - 1] != '\n')
 		fail(&p, "not one object ended by a newline");
-	else if (object(&p, top) == 0 && p.pos != len - 1)
+	else if (container(&p, true, top) == 0 && p.pos != len - 1)
 		fail(&p, "more after the object");
 	*err_off = p.pos;
 	*why = p.why;
