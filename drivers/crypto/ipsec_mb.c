@@ -332,6 +332,10 @@ mb_gcm_direct(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op)
 #define MB_PREFETCH	8
 #define MB_GCM_KEY_LINES	((sizeof(struct gcm_key_data) + 63) / 64)
 
+/* ESP header and IV, at most RXSEC_GCM_VAES_MAX_CT bytes of ciphertext, and
+ * the longest ICV: what gcm_vaes.c may take. */
+#define MB_VAES_MAX_LEN	(MB_ESP_HDR + 8 + RXSEC_GCM_VAES_MAX_CT + 16)
+
 /* The SA's lines a packet of len bytes needs. Nothing of the SA is read,
  * not even whether it is GCM: that load would wait for the very line being
  * asked for (it cost 8% of the cycles at 1024 SAs). For another algorithm
@@ -344,16 +348,55 @@ mb_prefetch_keys(const struct rxsec_crypto_sa *csa, uint32_t len)
 	unsigned int hk_lines = len > 256 ? MB_GCM_KEY_LINES - 4 : 4;
 
 	rte_prefetch0(csa);
+	if (rxsec_mb_vaes && len <= MB_VAES_MAX_LEN) {
+		/* header and round keys, then the powers of H */
+		for (unsigned int l = 0; l < sizeof(csa->vgcm) / 64; l++)
+			rte_prefetch0((const char *)&csa->vgcm + l * 64);
+		return;
+	}
 	for (unsigned int l = 0; l < 4; l++)
 		rte_prefetch0(g + l * 64);
 	for (unsigned int l = MB_GCM_KEY_LINES - hk_lines; l < MB_GCM_KEY_LINES; l++)
 		rte_prefetch0(g + l * 64);
 }
 
+/* Short AES-GCM packets waiting for gcm_vaes.c, which takes them in groups
+ * of keys of one size. */
+struct mb_vaes_group {
+	const struct rxsec_gcm_vaes_key *key[RXSEC_GCM_VAES_GROUP];
+	struct rxsec_crypto_op *op[RXSEC_GCM_VAES_GROUP];
+	unsigned int n;
+};
+
+static inline void
+mb_vaes_flush(struct mb_vaes_group *g)
+{
+	rxsec_gcm_vaes_decrypt(g->key, g->op, g->n);
+	g->n = 0;
+}
+
+/* Whether gcm_vaes.c took op (now or with the next flush). */
+static inline bool
+mb_vaes_take(struct mb_vaes_group *g, const struct rxsec_crypto_sa *csa,
+	     struct rxsec_crypto_op *op)
+{
+	if (csa->vgcm.nr == 0 ||
+	    op->len > MB_ESP_HDR + 8u + RXSEC_GCM_VAES_MAX_CT + csa->icv_len)
+		return false;
+	if (g->n != 0 && g->key[0]->nr != csa->vgcm.nr)
+		mb_vaes_flush(g);
+	g->key[g->n] = &csa->vgcm;
+	g->op[g->n++] = op;
+	if (g->n == RXSEC_GCM_VAES_GROUP)
+		mb_vaes_flush(g);
+	return true;
+}
+
 static void
 mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 {
 	IMB_MGR *mgr = lc->mgr;
+	struct mb_vaes_group g = { .n = 0 };
 	uint32_t i;
 
 	for (i = 0; i < n && i < MB_PREFETCH; i++)
@@ -369,6 +412,8 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		IMB_JOB *job;
 		bool sync;
 
+		if (mb_vaes_take(&g, csa, op))
+			continue;
 		if (csa->gcm_dec != NULL) {
 			mb_gcm_direct(csa, op);
 			continue;
@@ -382,6 +427,8 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 		if (sync)
 			mb_drain(mgr);
 	}
+	if (g.n != 0)
+		mb_vaes_flush(&g);
 	mb_drain(mgr);
 }
 

@@ -12,6 +12,7 @@
 
 #include <intel-ipsec-mb.h>
 
+#include "gcm_vaes.h"
 #include "rxsec_crypto.h"
 
 #define MB_CHUNK	64		/* ops in flight between flushes (< IMB_MAX_JOBS) */
@@ -42,6 +43,8 @@ struct rxsec_crypto_sa {
 	 * manager's, of the lcores' architecture); NULL: job API */
 	aes_gcm_enc_dec_t gcm_dec;
 	mb_prep_t prep;
+	/* AES-GCM ESP, short packets (gcm_vaes.h); nr 0: not used */
+	struct rxsec_gcm_vaes_key vgcm;
 	IMB_JOB tmpl;			/* constant part of every job of this SA */
 	const void *des3_ks[3];
 	uint8_t ipad[128] __attribute__((aligned(64)));
@@ -94,6 +97,11 @@ bool rxsec_mb_prep_ah(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op 
 		      IMB_JOB *job, struct mb_slot *s, struct mb_lcore *lc);
 bool rxsec_mb_prep_ah_esn(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
 			  IMB_JOB *job, struct mb_slot *s, struct mb_lcore *lc);
+
+/* Whether short GCM packets go to gcm_vaes.c: the CPU has the instructions,
+ * RXSEC_IMB_ARCH does not ask for an older code path and RXSEC_GCM_VAES is
+ * not 0. Set once, before the first SA (ipsec_mb_sa.c). */
+extern bool rxsec_mb_vaes;
 
 /* Control path (ipsec_mb_sa.c). */
 int rxsec_mb_sa_create(const struct rxsec_sa_config *c, struct rxsec_crypto_sa **out,

@@ -53,10 +53,26 @@ mb_mgr_create(void)
 static IMB_MGR *mb_key_mgr;
 static pthread_once_t mb_key_once = PTHREAD_ONCE_INIT;
 
+bool rxsec_mb_vaes;
+
+static bool
+mb_vaes_wanted(void)
+{
+	const char *a = getenv("RXSEC_IMB_ARCH"), *v = getenv("RXSEC_GCM_VAES");
+
+	if (a != NULL && *a != '\0' && strcmp(a, "avx512") != 0)
+		return false;
+	if (v != NULL && strcmp(v, "0") == 0)
+		return false;
+	return rxsec_gcm_vaes_cpu_ok();
+}
+
+/* Also run by the first lcore context: the data path reads rxsec_mb_vaes. */
 static void
 mb_key_mgr_init(void)
 {
 	mb_key_mgr = mb_mgr_create();
+	rxsec_mb_vaes = mb_vaes_wanted();
 }
 
 static int __attribute__((format(printf, 4, 5)))
@@ -306,6 +322,11 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 		csa->esn = c->esn;
 		csa->gcm_dec = klen == 16 ? m->gcm128_dec :
 			klen == 24 ? m->gcm192_dec : m->gcm256_dec;
+		if (rxsec_mb_vaes) {
+			mb_aes_keyexp(m, c->cipher_key, klen, csa);
+			rxsec_gcm_vaes_key_init(&csa->vgcm, csa->aes_enc, 6 + klen / 4, csa->salt,
+						c->icv_len, c->esn);
+		}
 		break;
 	case RXSEC_CIPHER_AES_GMAC:
 		/* RFC 4543 section 3.4 (via 4106): 16-byte ICV */
@@ -523,6 +544,7 @@ rxsec_mb_lcore_create(void)
 
 	if (lc == NULL)
 		return NULL;
+	pthread_once(&mb_key_once, mb_key_mgr_init);
 	memset(lc, 0, sz);
 	lc->mgr = mb_mgr_create();
 	if (lc->mgr == NULL) {

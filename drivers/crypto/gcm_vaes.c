@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Short AES-GCM ESP decryptions, four at a time (gcm_vaes.h).
+ *
+ * GHASH works on blocks byte-reversed into integers, so that carry-less
+ * multiplication lines up with GCM's reflected bit order. The powers of H
+ * are kept multiplied by x^-1 (shifted left once, reduced), which lets a
+ * 256-bit product be reduced by two multiplications by the constant
+ * 0xc2 << 56 without the one-bit shift a plain product would need. As the
+ * reduction is linear, a packet's products are summed first and reduced
+ * once.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "gcm_vaes.h"
+
+#define VAES_TARGET \
+	__attribute__((target("avx512f,avx512bw,avx512vl,vaes,vpclmulqdq,aes,pclmul,ssse3")))
+
+/* Everything is fully unrolled: a group's keystreams must stay in registers. */
+#define VAES_INLINE	static inline __attribute__((always_inline)) VAES_TARGET
+
+#define HPOW_MAX	9	/* hpow[0] = H^9 ... hpow[8] = H^1 */
+
+bool
+rxsec_gcm_vaes_cpu_ok(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vaes") &&
+		__builtin_cpu_supports("vpclmulqdq");
+}
+
+VAES_INLINE __m128i
+bswap128(__m128i x)
+{
+	return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+						14, 15));
+}
+
+VAES_INLINE __m512i
+bswap512(__m512i x)
+{
+	return _mm512_shuffle_epi8(x, _mm512_broadcast_i32x4(
+		_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+}
+
+/* [hi:lo] times x^-128, modulo the GCM polynomial, in reflected form. */
+VAES_INLINE __m128i
+ghash_reduce(__m128i lo, __m128i hi)
+{
+	const __m128i poly = _mm_set_epi64x((long long)0xc200000000000000ull, 0);
+	__m128i t = _mm_clmulepi64_si128(lo, poly, 0x10);
+
+	lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), t);
+	t = _mm_clmulepi64_si128(lo, poly, 0x10);
+	return _mm_xor_si128(hi, _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), t));
+}
+
+/* a * b for a reflected a and b in the shifted form of the powers. */
+VAES_TARGET static __m128i
+ghash_mul(__m128i a, __m128i b)
+{
+	__m128i lo = _mm_clmulepi64_si128(a, b, 0x00), hi = _mm_clmulepi64_si128(a, b, 0x11);
+	__m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01),
+				    _mm_clmulepi64_si128(a, b, 0x10));
+
+	return ghash_reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)),
+			    _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
+}
+
+/* The shifted form: a reflected value times x^-1 (one left shift, and the
+ * polynomial added back when a bit falls off). */
+static void
+ghash_shift_form(uint8_t out[16], __m128i v)
+{
+	uint64_t q[2], carry;
+
+	memcpy(q, &v, sizeof(q));
+	carry = q[1] >> 63;
+	q[1] = q[1] << 1 | q[0] >> 63;
+	q[0] <<= 1;
+	if (carry) {
+		q[1] ^= 0xc200000000000000ull;
+		q[0] ^= 1;
+	}
+	memcpy(out, q, sizeof(q));
+}
+
+VAES_TARGET static __m128i
+aes_encrypt_block(const struct rxsec_gcm_vaes_key *k, __m128i x)
+{
+	x = _mm_xor_si128(x, _mm_load_si128((const __m128i *)k->rk[0]));
+	for (unsigned int r = 1; r < k->nr; r++)
+		x = _mm_aesenc_si128(x, _mm_load_si128((const __m128i *)k->rk[r]));
+	return _mm_aesenclast_si128(x, _mm_load_si128((const __m128i *)k->rk[k->nr]));
+}
+
+VAES_TARGET void
+rxsec_gcm_vaes_key_init(struct rxsec_gcm_vaes_key *k, const uint8_t *round_keys,
+			unsigned int nr, const uint8_t salt[4], unsigned int icv_len, bool esn)
+{
+	__m128i h, hs, p;
+	uint8_t shifted[16];
+
+	memset(k, 0, sizeof(*k));
+	k->nr = (uint8_t)nr;
+	k->icv_len = (uint8_t)icv_len;
+	k->esn = esn;
+	memcpy(k->salt, salt, sizeof(k->salt));
+	memcpy(k->rk, round_keys, (nr + 1) * 16u);
+	/* H = E(K, 0), reflected; powers by H in its shifted form */
+	h = bswap128(aes_encrypt_block(k, _mm_setzero_si128()));
+	ghash_shift_form(shifted, h);
+	hs = _mm_loadu_si128((const __m128i *)shifted);
+	p = h;
+	for (unsigned int e = 1; e <= HPOW_MAX; e++) {
+		ghash_shift_form(k->hpow[HPOW_MAX - e], p);
+		p = ghash_mul(p, hs);
+	}
+}
+
+/* Sum of a zmm's four 128-bit lanes. */
+VAES_INLINE __m128i
+fold4(__m512i x)
+{
+	__m256i y = _mm256_xor_si256(_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64(x, 1));
+
+	return _mm_xor_si128(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+}
+
+VAES_INLINE __mmask64
+byte_mask(uint32_t n)
+{
+	return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+}
+
+/* The AAD reflected: SPI || seq, or SPI || seq_hi || seq. */
+VAES_INLINE __m128i
+esp_aad(const struct rxsec_gcm_vaes_key *k, const uint8_t *esp, uint32_t seq_hi)
+{
+	uint32_t spi, seq;
+
+	if (!k->esn)
+		return bswap128(_mm_loadl_epi64((const __m128i *)esp));
+	memcpy(&spi, esp, 4);
+	memcpy(&seq, esp + 4, 4);
+	return bswap128(_mm_set_epi32(0, (int)seq, (int)__builtin_bswap32(seq_hi), (int)spi));
+}
+
+/*
+ * One packet after its keystream: ks0 holds counters 2-5, ks1 counters 6-8
+ * and, in its last lane, E(K, J0). The ciphertext is read once, for GHASH
+ * and for the XOR, before the plaintext is written over it.
+ */
+VAES_INLINE void
+gcm_finish(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m512i ks0,
+	   __m512i ks1)
+{
+	uint8_t *c = op->data + 16;	/* SPI, sequence number, IV */
+	uint32_t clen = op->len - 16 - k->icv_len, nb = (clen + 15) / 16;
+	__mmask64 m0 = byte_mask(clen), m1 = byte_mask(clen > 64 ? clen - 64 : 0);
+	__m512i c0 = _mm512_maskz_loadu_epi8(m0, c), c1 = _mm512_maskz_loadu_epi8(m1, c + 64);
+	__m512i x0 = bswap512(c0), x1 = bswap512(c1);
+	__m512i h0 = _mm512_loadu_si512(k->hpow[8 - nb]), h1 = _mm512_loadu_si512(k->hpow[12 - nb]);
+	__m256i xal, hal, lo2, hi2, mid2;
+	__m512i lo, hi, mid;
+	__m128i tag, icv;
+
+	_mm512_mask_storeu_epi8(c, m0, _mm512_xor_si512(c0, ks0));
+	_mm512_mask_storeu_epi8(c + 64, m1, _mm512_xor_si512(c1, ks1));
+	/* ciphertext block j (of nb) times H^(nb + 2 - j) */
+	lo = _mm512_xor_si512(_mm512_clmulepi64_epi128(x0, h0, 0x00),
+			      _mm512_clmulepi64_epi128(x1, h1, 0x00));
+	hi = _mm512_xor_si512(_mm512_clmulepi64_epi128(x0, h0, 0x11),
+			      _mm512_clmulepi64_epi128(x1, h1, 0x11));
+	mid = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x0, h0, 0x01),
+					_mm512_clmulepi64_epi128(x0, h0, 0x10),
+					_mm512_clmulepi64_epi128(x1, h1, 0x01), 0x96);
+	mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x1, h1, 0x10));
+	/* the AAD block times H^(nb + 2), the lengths block times H */
+	xal = _mm256_inserti128_si256(_mm256_castsi128_si256(esp_aad(k, op->data, op->seq_hi)),
+				      _mm_set_epi64x(k->esn ? 96 : 64, (long long)clen * 8), 1);
+	hal = _mm256_inserti128_si256(
+		_mm256_castsi128_si256(_mm_load_si128((const __m128i *)k->hpow[7 - nb])),
+		_mm_load_si128((const __m128i *)k->hpow[8]), 1);
+	lo2 = _mm256_clmulepi64_epi128(xal, hal, 0x00);
+	hi2 = _mm256_clmulepi64_epi128(xal, hal, 0x11);
+	mid2 = _mm256_xor_si256(_mm256_clmulepi64_epi128(xal, hal, 0x01),
+				_mm256_clmulepi64_epi128(xal, hal, 0x10));
+	lo = _mm512_ternarylogic_epi64(lo, _mm512_bslli_epi128(mid, 8),
+				       _mm512_zextsi256_si512(_mm256_xor_si256(
+					       lo2, _mm256_bslli_epi128(mid2, 8))), 0x96);
+	hi = _mm512_ternarylogic_epi64(hi, _mm512_bsrli_epi128(mid, 8),
+				       _mm512_zextsi256_si512(_mm256_xor_si256(
+					       hi2, _mm256_bsrli_epi128(mid2, 8))), 0x96);
+	tag = _mm_xor_si128(bswap128(ghash_reduce(fold4(lo), fold4(hi))),
+			    _mm512_extracti32x4_epi32(ks1, 3));
+	/* one compare of all bytes: no early exit on the first mismatch */
+	icv = _mm_maskz_loadu_epi8((__mmask16)((1u << k->icv_len) - 1),
+				   op->data + op->len - k->icv_len);
+	op->result = _mm_mask_cmpneq_epi8_mask((__mmask16)((1u << k->icv_len) - 1), tag, icv) ?
+		RXSEC_CRYPTO_AUTH_FAILED : RXSEC_CRYPTO_OK;
+}
+
+/* n packets (n and nr constants after inlining): two keystream vectors
+ * each, all through the rounds together. */
+VAES_INLINE void
+gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *const *op,
+	  const unsigned int n, const unsigned int nr)
+{
+	/* counter words, big endian: 2, 3, 4, 5 and 6, 7, 8, then 1 (J0) */
+	const __m512i ctr0 = _mm512_set_epi32(5 << 24, 0, 0, 0, 4 << 24, 0, 0, 0,
+					      3 << 24, 0, 0, 0, 2 << 24, 0, 0, 0);
+	const __m512i ctr1 = _mm512_set_epi32(1 << 24, 0, 0, 0, 8 << 24, 0, 0, 0,
+					      7 << 24, 0, 0, 0, 6 << 24, 0, 0, 0);
+	__m512i ks0[RXSEC_GCM_VAES_GROUP], ks1[RXSEC_GCM_VAES_GROUP];
+	unsigned int i, r;
+
+	_Pragma("GCC unroll 4")
+	for (i = 0; i < n; i++) {
+		uint32_t salt, iv[2];
+		__m512i nonce, rk = _mm512_broadcast_i32x4(_mm_load_si128(
+			(const __m128i *)key[i]->rk[0]));
+
+		memcpy(&salt, key[i]->salt, 4);
+		memcpy(iv, op[i]->data + 8, 8);
+		nonce = _mm512_broadcast_i32x4(_mm_set_epi32(0, (int)iv[1], (int)iv[0], (int)salt));
+		ks0[i] = _mm512_xor_si512(_mm512_or_si512(nonce, ctr0), rk);
+		ks1[i] = _mm512_xor_si512(_mm512_or_si512(nonce, ctr1), rk);
+	}
+	_Pragma("GCC unroll 14")
+	for (r = 1; r < nr; r++) {
+		_Pragma("GCC unroll 4")
+		for (i = 0; i < n; i++) {
+			__m512i rk = _mm512_broadcast_i32x4(_mm_load_si128(
+				(const __m128i *)key[i]->rk[r]));
+
+			ks0[i] = _mm512_aesenc_epi128(ks0[i], rk);
+			ks1[i] = _mm512_aesenc_epi128(ks1[i], rk);
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (i = 0; i < n; i++) {
+		__m512i rk = _mm512_broadcast_i32x4(_mm_load_si128(
+			(const __m128i *)key[i]->rk[nr]));
+
+		ks0[i] = _mm512_aesenclast_epi128(ks0[i], rk);
+		ks1[i] = _mm512_aesenclast_epi128(ks1[i], rk);
+	}
+	_Pragma("GCC unroll 4")
+	for (i = 0; i < n; i++)
+		gcm_finish(key[i], op[i], ks0[i], ks1[i]);
+}
+
+#define GCM_GROUP_NR(nr)							\
+VAES_TARGET static void								\
+gcm_group_##nr(const struct rxsec_gcm_vaes_key *const *key,			\
+	       struct rxsec_crypto_op *const *op, unsigned int n)		\
+{										\
+	switch (n) {								\
+	case 4:									\
+		gcm_group(key, op, 4, nr);					\
+		break;								\
+	case 3:									\
+		gcm_group(key, op, 3, nr);					\
+		break;								\
+	case 2:									\
+		gcm_group(key, op, 2, nr);					\
+		break;								\
+	default:								\
+		gcm_group(key, op, 1, nr);					\
+		break;								\
+	}									\
+}
+
+GCM_GROUP_NR(10)
+GCM_GROUP_NR(12)
+GCM_GROUP_NR(14)
+
+void
+rxsec_gcm_vaes_decrypt(const struct rxsec_gcm_vaes_key *const *key,
+		       struct rxsec_crypto_op *const *op, unsigned int n)
+{
+	if (n == 0)
+		return;
+	if (key[0]->nr == 10)
+		gcm_group_10(key, op, n);
+	else if (key[0]->nr == 12)
+		gcm_group_12(key, op, n);
+	else
+		gcm_group_14(key, op, n);
+}
