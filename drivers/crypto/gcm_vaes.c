@@ -10,6 +10,7 @@
  * reduction is linear, a packet's products are summed first and reduced
  * once.
  */
+#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -23,13 +24,23 @@
 
 #define HPOW_MAX	9	/* hpow[0] = H^9 ... hpow[8] = H^1 */
 
+/* CPUID leaf 7 for the instructions, and XCR0 for the OS saving the
+ * AVX-512 registers (SSE, AVX, opmask, ZMM upper halves, ZMM16-31). */
 bool
 rxsec_gcm_vaes_cpu_ok(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-		__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vaes") &&
-		__builtin_cpu_supports("vpclmulqdq");
+	const unsigned int ebx_need = 1u << 16 | 1u << 30 | 1u << 31;	/* F, BW, VL */
+	const unsigned int ecx_need = 1u << 9 | 1u << 10;		/* VAES, VPCLMULQDQ */
+	unsigned int a, b, c, d, lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return false;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 0xe6) != 0xe6)
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return (b & ebx_need) == ebx_need && (c & ecx_need) == ecx_need;
 }
 
 VAES_INLINE __m128i
