@@ -380,7 +380,7 @@ static inline bool
 mb_vaes_take(struct mb_vaes_group *g, const struct rxsec_crypto_sa *csa,
 	     struct rxsec_crypto_op *op)
 {
-	if (csa->vgcm.nr == 0 ||
+	if (csa->vgcm.nr == 0 || op->len < MB_ESP_HDR + 8u + csa->icv_len ||
 	    op->len > MB_ESP_HDR + 8u + RXSEC_GCM_VAES_MAX_CT + csa->icv_len)
 		return false;
 	if (g->n != 0 && g->key[0]->nr != csa->vgcm.nr)
