@@ -177,6 +177,7 @@ gcm_finish(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m51
 	__m512i h0 = _mm512_loadu_si512(k->hpow[8 - nb]), h1 = _mm512_loadu_si512(k->hpow[12 - nb]);
 	__m256i xal, hal, lo2, hi2, mid2;
 	__m512i lo, hi, mid;
+	__mmask16 icv_mask = (__mmask16)((1u << k->icv_len) - 1);
 	__m128i tag, icv;
 
 	_mm512_mask_storeu_epi8(c, m0, _mm512_xor_si512(c0, ks0));
@@ -209,9 +210,8 @@ gcm_finish(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m51
 	tag = _mm_xor_si128(bswap128(ghash_reduce(fold4(lo), fold4(hi))),
 			    _mm512_extracti32x4_epi32(ks1, 3));
 	/* one compare of all bytes: no early exit on the first mismatch */
-	icv = _mm_maskz_loadu_epi8((__mmask16)((1u << k->icv_len) - 1),
-				   op->data + op->len - k->icv_len);
-	op->result = _mm_mask_cmpneq_epi8_mask((__mmask16)((1u << k->icv_len) - 1), tag, icv) ?
+	icv = _mm_maskz_loadu_epi8(icv_mask, op->data + op->len - k->icv_len);
+	op->result = _mm_mask_cmpneq_epi8_mask(icv_mask, tag, icv) ?
 		RXSEC_CRYPTO_AUTH_FAILED : RXSEC_CRYPTO_OK;
 }
 

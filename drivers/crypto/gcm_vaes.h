@@ -20,6 +20,8 @@
 /* Ciphertext bytes (payload, padding and trailer) handled here: seven
  * blocks, a 64-byte inner packet's ESP payload with room to spare. */
 #define RXSEC_GCM_VAES_MAX_CT	112
+/* The longest ESP op taken (SPI, sequence number, IV, ciphertext, ICV). */
+#define RXSEC_GCM_VAES_MAX_LEN(icv_len)	(16u + RXSEC_GCM_VAES_MAX_CT + (icv_len))
 #define RXSEC_GCM_VAES_GROUP	4
 
 /* Per SA, built once. The powers are those the data path loads for up to

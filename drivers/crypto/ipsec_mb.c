@@ -332,10 +332,6 @@ mb_gcm_direct(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op)
 #define MB_PREFETCH	8
 #define MB_GCM_KEY_LINES	((sizeof(struct gcm_key_data) + 63) / 64)
 
-/* ESP header and IV, at most RXSEC_GCM_VAES_MAX_CT bytes of ciphertext, and
- * the longest ICV: what gcm_vaes.c may take. */
-#define MB_VAES_MAX_LEN	(MB_ESP_HDR + 8 + RXSEC_GCM_VAES_MAX_CT + 16)
-
 /* The SA's lines a packet of len bytes needs. Nothing of the SA is read,
  * not even whether it is GCM: that load would wait for the very line being
  * asked for (it cost 8% of the cycles at 1024 SAs). For another algorithm
@@ -348,7 +344,7 @@ mb_prefetch_keys(const struct rxsec_crypto_sa *csa, uint32_t len)
 	unsigned int hk_lines = len > 256 ? MB_GCM_KEY_LINES - 4 : 4;
 
 	rte_prefetch0(csa);
-	if (rxsec_mb_vaes && len <= MB_VAES_MAX_LEN) {
+	if (rxsec_mb_vaes && len <= RXSEC_GCM_VAES_MAX_LEN(16)) {	/* any ICV */
 		/* header and round keys, then the powers of H */
 		for (unsigned int l = 0; l < sizeof(csa->vgcm) / 64; l++)
 			rte_prefetch0((const char *)&csa->vgcm + l * 64);
@@ -381,7 +377,7 @@ mb_vaes_take(struct mb_vaes_group *g, const struct rxsec_crypto_sa *csa,
 	     struct rxsec_crypto_op *op)
 {
 	if (csa->vgcm.nr == 0 || op->len < MB_ESP_HDR + 8u + csa->icv_len ||
-	    op->len > MB_ESP_HDR + 8u + RXSEC_GCM_VAES_MAX_CT + csa->icv_len)
+	    op->len > RXSEC_GCM_VAES_MAX_LEN(csa->icv_len))
 		return false;
 	if (g->n != 0 && g->key[0]->nr != csa->vgcm.nr)
 		mb_vaes_flush(g);
