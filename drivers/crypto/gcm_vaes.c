@@ -7,8 +7,8 @@
  * are kept multiplied by x^-1 (shifted left once, reduced), which lets a
  * 256-bit product be reduced by two multiplications by the constant
  * 0xc2 << 56 without the one-bit shift a plain product would need. As the
- * reduction is linear, a packet's products are summed first and reduced
- * once.
+ * reduction is linear, a packet's products are summed first, and a group's
+ * four sums are reduced together, one a lane.
  */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -22,7 +22,10 @@
 /* Everything is fully unrolled: a group's keystreams must stay in registers. */
 #define VAES_INLINE	static inline __attribute__((always_inline)) VAES_TARGET
 
-#define HPOW_MAX	9	/* hpow[0] = H^9 ... hpow[8] = H^1 */
+#define HPOW_MAX	9	/* hpow[0] = H^9 ... hpow[8] = H^1, then zeros */
+
+/* The powers from H^e down, as loaded for a vector of blocks. */
+#define HPOW_FROM(k, e)	((k)->hpow[HPOW_MAX - (e)])
 
 /* CPUID leaf 7 for the instructions, and XCR0 for the OS saving the
  * AVX-512 registers (SSE, AVX, opmask, ZMM upper halves, ZMM16-31). */
@@ -132,15 +135,6 @@ rxsec_gcm_vaes_key_init(struct rxsec_gcm_vaes_key *k, const uint8_t *round_keys,
 	}
 }
 
-/* Sum of a zmm's four 128-bit lanes. */
-VAES_INLINE __m128i
-fold4(__m512i x)
-{
-	__m256i y = _mm256_xor_si256(_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64(x, 1));
-
-	return _mm_xor_si128(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
-}
-
 VAES_INLINE __mmask64
 byte_mask(uint32_t n)
 {
@@ -160,63 +154,108 @@ esp_aad(const struct rxsec_gcm_vaes_key *k, const uint8_t *esp, uint32_t seq_hi)
 	return bswap128(_mm_set_epi32(0, (int)seq, (int)__builtin_bswap32(seq_hi), (int)spi));
 }
 
+/* Carry-less products of a and b, lane by lane, added to lo, hi and mid
+ * (the middle terms, not yet split between lo and hi). */
+VAES_INLINE void
+clmul_add(__m512i a, __m512i b, __m512i *lo, __m512i *hi, __m512i *mid)
+{
+	*lo = _mm512_xor_si512(*lo, _mm512_clmulepi64_epi128(a, b, 0x00));
+	*hi = _mm512_xor_si512(*hi, _mm512_clmulepi64_epi128(a, b, 0x11));
+	*mid = _mm512_ternarylogic_epi64(*mid, _mm512_clmulepi64_epi128(a, b, 0x01),
+					 _mm512_clmulepi64_epi128(a, b, 0x10), 0x96);
+}
+
 /*
  * One packet after its keystream: ks0 holds counters 2-5, ks1 counters 6-8
  * and, in its last lane, E(K, J0). The ciphertext is read once, for GHASH
  * and for the XOR, before the plaintext is written over it.
+ *
+ * GHASH runs over AAD, C1 .. Cnb and the lengths block, each times its own
+ * power of H (H^(nb + 2) down to H^1). The blocks are moved up one lane so
+ * that the AAD takes lane 0 and the lengths block the lane after the last
+ * ciphertext block: the packet's hash is two vectors of products whose
+ * lanes add up to it, left unreduced for gcm_group. Multiplications are
+ * the scarce unit (VPCLMULQDQ issues about one every two cycles at any
+ * width), so no lane is multiplied twice. With seven blocks the lengths
+ * block finds no free lane and takes a product of its own.
  */
 VAES_INLINE void
-gcm_finish(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m512i ks0,
-	   __m512i ks1)
+gcm_decrypt_hash(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op,
+		 __m512i ks0, __m512i ks1, __m512i *lo, __m512i *hi, __m512i *mid)
 {
 	uint8_t *c = op->data + 16;	/* SPI, sequence number, IV */
 	uint32_t clen = op->len - 16 - k->icv_len, nb = (clen + 15) / 16;
 	__mmask64 m0 = byte_mask(clen), m1 = byte_mask(clen > 64 ? clen - 64 : 0);
 	__m512i c0 = _mm512_maskz_loadu_epi8(m0, c), c1 = _mm512_maskz_loadu_epi8(m1, c + 64);
-	__m512i x0 = bswap512(c0), x1 = bswap512(c1);
-	__m512i h0 = _mm512_loadu_si512(k->hpow[8 - nb]), h1 = _mm512_loadu_si512(k->hpow[12 - nb]);
-	__m256i xal, hal, lo2, hi2, mid2;
-	__m512i lo, hi, mid;
-	__mmask16 icv_mask = (__mmask16)((1u << k->icv_len) - 1);
-	__m128i tag, icv;
+	__m512i s0 = bswap512(c0), s1 = bswap512(c1);
+	__m128i len = _mm_set_epi64x(k->esn ? 96 : 64, (long long)clen * 8);
+	/* dword mask of the lengths block's lane, nb + 1, over both vectors */
+	uint32_t len_lane = nb < 7 ? 0xfu << (4 * (nb + 1)) : 0;
+	__m512i lenb = _mm512_broadcast_i32x4(len);
+	__m512i x0 = _mm512_alignr_epi64(s0, _mm512_setzero_si512(), 6);
+	__m512i x1 = _mm512_alignr_epi64(s1, s0, 6);
 
 	_mm512_mask_storeu_epi8(c, m0, _mm512_xor_si512(c0, ks0));
 	_mm512_mask_storeu_epi8(c + 64, m1, _mm512_xor_si512(c1, ks1));
-	/* ciphertext block j (of nb) times H^(nb + 2 - j) */
-	lo = _mm512_xor_si512(_mm512_clmulepi64_epi128(x0, h0, 0x00),
-			      _mm512_clmulepi64_epi128(x1, h1, 0x00));
-	hi = _mm512_xor_si512(_mm512_clmulepi64_epi128(x0, h0, 0x11),
-			      _mm512_clmulepi64_epi128(x1, h1, 0x11));
-	mid = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x0, h0, 0x01),
-					_mm512_clmulepi64_epi128(x0, h0, 0x10),
-					_mm512_clmulepi64_epi128(x1, h1, 0x01), 0x96);
-	mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x1, h1, 0x10));
-	/* the AAD block times H^(nb + 2), the lengths block times H */
-	xal = _mm256_inserti128_si256(_mm256_castsi128_si256(esp_aad(k, op->data, op->seq_hi)),
-				      _mm_set_epi64x(k->esn ? 96 : 64, (long long)clen * 8), 1);
-	hal = _mm256_inserti128_si256(
-		_mm256_castsi128_si256(_mm_load_si128((const __m128i *)k->hpow[7 - nb])),
-		_mm_load_si128((const __m128i *)k->hpow[8]), 1);
-	lo2 = _mm256_clmulepi64_epi128(xal, hal, 0x00);
-	hi2 = _mm256_clmulepi64_epi128(xal, hal, 0x11);
-	mid2 = _mm256_xor_si256(_mm256_clmulepi64_epi128(xal, hal, 0x01),
-				_mm256_clmulepi64_epi128(xal, hal, 0x10));
-	lo = _mm512_ternarylogic_epi64(lo, _mm512_bslli_epi128(mid, 8),
-				       _mm512_zextsi256_si512(_mm256_xor_si256(
-					       lo2, _mm256_bslli_epi128(mid2, 8))), 0x96);
-	hi = _mm512_ternarylogic_epi64(hi, _mm512_bsrli_epi128(mid, 8),
-				       _mm512_zextsi256_si512(_mm256_xor_si256(
-					       hi2, _mm256_bsrli_epi128(mid2, 8))), 0x96);
-	tag = _mm_xor_si128(bswap128(ghash_reduce(fold4(lo), fold4(hi))),
-			    _mm512_extracti32x4_epi32(ks1, 3));
-	/* one compare of all bytes: no early exit on the first mismatch */
-	icv = _mm_maskz_loadu_epi8(icv_mask, op->data + op->len - k->icv_len);
+	x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(esp_aad(k, op->data, op->seq_hi)));
+	x0 = _mm512_mask_mov_epi32(x0, (__mmask16)len_lane, lenb);
+	x1 = _mm512_mask_mov_epi32(x1, (__mmask16)(len_lane >> 16), lenb);
+	*lo = *hi = *mid = _mm512_setzero_si512();
+	clmul_add(x0, _mm512_loadu_si512(HPOW_FROM(k, nb + 2)), lo, hi, mid);
+	clmul_add(x1, _mm512_loadu_si512(HPOW_FROM(k, (int)nb - 2)), lo, hi, mid);
+	if (__builtin_expect(nb == 7, 0))
+		clmul_add(_mm512_zextsi128_si512(len),
+			  _mm512_zextsi128_si512(_mm_load_si128((const __m128i *)HPOW_FROM(k, 1))),
+			  lo, hi, mid);
+}
+
+/* Lane i of the result: the sum of v[i]'s four lanes (a 4x4 transpose of
+ * 128-bit lanes, added up). */
+VAES_INLINE __m512i
+sum_lanes(const __m512i *v)
+{
+	__m512i s01 = _mm512_xor_si512(_mm512_shuffle_i64x2(v[0], v[1], 0x44),
+				       _mm512_shuffle_i64x2(v[0], v[1], 0xee));
+	__m512i s23 = _mm512_xor_si512(_mm512_shuffle_i64x2(v[2], v[3], 0x44),
+				       _mm512_shuffle_i64x2(v[2], v[3], 0xee));
+
+	return _mm512_xor_si512(_mm512_shuffle_i64x2(s01, s23, 0x88),
+				_mm512_shuffle_i64x2(s01, s23, 0xdd));
+}
+
+/* ghash_reduce for four values at once, one a lane. */
+VAES_INLINE __m512i
+ghash_reduce4(__m512i lo, __m512i hi)
+{
+	const __m512i poly = _mm512_broadcast_i32x4(
+		_mm_set_epi64x((long long)0xc200000000000000ull, 0));
+	__m512i t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
+
+	lo = _mm512_xor_si512(_mm512_shuffle_epi32(lo, _MM_PERM_BADC), t);
+	t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
+	return _mm512_ternarylogic_epi64(hi, _mm512_shuffle_epi32(lo, _MM_PERM_BADC), t, 0x96);
+}
+
+VAES_INLINE __m128i
+lane128(__m512i v, unsigned int i)
+{
+	return _mm512_castsi512_si128(_mm512_permutexvar_epi64(
+		_mm512_set_epi64(0, 0, 0, 0, 0, 0, 2 * i + 1, 2 * i), v));
+}
+
+/* One compare of all the ICV's bytes: no early exit on the first mismatch. */
+VAES_INLINE void
+gcm_check(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m128i tag)
+{
+	__mmask16 icv_mask = (__mmask16)((1u << k->icv_len) - 1);
+	__m128i icv = _mm_maskz_loadu_epi8(icv_mask, op->data + op->len - k->icv_len);
+
 	op->result = _mm_mask_cmpneq_epi8_mask(icv_mask, tag, icv) ?
 		RXSEC_CRYPTO_AUTH_FAILED : RXSEC_CRYPTO_OK;
 }
 
 /* n packets (n and nr constants after inlining): two keystream vectors
- * each, all through the rounds together. */
+ * each, all through the rounds together; their hashes reduced together. */
 VAES_INLINE void
 gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *const *op,
 	  const unsigned int n, const unsigned int nr)
@@ -227,6 +266,8 @@ gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *c
 	const __m512i ctr1 = _mm512_set_epi32(1 << 24, 0, 0, 0, 8 << 24, 0, 0, 0,
 					      7 << 24, 0, 0, 0, 6 << 24, 0, 0, 0);
 	__m512i ks0[RXSEC_GCM_VAES_GROUP], ks1[RXSEC_GCM_VAES_GROUP];
+	__m512i lo[RXSEC_GCM_VAES_GROUP], hi[RXSEC_GCM_VAES_GROUP], mid[RXSEC_GCM_VAES_GROUP];
+	__m512i lo4, hi4, mid4, tag4, ej0;
 	unsigned int i, r;
 
 	_Pragma("GCC unroll 4")
@@ -261,8 +302,24 @@ gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *c
 		ks1[i] = _mm512_aesenclast_epi128(ks1[i], rk);
 	}
 	_Pragma("GCC unroll 4")
+	for (i = 0; i < RXSEC_GCM_VAES_GROUP; i++) {
+		if (i < n)
+			gcm_decrypt_hash(key[i], op[i], ks0[i], ks1[i], &lo[i], &hi[i], &mid[i]);
+		else
+			lo[i] = hi[i] = mid[i] = ks1[i] = _mm512_setzero_si512();
+	}
+	/* lane i: packet i's sums, its hash, then its tag with E(K, J0) */
+	lo4 = sum_lanes(lo);
+	hi4 = sum_lanes(hi);
+	mid4 = sum_lanes(mid);
+	lo4 = _mm512_xor_si512(lo4, _mm512_bslli_epi128(mid4, 8));
+	hi4 = _mm512_xor_si512(hi4, _mm512_bsrli_epi128(mid4, 8));
+	ej0 = _mm512_shuffle_i64x2(_mm512_shuffle_i64x2(ks1[0], ks1[1], 0xff),
+				   _mm512_shuffle_i64x2(ks1[2], ks1[3], 0xff), 0x88);
+	tag4 = _mm512_xor_si512(bswap512(ghash_reduce4(lo4, hi4)), ej0);
+	_Pragma("GCC unroll 4")
 	for (i = 0; i < n; i++)
-		gcm_finish(key[i], op[i], ks0[i], ks1[i]);
+		gcm_check(key[i], op[i], lane128(tag4, i));
 }
 
 #define GCM_GROUP_NR(nr)							\

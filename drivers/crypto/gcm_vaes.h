@@ -4,9 +4,9 @@
  * VPCLMULQDQ (AVX-512). IPsec-MB's GCM works on one packet per call: a
  * 64-byte packet's few AES rounds and GHASH steps form one dependency chain
  * that leaves the vector units mostly idle. Here the keystreams of four
- * packets go through the AES rounds together and each packet's GHASH is
- * one aggregated multiply (every block times its own power of H) with a
- * single reduction. The IPsec-MB driver hands its short GCM packets here
+ * packets go through the AES rounds together, each packet's GHASH is one
+ * aggregated multiply (AAD, every block and the lengths block times its
+ * own power of H) and the four are reduced together. The IPsec-MB driver hands its short GCM packets here
  * when the CPU has these instructions; longer ones stay with IPsec-MB.
  */
 #ifndef RXSEC_GCM_VAES_H
