@@ -27,8 +27,9 @@
 /* The powers from H^e down, as loaded for a vector of blocks. */
 #define HPOW_FROM(k, e)	((k)->hpow[HPOW_MAX - (e)])
 
-/* CPUID leaf 7 for the instructions, and XCR0 for the OS saving the
- * AVX-512 registers (SSE, AVX, opmask, ZMM upper halves, ZMM16-31). */
+/* CPUID leaves 1 (AES-NI, PCLMULQDQ: key set-up's 128-bit forms) and 7
+ * for the instructions, and XCR0 for the OS saving the AVX-512 registers
+ * (SSE, AVX, opmask, ZMM upper halves, ZMM16-31). */
 bool
 rxsec_gcm_vaes_cpu_ok(void)
 {
@@ -36,7 +37,8 @@ rxsec_gcm_vaes_cpu_ok(void)
 	const unsigned int ecx_need = 1u << 9 | 1u << 10;		/* VAES, VPCLMULQDQ */
 	unsigned int a, b, c, d, lo, hi;
 
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AES) ||
+	    !(c & bit_PCLMUL))
 		return false;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	if ((lo & 0xe6) != 0xe6)
@@ -85,20 +87,16 @@ ghash_mul(__m128i a, __m128i b)
 }
 
 /* The shifted form: a reflected value times x^-1 (one left shift, and the
- * polynomial added back when a bit falls off). */
+ * polynomial added back when a bit falls off). H is secret: no branch. */
 static void
 ghash_shift_form(uint8_t out[16], __m128i v)
 {
 	uint64_t q[2], carry;
 
 	memcpy(q, &v, sizeof(q));
-	carry = q[1] >> 63;
-	q[1] = q[1] << 1 | q[0] >> 63;
-	q[0] <<= 1;
-	if (carry) {
-		q[1] ^= 0xc200000000000000ull;
-		q[0] ^= 1;
-	}
+	carry = 0 - (q[1] >> 63);	/* all ones when a bit falls off */
+	q[1] = (q[1] << 1 | q[0] >> 63) ^ (carry & 0xc200000000000000ull);
+	q[0] = q[0] << 1 ^ (carry & 1);
 	memcpy(out, q, sizeof(q));
 }
 
