@@ -3,8 +3,9 @@
  * Fuzz target: the receive path as rxsec runs it, engine then transport
  * stage, on frames described by the input. Most of what a mutated frame
  * holds fails its ICV; so records may also name an SA whose key the target
- * knows, and the target seals the fuzzer's bytes with it (AES-GCM through
- * IPsec-MB): the code after verification (trailer checks, replay, ESN,
+ * knows, and the target seals the fuzzer's bytes with it (AES-GCM, or
+ * ChaCha20-Poly1305, through IPsec-MB's direct calls, which rxsec does not
+ * use for them): the code after verification (trailer checks, replay, ESN,
  * nesting, fragments, decapsulation, selectors, lifetimes) meets them too.
  *
  * Input: a set-up byte, then records [op][len hi][len lo][len bytes], up to
@@ -66,14 +67,16 @@
 #define NB_BIG		256
 #define BIG_ROOM	(RTE_PKTMBUF_HEADROOM + RXSEC_FRAME_MAX)
 #define GCM_KEY_LEN	16
-#define GCM_SALT_LEN	4
-#define GCM_ICV_LEN	16
+#define CHACHA_KEY_LEN	32
+#define SALT_LEN	4
+#define ICV_LEN		16	/* both AEADs' */
 #define ESP_HDR_LEN	8
 #define ESP_IV_LEN	8
 
 /*
- * SAs 0-7 are AES-GCM-128 and sealable (key 16 bytes of 0x10 + i, salt
- * 4 of 0xa0 + i); the others only meet frames as received. 4 is the
+ * SAs 0-7 are sealable: AES-GCM-128 (key 16 bytes of 0x10 + i, salt 4 of
+ * 0xa0 + i), but ChaCha20-Poly1305 for 3 and 5 (key 32 bytes of 0x10 + i,
+ * the same salt); the others only meet frames as received. 4 is the
  * transport-mode SA that tunnels 0 and 1 may carry (nested records); with
  * two stages, tunnels 0 and 1 are placed on different ones.
  */
@@ -120,8 +123,11 @@ static const char extra_sas[] =
 	"aead rfc7539esp(chacha20,poly1305) "
 	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n";
 
+#define SEAL_CHACHA(i)	((i) == 3 || (i) == 5)
+
 struct seal_sa {
 	const struct rxsec_sa_config *c;
+	bool chacha;
 	/* intel-ipsec-mb.h aligns it only when LINUX is defined */
 	struct gcm_key_data key __attribute__((aligned(64)));
 	uint32_t next_seq;
@@ -202,9 +208,12 @@ sas_parse(void)
 	struct rxsec_sa_parse_error err;
 
 	for (unsigned int i = 0; i < SEALABLE; i++) {
-		p += sprintf(p, "%s aead rfc4106(gcm(aes)) 0x", sa_lines[i]);
-		for (unsigned int k = 0; k < GCM_KEY_LEN + GCM_SALT_LEN; k++)
-			p += sprintf(p, "%02x", k < GCM_KEY_LEN ? 0x10 + i : 0xa0 + i);
+		unsigned int klen = SEAL_CHACHA(i) ? CHACHA_KEY_LEN : GCM_KEY_LEN;
+
+		p += sprintf(p, "%s aead %s 0x", sa_lines[i], SEAL_CHACHA(i) ?
+			     "rfc7539esp(chacha20,poly1305)" : "rfc4106(gcm(aes))");
+		for (unsigned int k = 0; k < klen + SALT_LEN; k++)
+			p += sprintf(p, "%02x", k < klen ? 0x10 + i : 0xa0 + i);
 		p += sprintf(p, " 128\n");
 	}
 	strcpy(p, extra_sas);
@@ -215,7 +224,9 @@ sas_parse(void)
 	}
 	for (unsigned int i = 0; i < SEALABLE; i++) {
 		f.seal[i].c = &f.list.sa[i];
-		IMB_AES128_GCM_PRE(f.mb, f.list.sa[i].cipher_key, &f.seal[i].key);
+		f.seal[i].chacha = SEAL_CHACHA(i);
+		if (!f.seal[i].chacha)
+			IMB_AES128_GCM_PRE(f.mb, f.list.sa[i].cipher_key, &f.seal[i].key);
 	}
 }
 
@@ -429,8 +440,8 @@ put_trailer(uint8_t *pt, uint32_t len, uint8_t nh)
 static uint32_t
 seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8_t *out)
 {
-	struct gcm_context_data ctx;
-	uint8_t iv[GCM_SALT_LEN + ESP_IV_LEN], aad[12];
+	uint8_t iv[SALT_LEN + ESP_IV_LEN], aad[12], *ct = out + ESP_HDR_LEN + ESP_IV_LEN;
+	const uint8_t *key = s->c->cipher_key;
 	uint32_t spi = rte_cpu_to_be_32(s->c->spi), be_seq = rte_cpu_to_be_32((uint32_t)seq);
 	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32));
 	uint64_t explicit_iv = rte_cpu_to_be_64(((uint64_t)s->c->spi << 32) | (uint32_t)seq);
@@ -439,19 +450,30 @@ seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8
 	memcpy(out, &spi, 4);
 	memcpy(out + 4, &be_seq, 4);
 	memcpy(out + ESP_HDR_LEN, &explicit_iv, ESP_IV_LEN);
-	memcpy(iv, s->c->cipher_key + GCM_KEY_LEN, GCM_SALT_LEN);
-	memcpy(iv + GCM_SALT_LEN, &explicit_iv, ESP_IV_LEN);
+	/* RFC 4106 4 and RFC 7634 2: nonce = salt (the key's last bytes) || IV */
+	memcpy(iv, key + (s->chacha ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
+	memcpy(iv + SALT_LEN, &explicit_iv, ESP_IV_LEN);
 	memcpy(aad, &spi, 4);
-	if (s->c->esn) {	/* RFC 4106 5: SPI, high and low halves */
+	if (s->c->esn) {	/* RFC 4106 5, RFC 7634 2.1: SPI, high and low halves */
 		memcpy(aad + 4, &be_hi, 4);
 		memcpy(aad + 8, &be_seq, 4);
 		aad_len = 12;
 	} else {
 		memcpy(aad + 4, &be_seq, 4);
 	}
-	IMB_AES128_GCM_ENC(f.mb, &s->key, &ctx, out + ESP_HDR_LEN + ESP_IV_LEN, pt, len, iv,
-			   aad, aad_len, out + ESP_HDR_LEN + ESP_IV_LEN + len, GCM_ICV_LEN);
-	return ESP_HDR_LEN + ESP_IV_LEN + len + GCM_ICV_LEN;
+	if (s->chacha) {
+		struct chacha20_poly1305_context_data ctx;
+
+		IMB_CHACHA20_POLY1305_INIT(f.mb, key, &ctx, iv, aad, aad_len);
+		IMB_CHACHA20_POLY1305_ENC_UPDATE(f.mb, key, &ctx, ct, pt, len);
+		IMB_CHACHA20_POLY1305_ENC_FINALIZE(f.mb, &ctx, ct + len, ICV_LEN);
+	} else {
+		struct gcm_context_data ctx;
+
+		IMB_AES128_GCM_ENC(f.mb, &s->key, &ctx, ct, pt, len, iv, aad, aad_len, ct + len,
+				   ICV_LEN);
+	}
+	return ESP_HDR_LEN + ESP_IV_LEN + len + ICV_LEN;
 }
 
 /* A whole frame: L2, IP to the SA's destination, UDP for ESP in UDP,
@@ -462,7 +484,7 @@ build_esp_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pt, 
 {
 	const struct rxsec_sa_config *c = s->c;
 	uint32_t off = put_l2(b, vlan, c->dst.family == 6);
-	uint32_t esp_len = ESP_HDR_LEN + ESP_IV_LEN + len + GCM_ICV_LEN;
+	uint32_t esp_len = ESP_HDR_LEN + ESP_IV_LEN + len + ICV_LEN;
 	uint32_t udp = c->encap ? sizeof(struct rte_udp_hdr) : 0;
 
 	*l3 = off;
@@ -596,7 +618,7 @@ expect_check(struct rte_mbuf *m)
 }
 
 /* Room a sealed frame may take beyond its plaintext. */
-#define SEAL_ROOM	(18 + 40 + 8 + ESP_HDR_LEN + ESP_IV_LEN + 3 + 2 + GCM_ICV_LEN)
+#define SEAL_ROOM	(18 + 40 + 8 + ESP_HDR_LEN + ESP_IV_LEN + 3 + 2 + ICV_LEN)
 #define PT_MAX		(RXSEC_FRAME_MAX - 2 * SEAL_ROOM - 40)
 
 struct frames {
@@ -758,7 +780,7 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 
 		n = plaintext(f.frame, in->c, p, len, trailer);
 		ipl = put_ip(pt, &nested_src, &in->c->dst, IPPROTO_ESP,
-			     ESP_HDR_LEN + ESP_IV_LEN + n + GCM_ICV_LEN);
+			     ESP_HDR_LEN + ESP_IV_LEN + n + ICV_LEN);
 		n = ipl + seal_esp(in, in->next_seq++, f.frame, n, pt + ipl);
 		n = put_trailer(pt, n, IPPROTO_IPIP);
 		s = out;
