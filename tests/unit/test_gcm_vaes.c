@@ -9,11 +9,18 @@
  * number, ESN high bits), IV, ciphertext or ICV must fail the tag, and no
  * byte outside the ciphertext may change. With RXSEC_GCM_VAES=0 the same
  * checks run on IPsec-MB's direct GCM call.
+ *
+ * On a CPU that has the instructions, gcm_vaes.c is also called directly
+ * (whatever the driver chose): groups of one to four packets of different
+ * SAs, each packet against an unmapped page on one side, so that a read
+ * or write of one byte outside it faults.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <intel-ipsec-mb.h>
 
@@ -34,6 +41,7 @@ struct tsa {
 	bool esn;
 	uint8_t key[32], salt[4];
 	struct gcm_key_data gk __attribute__((aligned(64)));
+	struct rxsec_gcm_vaes_key vk;	/* for the direct calls */
 	struct rxsec_crypto_sa *csa;
 };
 
@@ -68,6 +76,7 @@ static void
 sa_setup(struct tsa *t, unsigned int klen, unsigned int icv_len, bool esn)
 {
 	struct rxsec_sa_config c;
+	uint8_t enc[15 * 16] __attribute__((aligned(16))), dec[15 * 16] __attribute__((aligned(16)));
 	char why[128] = "";
 	int rc;
 
@@ -77,12 +86,18 @@ sa_setup(struct tsa *t, unsigned int klen, unsigned int icv_len, bool esn)
 	t->esn = esn;
 	fill(t->key, sizeof(t->key));
 	fill(t->salt, sizeof(t->salt));
-	if (klen == 16)
+	if (klen == 16) {
 		IMB_AES128_GCM_PRE(ref, t->key, &t->gk);
-	else if (klen == 24)
+		IMB_AES_KEYEXP_128(ref, t->key, enc, dec);
+	} else if (klen == 24) {
 		IMB_AES192_GCM_PRE(ref, t->key, &t->gk);
-	else
+		IMB_AES_KEYEXP_192(ref, t->key, enc, dec);
+	} else {
 		IMB_AES256_GCM_PRE(ref, t->key, &t->gk);
+		IMB_AES_KEYEXP_256(ref, t->key, enc, dec);
+	}
+	if (rxsec_gcm_vaes_cpu_ok())
+		rxsec_gcm_vaes_key_init(&t->vk, enc, 6 + klen / 4, t->salt, icv_len, esn);
 	c.proto = RXSEC_PROTO_ESP;
 	c.cipher = RXSEC_CIPHER_AES_GCM;
 	memcpy(c.cipher_key, t->key, klen);
@@ -245,6 +260,91 @@ test_tamper(void)
 	}
 }
 
+/*
+ * gcm_vaes.c itself: every ciphertext length it takes, in groups of one to
+ * four packets whose SAs (of one key size) differ in ICV length and ESN.
+ * Each packet ends just before an unmapped page, or starts just after one;
+ * the rest of its page must keep its pattern. A third of the groups have a
+ * bit flipped in one packet, which must fail alone.
+ */
+static void
+test_direct_guarded(void)
+{
+	static struct tpkt pk[RXSEC_GCM_VAES_GROUP];
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *area[RXSEC_GCM_VAES_GROUP];
+
+	for (int i = 0; i < RXSEC_GCM_VAES_GROUP; i++) {
+		area[i] = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		CHECK(area[i] != MAP_FAILED, "mmap");
+		if (area[i] == MAP_FAILED)
+			return;
+		/* pages 0 and 2 unmapped for reads and writes alike */
+		CHECK(mprotect(area[i], pg, PROT_NONE) == 0 &&
+		      mprotect(area[i] + 2 * pg, pg, PROT_NONE) == 0, "mprotect");
+	}
+	for (int at_start = 0; at_start <= 1; at_start++)
+	for (unsigned int kind = 0; kind < NSA; kind += 6)	/* one key size at a time */
+	for (unsigned int n = 1; n <= RXSEC_GCM_VAES_GROUP; n++)
+	for (uint32_t ct = 0; ct <= RXSEC_GCM_VAES_MAX_CT; ct++) {
+		const struct rxsec_gcm_vaes_key *key[RXSEC_GCM_VAES_GROUP];
+		struct rxsec_crypto_op ops[RXSEC_GCM_VAES_GROUP], *op[RXSEC_GCM_VAES_GROUP];
+		int bad = rnd() % 3 == 0 ? (int)(rnd() % n) : -1;
+		uint32_t where = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			struct tpkt *p = &pk[i];
+			uint8_t *page = area[i] + pg;
+			uint32_t len;
+
+			seal(p, &sas[kind + rnd() % 6], (ct + 29 * i) % (RXSEC_GCM_VAES_MAX_CT + 1));
+			len = pkt_len(p);
+			memset(page, GUARD, pg);
+			memset(&ops[i], 0, sizeof(ops[i]));
+			ops[i].data = at_start ? page : page + pg - len;
+			memcpy(ops[i].data, p->sealed, len);
+			ops[i].len = len;
+			ops[i].seq_hi = p->seq_hi;
+			ops[i].result = 0xff;
+			op[i] = &ops[i];
+			key[i] = &p->sa->vk;
+		}
+		if (bad >= 0) {
+			where = rnd() % (ops[bad].len + (pk[bad].sa->esn ? 4 : 0));
+			if (where >= ops[bad].len)
+				ops[bad].seq_hi ^= 1u << (rnd() % 32);
+			else
+				ops[bad].data[where] ^= (uint8_t)(1u << (rnd() % 8));
+		}
+		rxsec_gcm_vaes_decrypt(key, op, n);
+		for (unsigned int i = 0; i < n; i++) {
+			struct tpkt *p = &pk[i];
+			const uint8_t *d = ops[i].data, *page = area[i] + pg;
+			bool outside_ok = true;
+
+			for (long b = 0; b < pg; b++)
+				if ((page + b < d || page + b >= d + ops[i].len) && page[b] != GUARD)
+					outside_ok = false;
+			CHECK(outside_ok, "%s, lane %u of %u: a byte outside the packet changed",
+			      pkt_name(p), i, n);
+			if ((int)i == bad) {
+				CHECK(ops[i].result == RXSEC_CRYPTO_AUTH_FAILED,
+				      "%s, lane %u of %u: byte %u flipped: result %u", pkt_name(p), i,
+				      n, where, ops[i].result);
+				continue;
+			}
+			CHECK(ops[i].result == RXSEC_CRYPTO_OK && memcmp(d + 16, p->pt, p->ct_len) == 0 &&
+			      memcmp(d, p->sealed, 16) == 0 &&
+			      memcmp(d + 16 + p->ct_len, p->sealed + 16 + p->ct_len, p->sa->icv_len) == 0,
+			      "%s, lane %u of %u%s: result %u or bytes wrong", pkt_name(p), i, n,
+			      at_start ? ", at a page start" : ", at a page end", ops[i].result);
+		}
+	}
+	for (int i = 0; i < RXSEC_GCM_VAES_GROUP; i++)
+		munmap(area[i], 3 * pg);
+}
+
 int
 main(void)
 {
@@ -273,6 +373,10 @@ main(void)
 		test_every_length();
 		test_mixed_bursts();
 		test_tamper();
+		if (rxsec_gcm_vaes_cpu_ok())
+			test_direct_guarded();
+		else
+			printf("no VAES: gcm_vaes.c not called directly\n");
 	}
 	for (k = 0; k < NSA; k++)
 		drv->sa_free(sas[k].csa);
