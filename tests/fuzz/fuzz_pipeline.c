@@ -35,7 +35,9 @@
  * adds up, and what is delivered is a well-formed mbuf. A packet a
  * sealable tunnel delivers must be, byte for byte, an inner packet the
  * target sealed with that SA in this input (its DS field as the SA's
- * flags allow; nested packets excepted).
+ * flags allow; nested packets excepted); one a sealable transport-mode SA
+ * delivers, a payload sealed with it in this input, nested ones included,
+ * behind the IP header its frame had, with the next header as protocol.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -519,13 +521,46 @@ static struct {
  * the transport-mode SA's, not a tunnel plaintext as sealed. */
 static const struct rxsec_addr nested_src = { 4, { 172, 16, 9, 9 } };
 
+/* The transport-mode payloads sealed in this input, up to their ESP
+ * padding, with their next header and the source address of the frame's
+ * IP header (the SA's, or nested_src). rxsec must deliver the IP header as
+ * put_ip() builds it for the payload alone (the next header as protocol,
+ * lengths and checksum to match, no fragment fields), then the payload. */
+static struct {
+	unsigned int n;
+	uint8_t seal[FRAMES_MAX], nh[FRAMES_MAX];
+	const struct rxsec_addr *src[FRAMES_MAX];
+	uint32_t len[FRAMES_MAX];
+	uint8_t bytes[FRAMES_MAX][RXSEC_FRAME_MAX];
+} expect_tr;
+
+static void
+expect_add_transport(unsigned int seal, const struct rxsec_addr *src, const uint8_t *pt,
+		     uint32_t n)
+{
+	uint32_t len;
+
+	if (expect_tr.n == FRAMES_MAX || n < 2 || pt[n - 2] + 2u > n)
+		return;
+	len = n - 2 - pt[n - 2];
+	expect_tr.seal[expect_tr.n] = (uint8_t)seal;
+	expect_tr.nh[expect_tr.n] = pt[n - 1];
+	expect_tr.src[expect_tr.n] = src;
+	expect_tr.len[expect_tr.n] = len;
+	memcpy(expect_tr.bytes[expect_tr.n], pt, len);
+	expect_tr.n++;
+}
+
 static void
 expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
 {
 	uint32_t len;
 
-	if (f.seal[seal].c->mode != RXSEC_MODE_TUNNEL || expect.n == FRAMES_MAX || n < 2 ||
-	    pt[n - 2] + 2u > n)
+	if (f.seal[seal].c->mode != RXSEC_MODE_TUNNEL) {
+		expect_add_transport(seal, &f.seal[seal].c->src, pt, n);
+		return;
+	}
+	if (expect.n == FRAMES_MAX || n < 2 || pt[n - 2] + 2u > n)
 		return;
 	len = n - 2 - pt[n - 2];
 	expect.seal[expect.n] = (uint8_t)seal;
@@ -587,8 +622,29 @@ expect_match(const uint8_t *ip, uint32_t len, unsigned int i, bool decap_dscp)
 	return !v4 || got == want || !ipv4_cksum_ok(e, len) || ipv4_cksum_ok(ip, len);
 }
 
-/* A delivered mbuf: if a sealable tunnel delivered it, one of its inner
- * packets. */
+/* ip (len bytes, delivered by transport-mode SA seal) against the
+ * payloads sealed with it: exactly one of them behind its IP header. */
+static void
+expect_check_transport(const uint8_t *ip, uint32_t len, unsigned int seal)
+{
+	uint8_t hdr[sizeof(struct rte_ipv6_hdr)];
+
+	for (unsigned int i = 0; i < expect_tr.n; i++) {
+		uint32_t hl, pl = expect_tr.len[i];
+
+		if (expect_tr.seal[i] != seal)
+			continue;
+		hl = put_ip(hdr, expect_tr.src[i], &f.seal[seal].c->dst, expect_tr.nh[i], pl);
+		if (len == hl + pl && memcmp(ip, hdr, hl) == 0 &&
+		    memcmp(ip + hl, expect_tr.bytes[i], pl) == 0)
+			return;
+	}
+	FUZZ_ASSERT(false, "transport SA %u delivered %u bytes that it did not seal in this input",
+		    seal, len);
+}
+
+/* A delivered mbuf: if a sealable SA delivered it, one of its inner
+ * packets (tunnel) or payloads behind their header (transport). */
 static void
 expect_check(struct rte_mbuf *m)
 {
@@ -596,8 +652,8 @@ expect_check(struct rte_mbuf *m)
 	const uint8_t *b;
 	uint32_t off = 12, seal;
 
-	if (sa == NULL || sa->mode != RXSEC_MODE_TUNNEL || sa->proto != RXSEC_PROTO_ESP ||
-	    sa->spi < 0x100 || sa->spi >= 0x100 + SEALABLE)
+	if (sa == NULL || sa->proto != RXSEC_PROTO_ESP || sa->spi < 0x100 ||
+	    sa->spi >= 0x100 + SEALABLE)
 		return;
 	seal = sa->spi - 0x100;
 	b = rte_pktmbuf_read(m, 0, m->pkt_len, expect.frame);
@@ -606,6 +662,10 @@ expect_check(struct rte_mbuf *m)
 					 rxsec_rd_be16(b + off) == RTE_ETHER_TYPE_QINQ))
 		off += 4;
 	off += 2;
+	if (sa->mode != RXSEC_MODE_TUNNEL) {
+		expect_check_transport(b + off, m->pkt_len - off, seal);
+		return;
+	}
 	if (m->pkt_len >= off + 16 && b[off] >> 4 == 4 &&
 	    memcmp(b + off + 12, nested_src.bytes, 4) == 0)
 		return;
@@ -779,6 +839,7 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 		uint32_t ipl;
 
 		n = plaintext(f.frame, in->c, p, len, trailer);
+		expect_add_transport(4, &nested_src, f.frame, n);
 		ipl = put_ip(pt, &nested_src, &in->c->dst, IPPROTO_ESP,
 			     ESP_HDR_LEN + ESP_IV_LEN + n + ICV_LEN);
 		n = ipl + seal_esp(in, in->next_seq++, f.frame, n, pt + ipl);
@@ -891,6 +952,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	state_fresh(setup);
 	expect.n = 0;
+	expect_tr.n = 0;
 	if (size != 0)
 		frames_parse(&fr, data + 1, size - 1);
 	/* bursts of every size up to the largest, as a port gives them */
