@@ -10,6 +10,10 @@
  * byte outside the ciphertext may change. With RXSEC_GCM_VAES=0 the same
  * checks run on IPsec-MB's direct GCM call.
  *
+ * The build wraps rxsec_gcm_vaes_decrypt (--wrap), so the test also
+ * counts the packets the driver really hands to gcm_vaes.c: all of those
+ * it may take when the path is on, none when it is off.
+ *
  * On a CPU that has the instructions, gcm_vaes.c is also called directly
  * (whatever the driver chose): groups of one to four packets of different
  * SAs, each packet against an unmapped page on one side, so that a read
@@ -54,6 +58,20 @@ struct tpkt {
 };
 
 static struct tsa sas[NSA];
+static unsigned long vaes_ops;		/* packets through gcm_vaes.c */
+
+void __real_rxsec_gcm_vaes_decrypt(const struct rxsec_gcm_vaes_key *const *key,
+				   struct rxsec_crypto_op *const *op, unsigned int n);
+void __wrap_rxsec_gcm_vaes_decrypt(const struct rxsec_gcm_vaes_key *const *key,
+				   struct rxsec_crypto_op *const *op, unsigned int n);
+
+void
+__wrap_rxsec_gcm_vaes_decrypt(const struct rxsec_gcm_vaes_key *const *key,
+			      struct rxsec_crypto_op *const *op, unsigned int n)
+{
+	vaes_ops += n;
+	__real_rxsec_gcm_vaes_decrypt(key, op, n);
+}
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t
@@ -214,7 +232,9 @@ test_every_length(void)
 {
 	static struct tpkt pk[4];
 	struct rxsec_crypto_op ops[4];
+	unsigned long takeable = 0;
 
+	vaes_ops = 0;
 	for (int s = 0; s < NSA; s++)
 		for (uint32_t ct = 0; ct <= MAX_CT; ct++) {
 			for (int i = 0; i < 4; i++) {
@@ -225,7 +245,10 @@ test_every_length(void)
 			drv->process_burst(lc, ops + 1, 3);
 			for (int i = 0; i < 4; i++)
 				check_good(&pk[i], &ops[i]);
+			takeable += ct <= RXSEC_GCM_VAES_MAX_CT ? 4 : 0;
 		}
+	CHECK(vaes_ops == (rxsec_mb_vaes ? takeable : 0), "%lu of %lu short packets went to gcm_vaes.c",
+	      vaes_ops, takeable);
 }
 
 /* One bit flipped anywhere the tag covers, or in the ESN high bits: the
@@ -348,7 +371,8 @@ test_direct_guarded(void)
 int
 main(void)
 {
-	const char *off = getenv("RXSEC_GCM_VAES");
+	const char *off = getenv("RXSEC_GCM_VAES"), *arch = getenv("RXSEC_IMB_ARCH");
+	bool arch_ok = arch == NULL || *arch == '\0' || strcmp(arch, "avx512") == 0;
 	unsigned int k = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -362,7 +386,8 @@ main(void)
 		return 1;
 	}
 	/* the path under test is the one this CPU and environment select */
-	CHECK(rxsec_mb_vaes == ((off == NULL || strcmp(off, "0") != 0) && rxsec_gcm_vaes_cpu_ok()),
+	CHECK(rxsec_mb_vaes == ((off == NULL || strcmp(off, "0") != 0) && arch_ok &&
+				rxsec_gcm_vaes_cpu_ok()),
 	      "VAES path %s", rxsec_mb_vaes ? "on" : "off");
 	printf("short GCM packets: %s\n", rxsec_mb_vaes ? "gcm_vaes.c" : "IPsec-MB direct call");
 	for (unsigned int klen = 16; klen <= 32; klen += 8)
