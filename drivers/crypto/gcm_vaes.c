@@ -174,8 +174,9 @@ clmul_add(__m512i a, __m512i b, __m512i *lo, __m512i *hi, __m512i *mid)
  * ciphertext block: the packet's hash is two vectors of products whose
  * lanes add up to it, left unreduced for gcm_group. Multiplications are
  * the scarce unit (VPCLMULQDQ issues about once every 1.3 TSC cycles at
- * any width, VAESENC four times as often), so no lane is multiplied twice. With seven blocks the lengths
- * block finds no free lane and takes a product of its own.
+ * any width, VAESENC four times as often), so no lane is multiplied
+ * twice. With seven blocks the lengths block finds no free lane and takes
+ * a product of its own.
  */
 VAES_INLINE void
 gcm_decrypt_hash(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op,

@@ -3,10 +3,12 @@
  * Fuzz target: the receive path as rxsec runs it, engine then transport
  * stage, on frames described by the input. Most of what a mutated frame
  * holds fails its ICV; so records may also name an SA whose key the target
- * knows, and the target seals the fuzzer's bytes with it (AES-GCM, or
- * ChaCha20-Poly1305, through IPsec-MB's direct calls, which rxsec does not
- * use for them): the code after verification (trailer checks, replay, ESN,
- * nesting, fragments, decapsulation, selectors, lifetimes) meets them too.
+ * knows, and the target seals the fuzzer's bytes with it (AES-GCM or
+ * ChaCha20-Poly1305 through IPsec-MB's direct calls, which rxsec does not
+ * use for them; AES-CBC through a cipher-only job, and HMAC-SHA-256 from
+ * IPsec-MB's one-shot SHA-256): the code after verification (trailer
+ * checks, replay, ESN, nesting, fragments, decapsulation, selectors,
+ * lifetimes) meets them too.
  *
  * Input: a set-up byte, then records [op][len hi][len lo][len bytes], up to
  * FRAMES_MAX frames. The set-up byte:
@@ -70,17 +72,22 @@
 #define BIG_ROOM	(RTE_PKTMBUF_HEADROOM + RXSEC_FRAME_MAX)
 #define GCM_KEY_LEN	16
 #define CHACHA_KEY_LEN	32
+#define CBC_KEY_LEN	16
+#define HMAC_KEY_LEN	32
 #define SALT_LEN	4
-#define ICV_LEN		16	/* both AEADs' */
+#define ICV_LEN		16	/* the AEADs', and HMAC-SHA-256 truncated to 128 bits */
 #define ESP_HDR_LEN	8
-#define ESP_IV_LEN	8
+#define ESP_IV_LEN	8	/* the AEADs' */
+#define CBC_IV_LEN	16
 
 /*
  * SAs 0-7 are sealable: AES-GCM-128 (key 16 bytes of 0x10 + i, salt 4 of
  * 0xa0 + i), but ChaCha20-Poly1305 for 3 and 5 (key 32 bytes of 0x10 + i,
- * the same salt); the others only meet frames as received. 4 is the
- * transport-mode SA that tunnels 0 and 1 may carry (nested records); with
- * two stages, tunnels 0 and 1 are placed on different ones.
+ * the same salt) and AES-128-CBC with HMAC-SHA-256-128 for 6 (keys 16 bytes
+ * of 0x10 + i and 32 of 0x30 + i); the others only meet frames as
+ * received. 4 is the transport-mode SA that tunnels 0 and 1 may carry
+ * (nested records); with two stages, tunnels 0 and 1 are placed on
+ * different ones.
  */
 static const char *const sa_lines[] = {
 	/* 0 */ "src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x100 mode tunnel replay-window 64",
@@ -125,11 +132,19 @@ static const char extra_sas[] =
 	"aead rfc7539esp(chacha20,poly1305) "
 	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n";
 
-#define SEAL_CHACHA(i)	((i) == 3 || (i) == 5)
+enum seal_kind { SEAL_GCM, SEAL_CHACHA, SEAL_CBC };
+
+static enum seal_kind
+seal_kind_of(unsigned int i)
+{
+	return i == 3 || i == 5 ? SEAL_CHACHA : i == 6 ? SEAL_CBC : SEAL_GCM;
+}
 
 struct seal_sa {
 	const struct rxsec_sa_config *c;
-	bool chacha;
+	enum seal_kind kind;
+	uint8_t cbc_enc[11 * 16] __attribute__((aligned(16)));
+	uint8_t cbc_dec[11 * 16] __attribute__((aligned(16)));
 	/* intel-ipsec-mb.h aligns it only when LINUX is defined */
 	struct gcm_key_data key __attribute__((aligned(64)));
 	uint32_t next_seq;
@@ -210,9 +225,20 @@ sas_parse(void)
 	struct rxsec_sa_parse_error err;
 
 	for (unsigned int i = 0; i < SEALABLE; i++) {
-		unsigned int klen = SEAL_CHACHA(i) ? CHACHA_KEY_LEN : GCM_KEY_LEN;
+		enum seal_kind kind = seal_kind_of(i);
+		unsigned int klen = kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN;
 
-		p += sprintf(p, "%s aead %s 0x", sa_lines[i], SEAL_CHACHA(i) ?
+		if (kind == SEAL_CBC) {
+			p += sprintf(p, "%s enc cbc(aes) 0x", sa_lines[i]);
+			for (unsigned int k = 0; k < CBC_KEY_LEN; k++)
+				p += sprintf(p, "%02x", 0x10 + i);
+			p += sprintf(p, " auth-trunc hmac(sha256) 0x");
+			for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
+				p += sprintf(p, "%02x", 0x30 + i);
+			p += sprintf(p, " 128\n");
+			continue;
+		}
+		p += sprintf(p, "%s aead %s 0x", sa_lines[i], kind == SEAL_CHACHA ?
 			     "rfc7539esp(chacha20,poly1305)" : "rfc4106(gcm(aes))");
 		for (unsigned int k = 0; k < klen + SALT_LEN; k++)
 			p += sprintf(p, "%02x", k < klen ? 0x10 + i : 0xa0 + i);
@@ -226,9 +252,12 @@ sas_parse(void)
 	}
 	for (unsigned int i = 0; i < SEALABLE; i++) {
 		f.seal[i].c = &f.list.sa[i];
-		f.seal[i].chacha = SEAL_CHACHA(i);
-		if (!f.seal[i].chacha)
+		f.seal[i].kind = seal_kind_of(i);
+		if (f.seal[i].kind == SEAL_GCM)
 			IMB_AES128_GCM_PRE(f.mb, f.list.sa[i].cipher_key, &f.seal[i].key);
+		else if (f.seal[i].kind == SEAL_CBC)
+			IMB_AES_KEYEXP_128(f.mb, f.list.sa[i].cipher_key, f.seal[i].cbc_enc,
+					   f.seal[i].cbc_dec);
 	}
 }
 
@@ -424,11 +453,11 @@ put_ip(uint8_t *b, const struct rxsec_addr *src, const struct rxsec_addr *dst, u
 	return sizeof(*h);
 }
 
-/* Pad (1, 2, 3, ...) to 4 bytes, pad length, next header. */
+/* Pad (1, 2, 3, ...) to align bytes, pad length, next header. */
 static uint32_t
-put_trailer(uint8_t *pt, uint32_t len, uint8_t nh)
+put_trailer(uint8_t *pt, uint32_t len, uint8_t nh, uint32_t align)
 {
-	uint8_t pad = (uint8_t)((4 - (len + 2) % 4) % 4);
+	uint8_t pad = (uint8_t)((align - (len + 2) % align) % align);
 
 	for (uint8_t i = 0; i < pad; i++)
 		pt[len++] = i + 1;
@@ -437,12 +466,77 @@ put_trailer(uint8_t *pt, uint32_t len, uint8_t nh)
 	return len;
 }
 
+static uint32_t
+seal_iv_len(const struct seal_sa *s)
+{
+	return s->kind == SEAL_CBC ? CBC_IV_LEN : ESP_IV_LEN;
+}
+
+/* AES-CBC of pt's whole blocks into ct, through a cipher-only job; a
+ * partial last block is copied as it is (rxsec must refuse that length). */
+static void
+seal_cbc(struct seal_sa *s, const uint8_t *iv, const uint8_t *pt, uint32_t len, uint8_t *ct)
+{
+	uint32_t whole = len & ~15u;
+	IMB_JOB *job;
+
+	memcpy(ct + whole, pt + whole, len - whole);
+	if (whole == 0)
+		return;
+	job = IMB_GET_NEXT_JOB(f.mb);
+	job->cipher_mode = IMB_CIPHER_CBC;
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	job->hash_alg = IMB_AUTH_NULL;
+	job->enc_keys = s->cbc_enc;
+	job->dec_keys = s->cbc_dec;
+	job->key_len_in_bytes = CBC_KEY_LEN;
+	job->src = pt;
+	job->dst = ct;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->msg_len_to_cipher_in_bytes = whole;
+	job->iv = iv;
+	job->iv_len_in_bytes = CBC_IV_LEN;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = 0;
+	job->auth_tag_output = NULL;
+	job->auth_tag_output_len_in_bytes = 0;
+	job = IMB_SUBMIT_JOB(f.mb);
+	if (job == NULL)
+		job = IMB_FLUSH_JOB(f.mb);
+	if (job == NULL || job->status != IMB_STATUS_COMPLETED) {
+		fprintf(stderr, "rxsec-fuzz: AES-CBC job failed\n");
+		exit(2);
+	}
+}
+
+/* HMAC-SHA-256 (RFC 2104) of esp, truncated to ICV_LEN, at icv. */
+static void
+seal_hmac(const uint8_t *key, const uint8_t *esp, uint32_t len, uint8_t *icv)
+{
+	static uint8_t buf[64 + RXSEC_FRAME_MAX + 64];
+	uint8_t inner[32], outer[32];
+
+	memset(buf, 0x36, 64);
+	for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
+		buf[k] ^= key[k];
+	memcpy(buf + 64, esp, len);
+	IMB_SHA256(f.mb, buf, 64 + len, inner);
+	memset(buf, 0x5c, 64);
+	for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
+		buf[k] ^= key[k];
+	memcpy(buf + 64, inner, sizeof(inner));
+	IMB_SHA256(f.mb, buf, 64 + sizeof(inner), outer);
+	memcpy(icv, outer, ICV_LEN);
+}
+
 /* ESP header, IV, ciphertext and ICV of pt under s at out; seq's high
  * half only goes into an ESN SA's ICV (RFC 4303 2.2.1). */
 static uint32_t
 seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8_t *out)
 {
-	uint8_t iv[SALT_LEN + ESP_IV_LEN], aad[12], *ct = out + ESP_HDR_LEN + ESP_IV_LEN;
+	uint32_t iv_len = seal_iv_len(s);
+	uint8_t iv[SALT_LEN + CBC_IV_LEN], aad[12], *ct = out + ESP_HDR_LEN + iv_len;
 	const uint8_t *key = s->c->cipher_key;
 	uint32_t spi = rte_cpu_to_be_32(s->c->spi), be_seq = rte_cpu_to_be_32((uint32_t)seq);
 	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32));
@@ -451,9 +545,19 @@ seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8
 
 	memcpy(out, &spi, 4);
 	memcpy(out + 4, &be_seq, 4);
+	if (s->kind == SEAL_CBC) {
+		/* a different IV for each sequence number, as RFC 3602 wants */
+		memcpy(out + ESP_HDR_LEN, &explicit_iv, 8);
+		memcpy(out + ESP_HDR_LEN + 8, &explicit_iv, 8);
+		out[ESP_HDR_LEN + 15] ^= 0x5a;
+		seal_cbc(s, out + ESP_HDR_LEN, pt, len, ct);
+		/* the ICV covers header, IV and ciphertext (not ESN: SA 6 has none) */
+		seal_hmac(s->c->auth_key, out, ESP_HDR_LEN + iv_len + len, ct + len);
+		return ESP_HDR_LEN + iv_len + len + ICV_LEN;
+	}
 	memcpy(out + ESP_HDR_LEN, &explicit_iv, ESP_IV_LEN);
 	/* RFC 4106 4 and RFC 7634 2: nonce = salt (the key's last bytes) || IV */
-	memcpy(iv, key + (s->chacha ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
+	memcpy(iv, key + (s->kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
 	memcpy(iv + SALT_LEN, &explicit_iv, ESP_IV_LEN);
 	memcpy(aad, &spi, 4);
 	if (s->c->esn) {	/* RFC 4106 5, RFC 7634 2.1: SPI, high and low halves */
@@ -463,7 +567,7 @@ seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8
 	} else {
 		memcpy(aad + 4, &be_seq, 4);
 	}
-	if (s->chacha) {
+	if (s->kind == SEAL_CHACHA) {
 		struct chacha20_poly1305_context_data ctx;
 
 		IMB_CHACHA20_POLY1305_INIT(f.mb, key, &ctx, iv, aad, aad_len);
@@ -486,7 +590,7 @@ build_esp_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pt, 
 {
 	const struct rxsec_sa_config *c = s->c;
 	uint32_t off = put_l2(b, vlan, c->dst.family == 6);
-	uint32_t esp_len = ESP_HDR_LEN + ESP_IV_LEN + len + ICV_LEN;
+	uint32_t esp_len = ESP_HDR_LEN + seal_iv_len(s) + len + ICV_LEN;
 	uint32_t udp = c->encap ? sizeof(struct rte_udp_hdr) : 0;
 
 	*l3 = off;
@@ -678,7 +782,7 @@ expect_check(struct rte_mbuf *m)
 }
 
 /* Room a sealed frame may take beyond its plaintext. */
-#define SEAL_ROOM	(18 + 40 + 8 + ESP_HDR_LEN + ESP_IV_LEN + 3 + 2 + ICV_LEN)
+#define SEAL_ROOM	(18 + 40 + 8 + ESP_HDR_LEN + CBC_IV_LEN + 15 + 2 + ICV_LEN)
 #define PT_MAX		(RXSEC_FRAME_MAX - 2 * SEAL_ROOM - 40)
 
 struct frames {
@@ -743,7 +847,7 @@ plaintext(uint8_t *out, const struct rxsec_sa_config *c, const uint8_t *pt, uint
 		nh = auto_next_header(c, &pt, &len);
 	len = RTE_MIN(len, (uint32_t)PT_MAX);
 	memmove(out, pt, len);
-	return trailer ? put_trailer(out, len, nh) : len;
+	return trailer ? put_trailer(out, len, nh, c->cipher == RXSEC_CIPHER_AES_CBC ? 16 : 4) : len;
 }
 
 static uint32_t
@@ -843,7 +947,7 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 		ipl = put_ip(pt, &nested_src, &in->c->dst, IPPROTO_ESP,
 			     ESP_HDR_LEN + ESP_IV_LEN + n + ICV_LEN);
 		n = ipl + seal_esp(in, in->next_seq++, f.frame, n, pt + ipl);
-		n = put_trailer(pt, n, IPPROTO_IPIP);
+		n = put_trailer(pt, n, IPPROTO_IPIP, 4);
 		s = out;
 		seq = s->next_seq++;
 	} else {

@@ -56,6 +56,16 @@ def ipv4_udp(src, dst, payload, sport=1024, dport=53):
     return h[:10] + struct.pack('>H', csum(h)) + h[12:] + udp
 
 
+def ipv4_tcp(src, dst, payload):
+    tcp = struct.pack('>HHIIBBHHH', 40000, 443, 1, 0, 5 << 4, 0x18, 512, 0, 0) + payload
+    pseudo = bytes(src) + bytes(dst) + struct.pack('>BBH', 0, 6, len(tcp))
+    body = pseudo + tcp + (b'\0' if len(tcp) % 2 else b'')
+    tcp = tcp[:16] + struct.pack('>H', csum(body)) + tcp[18:]
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                    bytes(src), bytes(dst))
+    return h[:10] + struct.pack('>H', csum(h)) + h[12:] + tcp
+
+
 def ipv6_udp(src, dst, payload):
     udp = struct.pack('>HHHH', 1024, 53, 8 + len(payload), 0) + payload
     return struct.pack('>IHBB16s16s', 6 << 28, len(udp), 17, 64, src, dst) + udp
@@ -93,6 +103,12 @@ def pipeline_seeds():
         seeds['seal-%d-long' % i] = (record(1 | i << 2 | TRAILER, big) +
                                      record(3 | i << 2 | TRAILER, big) +
                                      record(1 | i << 2 | TRAILER, big[:300] + bytes(64)))
+    # SA 6 (AES-CBC, HMAC-SHA-256) takes TCP only: its packets get past the selector
+    tcp = ipv4_tcp([172, 16, 0, 6], [172, 17, 0, 6], b'hello')
+    seeds['seal-6-tcp'] = record(1 | 6 << 2 | TRAILER, tcp) * 2
+    seeds['seal-6-tcp-long'] = record(1 | 6 << 2 | TRAILER,
+                                      ipv4_tcp([172, 16, 0, 6], [172, 17, 0, 6],
+                                               bytes(range(256)) * 4))
     inner = inner_packet('transport', 4)
     seeds['nested-0'] = record(2 | TRAILER, inner) * 2
     seeds['nested-3'] = record(2 | 0x10 | TRAILER, inner)
