@@ -62,28 +62,42 @@ bswap512(__m512i x)
 		_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
 }
 
-/* [hi:lo] times x^-128, modulo the GCM polynomial, in reflected form. */
-VAES_INLINE __m128i
-ghash_reduce(__m128i lo, __m128i hi)
+/* Carry-less products of a and b, lane by lane, added to lo, hi and mid
+ * (the middle terms, not yet split between lo and hi). */
+VAES_INLINE void
+clmul_add(__m512i a, __m512i b, __m512i *lo, __m512i *hi, __m512i *mid)
 {
-	const __m128i poly = _mm_set_epi64x((long long)0xc200000000000000ull, 0);
-	__m128i t = _mm_clmulepi64_si128(lo, poly, 0x10);
+	*lo = _mm512_xor_si512(*lo, _mm512_clmulepi64_epi128(a, b, 0x00));
+	*hi = _mm512_xor_si512(*hi, _mm512_clmulepi64_epi128(a, b, 0x11));
+	*mid = _mm512_ternarylogic_epi64(*mid, _mm512_clmulepi64_epi128(a, b, 0x01),
+					 _mm512_clmulepi64_epi128(a, b, 0x10), 0x96);
+}
 
-	lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), t);
-	t = _mm_clmulepi64_si128(lo, poly, 0x10);
-	return _mm_xor_si128(hi, _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), t));
+/* Each lane's 256-bit product (lo, hi and the middle terms) times x^-128,
+ * modulo the GCM polynomial, in reflected form: four values at once. */
+VAES_INLINE __m512i
+ghash_reduce4(__m512i lo, __m512i hi, __m512i mid)
+{
+	const __m512i poly = _mm512_broadcast_i32x4(
+		_mm_set_epi64x((long long)0xc200000000000000ull, 0));
+	__m512i t;
+
+	lo = _mm512_xor_si512(lo, _mm512_bslli_epi128(mid, 8));
+	hi = _mm512_xor_si512(hi, _mm512_bsrli_epi128(mid, 8));
+	t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
+	lo = _mm512_xor_si512(_mm512_shuffle_epi32(lo, _MM_PERM_BADC), t);
+	t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
+	return _mm512_ternarylogic_epi64(hi, _mm512_shuffle_epi32(lo, _MM_PERM_BADC), t, 0x96);
 }
 
 /* a * b for a reflected a and b in the shifted form of the powers. */
 VAES_TARGET static __m128i
 ghash_mul(__m128i a, __m128i b)
 {
-	__m128i lo = _mm_clmulepi64_si128(a, b, 0x00), hi = _mm_clmulepi64_si128(a, b, 0x11);
-	__m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01),
-				    _mm_clmulepi64_si128(a, b, 0x10));
+	__m512i lo = _mm512_setzero_si512(), hi = lo, mid = lo;
 
-	return ghash_reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)),
-			    _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
+	clmul_add(_mm512_zextsi128_si512(a), _mm512_zextsi128_si512(b), &lo, &hi, &mid);
+	return _mm512_castsi512_si128(ghash_reduce4(lo, hi, mid));
 }
 
 /* The shifted form: a reflected value times x^-1 (one left shift, and the
@@ -128,7 +142,7 @@ rxsec_gcm_vaes_key_init(struct rxsec_gcm_vaes_key *k, const uint8_t *round_keys,
 	hs = _mm_loadu_si128((const __m128i *)shifted);
 	p = h;
 	for (unsigned int e = 1; e <= HPOW_MAX; e++) {
-		ghash_shift_form(k->hpow[HPOW_MAX - e], p);
+		ghash_shift_form(HPOW_FROM(k, e), p);
 		p = ghash_mul(p, hs);
 	}
 }
@@ -150,17 +164,6 @@ esp_aad(const struct rxsec_gcm_vaes_key *k, const uint8_t *esp, uint32_t seq_hi)
 	memcpy(&spi, esp, 4);
 	memcpy(&seq, esp + 4, 4);
 	return bswap128(_mm_set_epi32(0, (int)seq, (int)__builtin_bswap32(seq_hi), (int)spi));
-}
-
-/* Carry-less products of a and b, lane by lane, added to lo, hi and mid
- * (the middle terms, not yet split between lo and hi). */
-VAES_INLINE void
-clmul_add(__m512i a, __m512i b, __m512i *lo, __m512i *hi, __m512i *mid)
-{
-	*lo = _mm512_xor_si512(*lo, _mm512_clmulepi64_epi128(a, b, 0x00));
-	*hi = _mm512_xor_si512(*hi, _mm512_clmulepi64_epi128(a, b, 0x11));
-	*mid = _mm512_ternarylogic_epi64(*mid, _mm512_clmulepi64_epi128(a, b, 0x01),
-					 _mm512_clmulepi64_epi128(a, b, 0x10), 0x96);
 }
 
 /*
@@ -222,19 +225,6 @@ sum_lanes(const __m512i *v)
 				_mm512_shuffle_i64x2(s01, s23, 0xdd));
 }
 
-/* ghash_reduce for four values at once, one a lane. */
-VAES_INLINE __m512i
-ghash_reduce4(__m512i lo, __m512i hi)
-{
-	const __m512i poly = _mm512_broadcast_i32x4(
-		_mm_set_epi64x((long long)0xc200000000000000ull, 0));
-	__m512i t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
-
-	lo = _mm512_xor_si512(_mm512_shuffle_epi32(lo, _MM_PERM_BADC), t);
-	t = _mm512_clmulepi64_epi128(lo, poly, 0x10);
-	return _mm512_ternarylogic_epi64(hi, _mm512_shuffle_epi32(lo, _MM_PERM_BADC), t, 0x96);
-}
-
 /* 128-bit lane i of v, without an immediate operand. */
 VAES_INLINE __m128i
 lane128(__m512i v, unsigned int i)
@@ -254,6 +244,13 @@ gcm_check(const struct rxsec_gcm_vaes_key *k, struct rxsec_crypto_op *op, __m128
 		RXSEC_CRYPTO_AUTH_FAILED : RXSEC_CRYPTO_OK;
 }
 
+/* Round key r of k in every lane. */
+VAES_INLINE __m512i
+round_key(const struct rxsec_gcm_vaes_key *k, unsigned int r)
+{
+	return _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[r]));
+}
+
 /* n packets (n and nr constants after inlining): two keystream vectors
  * each, all through the rounds together; their hashes reduced together. */
 VAES_INLINE void
@@ -267,14 +264,13 @@ gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *c
 					      7 << 24, 0, 0, 0, 6 << 24, 0, 0, 0);
 	__m512i ks0[RXSEC_GCM_VAES_GROUP], ks1[RXSEC_GCM_VAES_GROUP];
 	__m512i lo[RXSEC_GCM_VAES_GROUP], hi[RXSEC_GCM_VAES_GROUP], mid[RXSEC_GCM_VAES_GROUP];
-	__m512i lo4, hi4, mid4, tag4, ej0;
+	__m512i tag4, ej0;
 	unsigned int i, r;
 
 	_Pragma("GCC unroll 4")
 	for (i = 0; i < n; i++) {
 		uint32_t salt, iv[2];
-		__m512i nonce, rk = _mm512_broadcast_i32x4(_mm_load_si128(
-			(const __m128i *)key[i]->rk[0]));
+		__m512i nonce, rk = round_key(key[i], 0);
 
 		memcpy(&salt, key[i]->salt, 4);
 		memcpy(iv, op[i]->data + 8, 8);
@@ -283,23 +279,16 @@ gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *c
 		ks1[i] = _mm512_xor_si512(_mm512_or_si512(nonce, ctr1), rk);
 	}
 	_Pragma("GCC unroll 14")
-	for (r = 1; r < nr; r++) {
+	for (r = 1; r <= nr; r++) {
 		_Pragma("GCC unroll 4")
 		for (i = 0; i < n; i++) {
-			__m512i rk = _mm512_broadcast_i32x4(_mm_load_si128(
-				(const __m128i *)key[i]->rk[r]));
+			__m512i rk = round_key(key[i], r);
 
-			ks0[i] = _mm512_aesenc_epi128(ks0[i], rk);
-			ks1[i] = _mm512_aesenc_epi128(ks1[i], rk);
+			ks0[i] = r < nr ? _mm512_aesenc_epi128(ks0[i], rk) :
+				_mm512_aesenclast_epi128(ks0[i], rk);
+			ks1[i] = r < nr ? _mm512_aesenc_epi128(ks1[i], rk) :
+				_mm512_aesenclast_epi128(ks1[i], rk);
 		}
-	}
-	_Pragma("GCC unroll 4")
-	for (i = 0; i < n; i++) {
-		__m512i rk = _mm512_broadcast_i32x4(_mm_load_si128(
-			(const __m128i *)key[i]->rk[nr]));
-
-		ks0[i] = _mm512_aesenclast_epi128(ks0[i], rk);
-		ks1[i] = _mm512_aesenclast_epi128(ks1[i], rk);
 	}
 	_Pragma("GCC unroll 4")
 	for (i = 0; i < RXSEC_GCM_VAES_GROUP; i++) {
@@ -309,14 +298,10 @@ gcm_group(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *c
 			lo[i] = hi[i] = mid[i] = ks1[i] = _mm512_setzero_si512();
 	}
 	/* lane i: packet i's sums, its hash, then its tag with E(K, J0) */
-	lo4 = sum_lanes(lo);
-	hi4 = sum_lanes(hi);
-	mid4 = sum_lanes(mid);
-	lo4 = _mm512_xor_si512(lo4, _mm512_bslli_epi128(mid4, 8));
-	hi4 = _mm512_xor_si512(hi4, _mm512_bsrli_epi128(mid4, 8));
 	ej0 = _mm512_shuffle_i64x2(_mm512_shuffle_i64x2(ks1[0], ks1[1], 0xff),
 				   _mm512_shuffle_i64x2(ks1[2], ks1[3], 0xff), 0x88);
-	tag4 = _mm512_xor_si512(bswap512(ghash_reduce4(lo4, hi4)), ej0);
+	tag4 = _mm512_xor_si512(bswap512(ghash_reduce4(sum_lanes(lo), sum_lanes(hi),
+						       sum_lanes(mid))), ej0);
 	_Pragma("GCC unroll 4")
 	for (i = 0; i < n; i++)
 		gcm_check(key[i], op[i], lane128(tag4, i));

@@ -510,24 +510,79 @@ seal_cbc(struct seal_sa *s, const uint8_t *iv, const uint8_t *pt, uint32_t len, 
 	}
 }
 
+/* SHA-256 of (key, zero-padded to a block, XOR pad) || msg. */
+static void
+hmac_half(const uint8_t *key, uint8_t pad, const uint8_t *msg, uint32_t len, uint8_t out[32])
+{
+	static uint8_t buf[64 + RXSEC_FRAME_MAX + 64];
+
+	memset(buf, pad, 64);
+	for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
+		buf[k] ^= key[k];
+	memcpy(buf + 64, msg, len);
+	IMB_SHA256(f.mb, buf, 64 + len, out);
+}
+
 /* HMAC-SHA-256 (RFC 2104) of esp, truncated to ICV_LEN, at icv. */
 static void
 seal_hmac(const uint8_t *key, const uint8_t *esp, uint32_t len, uint8_t *icv)
 {
-	static uint8_t buf[64 + RXSEC_FRAME_MAX + 64];
 	uint8_t inner[32], outer[32];
 
-	memset(buf, 0x36, 64);
-	for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
-		buf[k] ^= key[k];
-	memcpy(buf + 64, esp, len);
-	IMB_SHA256(f.mb, buf, 64 + len, inner);
-	memset(buf, 0x5c, 64);
-	for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
-		buf[k] ^= key[k];
-	memcpy(buf + 64, inner, sizeof(inner));
-	IMB_SHA256(f.mb, buf, 64 + sizeof(inner), outer);
+	hmac_half(key, 0x36, esp, len, inner);
+	hmac_half(key, 0x5c, inner, sizeof(inner), outer);
 	memcpy(icv, outer, ICV_LEN);
+}
+
+/* AES-CBC then HMAC-SHA-256 over header, IV and ciphertext (no ESN: SA 6
+ * has none); esp holds the ESP header. */
+static void
+seal_cbc_hmac(struct seal_sa *s, uint64_t explicit_iv, const uint8_t *pt, uint32_t len,
+	      uint8_t *esp)
+{
+	uint8_t *iv = esp + ESP_HDR_LEN, *ct = iv + CBC_IV_LEN;
+
+	/* a different IV for each sequence number, as RFC 3602 wants */
+	memcpy(iv, &explicit_iv, 8);
+	memcpy(iv + 8, &explicit_iv, 8);
+	iv[15] ^= 0x5a;
+	seal_cbc(s, iv, pt, len, ct);
+	seal_hmac(s->c->auth_key, esp, ESP_HDR_LEN + CBC_IV_LEN + len, ct + len);
+}
+
+/* AES-GCM or ChaCha20-Poly1305; esp holds the ESP header. */
+static void
+seal_aead(struct seal_sa *s, uint64_t seq, uint64_t explicit_iv, const uint8_t *pt,
+	  uint32_t len, uint8_t *esp)
+{
+	const uint8_t *key = s->c->cipher_key;
+	uint8_t nonce[SALT_LEN + ESP_IV_LEN], aad[12], *ct = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32)), aad_len = 8;
+
+	memcpy(esp + ESP_HDR_LEN, &explicit_iv, ESP_IV_LEN);
+	/* RFC 4106 4 and RFC 7634 2: nonce = salt (the key's last bytes) || IV */
+	memcpy(nonce, key + (s->kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
+	memcpy(nonce + SALT_LEN, &explicit_iv, ESP_IV_LEN);
+	memcpy(aad, esp, 4);
+	if (s->c->esn) {	/* RFC 4106 5, RFC 7634 2.1: SPI, high and low halves */
+		memcpy(aad + 4, &be_hi, 4);
+		memcpy(aad + 8, esp + 4, 4);
+		aad_len = 12;
+	} else {
+		memcpy(aad + 4, esp + 4, 4);
+	}
+	if (s->kind == SEAL_CHACHA) {
+		struct chacha20_poly1305_context_data ctx;
+
+		IMB_CHACHA20_POLY1305_INIT(f.mb, key, &ctx, nonce, aad, aad_len);
+		IMB_CHACHA20_POLY1305_ENC_UPDATE(f.mb, key, &ctx, ct, pt, len);
+		IMB_CHACHA20_POLY1305_ENC_FINALIZE(f.mb, &ctx, ct + len, ICV_LEN);
+	} else {
+		struct gcm_context_data ctx;
+
+		IMB_AES128_GCM_ENC(f.mb, &s->key, &ctx, ct, pt, len, nonce, aad, aad_len,
+				   ct + len, ICV_LEN);
+	}
 }
 
 /* ESP header, IV, ciphertext and ICV of pt under s at out; seq's high
@@ -535,51 +590,16 @@ seal_hmac(const uint8_t *key, const uint8_t *esp, uint32_t len, uint8_t *icv)
 static uint32_t
 seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8_t *out)
 {
-	uint32_t iv_len = seal_iv_len(s);
-	uint8_t iv[SALT_LEN + CBC_IV_LEN], aad[12], *ct = out + ESP_HDR_LEN + iv_len;
-	const uint8_t *key = s->c->cipher_key;
 	uint32_t spi = rte_cpu_to_be_32(s->c->spi), be_seq = rte_cpu_to_be_32((uint32_t)seq);
-	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32));
 	uint64_t explicit_iv = rte_cpu_to_be_64(((uint64_t)s->c->spi << 32) | (uint32_t)seq);
-	uint32_t aad_len = 8;
 
 	memcpy(out, &spi, 4);
 	memcpy(out + 4, &be_seq, 4);
-	if (s->kind == SEAL_CBC) {
-		/* a different IV for each sequence number, as RFC 3602 wants */
-		memcpy(out + ESP_HDR_LEN, &explicit_iv, 8);
-		memcpy(out + ESP_HDR_LEN + 8, &explicit_iv, 8);
-		out[ESP_HDR_LEN + 15] ^= 0x5a;
-		seal_cbc(s, out + ESP_HDR_LEN, pt, len, ct);
-		/* the ICV covers header, IV and ciphertext (not ESN: SA 6 has none) */
-		seal_hmac(s->c->auth_key, out, ESP_HDR_LEN + iv_len + len, ct + len);
-		return ESP_HDR_LEN + iv_len + len + ICV_LEN;
-	}
-	memcpy(out + ESP_HDR_LEN, &explicit_iv, ESP_IV_LEN);
-	/* RFC 4106 4 and RFC 7634 2: nonce = salt (the key's last bytes) || IV */
-	memcpy(iv, key + (s->kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
-	memcpy(iv + SALT_LEN, &explicit_iv, ESP_IV_LEN);
-	memcpy(aad, &spi, 4);
-	if (s->c->esn) {	/* RFC 4106 5, RFC 7634 2.1: SPI, high and low halves */
-		memcpy(aad + 4, &be_hi, 4);
-		memcpy(aad + 8, &be_seq, 4);
-		aad_len = 12;
-	} else {
-		memcpy(aad + 4, &be_seq, 4);
-	}
-	if (s->kind == SEAL_CHACHA) {
-		struct chacha20_poly1305_context_data ctx;
-
-		IMB_CHACHA20_POLY1305_INIT(f.mb, key, &ctx, iv, aad, aad_len);
-		IMB_CHACHA20_POLY1305_ENC_UPDATE(f.mb, key, &ctx, ct, pt, len);
-		IMB_CHACHA20_POLY1305_ENC_FINALIZE(f.mb, &ctx, ct + len, ICV_LEN);
-	} else {
-		struct gcm_context_data ctx;
-
-		IMB_AES128_GCM_ENC(f.mb, &s->key, &ctx, ct, pt, len, iv, aad, aad_len, ct + len,
-				   ICV_LEN);
-	}
-	return ESP_HDR_LEN + ESP_IV_LEN + len + ICV_LEN;
+	if (s->kind == SEAL_CBC)
+		seal_cbc_hmac(s, explicit_iv, pt, len, out);
+	else
+		seal_aead(s, seq, explicit_iv, pt, len, out);
+	return ESP_HDR_LEN + seal_iv_len(s) + len + ICV_LEN;
 }
 
 /* A whole frame: L2, IP to the SA's destination, UDP for ESP in UDP,
@@ -638,15 +658,25 @@ static struct {
 	uint8_t bytes[FRAMES_MAX][RXSEC_FRAME_MAX];
 } expect_tr;
 
+/* The payload's length in a plaintext of n bytes that ends with an ESP
+ * trailer (pad, pad length, next header); false if it cannot. */
+static bool
+payload_len(const uint8_t *pt, uint32_t n, uint32_t *len)
+{
+	if (n < 2 || pt[n - 2] + 2u > n)
+		return false;
+	*len = n - 2 - pt[n - 2];
+	return true;
+}
+
 static void
 expect_add_transport(unsigned int seal, const struct rxsec_addr *src, const uint8_t *pt,
 		     uint32_t n)
 {
 	uint32_t len;
 
-	if (expect_tr.n == FRAMES_MAX || n < 2 || pt[n - 2] + 2u > n)
+	if (expect_tr.n == FRAMES_MAX || !payload_len(pt, n, &len))
 		return;
-	len = n - 2 - pt[n - 2];
 	expect_tr.seal[expect_tr.n] = (uint8_t)seal;
 	expect_tr.nh[expect_tr.n] = pt[n - 1];
 	expect_tr.src[expect_tr.n] = src;
@@ -664,9 +694,8 @@ expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
 		expect_add_transport(seal, &f.seal[seal].c->src, pt, n);
 		return;
 	}
-	if (expect.n == FRAMES_MAX || n < 2 || pt[n - 2] + 2u > n)
+	if (expect.n == FRAMES_MAX || !payload_len(pt, n, &len))
 		return;
-	len = n - 2 - pt[n - 2];
 	expect.seal[expect.n] = (uint8_t)seal;
 	expect.len[expect.n] = len;
 	memcpy(expect.bytes[expect.n], pt, len);

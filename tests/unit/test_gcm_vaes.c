@@ -171,16 +171,37 @@ pkt_len(const struct tpkt *p)
 	return 16 + p->ct_len + p->sa->icv_len;
 }
 
+/* The op for p, whose first copy bytes as sealed go to data. */
 static void
-op_of(struct rxsec_crypto_op *op, struct tpkt *p)
+op_at(struct rxsec_crypto_op *op, struct tpkt *p, uint8_t *data, uint32_t copy)
 {
-	memcpy(p->buf, p->sealed, SLOT);
+	memcpy(data, p->sealed, copy);
 	memset(op, 0, sizeof(*op));
 	op->csa = p->sa->csa;
-	op->data = p->buf;
+	op->data = data;
 	op->len = pkt_len(p);
 	op->seq_hi = p->seq_hi;
 	op->result = 0xff;
+}
+
+static void
+op_of(struct rxsec_crypto_op *op, struct tpkt *p)
+{
+	op_at(op, p, p->buf, SLOT);
+}
+
+/* One bit flipped in what the tag covers, or in the ESN high bits;
+ * returns where (op->len and above: the high bits). */
+static uint32_t
+flip_bit(struct rxsec_crypto_op *op, bool esn)
+{
+	uint32_t where = rnd() % (op->len + (esn ? 4 : 0));
+
+	if (where >= op->len)
+		op->seq_hi ^= 1u << (rnd() % 32);
+	else
+		op->data[where] ^= (uint8_t)(1u << (rnd() % 8));
+	return where;
 }
 
 static const char *
@@ -266,11 +287,7 @@ test_tamper(void)
 			seal(&pk[i], &sas[rnd() % NSA], 2 + rnd() % (RXSEC_GCM_VAES_MAX_CT - 1));
 			op_of(&ops[i], &pk[i]);
 		}
-		where = rnd() % (pkt_len(&pk[bad]) + (pk[bad].sa->esn ? 4 : 0));
-		if (where >= pkt_len(&pk[bad]))
-			ops[bad].seq_hi ^= 1u << (rnd() % 32);
-		else
-			pk[bad].buf[where] ^= (uint8_t)(1u << (rnd() % 8));
+		where = flip_bit(&ops[bad], pk[bad].sa->esn);
 		drv->process_burst(lc, ops, 8);
 		for (uint32_t i = 0; i < 8; i++) {
 			if (i != bad) {
@@ -324,22 +341,12 @@ test_direct_guarded(void)
 			seal(p, &sas[kind + rnd() % 6], (ct + 29 * i) % (RXSEC_GCM_VAES_MAX_CT + 1));
 			len = pkt_len(p);
 			memset(page, GUARD, pg);
-			memset(&ops[i], 0, sizeof(ops[i]));
-			ops[i].data = at_start ? page : page + pg - len;
-			memcpy(ops[i].data, p->sealed, len);
-			ops[i].len = len;
-			ops[i].seq_hi = p->seq_hi;
-			ops[i].result = 0xff;
+			op_at(&ops[i], p, at_start ? page : page + pg - len, len);
 			op[i] = &ops[i];
 			key[i] = &p->sa->vk;
 		}
-		if (bad >= 0) {
-			where = rnd() % (ops[bad].len + (pk[bad].sa->esn ? 4 : 0));
-			if (where >= ops[bad].len)
-				ops[bad].seq_hi ^= 1u << (rnd() % 32);
-			else
-				ops[bad].data[where] ^= (uint8_t)(1u << (rnd() % 8));
-		}
+		if (bad >= 0)
+			where = flip_bit(&ops[bad], pk[bad].sa->esn);
 		rxsec_gcm_vaes_decrypt(key, op, n);
 		for (unsigned int i = 0; i < n; i++) {
 			struct tpkt *p = &pk[i];
