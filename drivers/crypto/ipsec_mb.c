@@ -297,28 +297,42 @@ mb_tag_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
  * AES-GCM ESP through the library's direct GCM call: one packet costs the
  * same AES/GHASH work as a job, without the job manager's queueing (GCM is
  * not a multi-buffer algorithm in IPsec-MB, jobs complete one by one anyway).
+ *
+ * The library reads the 12-byte nonce with a masked load, and a masked load
+ * does not take its bytes from stores still in flight: it waits for them.
+ * Built on the stack right before the call, the nonce cost a stall on every
+ * packet (perf at 512 B: 4.5% of all cycles on the instruction after that
+ * load). So it is written into the op's slot MB_NONCE_AHEAD ops early.
  */
-static inline void
-mb_gcm_direct(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op)
-{
-	struct gcm_context_data ctx;
-	uint8_t iv[12], aad[12], tag[16];
-	uint8_t *d = op->data;
-	const uint8_t *a = d;
-	uint64_t off = MB_ESP_HDR + 8, clen = op->len - off - csa->icv_len;
+#define MB_NONCE_AHEAD	4
 
-	memcpy(iv, csa->salt, MB_SALT_LEN);
-	memcpy(iv + MB_SALT_LEN, d + MB_ESP_HDR, 8);
+static inline void
+mb_gcm_nonce(const struct rxsec_crypto_sa *csa, const struct rxsec_crypto_op *op,
+	     struct mb_slot *s)
+{
+	const uint8_t *d = op->data;
+
+	memcpy(s->iv, csa->salt, MB_SALT_LEN);
+	memcpy(s->iv + MB_SALT_LEN, d + MB_ESP_HDR, 8);
 	if (csa->esn) {
 		/* RFC 4106 section 5: SPI || seq_hi || seq */
-		memcpy(aad, d, 4);
-		mb_put_be32(aad + 4, op->seq_hi);
-		memcpy(aad + 8, d + 4, 4);
-		a = aad;
+		memcpy(s->aad, d, 4);
+		mb_put_be32(s->aad + 4, op->seq_hi);
+		memcpy(s->aad + 8, d + 4, 4);
 	}
-	csa->gcm_dec(&csa->gcm, &ctx, d + off, d + off, clen, iv, a, csa->esn ? 12 : 8,
-		     tag, csa->icv_len);
-	op->result = mb_tag_equal(tag, d + op->len - csa->icv_len, csa->icv_len) ?
+}
+
+static inline void
+mb_gcm_direct(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
+	      struct mb_slot *s)
+{
+	struct gcm_context_data ctx;
+	uint8_t *d = op->data;
+	uint64_t off = MB_ESP_HDR + 8, clen = op->len - off - csa->icv_len;
+
+	csa->gcm_dec(&csa->gcm, &ctx, d + off, d + off, clen, s->iv,
+		     csa->esn ? s->aad : d, csa->esn ? 12 : 8, s->tag, csa->icv_len);
+	op->result = mb_tag_equal(s->tag, d + op->len - csa->icv_len, csa->icv_len) ?
 		RXSEC_CRYPTO_OK : RXSEC_CRYPTO_AUTH_FAILED;
 }
 
@@ -371,13 +385,19 @@ mb_vaes_flush(struct mb_vaes_group *g)
 	g->n = 0;
 }
 
+static inline bool
+mb_vaes_fits(const struct rxsec_crypto_sa *csa, const struct rxsec_crypto_op *op)
+{
+	return csa->vgcm.nr != 0 && op->len >= MB_ESP_HDR + 8u + csa->icv_len &&
+		op->len <= RXSEC_GCM_VAES_MAX_LEN(csa->icv_len);
+}
+
 /* Whether gcm_vaes.c took op (now or with the next flush). */
 static inline bool
 mb_vaes_take(struct mb_vaes_group *g, const struct rxsec_crypto_sa *csa,
 	     struct rxsec_crypto_op *op)
 {
-	if (csa->vgcm.nr == 0 || op->len < MB_ESP_HDR + 8u + csa->icv_len ||
-	    op->len > RXSEC_GCM_VAES_MAX_LEN(csa->icv_len))
+	if (!mb_vaes_fits(csa, op))
 		return false;
 	if (g->n != 0 && g->key[0]->nr != csa->vgcm.nr)
 		mb_vaes_flush(g);
@@ -386,6 +406,16 @@ mb_vaes_take(struct mb_vaes_group *g, const struct rxsec_crypto_sa *csa,
 	if (g->n == RXSEC_GCM_VAES_GROUP)
 		mb_vaes_flush(g);
 	return true;
+}
+
+/* Op i goes to the library's direct GCM call: its nonce is due early. */
+static inline void
+mb_gcm_nonce_ahead(struct mb_lcore *lc, const struct rxsec_crypto_op *ops, uint32_t i)
+{
+	const struct rxsec_crypto_sa *csa = ops[i].csa;
+
+	if (csa->gcm_dec != NULL && !mb_vaes_fits(csa, &ops[i]))
+		mb_gcm_nonce(csa, &ops[i], &lc->slot[i]);
 }
 
 static void
@@ -398,6 +428,8 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 	for (i = 0; i < n && i < MB_PREFETCH; i++)
 		if (i == 0 || ops[i].csa != ops[i - 1].csa)
 			mb_prefetch_keys(ops[i].csa, ops[i].len);
+	for (i = 0; i < n && i < MB_NONCE_AHEAD; i++)
+		mb_gcm_nonce_ahead(lc, ops, i);
 	for (i = 0; i < n; i++) {
 		struct rxsec_crypto_op *op = &ops[i];
 		const struct rxsec_crypto_sa *csa = op->csa;
@@ -405,13 +437,15 @@ mb_run_chunk(struct mb_lcore *lc, struct rxsec_crypto_op *ops, uint32_t n)
 
 		if (i + MB_PREFETCH < n && ops[i + MB_PREFETCH].csa != csa)
 			mb_prefetch_keys(ops[i + MB_PREFETCH].csa, ops[i + MB_PREFETCH].len);
+		if (i + MB_NONCE_AHEAD < n)
+			mb_gcm_nonce_ahead(lc, ops, i + MB_NONCE_AHEAD);
 		IMB_JOB *job;
 		bool sync;
 
 		if (mb_vaes_take(&g, csa, op))
 			continue;
 		if (csa->gcm_dec != NULL) {
-			mb_gcm_direct(csa, op);
+			mb_gcm_direct(csa, op, s);
 			continue;
 		}
 		job = IMB_GET_NEXT_JOB(mgr);
