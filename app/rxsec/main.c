@@ -155,6 +155,18 @@ load_sas(void)
 	return ret;
 }
 
+/* A typo in a driver setting must not quietly run another code path. */
+static int
+check_driver_env(void)
+{
+	char why[160];
+
+	if (g.drv->check_env(why, sizeof(why)) == 0)
+		return 0;
+	fprintf(stderr, "rxsec: %s\n", why);
+	return -1;
+}
+
 static int
 setup_caps(void)
 {
@@ -541,6 +553,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, seen */
 	rte_spinlock_init(&g.sat_lock);
 	g.drv = &rxsec_crypto_ipsec_mb;
+	if (check_driver_env() != 0) {
+		rxsec_eal_exit();
+		return 2;
+	}
 
 	if (rxsec_result_register() != 0) {
 		fprintf(stderr, "rxsec: cannot register mbuf dynfields: %s\n", rte_strerror(rte_errno));

@@ -522,6 +522,7 @@ mb_esp_undo_decrypt(void *ctx, struct rxsec_crypto_op *op)
 
 const struct rxsec_crypto_driver rxsec_crypto_ipsec_mb = {
 	.name = "ipsec_mb",
+	.check_env = rxsec_mb_check_env,
 	.sa_create = rxsec_mb_sa_create,
 	.sa_free = rxsec_mb_sa_free,
 	.lcore_create = rxsec_mb_lcore_create,

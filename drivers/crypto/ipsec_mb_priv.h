@@ -76,6 +76,8 @@ struct mb_lcore {
 	uint8_t scratch[MB_SCRATCH] __attribute__((aligned(64)));
 };
 
+int rxsec_mb_check_env(char *why, size_t whylen);
+
 /* Job preparation for one packet, by SA kind (ipsec_mb.c): csa->prep. */
 bool rxsec_mb_prep_esp_aead(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
 			    IMB_JOB *job, struct mb_slot *s, struct mb_lcore *lc);

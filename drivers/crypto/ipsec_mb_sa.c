@@ -10,10 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "ipsec_mb_priv.h"
 
 /* RXSEC_IMB_ARCH=sse|avx|avx2|avx512 forces a code path (tests, benches);
- * default is the best the CPU has (AVX512 with VAES where present). */
+ * unset or empty, the best the CPU has (AVX512 with VAES where present).
+ * RXSEC_GCM_VAES=0 keeps short AES-GCM packets with IPsec-MB, 1 (the
+ * default) lets gcm_vaes.c take them where the CPU can. */
+static const char *const mb_archs[] = { "sse", "avx", "avx2", "avx512" };
+
+int
+rxsec_mb_check_env(char *why, size_t whylen)
+{
+	const char *a = getenv("RXSEC_IMB_ARCH"), *v = getenv("RXSEC_GCM_VAES");
+	bool known = a == NULL || *a == '\0';
+
+	for (unsigned int i = 0; !known && i < RTE_DIM(mb_archs); i++)
+		known = strcmp(a, mb_archs[i]) == 0;
+	if (!known) {
+		snprintf(why, whylen, "RXSEC_IMB_ARCH='%s': expected sse, avx, avx2 or avx512 "
+			 "(unset: the best the CPU has)", a);
+		return -EINVAL;
+	}
+	if (v != NULL && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+		snprintf(why, whylen, "RXSEC_GCM_VAES='%s': expected 0 or 1", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void
 mb_mgr_init(IMB_MGR *mgr)
 {
@@ -30,7 +56,7 @@ mb_mgr_init(IMB_MGR *mgr)
 	else if (strcmp(a, "avx512") == 0)
 		init_mb_mgr_avx512(mgr);
 	else
-		init_mb_mgr_auto(mgr, NULL);
+		init_mb_mgr_auto(mgr, NULL);	/* refused by check_env */
 }
 
 static IMB_MGR *

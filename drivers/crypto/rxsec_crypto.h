@@ -42,6 +42,9 @@ struct rxsec_crypto_op {
 
 struct rxsec_crypto_driver {
 	const char *name;
+	/* The environment variables the driver reads hold values it knows:
+	 * 0, or -EINVAL with the variable, its value and the choices in why. */
+	int (*check_env)(char *why, size_t whylen);
 	/* Build the key schedule; -ENOTSUP/-EINVAL with a reason in why. */
 	int (*sa_create)(const struct rxsec_sa_config *c,
 			 struct rxsec_crypto_sa **out, char *why, size_t whylen);

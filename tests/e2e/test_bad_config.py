@@ -51,7 +51,7 @@ class Runner:
     def __init__(self, rxsec, wd):
         self.rxsec, self.wd, self.n, self.failed = rxsec, wd, 0, []
 
-    def run(self, args, mem='512', vdevs=('net_null0',)):
+    def run(self, args, mem='512', vdevs=('net_null0',), env=None):
         self.n += 1
         cmd = [self.rxsec, '--no-huge', '-m', mem, '--no-pci', '--file-prefix',
                'rxbad%d_%d' % (os.getpid(), self.n), '-l', '0']
@@ -60,14 +60,16 @@ class Runner:
         cmd += ['--'] + args
         try:
             p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=60, cwd=self.wd)
+                               timeout=60, cwd=self.wd,
+                               env=dict(os.environ, **env) if env else None)
         except subprocess.TimeoutExpired:
             return None, '', 'timeout', cmd
         return (p.returncode, p.stdout.decode(errors='replace'),
                 p.stderr.decode(errors='replace'), cmd)
 
-    def check(self, name, args, must=(), status=2, mem='512', vdevs=('net_null0',)):
-        rc, out, err, cmd = self.run(args, mem, vdevs)
+    def check(self, name, args, must=(), status=2, mem='512', vdevs=('net_null0',),
+              env=None):
+        rc, out, err, cmd = self.run(args, mem, vdevs, env)
         errs = []
         rundir = '/var/run/dpdk/' + cmd[cmd.index('--file-prefix') + 1]
         if os.path.exists(rundir):
@@ -180,6 +182,11 @@ def main():
                     .replace('reqid 1', 'reqid 1 replay-window 64 flag esn'))
         r.check('esn_replay_window_0', ['--sa', esn, '--replay-window', '0'],
                 must=('0x00004e53', 'flag esn needs a replay window', '--replay-window 0'))
+        # the crypto driver's settings: a typo must not run another code path
+        r.check('imb_arch_unknown', ['--sa', good], env={'RXSEC_IMB_ARCH': 'avx-512'},
+                must=("RXSEC_IMB_ARCH='avx-512'", 'sse, avx, avx2 or avx512'))
+        r.check('gcm_vaes_word', ['--sa', good], env={'RXSEC_GCM_VAES': 'off'},
+                must=("RXSEC_GCM_VAES='off'", 'expected 0 or 1'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
         # Not text: refused at the first NUL, not read until memory runs out.
