@@ -356,6 +356,7 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t idx[RXSEC_BURST_MAX], k = 0;
 	struct rxsec_sa *cached = engine_cached_sa(e);
 	uint64_t first = __atomic_fetch_add(e->next_n, n, __ATOMIC_RELAXED);
+	uint64_t tsc = rxsec_stage_start(e->stage_cycles);
 
 	rxsec_inb_init(&b, 0);
 	for (uint16_t i = 0; i < n; i++) {
@@ -397,14 +398,19 @@ rxsec_engine_process(struct rxsec_engine *e, struct rte_mbuf **pkts, uint16_t n)
 		kp[k] = &keys[k];
 		idx[k++] = i;
 	}
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_CLASSIFY, &tsc);
 	if (k != 0)
 		engine_lookup(e, &b, pkts, kp, idx, k);
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_LOOKUP, &tsc);
 	rxsec_inb_run(e->drv, e->cctx, &b);
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_CRYPTO, &tsc);
 	engine_results(e, &b);
 	e->stats.rx += n;
 	e->stats.crypto_done += b.n;
 	e->stats.unprocessed += n - b.n;
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_CHECKS, &tsc);
 	engine_dispatch(e, pkts, n);
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_ENQUEUE, &tsc);
 }
 
 void
@@ -415,6 +421,7 @@ rxsec_engine_stats_add(struct rxsec_engine_stats *sum, const struct rxsec_engine
 	sum->crypto_done += s->crypto_done;
 	sum->sa_delete_req += s->sa_delete_req;
 	sum->ring_full += s->ring_full;
+	rxsec_stage_cycles_add(&sum->cyc, &s->cyc);
 	for (int k = 0; k < RXSEC_CRYPTO_STATUS_MAX; k++)
 		sum->status[k] += s->status[k];
 }
@@ -423,10 +430,12 @@ uint16_t
 rxsec_engine_poll(struct rxsec_engine *e)
 {
 	struct rte_mbuf *pkts[RXSEC_BURST_MAX];
+	uint64_t tsc = rxsec_stage_start(e->stage_cycles);
 	uint16_t n = rte_eth_rx_burst(e->port, e->queue, pkts, RXSEC_BURST_MAX);
 
 	if (n == 0)
-		return 0;
+		return 0;	/* idle polls are nobody's stage */
+	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_RX, &tsc);
 	e->last_rx_tsc = rte_rdtsc();
 	rxsec_engine_process(e, pkts, n);
 	return n;

@@ -14,6 +14,7 @@
 #include "ipsec_inb.h"
 #include "rxsec_crypto.h"
 #include "sa_table.h"
+#include "stage_cycles.h"
 
 #define RXSEC_TRANSPORT_MAX	16
 
@@ -41,6 +42,7 @@ struct rxsec_engine_stats {
 	uint64_t status[RXSEC_CRYPTO_STATUS_MAX];
 	uint64_t sa_delete_req;
 	uint64_t ring_full;		/* enqueue retries (back-pressure) */
+	struct rxsec_stage_cycles cyc;	/* --stage-cycles */
 };
 
 struct rxsec_engine {
@@ -48,6 +50,7 @@ struct rxsec_engine {
 	uint16_t queue;
 	uint8_t offload;		/* offload enabled on the port */
 	uint8_t excluded_flags;		/* RXSEC_PKT_F_* outside the capabilities */
+	bool stage_cycles;		/* count cycles by stage (stage_cycles.h) */
 	uint16_t nb_rings;
 	/* Slots of each ring the engine leaves free for what one stage hands
 	 * another (reassembled datagrams, nested packets' second layers),

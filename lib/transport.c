@@ -854,9 +854,14 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 		}
 	}
 	t->stats.rx += n - handed - o.handed;
+	rxsec_stage_end(t->stage_cycles, &t->stats.cyc, RXSEC_STAGE_DECIDE, &t->stage_tsc);
 	transport_tx(t, &o, vr, with_verdicts);
-	if (with_verdicts)
+	rxsec_stage_end(t->stage_cycles, &t->stats.cyc, RXSEC_STAGE_TX, &t->stage_tsc);
+	if (with_verdicts) {
 		verdicts_write(t->verdicts, vr, n);
+		rxsec_stage_end(t->stage_cycles, &t->stats.cyc, RXSEC_STAGE_DECIDE,
+				&t->stage_tsc);
+	}
 }
 
 /* Verdict records cost a read of every header: only the burst loop built
@@ -891,6 +896,7 @@ rxsec_transport_stats_add(struct rxsec_transport_stats *sum,
 	sum->frag.early_dropped += s->frag.early_dropped;
 	for (int k = 0; k < RXSEC_REASON_MAX; k++)
 		sum->reason[k] += s->reason[k];
+	rxsec_stage_cycles_add(&sum->cyc, &s->cyc);
 }
 
 uint16_t
@@ -906,6 +912,7 @@ rxsec_transport_poll(struct rxsec_transport *t)
 	}
 	if (unlikely(rxsec_reassembly_pending(&t->stats.frag) != 0))
 		transport_frag_housekeeping(t, rte_rdtsc());
+	t->stage_tsc = rxsec_stage_start(t->stage_cycles);
 	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)
 		return 0;

@@ -16,6 +16,7 @@
 #include "reason.h"
 #include "reassembly.h"
 #include "sa_table.h"
+#include "stage_cycles.h"
 
 struct rxsec_transport_stats {
 	uint64_t rx;
@@ -28,6 +29,7 @@ struct rxsec_transport_stats {
 	uint64_t handed_over;		/* reassembled for another transport's SA */
 	uint64_t nested_handed;		/* first layer done, second to its SA's stage */
 	struct rxsec_reassembly_stats frag;	/* written by this stage's reasm */
+	struct rxsec_stage_cycles cyc;	/* --stage-cycles */
 };
 
 struct rxsec_transport {
@@ -41,6 +43,8 @@ struct rxsec_transport {
 	void *cctx;
 	FILE *verdicts;			/* JSON Lines, or NULL */
 	uint64_t last_work_tsc;
+	bool stage_cycles;		/* count cycles by stage (stage_cycles.h) */
+	uint64_t stage_tsc;		/* this burst's last stage end */
 	struct rxsec_transport_stats stats;
 	/* The fragments of a datagram come to the stage its identity hashes
 	 * to (they carry no SPI): a datagram whose SA another transport owns

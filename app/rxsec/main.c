@@ -289,6 +289,7 @@ create_stages(void)
 		t->drv = g.drv;
 		t->cctx = g.drv->lcore_create();
 		t->verdicts = rxsec_verdict_files_get(&g.vf, i);
+		t->stage_cycles = g.opt.stage_cycles;
 		t->rings = g.rings;
 		t->nb_rings = (uint16_t)g.nb_tr;
 		g.rings[i] = t->ring;
@@ -313,6 +314,7 @@ create_stages(void)
 		e->queue = (uint16_t)i;
 		e->offload = !g.opt.offload_off;
 		e->excluded_flags = g.caps.excluded_flags;
+		e->stage_cycles = g.opt.stage_cycles;
 		e->nb_rings = (uint16_t)g.nb_tr;
 		e->ring_reserve = rxsec_engine_ring_reserve(g.nb_tr, RING_SIZE);
 		for (unsigned int t = 0; t < g.nb_tr; t++)

@@ -34,6 +34,7 @@ struct rxsec_options {
 	uint32_t max_sa;
 	const char *control;		/* control socket path, or NULL */
 	bool no_thp;			/* --no-thp: EAL memory even without hugepages */
+	bool stage_cycles;		/* --stage-cycles: count cycles by stage */
 	int wire_port;			/* DPDK port id, -1 = the first */
 	int out_port;			/* -1 = the first other port, else the wire */
 	uint16_t mtu;			/* 0 = the ports' default */

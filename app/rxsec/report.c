@@ -53,6 +53,30 @@ report_reassembly_stages(struct rxsec_transport *const *tr, unsigned int nb_tr)
 	}
 }
 
+/* --stage-cycles: engine stages per packet received, transport stages per
+ * packet dequeued; on one lcore the sum is what a packet cost it. */
+static void
+report_stage_cycles(const struct rxsec_engine_stats *es, const struct rxsec_transport_stats *ts)
+{
+	uint64_t all = 0;
+	double sum = 0;
+
+	for (int s = 0; s < RXSEC_STAGE_MAX; s++)
+		all += s < RXSEC_STAGE_FIRST_TRANSPORT ? es->cyc.cycles[s] : ts->cyc.cycles[s];
+	if (all == 0)
+		return;
+	printf("cycles per packet:");
+	for (int s = 0; s < RXSEC_STAGE_MAX; s++) {
+		bool eng = s < RXSEC_STAGE_FIRST_TRANSPORT;
+		uint64_t pkts = eng ? es->rx : ts->rx;
+		double c = pkts ? (double)(eng ? es->cyc.cycles[s] : ts->cyc.cycles[s]) / pkts : 0;
+
+		printf(" %s %.1f", rxsec_stage_name(s), c);
+		sum += c;
+	}
+	printf(" total %.1f (TSC at %" PRIu64 " Hz)\n", sum, rte_get_tsc_hz());
+}
+
 void
 rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	     struct rxsec_transport *const *tr, unsigned int nb_tr,
@@ -83,6 +107,7 @@ rxsec_report(struct rxsec_engine *const *eng, unsigned int nb_eng,
 	       ts.frag.held, ts.frag.datagrams, ts.frag.discarded, ts.frag.waiting,
 	       ts.handed_over, ts.frag.early, ts.frag.early_joined, ts.frag.early_dropped);
 	report_reassembly_stages(tr, nb_tr);
+	report_stage_cycles(&es, &ts);
 	printf("reasons:");
 	for (int r = 0; r < RXSEC_REASON_MAX; r++)
 		printf(" %s %" PRIu64, rxsec_reason_name(r), ts.reason[r]);
