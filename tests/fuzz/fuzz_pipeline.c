@@ -6,9 +6,10 @@
  * knows, and the target seals the fuzzer's bytes with it (AES-GCM or
  * ChaCha20-Poly1305 through IPsec-MB's direct calls, which rxsec does not
  * use for them; AES-CBC through a cipher-only job, and HMAC-SHA-256 from
- * IPsec-MB's one-shot SHA-256): the code after verification (trailer
- * checks, replay, ESN, nesting, fragments, decapsulation, selectors,
- * lifetimes) meets them too.
+ * IPsec-MB's one-shot SHA-256, for ESP and for AH with its mutable fields
+ * zeroed as RFC 4302 says): the code after verification (trailer checks,
+ * replay, ESN, nesting, fragments, decapsulation, selectors, lifetimes)
+ * meets them too.
  *
  * Input: a set-up byte, then records [op][len hi][len lo][len bytes], up to
  * FRAMES_MAX frames. The set-up byte:
@@ -21,7 +22,9 @@
  *   8: --frag-flows 0: no reassembly.
  * Records:
  *   op & 3: 0 the bytes are a frame as received; 1 the bytes are the
- *           plaintext of an ESP packet of sealable SA (op >> 2) & 7;
+ *           plaintext of an ESP packet of sealable SA (op >> 2) & 7 (for
+ *           the AH SA the payload, ESP's trailer taken off to give its
+ *           next header; all of it, next header IPv4, if it has none);
  *           2 the plaintext of SA 4, inside tunnel SA 1 if op & 0x10,
  *           else 0 (nested);
  *           3 as 1, then sent as two IP fragments.
@@ -84,8 +87,8 @@
  * SAs 0-7 are sealable: AES-GCM-128 (key 16 bytes of 0x10 + i, salt 4 of
  * 0xa0 + i), but ChaCha20-Poly1305 for 3 and 5 (key 32 bytes of 0x10 + i,
  * the same salt) and AES-128-CBC with HMAC-SHA-256-128 for 6 (keys 16 bytes
- * of 0x10 + i and 32 of 0x30 + i); the others only meet frames as
- * received. 4 is the transport-mode SA that tunnels 0 and 1 may carry
+ * of 0x10 + i and 32 of 0x30 + i), and 7 is AH with HMAC-SHA-256-128 (key
+ * 32 bytes of 0x30 + i); the others only meet frames as received. 4 is the transport-mode SA that tunnels 0 and 1 may carry
  * (nested records); with two stages, tunnels 0 and 1 are placed on
  * different ones.
  */
@@ -103,7 +106,7 @@ static const char *const sa_lines[] = {
 		"replay-window 32 limit packet-soft 4 limit packet-hard 8",
 	/* 6 */ "src 10.0.0.2 dst 192.0.2.1 proto esp spi 0x106 mode tunnel replay-window 32 "
 		"flag decap-dscp flag nopmtudisc sel src 0.0.0.0/0 dst 0.0.0.0/0 proto tcp",
-	/* 7 */ "src 10.0.0.3 dst 192.0.2.1 proto esp spi 0x107 mode tunnel replay-window 4096 "
+	/* 7 */ "src 10.0.0.3 dst 192.0.2.1 proto ah spi 0x107 mode tunnel replay-window 4096 "
 		"flag esn flag noecn limit byte-hard 4000",
 };
 
@@ -132,12 +135,12 @@ static const char extra_sas[] =
 	"aead rfc7539esp(chacha20,poly1305) "
 	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n";
 
-enum seal_kind { SEAL_GCM, SEAL_CHACHA, SEAL_CBC };
+enum seal_kind { SEAL_GCM, SEAL_CHACHA, SEAL_CBC, SEAL_AH };
 
 static enum seal_kind
 seal_kind_of(unsigned int i)
 {
-	return i == 3 || i == 5 ? SEAL_CHACHA : i == 6 ? SEAL_CBC : SEAL_GCM;
+	return i == 3 || i == 5 ? SEAL_CHACHA : i == 6 ? SEAL_CBC : i == 7 ? SEAL_AH : SEAL_GCM;
 }
 
 struct seal_sa {
@@ -168,6 +171,7 @@ static struct {
 	bool verbose;
 	uint8_t frame[RXSEC_FRAME_MAX + 64];
 	uint8_t scratch[RXSEC_FRAME_MAX + 64];
+	uint8_t scratch2[RXSEC_FRAME_MAX + 64];	/* what an AH ICV covers */
 } f;
 
 static void expect_check(struct rte_mbuf *m);
@@ -228,11 +232,13 @@ sas_parse(void)
 		enum seal_kind kind = seal_kind_of(i);
 		unsigned int klen = kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN;
 
-		if (kind == SEAL_CBC) {
-			p += sprintf(p, "%s enc cbc(aes) 0x", sa_lines[i]);
-			for (unsigned int k = 0; k < CBC_KEY_LEN; k++)
+		if (kind == SEAL_CBC || kind == SEAL_AH) {
+			p += sprintf(p, "%s ", sa_lines[i]);
+			if (kind == SEAL_CBC)
+				p += sprintf(p, "enc cbc(aes) 0x");
+			for (unsigned int k = 0; kind == SEAL_CBC && k < CBC_KEY_LEN; k++)
 				p += sprintf(p, "%02x", 0x10 + i);
-			p += sprintf(p, " auth-trunc hmac(sha256) 0x");
+			p += sprintf(p, "%sauth-trunc hmac(sha256) 0x", kind == SEAL_CBC ? " " : "");
 			for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
 				p += sprintf(p, "%02x", 0x30 + i);
 			p += sprintf(p, " 128\n");
@@ -628,6 +634,47 @@ build_esp_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pt, 
 	return off + seal_esp(s, seq, pt, len, b + off);
 }
 
+#define AH_HDR_LEN	12	/* next header, length, reserved, SPI, sequence number */
+
+/* An AH frame (RFC 4302) over IPv4: L2, IP to the SA's destination, AH,
+ * payload. The ICV is HMAC-SHA-256-128 over the IP header with its mutable
+ * fields zeroed (3.3.3.1.1.1: TOS, flags and offset, TTL, checksum), AH
+ * with a zero ICV, the payload and, for ESN, the sequence number's high
+ * half (2.5.1). Returns the frame length, l3 its IP offset. */
+static uint32_t
+build_ah_frame(uint8_t *b, struct seal_sa *s, uint64_t seq, const uint8_t *pl, uint32_t len,
+	       uint8_t nh, bool vlan, uint32_t *l3)
+{
+	const struct rxsec_sa_config *c = s->c;
+	uint32_t ah_len = AH_HDR_LEN + ICV_LEN, off = put_l2(b, vlan, false), hl, n;
+	uint32_t be_spi = rte_cpu_to_be_32(c->spi), be_lo = rte_cpu_to_be_32((uint32_t)seq);
+	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32));
+	uint8_t *ip = b + off, *ah, *msg = f.scratch2;
+
+	*l3 = off;
+	hl = put_ip(ip, &c->src, &c->dst, IPPROTO_AH, ah_len + len);
+	ah = ip + hl;
+	ah[0] = nh;
+	ah[1] = (uint8_t)(ah_len / 4 - 2);	/* 2.2: in 32-bit words, minus 2 */
+	ah[2] = ah[3] = 0;
+	memcpy(ah + 4, &be_spi, 4);
+	memcpy(ah + 8, &be_lo, 4);
+	memset(ah + AH_HDR_LEN, 0, ICV_LEN);
+	memcpy(ah + ah_len, pl, len);
+	n = hl + ah_len + len;
+	memcpy(msg, ip, n);
+	msg[1] = 0;				/* TOS */
+	msg[6] = msg[7] = 0;			/* flags, fragment offset */
+	msg[8] = 0;				/* TTL */
+	msg[10] = msg[11] = 0;			/* header checksum */
+	if (c->esn) {
+		memcpy(msg + n, &be_hi, 4);
+		n += 4;
+	}
+	seal_hmac(c->auth_key, msg, n, ah + AH_HDR_LEN);
+	return off + hl + ah_len + len;
+}
+
 /* ---- what sealable tunnels may deliver ---------------------------------- */
 
 /* The inner packets sealed with tunnel SAs in this input: the plaintext up
@@ -685,21 +732,27 @@ expect_add_transport(unsigned int seal, const struct rxsec_addr *src, const uint
 	expect_tr.n++;
 }
 
+/* A tunnel's inner packet, len bytes of which rxsec may deliver. */
 static void
-expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
+expect_add_inner(unsigned int seal, const uint8_t *pt, uint32_t len)
 {
-	uint32_t len;
-
-	if (f.seal[seal].c->mode != RXSEC_MODE_TUNNEL) {
-		expect_add_transport(seal, &f.seal[seal].c->src, pt, n);
-		return;
-	}
-	if (expect.n == FRAMES_MAX || !payload_len(pt, n, &len))
+	if (expect.n == FRAMES_MAX)
 		return;
 	expect.seal[expect.n] = (uint8_t)seal;
 	expect.len[expect.n] = len;
 	memcpy(expect.bytes[expect.n], pt, len);
 	expect.n++;
+}
+
+static void
+expect_add(unsigned int seal, const uint8_t *pt, uint32_t n)
+{
+	uint32_t len;
+
+	if (f.seal[seal].c->mode != RXSEC_MODE_TUNNEL)
+		expect_add_transport(seal, &f.seal[seal].c->src, pt, n);
+	else if (payload_len(pt, n, &len))
+		expect_add_inner(seal, pt, len);
 }
 
 /* The DS field of an IP header (either version), read as RFC 2474 places
@@ -955,12 +1008,30 @@ frames_add_fragments(struct frames *fr, const uint8_t *b, uint32_t len, uint32_t
 	}
 }
 
+/* AH's payload is the plaintext without ESP's trailer, which names the
+ * next header (SA 7 is a tunnel: IPv4 if the trailer is not sound). */
+static uint32_t
+frame_ah(struct seal_sa *s, unsigned int seal, uint64_t seq, const uint8_t *p, uint32_t len,
+	 bool trailer, bool vlan, uint32_t *l3)
+{
+	uint8_t *pt = f.scratch, nh = IPPROTO_IPIP;
+	uint32_t n = plaintext(pt, s->c, p, len, trailer), pl;
+
+	if (payload_len(pt, n, &pl))
+		nh = pt[n - 1];
+	else
+		pl = n;
+	expect_add_inner(seal, pt, pl);
+	return build_ah_frame(f.frame, s, seq, pt, pl, nh, vlan, l3);
+}
+
 /* A record that names an SA: its plaintext sealed, maybe nested, maybe
  * fragmented. */
 static void
 frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 {
-	struct seal_sa *s = &f.seal[(op >> 2) & 7];
+	unsigned int seal = (op >> 2) & 7;
+	struct seal_sa *s = &f.seal[seal];
 	bool vlan = op & 0x80, trailer = op & 0x40;
 	uint64_t seq = take_seq(s, &p, &len, op & 0x20);
 	uint32_t flen, l3, n;
@@ -977,13 +1048,14 @@ frames_add_sealed(struct frames *fr, uint8_t op, const uint8_t *p, uint32_t len)
 			     ESP_HDR_LEN + ESP_IV_LEN + n + ICV_LEN);
 		n = ipl + seal_esp(in, in->next_seq++, f.frame, n, pt + ipl);
 		n = put_trailer(pt, n, IPPROTO_IPIP, 4);
-		s = out;
-		seq = s->next_seq++;
+		flen = build_esp_frame(f.frame, out, out->next_seq++, pt, n, vlan, &l3);
+	} else if (s->kind == SEAL_AH) {
+		flen = frame_ah(s, seal, seq, p, len, trailer, vlan, &l3);
 	} else {
 		n = plaintext(pt, s->c, p, len, trailer);
-		expect_add((op >> 2) & 7, pt, n);
+		expect_add(seal, pt, n);
+		flen = build_esp_frame(f.frame, s, seq, pt, n, vlan, &l3);
 	}
-	flen = build_esp_frame(f.frame, s, seq, pt, n, vlan, &l3);
 	if ((op & 3) == 3)
 		frames_add_fragments(fr, f.frame, flen, l3, len != 0 ? p[len - 1] : 128, vlan);
 	else
