@@ -8,10 +8,9 @@ named once, in order, each a number of cycles at or above 0, the ones
 every packet passes through above 0, and a total that is their sum.
 Without the option there is no such line."""
 import os
-import re
-import subprocess
 import sys
-import time
+
+from interrupted import run_interrupted
 
 rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
@@ -21,22 +20,13 @@ BUSY = ['rx', 'classify', 'crypto', 'checks', 'transport', 'tx']
 
 
 def run(lcores, extra):
-    p = subprocess.Popen(
+    return run_interrupted(
         [rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix',
          'stc%d_%s_%d' % (os.getpid(), lcores, len(extra)), '-l', lcores,
          '--log-level=warning',
          '--vdev', 'net_pcap0,rx_pcap=%s/in.pcap,infinite_rx=1' % sample,
          '--vdev', 'net_null0,no-rx=1', '--',
-         '--sa', os.path.join(sample, 'sa.conf'), '--replay-window', '0'] + extra,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    p.send_signal(2)
-    try:
-        out, err = p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-    return p.returncode, out, err
+         '--sa', os.path.join(sample, 'sa.conf'), '--replay-window', '0'] + extra)
 
 
 def check(lcores):

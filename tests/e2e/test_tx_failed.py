@@ -10,14 +10,12 @@ are exactly the delivered ones: every other mbuf is back in the pool."""
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'vectors'))
 import rxsec_vectors as V  # noqa: E402
+from interrupted import run_interrupted  # noqa: E402
 
 rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
 work = tempfile.mkdtemp(prefix='rxsec-txf-')
@@ -48,20 +46,11 @@ def sa_totals(out):
 
 
 def run(lcores):
-    p = subprocess.Popen(
+    return run_interrupted(
         [rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix',
          'txf%d_%s' % (os.getpid(), lcores), '-l', lcores, '--log-level=warning',
          '--vdev', 'net_pcap0,rx_pcap=%s/in.pcap,infinite_rx=1' % work,
-         '--vdev', 'net_ring0', '--', '--sa', os.path.join(work, 'sa.conf')],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-    return p.returncode, out, err
+         '--vdev', 'net_ring0', '--', '--sa', os.path.join(work, 'sa.conf')])
 
 
 def check(lcores):
