@@ -11,7 +11,8 @@
 # 3. verifies that every program delivers every packet as its plaintext, then
 #    measures rxsec, secgw (lookaside aesni_gcm and cpu-crypto) and testpmd io
 #    forwarding on the same traffic and lcore, alternating, --rounds times,
-#    plus IPsec-MB's own cycles per packet; prints one table.
+#    plus IPsec-MB's own cycles per packet; prints one table, then rxsec's
+#    cycles per packet by stage from a run of its own (--stage-cycles).
 #
 # Useful options (scripts/bench/bench.py --help for all):
 #   --rounds N (3)  --duration S (3)  --sizes 64,512,1400,imix  --sas 1,1024

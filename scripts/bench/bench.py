@@ -30,6 +30,7 @@ receives from the net_memif client as its port 0.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -57,6 +58,9 @@ CYCLES_TARGET = 1.2
 # unsteady (memif mode on a 2-vCPU machine: 1.2 to 8 Mpps for testpmd alone).
 SPREAD_LIMIT = 1.5
 RUNDIR = "/var/run/dpdk"
+STAGES = ("rx", "classify", "sa_lookup", "crypto", "checks", "enqueue", "transport", "tx",
+          "total")
+STAGE_LINE = re.compile(r"^cycles per packet: (.*?) \(TSC", re.M)
 
 
 def log(*a):
@@ -249,6 +253,22 @@ class Bench:
                 res.setdefault("error", "exit status %s" % rc)
         return res
 
+    def stage_cycles(self, case):
+        """rxsec's cycles per packet by stage (--stage-cycles) in a run of
+        its own, after the measured ones: {stage: cycles}, or an error."""
+        prefix = self.prefix("rxsec")
+        argv = self.command("rxsec", case, self.ports_loop(case), prefix) + ["--stage-cycles"]
+        log_path = os.path.join(self.a.logs, "stages-%s-%d-rxsec.log" % case)
+        proc = self.start(argv, "stages-%s-%d-rxsec" % case)
+        time.sleep(self.a.warmup + self.a.duration)
+        rc = self.stop(proc)
+        with open(log_path) as f:
+            m = STAGE_LINE.search(f.read())
+        if rc != 0 or m is None:
+            return {"error": "exit status %s%s" % (rc, "" if m else ", no cycles line")}
+        words = m.group(1).split()
+        return {k: float(v) for k, v in zip(words[0::2], words[1::2])}
+
     # ------------------------------------------------------------ verification
 
     def verify(self, prog, case):
@@ -420,6 +440,26 @@ def summarize(runs, crypto, cases, progs, title):
     return "\n".join(lines), verdicts
 
 
+def stage_table(stages, cases):
+    """Where rxsec's cycles go, one row per case (rxsec --stage-cycles)."""
+    header = ["inner size", "SAs"] + list(STAGES)
+    rows = []
+    for case in cases:
+        st = stages.get(case, {})
+        rows.append([case[0], str(case[1])] +
+                    [st["error"] if "error" in st and k == "rx" else fmt(st.get(k), "%.1f")
+                     for k in STAGES])
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = ["rxsec by stage: TSC cycles per packet (--stage-cycles, a run of its own "
+             "after the rounds; engine stages per packet received, transport and tx "
+             "per packet dequeued)", ""]
+    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
+    return "\n".join(lines)
+
+
 def unsteady(runs, cases, progs, limit=SPREAD_LIMIT):
     """Warnings for programs whose rounds of one case differ by more than
     `limit` times: their medians, and the ratios built on them, are noise."""
@@ -566,6 +606,11 @@ def run_all(b, args, progs, cases, spis):
         verdicts += v
         print(table)
         print()
+        if "rxsec" in progs:
+            stages = {case: b.stage_cycles(case) for case in cases}
+            print(stage_table(stages, cases))
+            print()
+            out["stages"] = {"%s-%d" % k: v for k, v in stages.items()}
         for w in unsteady(runs, cases, progs):
             log(w)
         out["loop"] = runs

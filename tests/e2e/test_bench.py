@@ -7,7 +7,8 @@ delivered every packet of the pcap, byte for byte, as the plaintext scapy
 encrypted. This test generates 64-byte, one-SA traffic with the benchmark's
 generator and:
   1. runs rxsec and testpmd through a short benchmark round: verification
-     passes, both rates and IPsec-MB's cycles are reported, exit 0;
+     passes, both rates, IPsec-MB's cycles and rxsec's cycles by stage are
+     reported, exit 0;
   2. changes one byte of one expected plaintext: bench.py must name that
      packet and exit 1 (the gate can fail);
   3. gives rxsec-crypto-bench a wrong key: it must refuse to print a figure.
@@ -75,6 +76,12 @@ def test_measures():
     cyc = res.get('crypto', {}).get('64-1')  # [cycles, tsc_hz] per round
     check(bool(cyc) and cyc[0][0] > 0, 'IPsec-MB cycles reported: %s' % (cyc,))
     check('rxsec' in r.stdout and 'Loop:' in r.stdout, 'table printed')
+    st = res.get('stages', {}).get('64-1', {})
+    parts = sum(st.get(k, 0) for k in ('rx', 'classify', 'sa_lookup', 'crypto', 'checks',
+                                       'enqueue', 'transport', 'tx'))
+    check('error' not in st and st.get('crypto', 0) > 0 and abs(parts - st.get('total', -1)) < 1,
+          'rxsec cycles by stage reported, summing to their total: %s' % (st,))
+    check('rxsec by stage' in r.stdout, 'stage table printed')
 
 
 def corrupt_plaintext(idx):
