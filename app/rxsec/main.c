@@ -556,8 +556,8 @@ main(int argc, char **argv)
 	rte_spinlock_init(&g.sat_lock);
 	g.drv = &rxsec_crypto_ipsec_mb;
 	if (check_driver_env() != 0) {
-		rxsec_eal_exit();
-		return 2;
+		rc = 2;
+		goto out_eal;
 	}
 
 	if (rxsec_result_register() != 0) {

@@ -58,22 +58,20 @@ report_reassembly_stages(struct rxsec_transport *const *tr, unsigned int nb_tr)
 static void
 report_stage_cycles(const struct rxsec_engine_stats *es, const struct rxsec_transport_stats *ts)
 {
-	uint64_t all = 0;
-	double sum = 0;
+	double c[RXSEC_STAGE_MAX], sum = 0;
 
-	for (int s = 0; s < RXSEC_STAGE_MAX; s++)
-		all += s < RXSEC_STAGE_FIRST_TRANSPORT ? es->cyc.cycles[s] : ts->cyc.cycles[s];
-	if (all == 0)
-		return;
-	printf("cycles per packet:");
 	for (int s = 0; s < RXSEC_STAGE_MAX; s++) {
 		bool eng = s < RXSEC_STAGE_FIRST_TRANSPORT;
 		uint64_t pkts = eng ? es->rx : ts->rx;
-		double c = pkts ? (double)(eng ? es->cyc.cycles[s] : ts->cyc.cycles[s]) / pkts : 0;
 
-		printf(" %s %.1f", rxsec_stage_name(s), c);
-		sum += c;
+		c[s] = pkts ? (double)(eng ? es->cyc : ts->cyc).cycles[s] / pkts : 0;
+		sum += c[s];
 	}
+	if (sum == 0)
+		return;		/* not counted */
+	printf("cycles per packet:");
+	for (int s = 0; s < RXSEC_STAGE_MAX; s++)
+		printf(" %s %.1f", rxsec_stage_name(s), c[s]);
 	printf(" total %.1f (TSC at %" PRIu64 " Hz)\n", sum, rte_get_tsc_hz());
 }
 

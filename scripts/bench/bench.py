@@ -377,6 +377,17 @@ def fmt(x, spec="%.2f"):
     return "-" if x is None else spec % x
 
 
+def table_text(title, header, rows):
+    """A title, a blank line and a Markdown table with aligned columns."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = [title, ""]
+    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
+    return "\n".join(lines)
+
+
 def summarize(runs, crypto, cases, progs, title):
     rows = []
     header = ["inner size", "SAs"] + ["%s Mpps" % p for p in progs]
@@ -431,13 +442,7 @@ def summarize(runs, crypto, cases, progs, title):
             verdicts.append(ok)
         row.append(", ".join(tgt) or "-")
         rows.append(row)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    lines = [title, ""]
-    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        lines.append("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
-    return "\n".join(lines), verdicts
+    return table_text(title, header, rows), verdicts
 
 
 def stage_table(stages, cases):
@@ -449,15 +454,9 @@ def stage_table(stages, cases):
         rows.append([case[0], str(case[1])] +
                     [st["error"] if "error" in st and k == "rx" else fmt(st.get(k), "%.1f")
                      for k in STAGES])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    lines = ["rxsec by stage: TSC cycles per packet (--stage-cycles, a run of its own "
-             "after the rounds; engine stages per packet received, transport and tx "
-             "per packet dequeued)", ""]
-    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        lines.append("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
-    return "\n".join(lines)
+    return table_text("rxsec by stage: TSC cycles per packet (--stage-cycles, a run of "
+                      "its own after the rounds; engine stages per packet received, "
+                      "transport and tx per packet dequeued)", header, rows)
 
 
 def unsteady(runs, cases, progs, limit=SPREAD_LIMIT):

@@ -88,9 +88,9 @@
  * 0xa0 + i), but ChaCha20-Poly1305 for 3 and 5 (key 32 bytes of 0x10 + i,
  * the same salt) and AES-128-CBC with HMAC-SHA-256-128 for 6 (keys 16 bytes
  * of 0x10 + i and 32 of 0x30 + i), and 7 is AH with HMAC-SHA-256-128 (key
- * 32 bytes of 0x30 + i); the others only meet frames as received. 4 is the transport-mode SA that tunnels 0 and 1 may carry
- * (nested records); with two stages, tunnels 0 and 1 are placed on
- * different ones.
+ * 32 bytes of 0x30 + i); the others only meet frames as received. 4 is
+ * the transport-mode SA that tunnels 0 and 1 may carry (nested records);
+ * with two stages, tunnels 0 and 1 are placed on different ones.
  */
 static const char *const sa_lines[] = {
 	/* 0 */ "src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x100 mode tunnel replay-window 64",
@@ -233,12 +233,13 @@ sas_parse(void)
 		unsigned int klen = kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN;
 
 		if (kind == SEAL_CBC || kind == SEAL_AH) {
-			p += sprintf(p, "%s ", sa_lines[i]);
-			if (kind == SEAL_CBC)
-				p += sprintf(p, "enc cbc(aes) 0x");
-			for (unsigned int k = 0; kind == SEAL_CBC && k < CBC_KEY_LEN; k++)
-				p += sprintf(p, "%02x", 0x10 + i);
-			p += sprintf(p, "%sauth-trunc hmac(sha256) 0x", kind == SEAL_CBC ? " " : "");
+			p += sprintf(p, "%s", sa_lines[i]);
+			if (kind == SEAL_CBC) {
+				p += sprintf(p, " enc cbc(aes) 0x");
+				for (unsigned int k = 0; k < CBC_KEY_LEN; k++)
+					p += sprintf(p, "%02x", 0x10 + i);
+			}
+			p += sprintf(p, " auth-trunc hmac(sha256) 0x");
 			for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
 				p += sprintf(p, "%02x", 0x30 + i);
 			p += sprintf(p, " 128\n");

@@ -229,6 +229,16 @@ check_good(struct tpkt *p, const struct rxsec_crypto_op *op)
 	      "%s: ICV or bytes after the packet changed", pkt_name(p));
 }
 
+/* n packets of random SAs, 2 to max_ct - 1 bytes of ciphertext, and their ops. */
+static void
+seal_burst(struct tpkt *pk, struct rxsec_crypto_op *ops, uint32_t n, uint32_t max_ct)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		seal(&pk[i], &sas[rnd() % NSA], 2 + rnd() % (max_ct - 1));
+		op_of(&ops[i], &pk[i]);
+	}
+}
+
 /* Bursts of random length mixing every SA and ciphertext length. */
 static void
 test_mixed_bursts(void)
@@ -239,10 +249,7 @@ test_mixed_bursts(void)
 	for (int round = 0; round < 400; round++) {
 		uint32_t n = 1 + rnd() % 64;
 
-		for (uint32_t i = 0; i < n; i++) {
-			seal(&pk[i], &sas[rnd() % NSA], 2 + rnd() % (MAX_CT - 1));
-			op_of(&ops[i], &pk[i]);
-		}
+		seal_burst(pk, ops, n, MAX_CT);
 		drv->process_burst(lc, ops, n);
 		for (uint32_t i = 0; i < n; i++)
 			check_good(&pk[i], &ops[i]);
@@ -285,10 +292,7 @@ test_tamper(void)
 	for (int round = 0; round < 3000; round++) {
 		uint32_t bad = rnd() % 8, where;
 
-		for (uint32_t i = 0; i < 8; i++) {
-			seal(&pk[i], &sas[rnd() % NSA], 2 + rnd() % (RXSEC_GCM_VAES_MAX_CT - 1));
-			op_of(&ops[i], &pk[i]);
-		}
+		seal_burst(pk, ops, 8, RXSEC_GCM_VAES_MAX_CT);
 		where = flip_bit(&ops[bad], pk[bad].sa->esn);
 		drv->process_burst(lc, ops, 8);
 		for (uint32_t i = 0; i < 8; i++) {
@@ -318,16 +322,13 @@ test_esn_undo(void)
 	for (int round = 0; round < 2000; round++) {
 		uint32_t bad = rnd() % 8, hi;
 		struct tpkt *p = &pk[bad];
+		struct tsa *esn_sa = &sas[rnd() % NSA];
 
-		for (uint32_t i = 0; i < 8; i++) {
-			struct tsa *sa = &sas[rnd() % NSA];
-
-			if (i == bad)
-				while (!sa->esn)
-					sa = &sas[rnd() % NSA];
-			seal(&pk[i], sa, 2 + rnd() % (MAX_CT - 1));
-			op_of(&ops[i], &pk[i]);
-		}
+		while (!esn_sa->esn)
+			esn_sa = &sas[rnd() % NSA];
+		seal_burst(pk, ops, 8, MAX_CT);
+		seal(p, esn_sa, 2 + rnd() % (MAX_CT - 1));
+		op_of(&ops[bad], p);
 		hi = p->seq_hi;
 		ops[bad].seq_hi = hi + (round & 1 ? 1 : -1);
 		drv->process_burst(lc, ops, 8);
