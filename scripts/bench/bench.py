@@ -260,7 +260,19 @@ class Bench:
         argv = self.command("rxsec", case, self.ports_loop(case), prefix) + ["--stage-cycles"]
         log_path = os.path.join(self.a.logs, "stages-%s-%d-rxsec.log" % case)
         proc = self.start(argv, "stages-%s-%d-rxsec" % case)
-        time.sleep(self.a.warmup + self.a.duration)
+        tel = None
+        try:
+            # count from the first delivery on, not from exec: EAL start-up
+            # alone can outlast the duration (ASan builds, slow machines)
+            tel = Telemetry(prefix, proc)
+            self.wait_flow(tel, proc, 1, "opackets")
+            time.sleep(self.a.warmup + self.a.duration)
+        except (RuntimeError, OSError) as e:
+            self.stop(proc)
+            return {"error": str(e)}
+        finally:
+            if tel is not None:
+                tel.close()
         rc = self.stop(proc)
         with open(log_path) as f:
             m = STAGE_LINE.search(f.read())
