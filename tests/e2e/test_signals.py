@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from interrupted import run_interrupted
 
 rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
@@ -22,28 +23,20 @@ failed = total = 0
 for sig in (signal.SIGINT, signal.SIGTERM):
     for lcores in ('0', '0-1'):
         total += 1
-        p = subprocess.Popen(
+        rc, out, err = run_interrupted(
             [rxsec, '--no-huge', '-m', '512', '--no-pci', '--file-prefix',
              'sig%d_%d_%s' % (os.getpid(), sig, lcores), '-l', lcores, '--log-level=warning',
              '--vdev', 'net_pcap0,rx_pcap=%s/in.pcap,infinite_rx=1' % sample,
              '--vdev', 'net_null0,no-rx=1', '--',
-             '--sa', os.path.join(sample, 'sa.conf'), '--replay-window', '0'],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        p.send_signal(sig)
-        try:
-            out, err = p.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
+             '--sa', os.path.join(sample, 'sa.conf'), '--replay-window', '0'], sig=sig)
         m = re.search(r'^engine: rx (\d+)', out, re.M)
         t = re.search(r'^transport: rx (\d+) delivered (\d+)', out, re.M)
-        ok = (p.returncode == 0 and 'stopped by signal %d' % sig in out and
+        ok = (rc == 0 and 'stopped by signal %d' % sig in out and
               'mbufs: all' in out and m is not None and t is not None and
               int(m.group(1)) > 0 and int(m.group(1)) == int(t.group(1)))
         failed += not ok
         print('%s %s with -l %s: exit %s, engine rx %s = transport rx %s' % (
-            'ok  ' if ok else 'FAIL', signal.Signals(sig).name, lcores, p.returncode,
+            'ok  ' if ok else 'FAIL', signal.Signals(sig).name, lcores, rc,
             m.group(1) if m else '?', t.group(1) if t else '?'))
         if not ok:
             print(out[-1500:], err[-1500:])
