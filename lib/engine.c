@@ -436,7 +436,6 @@ rxsec_engine_poll(struct rxsec_engine *e)
 	if (n == 0)
 		return 0;	/* idle polls are nobody's stage */
 	rxsec_stage_end(e->stage_cycles, &e->stats.cyc, RXSEC_STAGE_RX, &tsc);
-	e->last_rx_tsc = rte_rdtsc();
 	rxsec_engine_process(e, pkts, n);
 	return n;
 }

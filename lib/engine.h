@@ -65,7 +65,6 @@ struct rxsec_engine {
 	uint32_t cache_handle;		/* one-entry SA cache; RXSEC_SA_NONE when empty */
 	uint32_t cache_epoch;		/* remove_epoch both caches are valid for */
 	struct rxsec_sa_key cache_key;
-	uint64_t last_rx_tsc;
 	struct rxsec_engine_stats stats;
 	/* Zeroed entries never match: a packet's key has a family. An entry
 	 * holds only while no SA was removed since it was cached: a handle's

@@ -916,7 +916,6 @@ rxsec_transport_poll(struct rxsec_transport *t)
 	n = rte_ring_dequeue_burst(t->ring, (void **)pkts, RXSEC_BURST_MAX, NULL);
 	if (n == 0)
 		return 0;
-	t->last_work_tsc = rte_rdtsc();
 	rxsec_transport_process(t, pkts, (uint16_t)n);
 	return (uint16_t)n;
 }

@@ -42,7 +42,6 @@ struct rxsec_transport {
 	const struct rxsec_crypto_driver *drv;
 	void *cctx;
 	FILE *verdicts;			/* JSON Lines, or NULL */
-	uint64_t last_work_tsc;
 	bool stage_cycles;		/* count cycles by stage (stage_cycles.h) */
 	uint64_t stage_tsc;		/* this burst's last stage end */
 	struct rxsec_transport_stats stats;

@@ -325,7 +325,6 @@ create_stages(void)
 		e->cctx = g.drv->lcore_create();
 		e->next_n = &g.next_n;
 		e->cache_handle = RXSEC_SA_NONE;
-		e->last_rx_tsc = rte_rdtsc();
 		g.eng[i] = e;
 		if (e->cctx == NULL) {
 			fprintf(stderr, "rxsec: cannot create crypto context for worker %u\n", i);
@@ -404,21 +403,33 @@ lcore_main(void *arg)
 	return 0;
 }
 
+/* --idle-exit: the workers' receive counters, seen still for that long.
+ * Read here, about once a millisecond, so that the workers read no clock
+ * per burst for it. */
+static void
+idle_check(uint64_t now, uint64_t hz)
+{
+	static uint64_t last_rx, moved_tsc;
+	uint64_t rx = 0;
+
+	for (unsigned int i = 0; i < g.nb_eng; i++)
+		rx += __atomic_load_n(&g.eng[i]->stats.rx, __ATOMIC_RELAXED);
+	if (rx != last_rx || moved_tsc == 0) {
+		last_rx = rx;
+		moved_tsc = now;
+	}
+	if ((now - moved_tsc) * 1000 / hz >= g.opt.idle_exit_ms)
+		g.rx_stop = 1;
+}
+
 static void
 housekeeping(void)
 {
 	static uint64_t last_stats;
 	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
 
-	if (g.opt.idle_exit_ms && !g.rx_stop) {
-		uint64_t last = 0;
-
-		for (unsigned int i = 0; i < g.nb_eng; i++)
-			if (g.eng[i]->last_rx_tsc > last)
-				last = g.eng[i]->last_rx_tsc;
-		if (now > last && (now - last) * 1000 / hz >= g.opt.idle_exit_ms)
-			g.rx_stop = 1;
-	}
+	if (g.opt.idle_exit_ms && !g.rx_stop)
+		idle_check(now, hz);
 	/* Every packet has a verdict line or rxsec stops: a reader of a pipe
 	 * that went away (SIGPIPE is ignored) or a full disk ends the run. */
 	if (!g.verdicts_failed && rxsec_verdict_files_failed(&g.vf)) {
