@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <x86intrin.h>
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
@@ -103,28 +104,32 @@ rxsec_ip_dsfield(const uint8_t *ip)
 }
 
 /* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
- * 32-bit words into 64 bits, folded down: the one's complement sum does not
- * care about byte order, and all ones reads the same both ways. */
+ * 64- and 32-bit words added with carries, the carry wrapped around, then
+ * folded by adding a rotated copy: the one's complement sum does not care
+ * about word size or byte order, and all ones reads the same both ways. */
 static inline bool
 rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
 {
-	uint32_t len = (ip[0] & 0xfu) * 4u, w;
-	uint64_t a, b, sum;
+	uint32_t len = (ip[0] & 0xfu) * 4u, w, t;
+	unsigned long long a, b, s;
+	unsigned char c;
 
 	/* the 20 bytes every header has, then the options */
 	memcpy(&a, ip, 8);
 	memcpy(&b, ip + 8, 8);
 	memcpy(&w, ip + 16, 4);
-	sum = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + w;
+	c = _addcarry_u64(0, a, b, &s);
+	c = _addcarry_u64(c, s, w, &s);
 	for (uint32_t i = 20; i < len; i += 4) {
 		memcpy(&w, ip + i, 4);
-		sum += w;
+		c = _addcarry_u64(c, s, w, &s);
 	}
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return sum == 0xffff;
+	/* the carry wrapped around: after a 32-bit word carried, s < 2^32 */
+	(void)_addcarry_u64(c, s, 0, &s);
+	s = (s + (s >> 32 | s << 32)) >> 32;
+	t = (uint32_t)s;
+	t += t >> 16 | t << 16;
+	return t >> 16 == 0xffff;
 }
 
 /* How a second IPsec layer sits inside the first (spec section 3, rule 5). */

@@ -1169,6 +1169,9 @@ test_ipv4_header_cksum(void)
 		for (uint32_t k = 0; k < sizeof(h); k++) {
 			seed = seed * 1103515245u + 12345u;
 			h[k] = (uint8_t)(seed >> 16);
+			/* a third mostly 0xff: carries out of every word size */
+			if (i % 3 == 1 && (seed >> 27) != 0)
+				h[k] = 0xff;
 		}
 		h[0] = (uint8_t)(0x40 | len / 4);
 		if (i % 2 == 0) {
