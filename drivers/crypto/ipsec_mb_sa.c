@@ -18,17 +18,34 @@
  * unset or empty, the best the CPU has (AVX512 with VAES where present).
  * RXSEC_GCM_VAES=0 keeps short AES-GCM packets with IPsec-MB, 1 (the
  * default) lets gcm_vaes.c take them where the CPU can. */
-static const char *const mb_archs[] = { "sse", "avx", "avx2", "avx512" };
+static const struct {
+	const char *name;
+	void (*init)(IMB_MGR *mgr);
+} mb_archs[] = {
+	{ "sse", init_mb_mgr_sse },
+	{ "avx", init_mb_mgr_avx },
+	{ "avx2", init_mb_mgr_avx2 },
+	{ "avx512", init_mb_mgr_avx512 },
+};
+
+/* RXSEC_IMB_ARCH's entry in mb_archs, or -1: unset, empty or unknown. */
+static int
+mb_arch_forced(void)
+{
+	const char *a = getenv("RXSEC_IMB_ARCH");
+
+	for (unsigned int i = 0; a != NULL && i < RTE_DIM(mb_archs); i++)
+		if (strcmp(a, mb_archs[i].name) == 0)
+			return (int)i;
+	return -1;
+}
 
 int
 rxsec_mb_check_env(char *why, size_t whylen)
 {
 	const char *a = getenv("RXSEC_IMB_ARCH"), *v = getenv("RXSEC_GCM_VAES");
-	bool known = a == NULL || *a == '\0';
 
-	for (unsigned int i = 0; !known && i < RTE_DIM(mb_archs); i++)
-		known = strcmp(a, mb_archs[i]) == 0;
-	if (!known) {
+	if (a != NULL && *a != '\0' && mb_arch_forced() < 0) {
 		snprintf(why, whylen, "RXSEC_IMB_ARCH='%s': expected sse, avx, avx2 or avx512 "
 			 "(unset: the best the CPU has)", a);
 		return -EINVAL;
@@ -43,20 +60,12 @@ rxsec_mb_check_env(char *why, size_t whylen)
 static void
 mb_mgr_init(IMB_MGR *mgr)
 {
-	const char *a = getenv("RXSEC_IMB_ARCH");
+	int i = mb_arch_forced();	/* an unknown name was refused by check_env */
 
-	if (a == NULL || *a == '\0')
-		init_mb_mgr_auto(mgr, NULL);
-	else if (strcmp(a, "sse") == 0)
-		init_mb_mgr_sse(mgr);
-	else if (strcmp(a, "avx") == 0)
-		init_mb_mgr_avx(mgr);
-	else if (strcmp(a, "avx2") == 0)
-		init_mb_mgr_avx2(mgr);
-	else if (strcmp(a, "avx512") == 0)
-		init_mb_mgr_avx512(mgr);
+	if (i >= 0)
+		mb_archs[i].init(mgr);
 	else
-		init_mb_mgr_auto(mgr, NULL);	/* refused by check_env */
+		init_mb_mgr_auto(mgr, NULL);
 }
 
 static IMB_MGR *
