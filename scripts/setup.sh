@@ -9,6 +9,7 @@ builddir=${1:-build}
 packages=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libpcap-dev libbsd-dev
+	libsystemd-dev	# DPDK's static link (meson option static_dpdk) asks for -lsystemd
 	python3-scapy python3-cryptography
 	iproute2 procps
 )
