@@ -10,6 +10,7 @@
  * reduction is linear, a packet's products are summed first, and a group's
  * four sums are reduced together, one a lane.
  */
+#include <assert.h>
 #include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
@@ -332,10 +333,34 @@ GCM_GROUP_NR(10)
 GCM_GROUP_NR(12)
 GCM_GROUP_NR(14)
 
+#ifndef NDEBUG
+/* What the caller promises (gcm_vaes.h; the driver's mb_vaes_fits): the
+ * masks reach 128 bytes past the IV, so a longer op would be read and
+ * written beyond its ciphertext. Checked in builds with assertions. */
+static bool
+group_ok(const struct rxsec_gcm_vaes_key *const *key, struct rxsec_crypto_op *const *op,
+	 unsigned int n)
+{
+	if (n > RXSEC_GCM_VAES_GROUP)
+		return false;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rxsec_gcm_vaes_key *k = key[i];
+
+		if (k->nr != key[0]->nr || (k->nr != 10 && k->nr != 12 && k->nr != 14) ||
+		    (k->icv_len != 8 && k->icv_len != 12 && k->icv_len != 16) ||
+		    op[i]->len < 16u + k->icv_len ||
+		    op[i]->len > RXSEC_GCM_VAES_MAX_LEN(k->icv_len))
+			return false;
+	}
+	return true;
+}
+#endif
+
 void
 rxsec_gcm_vaes_decrypt(const struct rxsec_gcm_vaes_key *const *key,
 		       struct rxsec_crypto_op *const *op, unsigned int n)
 {
+	assert(group_ok(key, op, n));
 	if (n == 0)
 		return;
 	if (key[0]->nr == 10)
