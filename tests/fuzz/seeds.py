@@ -5,7 +5,8 @@ per target: scripts/fuzz.sh gives them to libFuzzer with the saved corpus.
 
 sa_parse: every SA file of config/ and every dump of ../shared/linux-xfrm.
 control: each command of the control socket, well and badly formed, an
-add of every SA file of config/, and a session of several requests.
+add of every SA file of config/, a session of several requests, and
+sessions of several clients at once.
 pipeline: the frames of config/sample/in.pcap and of the Linux captures as
 they are (records of kind 0), and for each sealable SA of fuzz_pipeline.c
 an inner packet to seal (kind 1), nest (kind 2) and fragment (kind 3); each
@@ -161,7 +162,47 @@ def control_seeds():
         'add\n' + GCM % (30, 0x5000, 5), 'list', 'stats spi 0x5000 dst 192.0.2.30',
         'del spi 0x5000 dst 192.0.2.30', 'del spi 0x1000 dst 192.0.2.20 pair',
         'list', 'stats']).encode()
+    seeds.update(control_concurrent_seeds())
     return seeds
+
+
+def control_concurrent_seeds():
+    """Several clients at once ("@" lines, fuzz_control.c): requests sent in
+    parts between others, clients closing mid-request or before the reply,
+    waiting while all 8 slots are taken, and silent ones crowded out."""
+    add = 'add\n' + GCM % (30, 0x5000, 5)
+    silent8 = ['@c%d open\n' % c for c in range(8)]
+    seeds = {}
+    # c0, silent longest, is crowded out for c8; c1 then sends its request
+    seeds['conc-crowd'] = silent8 + ['@c8 crowd\nlist', '@c1\nstats']
+    # the oldest silent client goes, not one that sent a word or came later
+    seeds['conc-crowd-order'] = [
+        '@c0 open\nlist', '@c1 open\n', '@c2 open\nstats', '@c3 open\n', '@c4 open\n',
+        '@c5 open\nupdate-esn spi 0x2000', '@c6 open\n', '@c7 open\ndel spi 0x4000',
+        '@c8 open\n', '@c9 crowd\n' + add, '@c10 crowd\nlist',
+        '@c5\n dst 2001:db8:0:1::20 hi 9', '@c7\n dst 192.0.2.20 proto ah', 'list']
+    # every slot holds a client that sent something: nobody is crowded out,
+    # c8 waits until c0's request ends; a plain request waits behind it
+    seeds['conc-crowd-none'] = (['@c0 open\nlist'] +
+                                ['@c%d open\nstats' % c for c in range(1, 8)] +
+                                ['@c8 crowd\nlist', 'stats spi 0x1000 dst 192.0.2.20',
+                                 '@c0\n', '@c1 crowd\n spi 0x4000 dst 192.0.2.20 proto ah'])
+    # a waiting client that closes is still served (its add counts) when a
+    # silent one makes room
+    seeds['conc-crowd-closed'] = silent8 + ['@c8 close\n' + add, '@c9 crowd\nlist',
+                                            '@c9\nlist']
+    # requests in parts, each finished at the next step, two served in a poll
+    seeds['conc-parts'] = [
+        '@c0 part=7\n' + add, '@c1 part=10\ndel spi 0x1000 dst 192.0.2.20 pair',
+        '@c2 part=3\nlist', '@c3 part=0\nstats spi 0x5000 dst 192.0.2.30',
+        'update-esn spi 0x2000 dst 2001:db8:0:1::20 hi 3', '@c4 open part=2\nli',
+        '@c4\nst', 'list']
+    # closes: mid-request (the server serves "del spi 0x10"), after an add,
+    # after an unended del; the table must agree with what they could do
+    seeds['conc-close'] = [
+        '@c0 part=12 close\ndel spi 0x1000 dst 192.0.2.20', '@c1 close\n' + add, 'list',
+        '@c2 open\ndel spi 0x5000 dst 192.0.2.30', '@c2 close\n', 'stats', 'list']
+    return {k: '\n%%\n'.join(v).encode() for k, v in seeds.items()}
 
 
 def main():
