@@ -37,7 +37,9 @@ rxsec_sa_delete_pair(struct rxsec_sa_table *t, struct rxsec_sa *sa, const char *
 static inline int
 age_reached(uint64_t since, uint64_t now, uint64_t hz, uint64_t limit_s)
 {
-	return limit_s != RXSEC_LIMIT_INF && since != 0 && now - since >= limit_s * hz;
+	/* in whole seconds: limit_s * hz would wrap for limits near 2^64 / hz
+	 * (an SA with a time limit of centuries would expire at once) */
+	return limit_s != RXSEC_LIMIT_INF && since != 0 && (now - since) / hz >= limit_s;
 }
 
 static const char *
