@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -681,6 +682,31 @@ conn_req_room(struct conn *k)
 	return 0;
 }
 
+/* A request ends when its client shuts down its sending side and waits for
+ * the reply. One whose client closed the connection instead (a killed
+ * rxsec-ctl: to recv the kernel's close looks the same) may be cut short,
+ * "del spi 0x10" of "del spi 0x1000": it is not run. */
+static bool
+conn_peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+/* End of the request's bytes: served, unless the client went away. */
+static void
+conn_ended(struct rxsec_control *c, struct conn *k, uint64_t now)
+{
+	if (!conn_peer_gone(k->fd)) {
+		conn_serve(c, k, now);
+		return;
+	}
+	RTE_LOG(NOTICE, RXSEC, "control: a client closed the connection instead of "
+		"ending its request (%zu bytes): not run\n", k->req.len);
+	conn_close(k);
+}
+
 /* Read what is there; serve once the client closed its sending side. */
 static void
 conn_read(struct rxsec_control *c, struct conn *k, uint64_t now)
@@ -703,7 +729,7 @@ conn_read(struct rxsec_control *c, struct conn *k, uint64_t now)
 			continue;
 		}
 		if (n == 0)
-			conn_serve(c, k, now);
+			conn_ended(c, k, now);
 		else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			conn_close(k);
 		else if (now >= k->deadline)

@@ -568,6 +568,29 @@ def case_crowd(lcores):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+def case_cut(lcores):
+    """A client that closes the connection instead of ending its request
+    (shutting down its sending side) may have been killed mid-write: its
+    request is not run, complete as it may look; the same request ended
+    properly is."""
+    wd, d = start('cut', lcores, [A, C], [A.esp(i) for i in range(1, 9)])
+    name = 'cut -l %s' % lcores
+    req = ('del spi 0xc001 dst %s' % C.dst).encode()
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(d.sock)
+    c.sendall(req)
+    c.close()
+    time.sleep(0.5)
+    rc, r = d.ctl('list')
+    check(rc == 0 and ('0x0000c001', 'live') in {(s['spi'], s['state']) for s in r['sas']},
+          '%s: a request whose client closed the connection is not run' % name)
+    r = raw_request(d.sock, req)
+    check(r.get('ok') is True, '%s: the same request ended properly is (%s)' % (name, r))
+    rc, out = d.stop()
+    check(rc == 0 and 'not run' in out and 'mbufs: all' in out,
+          '%s: logged, exit 0, mbufs home (%s)' % (name, wd))
+
+
 def case_garbage(lcores, n=600):
     """Requests that are words at random, mutated commands (bytes that are
     not UTF-8 among them) or noise: every reply is one JSON object with
@@ -607,6 +630,7 @@ case_telemetry_at_exit('0')
 case_clients('0')
 case_crowd('0')
 case_crowd('0-1')
+case_cut('0')
 case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
