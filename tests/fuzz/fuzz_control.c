@@ -46,7 +46,8 @@
  * - the table changed as the replies say: add gained one SA per "id", a
  *   del that succeeded lost "deleted" SAs, nothing else changed the count;
  *   a request whose reply went unread may only have added (add) or
- *   deleted (del) SAs;
+ *   deleted (del) SAs, and one whose client closed before the server saw
+ *   it end none (control.c does not run it);
  * - for a reply to the only request served since its own poll began: the
  *   count changed exactly as it says, list names every live SA once and
  *   every deleted one it still keeps, update-esn queued exactly the
@@ -567,8 +568,10 @@ model_serve(struct peer *p, uint32_t count, uint64_t svc0)
 	char cmd[16];
 
 	command_of(p->req, p->sent, cmd, sizeof(cmd));
-	p->lo = strcmp(cmd, "del") == 0 ? -2 : 0;
-	p->hi = strcmp(cmd, "add") == 0 ? TABLE_SAS : 0;
+	/* a client that closed before the server saw its request end is
+	 * gone by then: its request, cut short or not, is not run */
+	p->lo = p->fd >= 0 && strcmp(cmd, "del") == 0 ? -2 : 0;
+	p->hi = p->fd >= 0 && strcmp(cmd, "add") == 0 ? TABLE_SAS : 0;
 	p->before = count;
 	p->svc0 = svc0;
 	p->served_now = true;
