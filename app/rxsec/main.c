@@ -25,6 +25,7 @@
 
 #include "capability.h"
 #include "control.h"
+#include "eal_args.h"
 #include "eal_exit.h"
 #include "engine.h"
 #include "options.h"
@@ -550,6 +551,8 @@ main(int argc, char **argv)
 {
 	int eal_args, ret, rc = 0;
 
+	if (rxsec_eal_args_check(argc, argv) != 0)
+		return 2;
 	eal_args = rte_eal_init(argc, argv);
 	if (eal_args < 0) {
 		fprintf(stderr, "rxsec: EAL init failed: %s\n", rte_strerror(rte_errno));

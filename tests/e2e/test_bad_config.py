@@ -51,10 +51,10 @@ class Runner:
     def __init__(self, rxsec, wd):
         self.rxsec, self.wd, self.n, self.failed = rxsec, wd, 0, []
 
-    def run(self, args, mem='512', vdevs=('net_null0',), env=None):
+    def run(self, args, mem='512', vdevs=('net_null0',), env=None, eal=()):
         self.n += 1
         cmd = [self.rxsec, '--no-huge', '-m', mem, '--no-pci', '--file-prefix',
-               'rxbad%d_%d' % (os.getpid(), self.n), '-l', '0']
+               'rxbad%d_%d' % (os.getpid(), self.n), '-l', '0'] + list(eal)
         for v in vdevs:
             cmd += ['--vdev', v]
         cmd += ['--'] + args
@@ -68,8 +68,8 @@ class Runner:
                 p.stderr.decode(errors='replace'), cmd)
 
     def check(self, name, args, must=(), status=2, mem='512', vdevs=('net_null0',),
-              env=None):
-        rc, out, err, cmd = self.run(args, mem, vdevs, env)
+              env=None, eal=()):
+        rc, out, err, cmd = self.run(args, mem, vdevs, env, eal)
         errs = []
         rundir = '/var/run/dpdk/' + cmd[cmd.index('--file-prefix') + 1]
         if os.path.exists(rundir):
@@ -106,6 +106,13 @@ class Runner:
             print('     stderr: %s' % '\n             '.join(lines[-6:]))
         else:
             print('ok   %-22s %s' % (name, msg))
+
+
+def static_dpdk(rxsec):
+    """Whether rxsec was linked with DPDK's static libraries (meson option
+    static_dpdk): it then needs no librte_eal shared object."""
+    p = subprocess.run(['readelf', '-d', rxsec], stdout=subprocess.PIPE, check=True)
+    return b'librte_eal.so' not in p.stdout
 
 
 def main():
@@ -187,6 +194,14 @@ def main():
                 must=("RXSEC_IMB_ARCH='avx-512'", 'sse, avx, avx2 or avx512'))
         r.check('gcm_vaes_word', ['--sa', good], env={'RXSEC_GCM_VAES': 'off'},
                 must=("RXSEC_GCM_VAES='off'", 'expected 0 or 1'))
+        # EAL's -d in a build with every driver linked in: EAL itself would
+        # abort loading a shared driver (its own copy of EAL's libraries)
+        if static_dpdk(rxsec):
+            pmd = '/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_null.so'
+            for name, eal in (('driver_path_d', ('-d', pmd)),
+                              ('driver_path_grouped', ('-vd' + pmd,))):
+                r.check(name, ['--sa', good], eal=eal,
+                        must=(eal[0], 'built in', '-Dstatic_dpdk=false'))
         missing = os.path.join(wd, 'nonexistent.conf')
         r.check('sa_missing_file', ['--sa', missing], must=(missing,))
         # Not text: refused at the first NUL, not read until memory runs out.
