@@ -187,8 +187,8 @@ def control_concurrent_seeds():
                                 ['@c%d open\nstats' % c for c in range(1, 8)] +
                                 ['@c8 crowd\nlist', 'stats spi 0x1000 dst 192.0.2.20',
                                  '@c0\n', '@c1 crowd\n spi 0x4000 dst 192.0.2.20 proto ah'])
-    # a waiting client that closes is still served (its add counts) when a
-    # silent one makes room
+    # a waiting client that closes gets a slot when a silent one makes room,
+    # and its add is not run (it never ended its request with a shutdown)
     seeds['conc-crowd-closed'] = silent8 + ['@c8 close\n' + add, '@c9 crowd\nlist',
                                             '@c9\nlist']
     # requests in parts, each finished at the next step, two served in a poll
@@ -197,8 +197,9 @@ def control_concurrent_seeds():
         '@c2 part=3\nlist', '@c3 part=0\nstats spi 0x5000 dst 192.0.2.30',
         'update-esn spi 0x2000 dst 2001:db8:0:1::20 hi 3', '@c4 open part=2\nli',
         '@c4\nst', 'list']
-    # closes: mid-request (the server serves "del spi 0x10"), after an add,
-    # after an unended del; the table must agree with what they could do
+    # closes: mid-request ("del spi 0x10" of a longer del), after an add,
+    # after an unended del; control.c runs none of them, and the table must
+    # not change for them
     seeds['conc-close'] = [
         '@c0 part=12 close\ndel spi 0x1000 dst 192.0.2.20', '@c1 close\n' + add, 'list',
         '@c2 open\ndel spi 0x5000 dst 192.0.2.30', '@c2 close\n', 'stats', 'list']
