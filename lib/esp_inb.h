@@ -65,19 +65,35 @@ rxsec_esp_inb_prepare(struct rte_mbuf *m, struct rxsec_pkt_meta *md,
 /* RFC 4303 2.4: pad bytes are 1, 2, 3, ... when the default scheme is used.
  * Pads of up to 8 bytes (all but deliberate padding) are checked with one
  * load when 8 bytes precede the trailer: the word ending at the pad's end
- * must hold 1, 2, ..., pad_len in its top pad_len bytes. */
+ * must hold 1, 2, ..., pad_len in its top pad_len bytes. A table gives the
+ * mask and the expected bytes: a shift by a variable count cost more. */
 static inline int
 esp_pad_valid(const uint8_t *pad, uint32_t pad_len, uint32_t room)
 {
-	if (pad_len == 0)
-		return 1;
+	static const uint64_t top[9] = {
+		0, 0xff00000000000000ull, 0xffff000000000000ull, 0xffffff0000000000ull,
+		0xffffffff00000000ull, 0xffffffffff000000ull, 0xffffffffffff0000ull,
+		0xffffffffffffff00ull, 0xffffffffffffffffull,
+	};
+	/* 1, 2, ..., k in the top k bytes */
+	static const uint64_t seq[9] = {
+		0x0000000000000000ull,
+		0x0100000000000000ull,
+		0x0201000000000000ull,
+		0x0302010000000000ull,
+		0x0403020100000000ull,
+		0x0504030201000000ull,
+		0x0605040302010000ull,
+		0x0706050403020100ull,
+		0x0807060504030201ull,
+	};
+
 	if (pad_len <= 8 && room >= 8) {
-		uint32_t shift = 8 * (8 - pad_len);
 		uint64_t w;
 
 		memcpy(&w, pad + pad_len - 8, 8);
 		w = rte_le_to_cpu_64(w);
-		return ((w ^ (0x0807060504030201ull << shift)) >> shift) == 0;
+		return (w & top[pad_len]) == seq[pad_len];
 	}
 	for (uint32_t i = 0; i < pad_len; i++)
 		if (pad[i] != (uint8_t)(i + 1))
