@@ -146,6 +146,7 @@ classify_ipv4(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 	meta->ip_end = (uint16_t)(l3 + tot);
 	meta->nh_off = (uint16_t)(l3 + offsetof(struct rte_ipv4_hdr, next_proto_id));
 	meta->ipsec_off = (uint16_t)(l3 + ihl);
+	meta->ip_sum_ok = rxsec_ipv4_sum_ok((const uint8_t *)ip, ihl);
 	if (ihl > sizeof(*ip))
 		meta->flags |= RXSEC_PKT_F_IPV4_OPTS;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
@@ -295,6 +296,7 @@ rxsec_classify_frame(const uint8_t *frame, uint32_t len, struct rxsec_pkt_meta *
 
 	meta->kind = RXSEC_PKT_OTHER;
 	meta->flags = 0;
+	meta->ip_sum_ok = 0;
 	meta->sa_id = RXSEC_SA_NONE;
 	meta->seq_hi = 0;
 	if (len < ETH_HLEN)

@@ -86,6 +86,7 @@ rxsec_classify(const uint8_t *f, uint32_t len, struct rxsec_pkt_meta *meta,
 			meta->nh_off = l3 + 9;
 			meta->kind = RXSEC_PKT_ESP;
 			meta->flags = 0;
+			meta->ip_sum_ok = rxsec_ipv4_sum_ok(f + l3, 20);
 			rxsec_key_set_dst4(key, f + l3 + 16);
 			rxsec_key_set_head(key, f + esp, RXSEC_PROTO_ESP, 4);
 			return RXSEC_PKT_ESP;

@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <x86intrin.h>
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
@@ -60,7 +59,7 @@ struct rxsec_pkt_meta {
 	uint8_t kind;		/* enum rxsec_pkt_kind */
 	uint8_t flags;		/* RXSEC_PKT_F_* */
 	uint8_t next_proto;	/* ESP/AH next header, once checked */
-	uint8_t reserved;
+	uint8_t ip_sum_ok;	/* IPv4: its header summed to all ones when classified */
 };
 
 /* Headers behind a 14-byte Ethernet header are only 2-byte aligned. */
@@ -103,33 +102,38 @@ rxsec_ip_dsfield(const uint8_t *ip)
 	return ip[0] >> 4 == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
 }
 
-/* Does an IPv4 header (its IHL already checked) sum to all ones? Whole
- * 64- and 32-bit words added with carries, the carry wrapped around, then
- * folded by adding a rotated copy: the one's complement sum does not care
- * about word size or byte order, and all ones reads the same both ways. */
+/*
+ * Does an IPv4 header (its IHL already checked) sum to all ones? Its
+ * 32-bit words added in 64 bits: at most 15 of them, so nothing carries
+ * out. As 2^16 = 1 modulo 65535, that sum and the one's complement sum of
+ * the header's 16-bit words (in either byte order) agree modulo 65535, and
+ * a one's complement sum of words not all zero is all ones exactly when it
+ * is 0 modulo 65535. The version nibble makes the sum nonzero; a
+ * remainder by a constant is a multiplication and a compare, where folding
+ * took a dozen instructions.
+ */
+static inline bool
+rxsec_ipv4_sum_ok(const uint8_t *ip, uint32_t len)
+{
+	uint32_t w[5];
+	uint64_t s;
+
+	/* the 20 bytes every header has, then the options */
+	memcpy(w, ip, sizeof(w));
+	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	for (uint32_t i = 20; i < len; i += 4) {
+		uint32_t o;
+
+		memcpy(&o, ip + i, 4);
+		s += o;
+	}
+	return s != 0 && s % 0xffff == 0;
+}
+
 static inline bool
 rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
 {
-	uint32_t len = (ip[0] & 0xfu) * 4u, w, t;
-	unsigned long long a, b, s;
-	unsigned char c;
-
-	/* the 20 bytes every header has, then the options */
-	memcpy(&a, ip, 8);
-	memcpy(&b, ip + 8, 8);
-	memcpy(&w, ip + 16, 4);
-	c = _addcarry_u64(0, a, b, &s);
-	c = _addcarry_u64(c, s, w, &s);
-	for (uint32_t i = 20; i < len; i += 4) {
-		memcpy(&w, ip + i, 4);
-		c = _addcarry_u64(c, s, w, &s);
-	}
-	/* the carry wrapped around: after a 32-bit word carried, s < 2^32 */
-	(void)_addcarry_u64(c, s, 0, &s);
-	s = (s + (s >> 32 | s << 32)) >> 32;
-	t = (uint32_t)s;
-	t += t >> 16 | t << 16;
-	return t >> 16 == 0xffff;
+	return rxsec_ipv4_sum_ok(ip, (ip[0] & 0xfu) * 4u);
 }
 
 /* How a second IPsec layer sits inside the first (spec section 3, rule 5). */

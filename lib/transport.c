@@ -209,7 +209,9 @@ replay_reason(enum rxsec_replay_verdict v)
 
 /* RFC 1122 3.2.1.2: an IPv4 header with a wrong checksum is discarded, as
  * Linux's ip_rcv does before IPsec sees the packet, so neither window moves
- * for it: the port's verdict when it gives one, else the bytes in cache. */
+ * for it: the port's verdict when it gives one, else the classifier's
+ * (the header was in cache then, and nothing rewrites it before here),
+ * else the bytes summed now. */
 static inline bool
 transport_ipv4_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
@@ -220,6 +222,8 @@ transport_ipv4_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 		return true;
 	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
+	if (md->ip_sum_ok)
+		return true;
 	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l3_off);
 	return rxsec_ipv4_header_cksum_ok(ip);
 }
