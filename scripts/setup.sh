@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f "$builddir/build.ninja" ]; then
-	meson setup "$builddir" --buildtype=release
+	meson setup "$builddir"	# meson.build: release, -O2
 fi
 ninja -C "$builddir"
 echo "setup: built $builddir/app/rxsec"
