@@ -106,11 +106,11 @@ rxsec_ip_dsfield(const uint8_t *ip)
  * Does an IPv4 header (its IHL already checked) sum to all ones? Its
  * 32-bit words added in 64 bits: at most 15 of them, so nothing carries
  * out. As 2^16 = 1 modulo 65535, that sum and the one's complement sum of
- * the header's 16-bit words (in either byte order) agree modulo 65535, and
- * a one's complement sum of words not all zero is all ones exactly when it
- * is 0 modulo 65535. The version nibble makes the sum nonzero; a
- * remainder by a constant is a multiplication and a compare, where folding
- * took a dozen instructions.
+ * the header's 16-bit words (in either byte order) agree modulo 65535, so
+ * the header sums to all ones exactly when the plain sum is a nonzero
+ * multiple of 65535 (a sum of zero stays zero). A remainder by a constant
+ * is a multiplication and a compare, where folding took a dozen
+ * instructions.
  */
 static inline bool
 rxsec_ipv4_sum_ok(const uint8_t *ip, uint32_t len)

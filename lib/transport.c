@@ -210,8 +210,8 @@ replay_reason(enum rxsec_replay_verdict v)
 /* RFC 1122 3.2.1.2: an IPv4 header with a wrong checksum is discarded, as
  * Linux's ip_rcv does before IPsec sees the packet, so neither window moves
  * for it: the port's verdict when it gives one, else the classifier's
- * (the header was in cache then, and nothing rewrites it before here),
- * else the bytes summed now. */
+ * (the header was in cache then; AH put back the fields it zeroed, and
+ * nothing else writes it before here), else the bytes summed now. */
 static inline bool
 transport_ipv4_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
