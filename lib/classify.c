@@ -277,7 +277,7 @@ rxsec_classify_inner(const uint8_t *f, const struct rxsec_pkt_meta *outer,
 	/* Linux hands a tunnel's inner packet back to ip_rcv, which discards
 	 * an IPv4 header with a wrong checksum (RFC 1122 3.2.1.2) before the
 	 * inner SA sees it: delivered as it is, the inner window unmoved. */
-	if (!(in->flags & RXSEC_PKT_F_IPV6) && !rxsec_ipv4_header_cksum_ok(f + in->l3_off))
+	if (!(in->flags & RXSEC_PKT_F_IPV6) && !in->ip_sum_ok)	/* classify_ipv4 summed it */
 		return RXSEC_NEST_NONE;
 	/* An inner ESP in UDP with a wrong sum never reaches Linux's IPsec:
 	 * the packet is delivered, and the host's UDP drops it. */

@@ -103,7 +103,7 @@ rxsec_ip_dsfield(const uint8_t *ip)
 }
 
 /*
- * Does an IPv4 header (its IHL already checked) sum to all ones? Its
+ * Does an IPv4 header of len bytes (its IHL, checked) sum to all ones? Its
  * 32-bit words added in 64 bits: at most 15 of them, so nothing carries
  * out. As 2^16 = 1 modulo 65535, that sum and the one's complement sum of
  * the header's 16-bit words (in either byte order) agree modulo 65535, so
@@ -128,12 +128,6 @@ rxsec_ipv4_sum_ok(const uint8_t *ip, uint32_t len)
 		s += o;
 	}
 	return s != 0 && s % 0xffff == 0;
-}
-
-static inline bool
-rxsec_ipv4_header_cksum_ok(const uint8_t *ip)
-{
-	return rxsec_ipv4_sum_ok(ip, (ip[0] & 0xfu) * 4u);
 }
 
 /* How a second IPsec layer sits inside the first (spec section 3, rule 5). */

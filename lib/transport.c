@@ -210,23 +210,19 @@ replay_reason(enum rxsec_replay_verdict v)
 
 /* RFC 1122 3.2.1.2: an IPv4 header with a wrong checksum is discarded, as
  * Linux's ip_rcv does before IPsec sees the packet, so neither window moves
- * for it: the port's verdict when it gives one, else the classifier's
- * (the header was in cache then; AH put back the fields it zeroed, and
- * nothing else writes it before here), else the bytes summed now. */
+ * for it: the port's verdict when it gives one, else the classifier's sum
+ * (every outer meta is the classifier's, the engine's or reassembly's; AH
+ * put back the fields it zeroed, and nothing else writes the header). */
 static inline bool
 transport_ipv4_header_ok(struct rte_mbuf *m, const struct rxsec_pkt_meta *md)
 {
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	const uint8_t *ip;
 
 	if ((md->flags & RXSEC_PKT_F_IPV6) || ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		return true;
 	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	if (md->ip_sum_ok)
-		return true;
-	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l3_off);
-	return rxsec_ipv4_header_cksum_ok(ip);
+	return md->ip_sum_ok;
 }
 
 static inline int

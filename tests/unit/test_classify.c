@@ -1155,8 +1155,8 @@ test_inner(void)
 	      "AH over a 3-byte ESP");
 }
 
-/* decap.h's word-wise check against DPDK's 16-bit sum, on headers of every
- * length with right and wrong checksums. */
+/* pkt_meta.h's word-wise check against DPDK's 16-bit sum, on headers of
+ * every length with right and wrong checksums. */
 static void
 test_ipv4_header_cksum(void)
 {
@@ -1180,9 +1180,9 @@ test_ipv4_header_cksum(void)
 
 			memcpy(h + 10, &ck, 2);
 		}
-		if (rxsec_ipv4_header_cksum_ok(h) != (rte_raw_cksum(h, len) == 0xffff))
+		if (rxsec_ipv4_sum_ok(h, len) != (rte_raw_cksum(h, len) == 0xffff))
 			bad++;
-		if (i % 2 == 0 && !rxsec_ipv4_header_cksum_ok(h))
+		if (i % 2 == 0 && !rxsec_ipv4_sum_ok(h, len))
 			bad++;
 	}
 	CHECK(bad == 0, "IPv4 header checksum: %u disagreements", bad);
