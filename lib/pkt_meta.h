@@ -115,12 +115,15 @@ rxsec_ip_dsfield(const uint8_t *ip)
 static inline bool
 rxsec_ipv4_sum_ok(const uint8_t *ip, uint32_t len)
 {
-	uint32_t w[5];
-	uint64_t s;
+	uint64_t a, b, s;
+	uint32_t c;
 
-	/* the 20 bytes every header has, then the options */
-	memcpy(w, ip, sizeof(w));
-	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	/* the 20 bytes every header has, as loads of their own: copied into
+	 * an array, they went through the stack */
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	memcpy(&c, ip + 16, 4);
+	s = (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + c;
 	for (uint32_t i = 20; i < len; i += 4) {
 		uint32_t o;
 
