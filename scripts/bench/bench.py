@@ -400,6 +400,22 @@ def table_text(title, header, rows):
     return "\n".join(lines)
 
 
+def floor_ratios(by, cyc, rounds):
+    """rxsec's cycles per packet over I/O + crypto cycles, one per round:
+    like the secgw ratios, each from measurements of the same round, so a
+    slow phase of the shared machine falls on both sides of one ratio.
+    cyc[i] is round i's (cycles, tsc_hz) from IPsec-MB, None if it failed."""
+    out = []
+    for i in range(rounds):
+        rx = by["rxsec"][i].get("mpps") if i < len(by["rxsec"]) else None
+        io = by["testpmd"][i].get("mpps") if i < len(by["testpmd"]) else None
+        c = cyc[i] if i < len(cyc) else None
+        if rx and io and c:
+            hz = c[1]
+            out.append((hz / (rx * 1e6)) / (hz / (io * 1e6) + c[0]))
+    return out
+
+
 def summarize(runs, crypto, cases, progs, title):
     rows = []
     header = ["inner size", "SAs"] + ["%s Mpps" % p for p in progs]
@@ -429,16 +445,17 @@ def summarize(runs, crypto, cases, progs, title):
                 ratios[p] = med(rr)
                 row.append(fmt(ratios[p]))
             if crypto and "testpmd" in progs:
-                cyc = crypto.get(case)
+                cyc = [c for c in crypto.get(case, []) if c]
                 rx_m = med([r.get("mpps") for r in by["rxsec"]])
                 io_m = med([r.get("mpps") for r in by["testpmd"]])
-                if cyc and rx_m and io_m:
+                fr = floor_ratios(by, crypto.get(case, []), rounds)
+                if cyc and rx_m and io_m and fr:
                     c, hz = med([c[0] for c in cyc]), med([c[1] for c in cyc])
                     rx_c = hz / (rx_m * 1e6)
                     floor = hz / (io_m * 1e6) + c
+                    ratios["floor"] = med(fr)
                     row += ["%.0f" % rx_c, "%.0f = %.0f + %.0f" % (
-                        floor, hz / (io_m * 1e6), c), "%.2f" % (rx_c / floor)]
-                    ratios["floor"] = rx_c / floor
+                        floor, hz / (io_m * 1e6), c), "%.2f" % ratios["floor"]]
                 else:
                     row += ["-", "-", "-"]
         tgt = []
@@ -542,9 +559,11 @@ def run_loop(b, args, progs, cases):
                     r.get("error") or "%.3f Mpps (rx %.3f)" % (r["mpps"], r["rx_mpps"])))
             if os.access(args.crypto_bench, os.X_OK):
                 try:
-                    crypto.setdefault(case, []).append(crypto_cycles(args, case))
+                    c = crypto_cycles(args, case)
                 except RuntimeError as e:
                     log(str(e))
+                    c = None  # keeps round i at index i
+                crypto.setdefault(case, []).append(c)
     return runs, crypto
 
 
@@ -612,7 +631,8 @@ def run_all(b, args, progs, cases, spis):
         runs, crypto = run_loop(b, args, progs, cases)
         table, v = summarize(runs, crypto, cases, progs,
                              "Loop: net_pcap infinite_rx -> program (1 lcore) -> net_null; "
-                             "Mpps delivered, medians of %d rounds x %.0f s, %s SPIs"
+                             "Mpps delivered, medians of %d rounds x %.0f s, %s SPIs; "
+                             "each ratio (the floor's too) the median of the rounds' own"
                              % (args.rounds, args.duration, spis))
         verdicts += v
         print(table)

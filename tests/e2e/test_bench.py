@@ -82,6 +82,35 @@ def test_measures():
     check('error' not in st and st.get('crypto', 0) > 0 and abs(parts - st.get('total', -1)) < 1,
           'rxsec cycles by stage reported, summing to their total: %s' % (st,))
     check('rxsec by stage' in r.stdout, 'stage table printed')
+    # the printed floor ratio, from this run's own figures
+    if cyc and runs.get('rxsec', {}).get('mpps') and runs.get('testpmd', {}).get('mpps'):
+        hz = cyc[0][1]
+        want = (hz / runs['rxsec']['mpps']) / (hz / runs['testpmd']['mpps'] + cyc[0][0] * 1e6)
+        row = re.search(r'^\| 64 +\| 1 +\|.*\| ([0-9.]+) +\| [^|]*floor<=', r.stdout, re.M)
+        check(row is not None and abs(float(row.group(1)) - want) < 0.006,
+              'rxsec/floor printed as measured: %s, want %.2f'
+              % (row.group(1) if row else None, want))
+
+
+def test_floor_per_round():
+    """The floor ratio is a median of per-round ratios, as the secgw ones:
+    a round where the machine ran at half speed for every program leaves
+    it alone, where a ratio of medians would move."""
+    sys.path.insert(0, os.path.join(root, 'scripts/bench'))
+    import bench as b
+    hz = 1e9
+    runs = [{'size': 64, 'sas': 1, 'prog': p, 'mpps': v, 'round': i}
+            for i, (rx, io) in enumerate(((10.0, 20.0), (5.0, 10.0), (10.0, 20.0)))
+            for p, v in (('rxsec', rx), ('testpmd', io))]
+    # rounds 0 and 2: rxsec 100 cycles, floor 50 + 30; round 1 all twice as slow
+    crypto = {(64, 1): [(30.0, hz), (60.0, hz), None]}
+    by = {p: [x for x in runs if x['prog'] == p] for p in ('rxsec', 'testpmd')}
+    fr = b.floor_ratios(by, crypto[(64, 1)], 3)
+    check([round(x, 3) for x in fr] == [1.25, 1.25],
+          'per-round floor ratios, a round without IPsec-MB figure left out: %s' % fr)
+    table, verdicts = b.summarize(runs, crypto, [(64, 1)], ['testpmd', 'rxsec'], 'T')
+    check('| 1.25 ' in table and verdicts == [False],
+          'the table reports their median and misses 1.2: %s' % table.splitlines()[-1])
 
 
 def corrupt_plaintext(idx):
@@ -121,6 +150,7 @@ def test_wrong_key_fails():
 
 def main():
     try:
+        test_floor_per_round()
         generate()
         test_measures()
         test_wrong_key_fails()
