@@ -100,10 +100,17 @@ transport_software_inner(struct rxsec_transport *t, struct rte_mbuf **pkts, uint
  * Not the frame's first line: the engine left it in cache, and asking
  * for it cost a load of the mbuf (about a cycle a packet). */
 static inline void
-transport_prefetch(const struct rxsec_transport *t, struct rte_mbuf *m)
+transport_prefetch(const struct rxsec_transport *t, struct rte_mbuf *m, uint32_t *last)
 {
-	struct rxsec_sa *sa = rxsec_sa_table_slot(t->sat, rxsec_pkt_meta(m)->sa_id);
+	uint32_t id = rxsec_pkt_meta(m)->sa_id;
+	struct rxsec_sa *sa;
 
+	/* A run of one SA asks once: the slot's load and two prefetches
+	 * for a line already in cache cost about a cycle a packet. */
+	if (id == *last)
+		return;
+	*last = id;
+	sa = rxsec_sa_table_slot(t->sat, id);
 	if (sa != NULL) {
 		rte_prefetch0(sa);
 		rte_prefetch0(&sa->delivered);
@@ -824,17 +831,18 @@ transport_burst(struct rxsec_transport *t, struct rte_mbuf **pkts, uint16_t n,
 	struct rxsec_sa *sw_isa[RXSEC_BURST_MAX];
 	struct frag_out fo[RXSEC_BURST_MAX];
 	uint16_t i, handed = 0;
+	uint32_t pf_last = RXSEC_SA_NONE;
 
 	o.n = 0;
 	o.ndrop = 0;
 	o.handed = 0;
 	for (i = 0; i < RTE_MIN(n, TRANSPORT_PREFETCH); i++)
-		transport_prefetch(t, pkts[i]);
+		transport_prefetch(t, pkts[i], &pf_last);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
 		if (i + TRANSPORT_PREFETCH < n)
-			transport_prefetch(t, pkts[i + TRANSPORT_PREFETCH]);
+			transport_prefetch(t, pkts[i + TRANSPORT_PREFETCH], &pf_last);
 		if (unlikely(!transport_engine_complete(m, rxsec_result_get(m))))
 			break;
 		transport_one(t, &o, vr, m, i, RXSEC_CRYPTO_SUCCESS, NULL, with_verdicts);
