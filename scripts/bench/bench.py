@@ -400,6 +400,12 @@ def table_text(title, header, rows):
     return "\n".join(lines)
 
 
+def round_rate(by, p, i):
+    """Program p's Mpps in round i, None if it has none."""
+    v = by[p]
+    return v[i].get("mpps") if i < len(v) else None
+
+
 def floor_ratios(by, cyc, rounds):
     """rxsec's cycles per packet over I/O + crypto cycles, one per round:
     like the secgw ratios, each from measurements of the same round, so a
@@ -407,8 +413,7 @@ def floor_ratios(by, cyc, rounds):
     cyc[i] is round i's (cycles, tsc_hz) from IPsec-MB, None if it failed."""
     out = []
     for i in range(rounds):
-        rx = by["rxsec"][i].get("mpps") if i < len(by["rxsec"]) else None
-        io = by["testpmd"][i].get("mpps") if i < len(by["testpmd"]) else None
+        rx, io = round_rate(by, "rxsec", i), round_rate(by, "testpmd", i)
         c = cyc[i] if i < len(cyc) else None
         if rx and io and c:
             hz = c[1]
@@ -431,25 +436,22 @@ def summarize(runs, crypto, cases, progs, title):
                   and r["prog"] == p] for p in progs}
         rounds = max((len(v) for v in by.values()), default=0)
 
-        def rate(p, i):
-            v = by[p]
-            return v[i].get("mpps") if i < len(v) else None
-
         row = [case[0], str(case[1])]
         row += [fmt(med([r.get("mpps") for r in by[p]])) for p in progs]
         ratios = {}
         if "rxsec" in progs:
+            rx = [round_rate(by, "rxsec", i) for i in range(rounds)]
             for p in ratio_progs:
-                rr = [rate("rxsec", i) / rate(p, i) for i in range(rounds)
-                      if rate("rxsec", i) and rate(p, i)]
-                ratios[p] = med(rr)
+                other = [round_rate(by, p, i) for i in range(rounds)]
+                ratios[p] = med([x / y for x, y in zip(rx, other) if x and y])
                 row.append(fmt(ratios[p]))
             if crypto and "testpmd" in progs:
-                cyc = [c for c in crypto.get(case, []) if c]
+                cyc = crypto.get(case, [])
+                fr = floor_ratios(by, cyc, rounds)
                 rx_m = med([r.get("mpps") for r in by["rxsec"]])
                 io_m = med([r.get("mpps") for r in by["testpmd"]])
-                fr = floor_ratios(by, crypto.get(case, []), rounds)
-                if cyc and rx_m and io_m and fr:
+                if fr and rx_m and io_m:  # fr: some round has all three figures
+                    cyc = [c for c in cyc if c]
                     c, hz = med([c[0] for c in cyc]), med([c[1] for c in cyc])
                     rx_c = hz / (rx_m * 1e6)
                     floor = hz / (io_m * 1e6) + c
