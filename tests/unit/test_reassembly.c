@@ -184,11 +184,13 @@ static void
 check_datagram4(struct rte_mbuf *d, const struct rxsec_sa_key *key, uint32_t len,
 		const char *what)
 {
-	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(d, const struct rte_ipv4_hdr *, 14);
+	const struct rxsec_pkt_meta *md;
+	const struct rte_ipv4_hdr *ip;
 
 	if (!CHECK(d != NULL && rte_pktmbuf_is_contiguous(d), "%s: one segment", what))
 		return;
+	md = rxsec_pkt_meta(d);
+	ip = rte_pktmbuf_mtod_offset(d, const struct rte_ipv4_hdr *, 14);
 	CHECK(rte_pktmbuf_data_len(d) == 14 + 20 + len, "%s: length %u, want %u", what,
 	      rte_pktmbuf_data_len(d), 14 + 20 + len);
 	CHECK(rte_be_to_cpu_16(ip->total_length) == 20 + len, "%s: total length", what);

@@ -183,8 +183,15 @@ list_dir(const char *dir, const char *suffix, char ***out)
 			continue;
 		if (suffix && (l <= sl || strcmp(e->d_name + l - sl, suffix)))
 			continue;
-		v = realloc(v, (n + 1) * sizeof(*v));
-		v[n++] = strdup(e->d_name);
+		char **grown = realloc(v, (n + 1) * sizeof(*v));
+
+		/* a shorter list would test fewer files without saying so */
+		if (grown == NULL || (grown[n] = strdup(e->d_name)) == NULL) {
+			fprintf(stderr, "list_dir %s: out of memory\n", dir);
+			abort();
+		}
+		v = grown;
+		n++;
 	}
 	closedir(d);
 	qsort(v, n, sizeof(*v), cmp_str);
