@@ -38,6 +38,11 @@ case $PACKETS in ''|*[!0-9]*|0) bad_env PACKETS "$PACKETS" "a positive number of
 case $MAX_BYTES in ''|*[!0-9]*|0) bad_env MAX_BYTES "$MAX_BYTES" "a positive number of bytes" ;; esac
 case $SPIS in sequential|random) ;; *) bad_env SPIS "$SPIS" "sequential or random" ;; esac
 PY=/usr/bin/python3
+# Options are checked before minutes of building and generating traffic.
+case " $* " in
+*" -h "*|*" --help "*) exec $PY scripts/bench/bench.py --help ;;
+esac
+$PY scripts/bench/bench.py --check-args "$@" || exit 2
 
 command -v dpdk-testpmd >/dev/null || {
 	echo "bench: dpdk-testpmd missing (apt-get install dpdk-dev)" >&2; exit 1; }

@@ -29,6 +29,7 @@ receives from the net_memif client as its port 0.
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -515,6 +516,52 @@ def traffic_spis(traffic):
         return "sequential"
 
 
+def listed(allowed):
+    """An argparse type: a comma-separated subset of allowed, in its order given."""
+    def parse(text):
+        items = [t for t in text.split(",") if t]
+        bad = [t for t in items if t not in allowed]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                "one or more of %s, comma-separated, not '%s'"
+                % (",".join(allowed), text))
+        return items
+    return parse
+
+
+def at_least(low, kind, strict=False):
+    """An argparse type: a number of kind above (strict) or from low."""
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            v = None
+        if v is None or not math.isfinite(v) or v < low or (strict and v == low):
+            raise argparse.ArgumentTypeError(
+                "'%s' is not a number %s %s" % (text, ">" if strict else ">=", low))
+        return v
+    return parse
+
+
+def check_setup(ap, args):
+    """What argparse alone cannot check: the CPU, and that traffic exists."""
+    cpus = os.sched_getaffinity(0)
+    if args.cpu not in cpus:
+        ap.error("--cpu %d: not one of this process's CPUs (%s)"
+                 % (args.cpu, ",".join(map(str, sorted(cpus)))))
+    if args.mode != "loop" and (args.cpu > 1 or (1 - args.cpu) not in cpus):
+        ap.error("--mode %s: the generator polls on the other of CPUs 0 and 1, "
+                 "so --cpu must be 0 or 1 and both usable" % args.mode)
+    if not 0 <= args.max_loss < 1:
+        ap.error("--max-loss must be a share from 0 up to 1, not %g" % args.max_loss)
+    for n in args.sas if not args.check_args else ():
+        for size in args.sizes:
+            pcap = os.path.join(args.traffic, "esp-%s-%d.pcap" % (size, n))
+            if not os.path.isfile(pcap):
+                ap.error("no traffic for %s bytes, %d SA(s): %s is missing "
+                         "(scripts/bench.sh generates it)" % (size, n, pcap))
+
+
 def parse_args():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
@@ -529,21 +576,31 @@ def parse_args():
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--crypto-bench",
                     default=os.path.join(root, "build/app/rxsec-crypto-bench"))
-    ap.add_argument("--programs", default=",".join(PROGRAMS))
-    ap.add_argument("--sizes", default=",".join(SIZES))
-    ap.add_argument("--sas", default=",".join(map(str, SA_COUNTS)))
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--duration", type=float, default=3.0,
+    ap.add_argument("--programs", type=listed(PROGRAMS),
+                    default=list(PROGRAMS))
+    ap.add_argument("--sizes", type=listed(SIZES), default=list(SIZES))
+    ap.add_argument("--sas", type=listed(tuple(map(str, SA_COUNTS))),
+                    default=list(map(str, SA_COUNTS)))
+    ap.add_argument("--rounds", type=at_least(0, int), default=3,
+                    help="0: verification and the stage table only")
+    ap.add_argument("--duration", type=at_least(0, float, strict=True), default=3.0,
                     help="seconds measured per run (after warm-up)")
-    ap.add_argument("--warmup", type=float, default=0.5)
-    ap.add_argument("--cpu", type=int, default=1,
+    ap.add_argument("--warmup", type=at_least(0, float), default=0.5)
+    ap.add_argument("--cpu", type=at_least(0, int), default=1,
                     help="CPU of every program's polling lcore")
     ap.add_argument("--mode", choices=("loop", "memif", "both"), default="loop")
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--max-loss", type=float, default=0.01,
                     help="largest share of received packets not delivered")
     ap.add_argument("--json", help="write all runs here")
-    return ap.parse_args()
+    ap.add_argument("--check-args", action="store_true",
+                    help="check the options (not the traffic) and exit")
+    args = ap.parse_args()
+    args.sas = [int(n) for n in args.sas]
+    check_setup(ap, args)
+    if args.check_args:
+        sys.exit(0)
+    return args
 
 
 def run_loop(b, args, progs, cases):
@@ -673,14 +730,11 @@ def run_all(b, args, progs, cases, spis):
 def main():
     args = parse_args()
     os.makedirs(args.logs, exist_ok=True)
-    progs = [p for p in args.programs.split(",") if p]
-    for p in progs:
-        if p not in PROGRAMS:
-            sys.exit("unknown program %s" % p)
+    progs = list(args.programs)
     if "rxsec" in progs and not os.access(args.rxsec, os.X_OK):
         log("bench: %s not built, leaving rxsec out" % args.rxsec)
         progs.remove("rxsec")
-    cases = [(s, int(n)) for n in args.sas.split(",") for s in args.sizes.split(",")]
+    cases = [(s, n) for n in args.sas for s in args.sizes]
     b = Bench(args)
     try:
         status = run_all(b, args, progs, cases, traffic_spis(args.traffic))

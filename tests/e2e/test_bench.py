@@ -11,7 +11,9 @@ generator and:
      reported, exit 0;
   2. changes one byte of one expected plaintext: bench.py must name that
      packet and exit 1 (the gate can fail);
-  3. gives rxsec-crypto-bench a wrong key: it must refuse to print a figure.
+  3. gives rxsec-crypto-bench a wrong key: it must refuse to print a figure;
+  4. gives bench.py wrong options, or a case it has no traffic for: each
+     must be named, with exit 2 and no traceback.
 secgw is left out: building it from dpdk-doc belongs to scripts/bench.sh."""
 import json
 import os
@@ -134,6 +136,27 @@ def test_wrong_plaintext_fails():
     check('verification failed' in r.stderr, 'the run says verification failed')
 
 
+def test_bad_options():
+    """Each wrong option is named, exit 2, before anything runs."""
+    cases = [
+        (['--sizes', '63'], "argument --sizes: one or more of 64,512,1400,imix"),
+        (['--sas', 'x'], "argument --sas: one or more of 1,1024"),
+        (['--programs', 'rxsec,secgw'], "argument --programs: one or more of"),
+        (['--rounds', '-1'], "argument --rounds: '-1' is not a number >= 0"),
+        (['--duration', '0'], "argument --duration: '0' is not a number > 0"),
+        (['--cpu', '4096'], "--cpu 4096: not one of this process's CPUs"),
+        (['--max-loss', '1'], "--max-loss must be a share from 0 up to 1"),
+        (['--sizes', '512'], "no traffic for 512 bytes, 1 SA(s): %s/esp-512-1.pcap is missing"
+         % traffic),
+    ]
+    for extra, want in cases:
+        r = bench(*extra)
+        check(r.returncode == 2 and want in r.stderr and 'Traceback' not in r.stderr,
+              '%s: exit 2 and "%s" (exit %d: %s)' % (' '.join(extra), want, r.returncode,
+                                                     (r.stderr.strip().splitlines()
+                                                      or [''])[-1]))
+
+
 def test_wrong_key_fails():
     keys = os.path.join(work, 'bad-keys.txt')
     with open(os.path.join(traffic, 'keys-1.txt')) as f:
@@ -152,6 +175,7 @@ def main():
     try:
         test_floor_per_round()
         generate()
+        test_bad_options()
         test_measures()
         test_wrong_key_fails()
         test_wrong_plaintext_fails()
