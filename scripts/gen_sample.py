@@ -2,16 +2,23 @@
 # Build config/sample/: the quick start's SAs and wire traffic. Every ESP/AH
 # packet is made by scapy's own IPsec implementation from known plaintext.
 # Run with Debian's /usr/bin/python3 (python3-scapy). Deterministic output.
+import argparse
 import os
 import random
-import sys
 
 from scapy.all import Ether, IP, IPv6, UDP, ICMP, Raw, fragment, wrpcap
 from scapy.layers.ipsec import SecurityAssociation, ESP, AH
 
+ap = argparse.ArgumentParser(description="Write the quick start's SAs and traffic.")
+ap.add_argument("out", nargs="?",
+                default=os.path.join(os.path.dirname(__file__), "..", "config", "sample"),
+                help="directory for sa.conf, in.pcap and README.txt (config/sample)")
+out = ap.parse_args().out
+try:
+    os.makedirs(out, exist_ok=True)
+except OSError as e:
+    ap.error("%s: %s" % (out, e.strerror))
 random.seed(7)
-out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "config", "sample")
-os.makedirs(out, exist_ok=True)
 
 A4, B4 = "192.0.2.10", "192.0.2.20"
 A6, B6 = "2001:db8:0:1::10", "2001:db8:0:1::20"
@@ -61,30 +68,41 @@ def flip_icv(frame):
     return Ether(bytes(b))
 
 
+# Same files on every run: ESP IVs come from the seeded generator, and
+# frame n is stamped 2026-01-01 00:00:00 UTC plus n milliseconds.
+PCAP_EPOCH = 1767225600
+
+
+def seal(sa, pkt, seq):
+    iv = random.randbytes(sa.crypt_algo.iv_size) if sa.proto is ESP else None
+    return sa.encrypt(pkt, seq_num=seq, iv=iv)
+
+
 frames, notes = [], []
 
 
 def add(frame, note):
+    frame.time = PCAP_EPOCH + len(frames) / 1000
     notes.append(f"{len(frames)} {note}")
     frames.append(frame)
 
 
-add(eth(sa1.encrypt(inner4(0), seq_num=1)), "ESP tunnel AES-GCM-128 seq 1: delivered as the inner packet")
-add(eth(sa1.encrypt(inner4(1), seq_num=2)), "ESP tunnel AES-GCM-128 seq 2")
-add(eth(sa2.encrypt(plain6(2), seq_num=1)), "ESP transport IPv6 AES-GCM-256 seq 1")
-add(eth(sa3.encrypt(inner4(3), seq_num=1)), "ESP tunnel AES-CBC-128 + HMAC-SHA256-128 seq 1")
-add(eth(sa4.encrypt(plain4(4), seq_num=1)), "AH transport HMAC-SHA1-96 seq 1")
-add(eth(sa1.encrypt(inner4(5), seq_num=2)), "ESP seq 2 again: replay, dropped")
-add(flip_icv(eth(sa1.encrypt(inner4(6), seq_num=3))), "ESP with a flipped ICV byte: CRYPTO_TUNNEL_ESP_AUTH_FAILED, dropped")
+add(eth(seal(sa1, inner4(0), 1)), "ESP tunnel AES-GCM-128 seq 1: delivered as the inner packet")
+add(eth(seal(sa1, inner4(1), 2)), "ESP tunnel AES-GCM-128 seq 2")
+add(eth(seal(sa2, plain6(2), 1)), "ESP transport IPv6 AES-GCM-256 seq 1")
+add(eth(seal(sa3, inner4(3), 1)), "ESP tunnel AES-CBC-128 + HMAC-SHA256-128 seq 1")
+add(eth(seal(sa4, plain4(4), 1)), "AH transport HMAC-SHA1-96 seq 1")
+add(eth(seal(sa1, inner4(5), 2)), "ESP seq 2 again: replay, dropped")
+add(flip_icv(eth(seal(sa1, inner4(6), 3))), "ESP with a flipped ICV byte: CRYPTO_TUNNEL_ESP_AUTH_FAILED, dropped")
 bogus = SecurityAssociation(ESP, spi=0xdead, crypt_algo="AES-GCM", crypt_key=k1, tunnel_header=IP(src=A4, dst=B4))
-add(eth(bogus.encrypt(inner4(7), seq_num=1)), "ESP with an unknown SPI: no SA, dropped")
+add(eth(seal(bogus, inner4(7), 1)), "ESP with an unknown SPI: no SA, dropped")
 add(eth(plain4(8)), "plain UDP: not IPsec, delivered unchanged")
 add(eth(IP(src=A4, dst=B4) / UDP(sport=500, dport=500) / Raw(b"\x11" * 8 + b"\x00" * 8 + b"\x21\x20\x22\x08" + b"\x00" * 8)),
     "IKE on UDP 500: not IPsec, delivered unchanged")
-add(eth(sa1.encrypt(inner4(10), seq_num=40)), "ESP seq 40: moves the window")
-add(eth(sa1.encrypt(inner4(11), seq_num=5)), "ESP seq 5: below the 32-packet window, dropped")
+add(eth(seal(sa1, inner4(10), 40)), "ESP seq 40: moves the window")
+add(eth(seal(sa1, inner4(11), 5)), "ESP seq 5: below the 32-packet window, dropped")
 # A 1400-byte packet whose ESP datagram the sender cut into two IP fragments.
-big = sa1.encrypt(inner4(12) / Raw(b"x" * 1350), seq_num=41)
+big = seal(sa1, inner4(12) / Raw(b"x" * 1350), 41)
 big.id, big.flags = 0x5a, 0
 first, last = fragment(big, fragsize=1024)
 add(eth(first), "first IP fragment of ESP seq 41: held for reassembly")

@@ -13,7 +13,8 @@ Writes into OUT:
   secgw-NSA-lookaside.cfg, secgw-NSA-cpu.cfg
                         the same SAs for DPDK's ipsec-secgw (sa, sp, rt, neigh
                         rules); "cpu" adds `type cpu-crypto`
-SIZE is the inner IPv4 packet length (64, 512, 1400) or imix; NSA is 1 or 1024.
+SIZE is the inner IPv4 packet length (64, 512, 1400 by default; 32 to 9000)
+or imix; NSA is 1 or 1024 by default (up to 65536).
 IMIX is 7:4:1 of 64, 576 and 1400-byte inner packets (simple IMIX, with the
 large size capped so the ESP frame stays under a 1500-byte MTU), shuffled.
 A pcap holds --packets frames, or fewer: its frames total at most --max-bytes
@@ -112,6 +113,8 @@ def inner_packet(idx, size, sa, rng):
             / UDP(sport=1024 + (idx & 0x3FFF), dport=9) / Raw(payload))
 
 
+# Frame i is stamped 2026-01-01 00:00:00 UTC plus i milliseconds.
+PCAP_EPOCH = 1767225600
 ETH_ESP_OVERHEAD = 14 + 20 + 8 + 8 + 16 + 2  # Ether, outer IP, ESP, IV, ICV, trailer
 
 
@@ -140,9 +143,11 @@ def write_traffic(out, size, nsa, sas, npkts, seed):
         seq[s] += 1
         inner = inner_packet(idx, lens[idx], sas[s], rng)
         assert len(inner) == lens[idx]
-        enc = xsas[s].encrypt(inner, seq_num=seq[s])
+        # the IV from rng too: scapy would draw it from os.urandom
+        enc = xsas[s].encrypt(inner, seq_num=seq[s], iv=rng.randbytes(8))
         esp.append(Ether(src=WIRE_SRC_MAC, dst=WIRE_DST_MAC) / enc)
         plain.append(Ether(src=WIRE_SRC_MAC, dst=WIRE_DST_MAC) / inner)
+        esp[-1].time = plain[-1].time = PCAP_EPOCH + idx / 1000
     wrpcap(os.path.join(out, "esp-%s-%d.pcap" % (size, nsa)), esp)
     wrpcap(os.path.join(out, "plain-%s-%d.pcap" % (size, nsa)), plain)
     return {
@@ -152,25 +157,68 @@ def write_traffic(out, size, nsa, sas, npkts, seed):
     }
 
 
+# An inner packet holds its IPv4 and UDP headers and its 4-byte index; the
+# largest keeps its frame within rxsec's 9216-byte jumbo limit. SA i's inner
+# addresses spell i in two octets.
+INNER_MIN, INNER_MAX = 32, 9000
+NSA_MAX = 1 << 16
+
+
+def positive(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError("'%s' is not a number >= 1" % text)
+    return v
+
+
+def size_list(text):
+    sizes = [t for t in text.split(",") if t]
+    for t in sizes:
+        if t != "imix" and not (t.isdigit() and INNER_MIN <= int(t) <= INNER_MAX):
+            raise argparse.ArgumentTypeError(
+                "'%s': a size is imix or an inner packet of %d to %d bytes"
+                % (t, INNER_MIN, INNER_MAX))
+    if not sizes:
+        raise argparse.ArgumentTypeError("no size given")
+    return sizes
+
+
+def sa_counts(text):
+    counts = [t for t in text.split(",") if t]
+    for t in counts:
+        if not (t.isdigit() and 1 <= int(t) <= NSA_MAX):
+            raise argparse.ArgumentTypeError(
+                "'%s': an SA count is 1 to %d" % (t, NSA_MAX))
+    if not counts:
+        raise argparse.ArgumentTypeError("no SA count given")
+    return [int(t) for t in counts]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
-    ap.add_argument("--packets", type=int, default=4096,
+    ap.add_argument("--packets", type=positive, default=4096,
                     help="most packets per pcap")
-    ap.add_argument("--max-bytes", type=int, default=1 << 20,
+    ap.add_argument("--max-bytes", type=positive, default=1 << 20,
                     help="most frame bytes per pcap")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--spi", choices=("sequential", "random"), default="sequential",
                     help="SPI layout of the SAs")
-    ap.add_argument("--sizes", default=",".join(SIZES))
-    ap.add_argument("--sas", default=",".join(map(str, SA_COUNTS)))
+    ap.add_argument("--sizes", type=size_list, default=list(SIZES))
+    ap.add_argument("--sas", type=sa_counts, default=list(SA_COUNTS))
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        ap.error("--out %s: %s" % (args.out, e.strerror))
     manifest = {"packets": args.packets, "max_bytes": args.max_bytes, "spi": args.spi,
                 "seed": args.seed, "cases": {}}
-    for nsa in map(int, args.sas.split(",")):
+    for nsa in args.sas:
         sas = write_sa_files(args.out, nsa, args.spi)
-        for size in args.sizes.split(","):
+        for size in args.sizes:
             n = packet_count(size, nsa, args.packets, args.max_bytes)
             info = write_traffic(args.out, size, nsa, sas, n, args.seed)
             manifest["cases"]["%s-%d" % (size, nsa)] = info
