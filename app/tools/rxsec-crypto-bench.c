@@ -89,46 +89,87 @@ parse_hex(const char *s, uint8_t *out, size_t len)
 	return 0;
 }
 
+/* One "SPI KEYHEX" line into sa; -1 with a reason in why. */
+static int
+parse_key_line(char *line, struct bench_sa *sa, uint8_t *raw, const char **why)
+{
+	char *spi = strtok(line, " \t\r\n"), *hex = strtok(NULL, " \t\r\n"), *end;
+	unsigned long v;
+
+	if (spi == NULL || hex == NULL || strtok(NULL, " \t\r\n") != NULL) {
+		*why = "want \"SPI KEYHEX\"";
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(spi, &end, 0);
+	if (*end != '\0' || errno != 0 || v > UINT32_MAX) {
+		*why = "the SPI is not a 32-bit number";
+		return -1;
+	}
+	if (parse_hex(hex, raw, GCM_KEY_LEN + GCM_SALT_LEN) != 0) {
+		*why = "KEYHEX is not 20 bytes in hex (16 key + 4 salt)";
+		return -1;
+	}
+	sa->spi = (uint32_t)v;
+	return 0;
+}
+
+static void
+key_schedules(IMB_MGR *mgr, struct bench_sa *sa, const uint8_t *raw)
+{
+	memcpy(sa->salt, raw + GCM_KEY_LEN, GCM_SALT_LEN);
+	IMB_AES128_GCM_PRE(mgr, raw, &sa->key);
+	if (rxsec_gcm_vaes_cpu_ok()) {
+		uint8_t enc[16 * 15] __attribute__((aligned(16))), dec[16 * 15]
+			__attribute__((aligned(16)));
+
+		IMB_AES_KEYEXP_128(mgr, raw, enc, dec);
+		rxsec_gcm_vaes_key_init(&sa->vkey, enc, 10, sa->salt, GCM_ICV_LEN, false);
+	}
+}
+
 static struct bench_sa *
 load_keys(const char *path, IMB_MGR *mgr, unsigned int *n_sa)
 {
 	struct bench_sa *sas = NULL;
-	unsigned int n = 0, cap = 0;
-	char spi[32], hex[128];
+	unsigned int n = 0, cap = 0, line_no = 0;
+	char line[256];
 	uint8_t raw[GCM_KEY_LEN + GCM_SALT_LEN];
+	const char *why = NULL;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	while (fscanf(f, "%31s %127s", spi, hex) == 2) {
+	while (why == NULL && fgets(line, sizeof(line), f) != NULL) {
+		line_no++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			why = "line too long";
+			break;
+		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			sas = realloc(sas, cap * sizeof(*sas));
 			if (sas == NULL)
 				abort();
 		}
-		if (parse_hex(hex, raw, sizeof(raw)) != 0) {
-			fprintf(stderr, "%s: bad key for SPI %s\n", path, spi);
-			free(sas);
-			fclose(f);
-			return NULL;
-		}
-		sas[n].spi = (uint32_t)strtoul(spi, NULL, 0);
-		memcpy(sas[n].salt, raw + GCM_KEY_LEN, GCM_SALT_LEN);
-		IMB_AES128_GCM_PRE(mgr, raw, &sas[n].key);
-		if (rxsec_gcm_vaes_cpu_ok()) {
-			uint8_t enc[16 * 15] __attribute__((aligned(16))), dec[16 * 15]
-				__attribute__((aligned(16)));
-
-			IMB_AES_KEYEXP_128(mgr, raw, enc, dec);
-			rxsec_gcm_vaes_key_init(&sas[n].vkey, enc, 10, sas[n].salt, GCM_ICV_LEN,
-						false);
-		}
-		n++;
+		if (parse_key_line(line, &sas[n], raw, &why) == 0)
+			key_schedules(mgr, &sas[n++], raw);
+	}
+	if (why == NULL && n == 0) {
+		why = "no keys";
+		line_no = 0;
 	}
 	fclose(f);
+	if (why != NULL) {
+		if (line_no != 0)
+			fprintf(stderr, "%s:%u: %s\n", path, line_no, why);
+		else
+			fprintf(stderr, "%s: %s\n", path, why);
+		free(sas);
+		return NULL;
+	}
 	*n_sa = n;
 	return sas;
 }
@@ -401,6 +442,38 @@ arch_name(IMB_ARCH arch)
 	}
 }
 
+/* A whole-string number in [lo, hi]; else names the option and returns -1. */
+static int
+opt_number(const char *name, const char *text, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(text, &end);
+	if (end == text || *end != '\0' || errno != 0 || !(*v >= lo && *v <= hi)) {
+		fprintf(stderr, "--%s %s: want a number from %g to %g\n", name, text, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_api(const char *text, struct bench_opts *o)
+{
+	o->direct = strcmp(text, "direct") == 0;
+	o->vaes = strcmp(text, "vaes") == 0;
+	if (!o->direct && !o->vaes && strcmp(text, "burst") != 0) {
+		fprintf(stderr, "--api %s: want burst, direct or vaes\n", text);
+		return -1;
+	}
+	if (o->vaes && !rxsec_gcm_vaes_cpu_ok()) {
+		fprintf(stderr, "--api vaes: this CPU lacks AVX-512 VAES/VPCLMULQDQ\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* 0: run; 1: --help; -1: a wrong option, already named. */
 static int
 parse_args(int argc, char **argv, struct bench_opts *o)
 {
@@ -410,8 +483,10 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	double v;
 	int c;
 
 	o->burst = 32;
@@ -420,26 +495,36 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		switch (c) {
 		case 'p': o->pcap = optarg; break;
 		case 'k': o->keys = optarg; break;
-		case 'b': o->burst = (unsigned int)atoi(optarg); break;
-		case 's': o->seconds = atof(optarg); break;
+		case 'b':
+			if (opt_number("burst", optarg, 1, BENCH_MAX_BURST, &v) != 0)
+				return -1;
+			if (v != (unsigned int)v) {
+				fprintf(stderr, "--burst %s: want a whole number\n", optarg);
+				return -1;
+			}
+			o->burst = (unsigned int)v;
+			break;
+		case 's':
+			if (opt_number("seconds", optarg, 0.001, 3600, &v) != 0)
+				return -1;
+			o->seconds = v;
+			break;
 		case 'a':
-			if (strcmp(optarg, "direct") == 0)
-				o->direct = 1;
-			else if (strcmp(optarg, "vaes") == 0)
-				o->vaes = 1;
-			else if (strcmp(optarg, "burst") != 0)
+			if (parse_api(optarg, o) != 0)
 				return -1;
 			break;
+		case 'h': return 1;
 		default: return -1;
 		}
 	}
-	if (o->vaes && !rxsec_gcm_vaes_cpu_ok()) {
-		fprintf(stderr, "--api vaes: this CPU lacks AVX-512 VAES/VPCLMULQDQ\n");
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument\n", argv[optind]);
 		return -1;
 	}
-	if (o->pcap == NULL || o->keys == NULL || o->burst == 0 ||
-	    o->burst > BENCH_MAX_BURST || o->seconds <= 0)
+	if (o->pcap == NULL || o->keys == NULL) {
+		fprintf(stderr, "--pcap and --keys are both needed\n");
 		return -1;
+	}
 	return 0;
 }
 
@@ -499,16 +584,18 @@ main(int argc, char **argv)
 	struct bench_sa *sas = NULL;
 	struct bench_pkt *pkts = NULL;
 	unsigned int n_sa = 0, n_pkt = 0;
-	int ret = 1;
+	int ret;
 	IMB_ARCH arch;
 	IMB_MGR *mgr;
 
-	if (parse_args(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: %s --pcap FILE --keys FILE "
+	ret = parse_args(argc, argv, &o);
+	if (ret != 0) {
+		fprintf(ret > 0 ? stdout : stderr, "usage: %s --pcap FILE --keys FILE "
 			"[--burst N] [--seconds S] [--api burst|direct|vaes]\n",
 			argv[0]);
-		return 2;
+		return ret > 0 ? 0 : 2;
 	}
+	ret = 1;
 	mgr = alloc_mb_mgr(0);
 	if (mgr == NULL)
 		return 1;

@@ -13,7 +13,8 @@ generator and:
      packet and exit 1 (the gate can fail);
   3. gives rxsec-crypto-bench a wrong key: it must refuse to print a figure;
   4. gives bench.py wrong options, or a case it has no traffic for: each
-     must be named, with exit 2 and no traceback.
+     must be named, with exit 2 and no traceback; and rxsec-crypto-bench
+     wrong options and key files: each named, nothing measured.
 secgw is left out: building it from dpdk-doc belongs to scripts/bench.sh."""
 import json
 import os
@@ -171,6 +172,39 @@ def test_wrong_key_fails():
           % (r.returncode, r.stderr.strip()))
 
 
+def test_crypto_bench_bad_input():
+    """rxsec-crypto-bench names a wrong option or key line, and measures nothing."""
+    pcap = os.path.join(traffic, 'esp-64-1.pcap')
+    keys = os.path.join(traffic, 'keys-1.txt')
+    bad_keys = os.path.join(work, 'keys-bad.txt')
+    with open(keys) as f:
+        good = f.read()
+    cases = [
+        (['--pcap', pcap], '--pcap and --keys are both needed', None),
+        (['--api', 'fast'], '--api fast: want burst, direct or vaes', None),
+        (['--seconds', '1x'], '--seconds 1x: want a number', None),
+        (['--burst', '0'], '--burst 0: want a number from 1 to 256', None),
+        (['--burst', '2.5'], '--burst 2.5: want a whole number', None),
+        ([], 'keys-bad.txt:2: the SPI is not a 32-bit number', good + 'x12 00\n'),
+        ([], 'keys-bad.txt:1: KEYHEX is not 20 bytes in hex', '0x1000 0011\n'),
+        ([], 'keys-bad.txt:1: want "SPI KEYHEX"', '0x1000\n'),
+        ([], 'keys-bad.txt: no keys', ''),
+    ]
+    for extra, want, key_text in cases:
+        argv = [crypto_bench, '--seconds', '0.1'] + extra
+        if key_text is not None:
+            with open(bad_keys, 'w') as f:
+                f.write(key_text)
+            argv += ['--pcap', pcap, '--keys', bad_keys]
+        elif '--pcap' not in extra:
+            argv += ['--pcap', pcap, '--keys', keys]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and want in r.stderr and 'cycles_per_pkt' not in r.stdout,
+              'rxsec-crypto-bench %s: "%s" (exit %d: %s)'
+              % (' '.join(extra) or 'keys', want, r.returncode,
+                 (r.stderr.strip().splitlines() or [''])[0]))
+
+
 def main():
     try:
         test_floor_per_round()
@@ -178,6 +212,7 @@ def main():
         test_bad_options()
         test_measures()
         test_wrong_key_fails()
+        test_crypto_bench_bad_input()
         test_wrong_plaintext_fails()
     finally:
         shutil.rmtree(work, ignore_errors=True)
