@@ -71,9 +71,9 @@ buf_add_file(struct buf *b, const char *path)
 }
 
 static void
-usage(void)
+usage(FILE *out)
 {
-	printf("Usage: rxsec-ctl --socket PATH COMMAND [ARGS]\n"
+	fprintf(out, "Usage: rxsec-ctl --socket PATH COMMAND [ARGS]\n"
 	       "\n"
 	       "  add -f FILE|-                    add the SAs of an ip xfrm file (or stdin)\n"
 	       "  add src A dst B proto esp spi N ... the same, one SA on the command line\n"
@@ -184,15 +184,17 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'h':
-			usage();
+			usage(stdout);
 			return 0;
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (path == NULL || optind >= argc) {
-		usage();
+		fprintf(stderr, "rxsec-ctl: %s\n\n", path == NULL ?
+			"no socket: give --socket PATH or set RXSEC_CONTROL" : "no command");
+		usage(stderr);
 		return 2;
 	}
 	rc = 1;

@@ -621,6 +621,23 @@ def case_garbage(lcores, n=600):
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
+def case_command_line():
+    """rxsec-ctl's own command line: what is missing is named, exit 2."""
+    from issue4_lib import RXSEC_CTL
+    env = {k: v for k, v in os.environ.items() if k != 'RXSEC_CONTROL'}
+    for argv, want in ((['stats'], 'no socket: give --socket PATH or set RXSEC_CONTROL'),
+                       (['--socket', '/nonexistent'], 'no command'),
+                       (['--socket'], "option '--socket' requires an argument")):
+        p = subprocess.run([RXSEC_CTL] + argv, capture_output=True, text=True,
+                           env=env, timeout=30)
+        check(p.returncode == 2 and want in p.stderr and 'Usage:' in p.stderr,
+              'rxsec-ctl %s: exit 2, "%s" (exit %d: %s)'
+              % (' '.join(argv), want, p.returncode, p.stderr.strip()[:120]))
+    p = subprocess.run([RXSEC_CTL, '--help'], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and p.stdout.startswith('Usage:'), 'rxsec-ctl --help: exit 0')
+
+
+case_command_line()
 case_ready('0')
 case_ready('0-1')
 case_ops('0')
