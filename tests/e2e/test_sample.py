@@ -7,17 +7,13 @@ scapy sealed (the inner packet of a tunnel, the plaintext of a transport SA,
 a plain packet unchanged)."""
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 
-rxsec = os.environ.get('RXSEC', 'build/app/rxsec')
+from issue4_lib import RXSEC as rxsec, check, finish, workdir
+
 root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 sample = os.path.join(root, 'config', 'sample')
 py = '/usr/bin/python3'
-failures = []
-
 # What each frame's note promises (config/sample/README.txt).
 STORY = ['ok'] * 5 + ['replay', 'tunnel_esp_auth_failed', 'no_sa', 'ok', 'ok', 'ok',
                       'below_window', 'reassembly', 'ok']
@@ -26,12 +22,6 @@ STORY = ['ok'] * 5 + ['replay', 'tunnel_esp_auth_failed', 'no_sa', 'ok', 'ok', '
 # reassembled datagram of inner packet 12).
 DELIVERED = [b'sample pkt 00', b'sample pkt 01', b'sample pkt 02', b'sample pkt 03',
              b'sample pkt 04', b'sample pkt 08', None, b'sample pkt 10', b'sample pkt 12']
-
-
-def check(ok, what):
-    print('%s: %s' % ('ok' if ok else 'FAIL', what))
-    if not ok:
-        failures.append(what)
 
 
 def test_reproducible(work):
@@ -80,19 +70,7 @@ def test_story(work):
               'delivered frame %d carries %r' % (i, want))
 
 
-def main():
-    work = tempfile.mkdtemp(prefix='rxsec-sample-')
-    try:
-        test_reproducible(work)
-        test_story(work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print('%d check(s) failed' % len(failures))
-        return 1
-    print('all checks passed')
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())
+work = workdir('sample')
+test_reproducible(work)
+test_story(work)
+finish()
