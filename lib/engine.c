@@ -261,7 +261,10 @@ engine_enqueue(struct rxsec_engine *e, struct rte_ring *r, struct rte_mbuf **pkt
 			done += rte_ring_enqueue_burst(r, (void **)pkts + done, room, NULL);
 		if (done < n) {
 			e->stats.ring_full++;
-			rte_pause();
+			if (e->ring_full_wait != NULL)
+				e->ring_full_wait(e->ring_full_arg);
+			else
+				rte_pause();
 		}
 	}
 }

@@ -57,6 +57,12 @@ struct rxsec_engine {
 	 * which cannot wait for room as the engine does. */
 	uint16_t ring_reserve;
 	struct rte_ring *ring[RXSEC_TRANSPORT_MAX];	/* one per transport stage */
+	/* Run while a ring is full: the transport stages of the engine's own
+	 * lcore. Another lcore's engine may fill the ring of one of them, which
+	 * only this lcore drains; waiting with rte_pause() alone would then
+	 * never end. NULL when the lcore runs no transport stage. */
+	void (*ring_full_wait)(void *arg);
+	void *ring_full_arg;
 	struct rxsec_sa_table *sat;
 	struct rte_mempool *big_pool;	/* for flattening chains; may be NULL */
 	const struct rxsec_crypto_driver *drv;

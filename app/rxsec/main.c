@@ -207,6 +207,17 @@ choose_stage_counts(void)
 	}
 }
 
+/* An engine's wait for ring room: its lcore's transport stages, one burst
+ * each (rxsec_engine.ring_full_wait). */
+static void
+drain_local_transports(void *arg)
+{
+	const struct lcore_plan *p = arg;
+
+	for (unsigned int i = 0; i < p->nb_tr; i++)
+		rxsec_transport_poll(p->tr[i]);
+}
+
 /* Stages in order W0..WN-1, T0..TM-1 over the worker lcores, the main lcore
  * last, wrapping around when there are more stages than lcores. */
 static void
@@ -233,6 +244,10 @@ place_stages(void)
 	for (unsigned int i = 0; i < nb; i++) {
 		struct lcore_plan *p = &g.plan[slots[i]];
 
+		for (unsigned int j = 0; p->nb_tr != 0 && j < p->nb_eng; j++) {
+			p->eng[j]->ring_full_wait = drain_local_transports;
+			p->eng[j]->ring_full_arg = p;
+		}
 		if (p->used)
 			printf("rxsec: lcore %u: %u engine(s), %u transport(s)\n",
 			       slots[i], p->nb_eng, p->nb_tr);
