@@ -125,12 +125,19 @@ class Bench:
         self.tr = args.traffic
         self.seq = 0
         self.prefixes = []
+        self.live = []      # started and not yet stopped
 
     def prefix(self, name):
         self.seq += 1
         p = "rxb%d-%s-%d" % (os.getpid(), name, self.seq)
         self.prefixes.append(p)
         return p
+
+    def stop_all(self):
+        """Whatever an exception or ^C left running: a poller would hold its
+        CPU and skew every later measurement on the machine."""
+        for proc in list(self.live):
+            self.stop(proc, timeout=5.0)
 
     def remove_runtime_dirs(self):
         """EAL leaves /var/run/dpdk/PREFIX (~6 MB each) behind; rxsec removes
@@ -185,11 +192,14 @@ class Bench:
         logf = open(os.path.join(self.a.logs, logname + ".log"), "w")
         logf.write(" ".join(argv) + "\n")
         logf.flush()
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
                                 stderr=subprocess.STDOUT)
+        self.live.append(proc)
+        return proc
 
-    @staticmethod
-    def stop(proc, timeout=20.0):
+    def stop(self, proc, timeout=20.0):
+        if proc in self.live:
+            self.live.remove(proc)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         try:
@@ -320,15 +330,31 @@ class Bench:
 
 # ---------------------------------------------------------------- pcap checks
 
+class PcapError(ValueError):
+    pass
+
+
 def read_pcap(path):
     """Frames of a classic pcap file (enough for what scapy and net_pcap write)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack("<I", data[:4])[0]
-    end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise PcapError("%s: %s" % (path, e.strerror)) from None
+    magic = struct.unpack("<I", data[:4])[0] if len(data) >= 24 else None
+    if magic in (0xA1B2C3D4, 0xA1B23C4D):
+        end = "<"
+    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
+        end = ">"
+    else:
+        raise PcapError("%s: not a pcap file" % path)
     off, frames = 24, []
-    while off + 16 <= len(data):
+    while off < len(data):
+        if off + 16 > len(data):
+            raise PcapError("%s: cut inside record %d" % (path, len(frames)))
         _, _, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
+        if off + 16 + caplen > len(data):
+            raise PcapError("%s: cut inside record %d" % (path, len(frames)))
         frames.append(data[off + 16:off + 16 + caplen])
         off += 16 + caplen
     return frames
@@ -338,7 +364,10 @@ def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
     """None if out_pcap holds exactly the expected frames, else what is wrong."""
     if not os.path.exists(out_pcap):
         return "no output pcap"
-    got = read_pcap(out_pcap)
+    try:
+        got = read_pcap(out_pcap)
+    except PcapError as e:
+        return str(e)
     if prog == "testpmd":
         want = read_pcap(esp_pcap)
         return None if got == want else "io forwarding changed frames"
@@ -741,8 +770,12 @@ def main():
     except KeyboardInterrupt:
         log("bench: interrupted")
         status = 130
+    except PcapError as e:
+        log("bench: %s" % e)
+        status = 1
     finally:
         # also after an exception or ^C: each leftover directory is ~6 MB
+        b.stop_all()
         b.remove_runtime_dirs()
     sys.exit(status)
 
