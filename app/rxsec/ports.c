@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "flatten.h"
+#include "pcap_loop.h"
 #include "pkt_meta.h"
 #include "ports.h"
 
@@ -91,7 +92,7 @@ ports_pick(struct rxsec_ports *p, int wire, int out)
 {
 	uint16_t port;
 
-	if (vdevs_created() != 0)
+	if (vdevs_created() != 0 || rxsec_pcap_loops_check() != 0)
 		return -1;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "rxsec: no DPDK port: give one with --vdev (e.g. "

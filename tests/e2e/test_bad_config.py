@@ -248,6 +248,10 @@ def main():
         r.check('vdev_pcap_tx_no_dir', ['--sa', good, '--idle-exit', '100'],
                 must=('--vdev net_pcap1', nodir + '.pcap', 'no port was created'),
                 vdevs=quiet + ('net_pcap1,rx_pcap=%s,tx_pcap=%s.pcap' % (empty, nodir),))
+        # looping a pcap without packets: net_pcap would drain the mbuf pool
+        r.check('vdev_pcap_loop_empty', ['--sa', good],
+                must=('--vdev net_pcap0', empty, 'holds no packet to replay with infinite_rx=1'),
+                vdevs=('net_pcap0,rx_pcap=%s,infinite_rx=1' % empty, 'net_null0,no-rx=1'))
         for name, text, line, token in BAD_SA_FILES:
             path = os.path.join(wd, name + '.conf')
             with open(path, 'w') as f:
