@@ -146,7 +146,7 @@ load_keys(const char *path, IMB_MGR *mgr, unsigned int *n_sa)
 		line_no++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			why = "line too long";
-			break;
+			continue;
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -157,16 +157,12 @@ load_keys(const char *path, IMB_MGR *mgr, unsigned int *n_sa)
 		if (parse_key_line(line, &sas[n], raw, &why) == 0)
 			key_schedules(mgr, &sas[n++], raw);
 	}
-	if (why == NULL && n == 0) {
-		why = "no keys";
-		line_no = 0;
-	}
 	fclose(f);
-	if (why != NULL) {
-		if (line_no != 0)
-			fprintf(stderr, "%s:%u: %s\n", path, line_no, why);
-		else
-			fprintf(stderr, "%s: %s\n", path, why);
+	if (why != NULL)
+		fprintf(stderr, "%s:%u: %s\n", path, line_no, why);
+	else if (n == 0)
+		fprintf(stderr, "%s: no keys\n", path);
+	if (why != NULL || n == 0) {
 		free(sas);
 		return NULL;
 	}

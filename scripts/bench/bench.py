@@ -573,7 +573,7 @@ def at_least(low, kind, strict=False):
 
 
 def check_setup(ap, args):
-    """What argparse alone cannot check: the CPU, and that traffic exists."""
+    """What argparse alone cannot check: the CPU and the shares."""
     cpus = os.sched_getaffinity(0)
     if args.cpu not in cpus:
         ap.error("--cpu %d: not one of this process's CPUs (%s)"
@@ -583,7 +583,11 @@ def check_setup(ap, args):
                  "so --cpu must be 0 or 1 and both usable" % args.mode)
     if not 0 <= args.max_loss < 1:
         ap.error("--max-loss must be a share from 0 up to 1, not %g" % args.max_loss)
-    for n in args.sas if not args.check_args else ():
+
+
+def check_traffic(ap, args):
+    """Every case asked for has its pcap (scripts/bench.sh writes them)."""
+    for n in args.sas:
         for size in args.sizes:
             pcap = os.path.join(args.traffic, "esp-%s-%d.pcap" % (size, n))
             if not os.path.isfile(pcap):
@@ -629,6 +633,7 @@ def parse_args():
     check_setup(ap, args)
     if args.check_args:
         sys.exit(0)
+    check_traffic(ap, args)
     return args
 
 
