@@ -290,8 +290,18 @@ engine_flow_stage(struct rte_mbuf *m, const struct rxsec_pkt_meta *md, uint16_t 
 	return 0;
 }
 
+/* The first packet of an SA no stage owns yet: this engine's lcore's. */
+static uint8_t
+engine_claim_stage(const struct rxsec_engine *e, struct rxsec_sa *sa)
+{
+	uint32_t want = e->home_ring < e->nb_rings ? e->home_ring : sa->id % e->nb_rings;
+
+	return rxsec_sa_owner(sa, (uint8_t)want);
+}
+
 /*
- * One transport per SA keeps one writer per replay window and SA order.
+ * One transport per SA keeps one writer per replay window and SA order;
+ * an SA without one yet takes this engine's home stage (rxsec_sa_owner).
  * A fragment has no SA yet (a later one has no SPI): every fragment of a
  * datagram goes to the stage its identity hashes to, which reassembles it
  * and hands the datagram to its SA's stage. Anything else without an SA
@@ -301,11 +311,16 @@ static inline uint16_t
 engine_transport_of(const struct rxsec_engine *e, struct rte_mbuf *m)
 {
 	const struct rxsec_pkt_meta *md = rxsec_pkt_meta(m);
-	const struct rxsec_sa *sa = md->sa_id == RXSEC_SA_NONE ? NULL :
+	struct rxsec_sa *sa = md->sa_id == RXSEC_SA_NONE ? NULL :
 		rxsec_sa_table_slot(e->sat, md->sa_id);
 
-	if (sa != NULL)
-		return sa->transport_id < e->nb_rings ? sa->transport_id : 0;
+	if (sa != NULL) {
+		uint8_t t = __atomic_load_n(&sa->transport_id, __ATOMIC_RELAXED);
+
+		if (unlikely(t == RXSEC_TRANSPORT_UNSET))
+			t = engine_claim_stage(e, sa);
+		return t < e->nb_rings ? t : 0;
+	}
 	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
 		return rxsec_reassembly_stage_of(m, e->nb_rings);
 	return engine_flow_stage(m, md, e->nb_rings);

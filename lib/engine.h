@@ -45,6 +45,8 @@ struct rxsec_engine_stats {
 	struct rxsec_stage_cycles cyc;	/* --stage-cycles */
 };
 
+#define RXSEC_ENGINE_NO_HOME	UINT16_MAX	/* no stage on its lcore */
+
 struct rxsec_engine {
 	uint16_t port;
 	uint16_t queue;
@@ -52,6 +54,7 @@ struct rxsec_engine {
 	uint8_t excluded_flags;		/* RXSEC_PKT_F_* outside the capabilities */
 	bool stage_cycles;		/* count cycles by stage (stage_cycles.h) */
 	uint16_t nb_rings;
+	uint16_t home_ring;		/* the stage unclaimed SAs it receives get (sa.h) */
 	/* Slots of each ring the engine leaves free for what one stage hands
 	 * another (reassembled datagrams, nested packets' second layers),
 	 * which cannot wait for room as the engine does. */

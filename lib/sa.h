@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 
 #include "reason.h"
@@ -54,7 +55,7 @@ struct rxsec_sa {
 	uint8_t icv_len;
 	uint8_t icv_full_len;		/* AH: the untruncated digest, bytes */
 	uint8_t block_len;
-	uint8_t transport_id;
+	uint8_t transport_id;		/* RXSEC_TRANSPORT_UNSET: rxsec_sa_owner() */
 	uint8_t has_hard_limit;
 	uint8_t auth_failed_status;	/* CryptoStatus for an ICV failure */
 	uint8_t sel_check;		/* a selector narrower than "any" (selector.h) */
@@ -91,5 +92,27 @@ struct rxsec_sa {
 	struct rxsec_sa_config cfg;
 	struct rxsec_sa_key key;
 };
+
+/*
+ * An SA that may not nest with another has no stage until its first packet:
+ * the engine that receives it claims its own lcore's stage, so that with
+ * RSS keeping an SA on one queue its packets never cross lcores. One atomic
+ * claim, never changed after: the window keeps one writer, and an SA's
+ * packets keep their order. The loser of a race takes the winner's stage.
+ */
+#define RXSEC_TRANSPORT_UNSET	UINT8_MAX
+
+static inline uint8_t
+rxsec_sa_owner(struct rxsec_sa *sa, uint8_t want)
+{
+	uint8_t cur = __atomic_load_n(&sa->transport_id, __ATOMIC_RELAXED);
+
+	if (likely(cur != RXSEC_TRANSPORT_UNSET))
+		return cur;
+	if (__atomic_compare_exchange_n(&sa->transport_id, &cur, want, false,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return want;
+	return cur;
+}
 
 #endif /* RXSEC_SA_H */

@@ -207,7 +207,8 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
  * A nested packet moves two windows: its tunnel's (or AH's) and its
  * transport-mode inner SA's. Both must have one writer, so SAs that may
  * nest with one another share a stage, nest_transport; the others spread
- * by slot. One added later may nest in an SA of another stage: the outer
+ * by slot, or each takes the stage of the engine that first receives it
+ * (claim_on_rx, rxsec_sa_owner). One added later may nest in an SA of another stage: the outer
  * layer's stage then hands such packets to the inner SA's (transport.c),
  * which costs a ring trip and moves the outer window first, as Linux does.
  */
@@ -279,6 +280,16 @@ sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *ids, uint8_t *mar
 		}
 }
 
+/* The stage of an SA that nests with none: by slot, or none yet when the
+ * engine that first receives it claims one (claim_on_rx). */
+static uint8_t
+sa_unshared_stage(const struct rxsec_sa_table *t, uint32_t slot)
+{
+	if (t->nb_transports <= 1)
+		return 0;
+	return t->claim_on_rx ? RXSEC_TRANSPORT_UNSET : (uint8_t)(slot % t->nb_transports);
+}
+
 uint32_t
 rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports)
 {
@@ -305,7 +316,7 @@ rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transport
 			sa->transport_id = 0;
 			n++;
 		} else {
-			sa->transport_id = (uint8_t)(i % nb_transports);
+			sa->transport_id = sa_unshared_stage(t, i);
 		}
 	}
 	if (n != 0)
@@ -316,16 +327,19 @@ rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transport
 }
 
 /* The stage an SA added at run time must share with an SA it may nest
- * with: nest_transport, or that SA's if none is shared yet; -1 if none. */
+ * with: nest_transport, or that SA's if none is shared yet (pinned now if
+ * no packet claimed one, racing engines fairly); -1 if none. */
 static int32_t
 sa_nest_stage_for_added(const struct rxsec_sa_table *t, const struct rxsec_sa *sa)
 {
 	for (uint32_t i = 0; i < t->capacity && t->nb_transports > 1; i++) {
-		const struct rxsec_sa *o = t->slot[i];
+		struct rxsec_sa *o = t->slot[i];
 
 		if (o == NULL || (!sa_may_carry(o, sa) && !sa_may_carry(sa, o)))
 			continue;
-		return t->nest_transport >= 0 ? t->nest_transport : o->transport_id;
+		if (t->nest_transport >= 0)
+			return t->nest_transport;
+		return rxsec_sa_owner(o, (uint8_t)(o->id % t->nb_transports));
 	}
 	return -1;
 }
@@ -378,7 +392,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	sa->handle = (uint32_t)(uint8_t)(t->slot_gen[id] + 1) << RXSEC_SA_SLOT_BITS |
 		(uint32_t)id;
 	nest = sa_nest_stage_for_added(t, sa);
-	sa->transport_id = (uint8_t)(nest >= 0 ? (uint32_t)nest : sa->id % t->nb_transports);
+	sa->transport_id = nest >= 0 ? (uint8_t)nest : sa_unshared_stage(t, sa->id);
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();

@@ -53,7 +53,8 @@ struct rxsec_sa_table {
 	uint32_t life_cursor;		/* next slot the lifetime sweep checks */
 	uint64_t life_scan_time;	/* timer value of the sweep's last call */
 	uint32_t nb_transports;		/* transport_id = id % nb_transports, */
-	int32_t nest_transport;		/* or this one for SAs that may nest (-1: none) */
+	int32_t nest_transport;		/* or this one for SAs that may nest (-1: none), */
+	bool claim_on_rx;		/* or, instead of by id, claimed (rxsec_sa_owner) */
 	uint32_t remove_epoch;		/* bumped as an SA leaves lookups: caches start over */
 	uint64_t esn_req_seq;		/* bumped when an UPDATE_SA is queued */
 	uint64_t esn_seen[RXSEC_SA_TABLE_TRANSPORTS_MAX];	/* per transport */
@@ -75,8 +76,9 @@ void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_conf
  * Give every SA its transport stage (the one writer of its window) once the
  * SA files are loaded: SAs that may nest with one another (a transport-mode
  * SA and a tunnel whose selector takes its destination, or transport-mode
- * AH and ESP to one address) share stage 0, the others spread by slot.
- * Returns how many share it. An SA added later that may nest with one in
+ * AH and ESP to one address) share stage 0; the others spread by slot, or
+ * with claim_on_rx are left for the engine that first receives them to
+ * claim (rxsec_sa_owner). Returns how many share stage 0. An SA added later that may nest with one in
  * the table joins that stage, or that SA's if none shares one yet
  * (rxsec_sa_table_add).
  */

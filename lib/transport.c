@@ -412,7 +412,7 @@ transport_ipsec(struct rxsec_transport *t, struct rte_mbuf *m,
 		isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
 		if (isa == NULL)
 			return RXSEC_REASON_NO_SA;
-		if (unlikely(isa->transport_id != t->id))
+		if (unlikely(rxsec_sa_owner(isa, (uint8_t)t->id) != t->id))
 			return transport_hand_inner(t, m, sa, isa, seq);
 		*inner_out = isa;
 		r = transport_inner_window(t, m, isa, &p->inner);
@@ -474,7 +474,7 @@ transport_esn_reverify(struct rxsec_transport *t, struct rte_mbuf *m, struct rxs
 	isa = rxsec_sa_table_get(t->sat, p->inner.sa_id);
 	/* the window the high bits come from must be this stage's */
 	if (isa == NULL || !isa->esn || st != isa->auth_failed_status ||
-	    isa->transport_id != t->id)
+	    rxsec_sa_owner(isa, (uint8_t)t->id) != t->id)
 		return st;
 	return transport_esn_layer(t, m, &p->inner, isa);
 }
@@ -514,7 +514,8 @@ transport_decide(struct rxsec_transport *t, struct rte_mbuf *m, uint8_t sw_statu
 	if (unlikely(st != RXSEC_CRYPTO_SUCCESS) && sa != NULL)
 		st = transport_esn_reverify(t, m, sa, result, st, &sw_isa);
 	/* its counters belong to its own stage (transport_ipsec) */
-	*inner_out = sw_isa != NULL && sw_isa->transport_id == t->id ? sw_isa : NULL;
+	*inner_out = sw_isa != NULL && rxsec_sa_owner(sw_isa, (uint8_t)t->id) == t->id ?
+		sw_isa : NULL;
 	if (st != RXSEC_CRYPTO_SUCCESS)
 		return rxsec_reason_from_status(st);
 	if (sa == NULL)
@@ -537,7 +538,7 @@ transport_handed_decide(struct rxsec_transport *t, struct rte_mbuf *m,
 	*inner_out = isa;
 	if (isa == NULL || (sa == NULL && (p->outer_ds & HANDED_OUTER_SEL)))
 		return RXSEC_REASON_NO_SA;
-	if (unlikely(isa->transport_id != t->id)) {
+	if (unlikely(rxsec_sa_owner(isa, (uint8_t)t->id) != t->id)) {
 		*inner_out = NULL;	/* SAs keep their stage: never seen */
 		return RXSEC_REASON_NESTED_ACROSS_TRANSPORTS;
 	}
@@ -735,6 +736,7 @@ transport_datagram_sa(struct rxsec_transport *t, struct rte_mbuf *d,
 {
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
 	struct rxsec_sa *sa;
+	uint8_t owner;
 
 	if (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH)
 		return false;
@@ -742,9 +744,10 @@ transport_datagram_sa(struct rxsec_transport *t, struct rte_mbuf *d,
 	if (sa == NULL)
 		return false;
 	md->sa_id = sa->handle;
-	if (sa->transport_id == t->id || sa->transport_id >= t->nb_rings)
+	owner = rxsec_sa_owner(sa, (uint8_t)t->id);	/* unclaimed: this stage's */
+	if (owner == t->id || owner >= t->nb_rings)
 		return false;
-	if (rte_ring_enqueue(t->rings[sa->transport_id], d) == 0) {
+	if (rte_ring_enqueue(t->rings[owner], d) == 0) {
 		t->stats.handed_over++;
 		return true;
 	}

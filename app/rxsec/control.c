@@ -199,11 +199,15 @@ static void
 json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 {
 	uint64_t top = rxsec_replay_top(&sa->replay);
-	char src[64], dst[64], sel[192];
+	uint8_t tr = __atomic_load_n(&sa->transport_id, __ATOMIC_RELAXED);
+	char src[64], dst[64], sel[192], trs[8] = "null";	/* null: no packet yet */
+
+	if (tr != RXSEC_TRANSPORT_UNSET)
+		snprintf(trs, sizeof(trs), "%u", tr);
 
 	sb_printf(b, "{\"spi\":\"0x%08x\",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
 		  "\"mode\":\"%s\",\"selector\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,"
-		  "\"transport\":%u,"
+		  "\"transport\":%s,"
 		  "\"offload\":%s,\"esn\":%s,\"replay_window\":%u,\"seq\":%" PRIu64
 		  ",\"seq_hi\":%u,\"life_packets\":%" PRIu64 ",\"life_bytes\":%" PRIu64
 		  ",\"soft_expired\":%s,\"delivered\":%" PRIu64 ",\"delivered_bytes\":%" PRIu64
@@ -213,7 +217,7 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
 		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
 		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id,
-		  sa->transport_id, sa->offload ? "true" : "false",
+		  trs, sa->offload ? "true" : "false",
 		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),
 		  sa->life_packets, sa->life_bytes, sa->soft_expired ? "true" : "false",
 		  sa->delivered, sa->delivered_bytes);
@@ -527,6 +531,10 @@ cmd_update_esn(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
 	rte_spinlock_lock(ctx->lock);
 	sa = rxsec_sa_table_find(ctx->sat, &r.key);
 	if (sa != NULL && sa->esn) {
+		/* a stage must own the window to apply it: pin one if no
+		 * packet claimed one yet */
+		if (ctx->sat->nb_transports > 1)
+			rxsec_sa_owner(sa, (uint8_t)(sa->id % ctx->sat->nb_transports));
 		__atomic_store_n(&sa->esn_hi_req, 1ull << 32 | r.hi, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&ctx->sat->esn_req_seq, 1, __ATOMIC_RELEASE);
 	}

@@ -188,13 +188,24 @@ setup_caps(void)
 	return 0;
 }
 
-/* Defaults: one lcore runs everything; otherwise one transport and as many
- * workers as the other lcores and the wire port's RX queues allow. */
+/* Defaults: one lcore runs everything. With more lcores and queues, an
+ * engine and a transport stage on each lcore (as many as the queues allow):
+ * an SA takes the stage of the lcore that receives it, so with RSS keeping
+ * it on one queue its packets never cross lcores. With one RX queue, one
+ * transport and as many workers as the other lcores allow. */
 static void
 choose_stage_counts(void)
 {
 	unsigned int lcores = rte_lcore_count();
+	unsigned int rxq = rxsec_ports_max_rxq(&g.ports), txq = rxsec_ports_max_txq(&g.ports);
+	unsigned int n = RTE_MIN(RTE_MIN(lcores, (unsigned int)RXSEC_TRANSPORT_MAX),
+				 RTE_MIN(rxq, txq));
 
+	if (g.opt.workers == 0 && g.opt.transports == 0 && n > 1) {
+		g.opt.workers = n;
+		g.opt.transports = n;
+		return;
+	}
 	if (g.opt.transports == 0)
 		g.opt.transports = 1;
 	if (g.opt.workers == 0) {
@@ -234,6 +245,7 @@ place_stages(void)
 
 		p->eng[p->nb_eng++] = g.eng[i];
 		p->used = true;
+		g.eng[i]->home_ring = RXSEC_ENGINE_NO_HOME;
 	}
 	for (unsigned int i = 0; i < g.nb_tr; i++, s++) {
 		struct lcore_plan *p = &g.plan[slots[s % nb]];
@@ -247,6 +259,7 @@ place_stages(void)
 		for (unsigned int j = 0; p->nb_tr != 0 && j < p->nb_eng; j++) {
 			p->eng[j]->ring_full_wait = drain_local_transports;
 			p->eng[j]->ring_full_arg = p;
+			p->eng[j]->home_ring = p->tr[j % p->nb_tr]->id;
 		}
 		if (p->used)
 			printf("rxsec: lcore %u: %u engine(s), %u transport(s)\n",
@@ -279,7 +292,6 @@ create_stages(void)
 {
 	char name[RTE_RING_NAMESIZE];
 	unsigned int flags;
-	uint32_t nested;
 
 	g.nb_tr = g.opt.transports;
 	g.nb_eng = g.opt.workers;
@@ -347,8 +359,37 @@ create_stages(void)
 			return -1;
 		}
 	}
-	/* Each SA's window has one writer: the transport it is given. */
+	return 0;
+}
+
+/*
+ * Each SA's window has one writer: the transport stage it is given. By
+ * receiver, an SA whose queue RSS keeps it on stays on that lcore; that
+ * needs a stage beside every engine, and with more stages than engines
+ * some would get nothing: auto then spreads by slot.
+ */
+static int
+assign_sa_stages(void)
+{
+	enum rxsec_sa_placement how = g.opt.sa_placement;
+	bool local = true;
+	uint32_t nested;
+
+	for (unsigned int i = 0; i < g.nb_eng; i++)
+		local &= g.eng[i]->home_ring != RXSEC_ENGINE_NO_HOME;
+	if (how == RXSEC_PLACE_RECEIVER && !local && g.nb_tr > 1) {
+		fprintf(stderr, "rxsec: --sa-placement receiver needs a transport stage on "
+			"every engine's lcore (%u worker(s), %u transport(s) on %u lcore(s))\n",
+			g.nb_eng, g.nb_tr, rte_lcore_count());
+		return -1;
+	}
+	if (how == RXSEC_PLACE_AUTO)
+		how = local && g.nb_tr <= g.nb_eng ? RXSEC_PLACE_RECEIVER : RXSEC_PLACE_SLOT;
+	g.sat.claim_on_rx = how == RXSEC_PLACE_RECEIVER && g.nb_tr > 1;
 	nested = rxsec_sa_table_assign_transports(&g.sat, g.nb_tr);
+	if (g.sat.claim_on_rx)
+		printf("rxsec: each SA takes the transport stage of the lcore that first "
+		       "receives it\n");
 	if (nested != 0)
 		printf("rxsec: %u of %u SAs may be nested in one another: they share "
 		       "transport stage 0, the one writer of their windows\n",
@@ -627,7 +668,7 @@ main(int argc, char **argv)
 		goto out_stages;
 	}
 	place_stages();
-	if (setup_control() != 0) {
+	if (assign_sa_stages() != 0 || setup_control() != 0) {
 		rc = 2;
 		goto out_stages;
 	}

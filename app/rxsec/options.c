@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_ether.h>
 
 #include "flatten.h"
@@ -37,6 +38,7 @@ enum {
 	OPT_STATS_PERIOD,
 	OPT_WORKERS,
 	OPT_TRANSPORTS,
+	OPT_SA_PLACEMENT,
 	OPT_REPLAY_WINDOW,
 	OPT_MAX_SA,
 	OPT_CONTROL,
@@ -63,6 +65,7 @@ static const struct option long_opts[] = {
 	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "transports", required_argument, NULL, OPT_TRANSPORTS },
+	{ "sa-placement", required_argument, NULL, OPT_SA_PLACEMENT },
 	{ "replay-window", required_argument, NULL, OPT_REPLAY_WINDOW },
 	{ "max-sa", required_argument, NULL, OPT_MAX_SA },
 	{ "control", required_argument, NULL, OPT_CONTROL },
@@ -97,6 +100,11 @@ rxsec_options_usage(const char *prog)
 	       "  --stats-period S       print counters every S seconds\n"
 	       "  --workers N            engine (RX + crypto) stages, one RX queue each\n"
 	       "  --transports M         transport stages (replay window, decap, TX)\n"
+	       "  --sa-placement auto|slot|receiver\n"
+	       "                         the transport stage owning an SA: by slot, or that of\n"
+	       "                         the lcore whose engine first receives it (auto: receiver\n"
+	       "                         when every engine's lcore runs a stage and there are no\n"
+	       "                         more stages than engines, else slot)\n"
 	       "  --replay-window N      override every SA's replay window (0..%u, 0 = off)\n"
 	       "  --max-sa N             SA table capacity (default 4096)\n"
 	       "  --wire-port P          DPDK port id that receives the traffic (default: the first)\n"
@@ -121,6 +129,24 @@ rxsec_options_usage(const char *prog)
 	       prog, RXSEC_REPLAY_WINDOW_MAX, RTE_ETHER_MIN_MTU, RXSEC_MTU_MAX,
 	       RXSEC_FRAG_FLOWS_MAX, RXSEC_FRAG_FLOWS_DEFAULT, RXSEC_FRAG_TIMEOUT_MAX,
 	       RXSEC_FRAG_TIMEOUT_DEFAULT);
+}
+
+static int
+parse_placement(const char *s, enum rxsec_sa_placement *out)
+{
+	static const char *const names[] = {
+		[RXSEC_PLACE_AUTO] = "auto",
+		[RXSEC_PLACE_SLOT] = "slot",
+		[RXSEC_PLACE_RECEIVER] = "receiver",
+	};
+
+	for (unsigned int i = 0; i < RTE_DIM(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum rxsec_sa_placement)i;
+			return 0;
+		}
+	fprintf(stderr, "rxsec: --sa-placement '%s': want auto, slot or receiver\n", s);
+	return -1;
 }
 
 static int
@@ -229,6 +255,10 @@ rxsec_options_parse(int argc, char **argv, struct rxsec_options *o)
 			if (parse_range("transports", optarg, 1, 16, &v) != 0)
 				return -1;
 			o->transports = (unsigned int)v;
+			break;
+		case OPT_SA_PLACEMENT:
+			if (parse_placement(optarg, &o->sa_placement) != 0)
+				return -1;
 			break;
 		case OPT_REPLAY_WINDOW:
 			if (parse_u64("replay-window", optarg, RXSEC_REPLAY_WINDOW_MAX, &v) != 0)

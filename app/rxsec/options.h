@@ -15,6 +15,13 @@ enum rxsec_offload_version {
 	RXSEC_OFFLOAD_V2 = 2,
 };
 
+/* --sa-placement: which transport stage owns an SA's window. */
+enum rxsec_sa_placement {
+	RXSEC_PLACE_AUTO = 0,	/* receiver when each engine has a local stage */
+	RXSEC_PLACE_SLOT,	/* by slot, fixed when the SA is added */
+	RXSEC_PLACE_RECEIVER,	/* the lcore's stage of the engine that first receives it */
+};
+
 struct rxsec_options {
 	const char *sa_files[RXSEC_SA_FILES_MAX];
 	unsigned int nb_sa_files;
@@ -30,6 +37,7 @@ struct rxsec_options {
 	uint32_t stats_period_s;	/* 0 = only at exit */
 	unsigned int workers;		/* 0 = choose from the lcores */
 	unsigned int transports;	/* 0 = choose */
+	enum rxsec_sa_placement sa_placement;
 	int64_t replay_window;		/* -1 = from each SA */
 	uint32_t max_sa;
 	const char *control;		/* control socket path, or NULL */

@@ -35,8 +35,10 @@ int rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int t
 size_t rxsec_ports_pool_bytes(const struct rxsec_ports *p, unsigned int workers,
 			      unsigned int transports);
 
-/* Largest RX queue count of the wire port (for picking defaults). */
+/* Largest RX queue count of the wire port, TX of the delivery port (for
+ * picking defaults). */
 uint16_t rxsec_ports_max_rxq(const struct rxsec_ports *p);
+uint16_t rxsec_ports_max_txq(const struct rxsec_ports *p);
 
 void rxsec_ports_print_stats(const struct rxsec_ports *p);
 

@@ -150,6 +150,8 @@ def main():
         # out of range: one line (a second, "must be at least 1", followed)
         r.check('workers_too_many', ['--sa', good, '--workers', '99'],
                 must=('--workers', "'99'", 'from 1 to 64'))
+        r.check('sa_placement_unknown', ['--sa', good, '--sa-placement', 'nearest'],
+                must=('--sa-placement', "'nearest'", 'auto, slot or receiver'))
         r.check('max_sa_too_many', ['--sa', good, '--max-sa', '2000000'],
                 must=('--max-sa', "'2000000'", 'from 1 to 1048576'))
         r.check('wire_port_missing', ['--sa', good, '--wire-port', '3'],

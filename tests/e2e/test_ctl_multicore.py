@@ -5,6 +5,14 @@ net_pcap port (one RX queue per rx_pcap, one TX queue per tx_pcap), with
 (as RSS by outer addresses would do); every packet of an SA goes to the
 same transport stage, so each SA's delivered frames appear in exactly one
 output, complete and in sequence order. Counters add up; mbufs come home.
+Which stage: by default the one on the lcore of the worker that received
+the SA's first packet, so that nothing crosses lcores (queue q's SAs leave
+through stage q); with --sa-placement slot, SA slot i's is stage i % 2,
+which here is the other queue's for half of them. An SA whose packets
+arrive on both queues still gets one stage. --sa-placement receiver is
+refused when a worker's lcore runs no transport stage. Without --workers
+and --transports, -l 0-1 on two queues runs an engine and a stage on each
+lcore.
 While the same setup runs with a control socket, rxsec-ctl stats and
 telemetry /rxsec/stages give each worker's and each stage's counters, and
 they add up to the totals. Packets of no SA (plain flows, an unknown SPI)
@@ -12,21 +20,31 @@ spread over the stages by outer addresses, each flow in order.
 """
 import os
 import struct
+import subprocess
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
-                        read_pcap, parse_tag, eth, ipv4, run_to_idle)
+                        read_pcap, parse_tag, eth, ipv4, run_to_idle, eal, file_prefix)
 
 SAS = [Sa(0xd000 + i, window=64, reqid=20 + i, src='192.0.2.%d' % (30 + i)) for i in range(4)]
 N = 150
 
 
-def two_queues(wd):
-    """Each SA's packets on one RX queue; the vdev with two RX, two TX."""
+def queue_of(i):
+    """SAs 0 and 1 arrive on queue 0, 2 and 3 on queue 1: not their slots'
+    parity, so receiver and slot placement send them to different stages."""
+    return i // 2 % 2
+
+
+def two_queues(wd, both=None):
+    """Each SA's packets on one RX queue (and those of `both` alternating
+    between the two); the vdev with two RX, two TX."""
     queues = [[], []]
     for k in range(N):
         for i, sa in enumerate(SAS):
-            queues[i % 2].append(sa.esp(k + 1))
+            queues[queue_of(i)].append(sa.esp(k + 1))
+        if both is not None:
+            queues[k % 2].append(both.esp(k + 1))
     for q in range(2):
         write_pcap(os.path.join(wd, 'q%d.pcap' % q), queues[q])
     return 'net_pcap0,' + ','.join('rx_pcap=%s' % os.path.join(wd, 'q%d.pcap' % q)
@@ -34,17 +52,22 @@ def two_queues(wd):
         ','.join('tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2))
 
 
-def stages_to_idle(wd, tag, lcores, vdev, sas, workers, name):
+def stages_to_idle(wd, tag, lcores, vdev, sas, workers, name, args=()):
     """rxsec with two transport stages until idle; its output (run_to_idle)."""
     return run_to_idle(wd, ''.join(s.xfrm() for s in sas), tag, lcores, vdev, name,
-                       ['--workers', str(workers), '--transports', '2'])
+                       ['--workers', str(workers), '--transports', '2'] + list(args))
 
 
-def case(lcores):
+def case(lcores, placement=None):
     wd = workdir('mc')
-    name = '--workers 2 --transports 2 -l %s' % lcores
-    out = stages_to_idle(wd, 'i4m', lcores, two_queues(wd), SAS, 2, name)
+    args = ['--sa-placement', placement] if placement else []
+    name = '--workers 2 --transports 2 %s-l %s' % (' '.join(args + ['']), lcores)
+    out = stages_to_idle(wd, 'i4m', lcores, two_queues(wd), SAS, 2, name, args)
     check('2 worker(s), 2 transport(s)' in out, '%s: two workers and two transports' % name)
+    claims = 'each SA takes the transport stage of the lcore that first receives it'
+    check((claims in out) == (placement != 'slot'),
+          '%s: the start says %s' % (name, 'nothing of placement' if placement == 'slot'
+                                     else 'SAs take their receiver\'s stage'))
     reasons, (trx, tdel), erx = report_counts(out)
     check(erx == trx == 4 * N and tdel == 4 * N,
           '%s: all %d packets received and delivered (%s/%s/%s)' % (name, 4 * N, erx, trx, tdel))
@@ -55,12 +78,92 @@ def case(lcores):
         seqs = [t[1] for q in where for t in per_out[q] if t[0] == sa.tag]
         check(len(where) == 1 and seqs == list(range(1, N + 1)),
               '%s: SA 0x%x on one transport, all %d in order' % (name, sa.spi, N))
+    want = [i % 2 if placement == 'slot' else queue_of(i) for i in range(len(SAS))]
+    got = [next((q for q in range(2) if any(t[0] == sa.tag for t in per_out[q])), None)
+           for sa in SAS]
+    check(got == want, '%s: SAs leave through stages %s, want %s' % (name, got, want))
+
+
+def case_default():
+    """No --workers or --transports on -l 0-1: with two RX and two TX queues
+    an engine and a stage on each lcore, SAs staying on their receiver's;
+    with one RX queue, the pipeline of one worker and one transport."""
+    wd = workdir('mcd')
+    out = run_to_idle(wd, ''.join(s.xfrm() for s in SAS), 'i4d', '0-1', two_queues(wd),
+                      'default stages, two queues')
+    reasons, (trx, tdel), _ = report_counts(out)
+    check('2 worker(s), 2 transport(s)' in out and 'first receives it' in out and
+          tdel == 4 * N, 'default stages, two queues -l 0-1: two of each, by receiver, '
+          '%s of %d delivered' % (tdel, 4 * N))
+    per_out = [[parse_tag(f) for f in read_pcap(os.path.join(wd, 'out%d.pcap' % q))]
+               for q in range(2)]
+    got = [next((q for q in range(2) if any(t[0] == sa.tag for t in per_out[q])), None)
+           for sa in SAS]
+    want = [queue_of(i) for i in range(len(SAS))]
+    check(got == want, 'default stages, two queues -l 0-1: SAs leave through stages %s, '
+          'want %s' % (got, want))
+    wd = workdir('mcd1')
+    write_pcap(os.path.join(wd, 'in.pcap'), [sa.esp(k + 1) for k in range(N) for sa in SAS])
+    vdev = 'net_pcap0,rx_pcap=%s,%s' % (os.path.join(wd, 'in.pcap'), ','.join(
+        'tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2)))
+    out = run_to_idle(wd, ''.join(s.xfrm() for s in SAS), 'i4e', '0-1', vdev,
+                      'default stages, one queue')
+    reasons, (trx, tdel), _ = report_counts(out)
+    check('1 worker(s), 1 transport(s)' in out and tdel == 4 * N,
+          'default stages, one queue -l 0-1: one of each, %s of %d delivered' % (tdel, 4 * N))
+
+
+def case_both_queues(lcores):
+    """An SA whose packets come in on both queues: the two workers may
+    claim it at once; one stage wins and takes every packet of it."""
+    wd = workdir('mcb')
+    both = Sa(0xd100, window=1024, reqid=40, src='192.0.2.40')
+    name = 'an SA on both queues -l %s' % lcores
+    out = stages_to_idle(wd, 'i4b', lcores, two_queues(wd, both), SAS + [both], 2, name)
+    reasons, (trx, tdel), _ = report_counts(out)
+    check(tdel == trx == 5 * N, '%s: all %d delivered (%s/%s; %s)'
+          % (name, 5 * N, trx, tdel, {k: v for k, v in reasons.items() if v}))
+    per_out = [[parse_tag(f) for f in read_pcap(os.path.join(wd, 'out%d.pcap' % q))]
+               for q in range(2)]
+    where = [q for q in range(2) if any(t[0] == both.tag for t in per_out[q])]
+    seqs = sorted(t[1] for q in where for t in per_out[q] if t[0] == both.tag)
+    check(len(where) == 1 and seqs == list(range(1, N + 1)),
+          '%s: on one stage (%s), each of %d numbers once' % (name, where, N))
+
+
+def case_receiver_refused():
+    """Three lcores on two CPUs: worker 1 alone on lcore 2."""
+    wd = workdir('mcr')
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(''.join(s.xfrm() for s in SAS))
+    for placement, status in (('receiver', 2), ('auto', 0)):
+        cmd = eal(file_prefix('i4r%d%s' % (os.getpid(), placement)), '0', 'net_null0,no-rx=1')
+        i = cmd.index('-l')
+        cmd[i:i + 2] = ['--lcores', '0@0,1@1,2@1']
+        cmd += ['--sa', os.path.join(wd, 'sa.conf'), '--workers', '2', '--transports', '2',
+                '--sa-placement', placement, '--idle-exit', '200']
+        p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        err = [ln for ln in p.stderr.decode(errors='replace').splitlines()
+               if ln.startswith('rxsec:')]
+        out = p.stdout.decode(errors='replace')
+        if status:
+            check(p.returncode == 2 and len(err) == 1 and
+                  '--sa-placement receiver needs a transport stage on every engine' in err[0],
+                  'a worker alone on its lcore: --sa-placement receiver refused (%d, %s)'
+                  % (p.returncode, err))
+        else:
+            check(p.returncode == 0 and 'mbufs: all' in out and
+                  'first receives it' not in out,
+                  'a worker alone on its lcore: auto places by slot (%d, %s)'
+                  % (p.returncode, err))
 
 
 def case_live(lcores):
     name = 'per-stage counters -l %s' % lcores
     wd = workdir('mcl')
-    d = Daemon(wd, SAS, two_queues(wd), lcores=lcores,
+    idle = Sa(0xd200, esn=True, reqid=50, src='192.0.2.50')	# no packets
+    d = Daemon(wd, SAS + [idle], two_queues(wd), lcores=lcores,
                args=['--workers', '2', '--transports', '2'],
                prefix='i4ml%d%s' % (os.getpid(), lcores.replace('-', '')))
     r = {}
@@ -86,6 +189,21 @@ def case_live(lcores):
           [t['transport_%d' % i]['delivered'] for i in range(2)] ==
           [s['delivered'] for s in stages],
           '%s: telemetry /rxsec/stages has the same numbers (%s)' % (name, t))
+    rc, r = d.ctl('list')
+    tr = {x['spi']: x.get('transport') for x in r.get('sas', [])} if rc == 0 else {}
+    want = {'0x%08x' % sa.spi: queue_of(i) for i, sa in enumerate(SAS)}
+    want['0x%08x' % idle.spi] = None
+    check(tr == want, '%s: rxsec-ctl list: stages %s, want %s (null: no packet yet)'
+          % (name, tr, want))
+    # an ESN update needs the window's owner: it pins an SA nobody claimed
+    # (slot 4: stage 0), which then applies it
+    rc, r = d.ctl('update-esn', 'spi', hex(idle.spi), 'dst', idle.dst, 'hi', '7')
+    time.sleep(0.3)
+    rc2, r2 = d.ctl('stats', 'spi', hex(idle.spi), 'dst', idle.dst)
+    sa = r2.get('sa', {}) if rc2 == 0 else {}
+    check(rc == 0 and sa.get('transport') == 0 and sa.get('seq_hi') == 7,
+          '%s: update-esn on an SA with no stage pins it and is applied (%s, %s)'
+          % (name, r, sa))
     rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
@@ -128,6 +246,12 @@ def case_plain(lcores):
 
 case('0-1')
 case('0')
+case('0-1', 'slot')
+case('0', 'receiver')
+case_default()
+case_both_queues('0-1')
+case_both_queues('0')
+case_receiver_refused()
 case_plain('0-1')
 case_plain('0')
 case_live('0-1')

@@ -221,7 +221,9 @@ table_start(void)
 		FUZZ_ASSERT(rxsec_sa_table_add(&sat, &list.sa[i], why, sizeof(why)) >= 0,
 			    "preloaded SA %u: %s", i, why);
 	rxsec_sa_list_free(&list);
-	/* two stages, so SAs added at run time meet the nesting placement */
+	/* two stages, so SAs added at run time meet the nesting placement,
+	 * and SAs left for the first receiver to claim (an ESN update pins) */
+	sat.claim_on_rx = true;
 	rxsec_sa_table_assign_transports(&sat, 2);
 }
 

@@ -335,6 +335,8 @@ enum {
 	SETUP_NO_OFFLOAD = 2,
 	SETUP_NARROW = 4,
 	SETUP_NO_REASSEMBLY = 8,
+	SETUP_CLAIM = 16,	/* two stages: SAs go to the stage that first sees them */
+	SETUP_HOME_1 = 32,	/* ... and the engine's is stage 1 */
 };
 
 static void
@@ -381,6 +383,7 @@ state_fresh(uint8_t setup)
 		abort();
 	f.sat.caps = caps;
 	f.sat.nb_transports = f.nb_tr;
+	f.sat.claim_on_rx = setup & SETUP_CLAIM;
 	for (unsigned int i = 0; i < f.list.n; i++)
 		if (!late || f.list.sa[i].mode != RXSEC_MODE_TRANSPORT)
 			sa_add(i, caps);
@@ -399,6 +402,7 @@ state_fresh(uint8_t setup)
 	f.e->offload = !(setup & SETUP_NO_OFFLOAD);
 	f.e->excluded_flags = caps->excluded_flags;
 	f.e->nb_rings = f.nb_tr;
+	f.e->home_ring = setup & SETUP_HOME_1 ? (uint16_t)(f.nb_tr - 1) : 0;
 	f.e->ring_reserve = rxsec_engine_ring_reserve(f.nb_tr, RING_SIZE);
 	for (uint16_t i = 0; i < f.nb_tr; i++)
 		f.e->ring[i] = f.ring[i];
