@@ -190,7 +190,8 @@ transport_apply_esn_updates(struct rxsec_transport *t)
 		struct rxsec_sa *sa = __atomic_load_n(&sat->slot[i], __ATOMIC_ACQUIRE);
 		uint64_t req;
 
-		if (sa == NULL || sa->transport_id != t->id)
+		/* an engine may be claiming it (rxsec_sa_owner) */
+		if (sa == NULL || __atomic_load_n(&sa->transport_id, __ATOMIC_RELAXED) != t->id)
 			continue;
 		req = __atomic_load_n(&sa->esn_hi_req, __ATOMIC_ACQUIRE);
 		if (!(req >> 32))

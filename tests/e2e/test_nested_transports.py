@@ -22,6 +22,8 @@ would both write X's window.
   with X's flag icmp (an ICMP error may pass a selector) all four share it.
   Added at run time beside that shared stage: an SA with nothing to nest
   with spreads by slot, one that may nest joins the shared stage.
+- X added at run time with --sa-placement receiver: the tunnels went to
+  the stage of the worker that received them, and X joins it.
 """
 import copy
 import os
@@ -130,6 +132,46 @@ def case_added(lcores):
           '%s: each of X\'s %d numbers delivered once, whichever stage its tunnel is on '
           '(X %s, drops %s; the tunnel across: drops %s)'
           % (name, 2 * N, x.get('delivered'), x.get('drops'), adrops))
+
+
+def case_added_receiver(lcores):
+    """As case_added with --sa-placement receiver: the one worker's packets
+    claim T1 and T2 for its lcore's stage (0 on -l 0, 1 on -l 0-1, where
+    the worker shares lcore 1 with stage 1); X added later joins them there,
+    so nothing is handed across and each of X's numbers is taken once."""
+    name = 'added, by receiver -l %s' % lcores
+    home = 0 if lcores == '0' else 1
+    wd = workdir('ntrcv')
+    write_pcap(os.path.join(wd, 'in.pcap'), traffic())
+    d = Daemon(wd, [with_window(T1, 0), with_window(T2, 0)], vdev(wd, infinite=True),
+               lcores=lcores, args=['--workers', '1', '--transports', '2',
+                                    '--sa-placement', 'receiver'],
+               prefix='ntr%d%s' % (os.getpid(), lcores.replace('-', '')))
+    tr = {}
+    for _ in range(50):
+        rc, r = d.ctl('list')
+        tr = {s['spi']: s.get('transport') for s in r.get('sas', [])} if rc == 0 else {}
+        if None not in tr.values():
+            break
+        time.sleep(0.1)
+    check(sorted(tr.values()) == [home, home],
+          '%s: T1 and T2 claimed for stage %d (%s)' % (name, home, tr))
+    rc, r = d.ctl('add', *with_window(X, 128).xfrm().split()[4:])
+    check(rc == 0 and r.get('ok'), '%s: X added at run time (%s)' % (name, r))
+    time.sleep(1.0)
+    rc, r = d.ctl('list')
+    sas = {s['spi']: s for s in r.get('sas', [])} if rc == 0 else {}
+    x = sas.get('0x%08x' % X.spi, {})
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+    reasons, _, _ = report_counts(out)
+    m = re.search(r'^transport: .* nested_handed (\d+)$', out, re.M)
+    drops = {k: v for k, v in reasons.items() if v and k != 'ok'}
+    check(x.get('transport') == home and m is not None and m.group(1) == '0' and
+          set(drops) == {'replay'} and x.get('delivered') == 2 * N,
+          '%s: X on stage %s, nothing handed (%s), each of its %d numbers delivered once '
+          '(%s; drops %s)' % (name, x.get('transport'), m.group(1) if m else None, 2 * N,
+                              x.get('delivered'), drops))
 
 
 H = [Sa(0xe400 + i, reqid=10 + i, mode='transport', src='198.51.100.10',
@@ -276,6 +318,7 @@ def case_many(lcores):
 for lc in ('0', '0-1'):
     case_loaded(lc)
     case_added(lc)
+    case_added_receiver(lc)
     case_host(lc, False)
     case_host(lc, True)
     case_mixed(lc, False)

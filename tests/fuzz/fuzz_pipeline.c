@@ -19,7 +19,11 @@
  *   2: --no-offload: the transport stage's software path decrypts;
  *   4: a narrower engine: no IPv4 options, IPv6 extension headers or ESP
  *      in UDP, and AES-GCM only (--offload-algs);
- *   8: --frag-flows 0: no reassembly.
+ *   8: --frag-flows 0: no reassembly;
+ *  16: with 1, --sa-placement receiver: SAs that nest with none are claimed
+ *      by the first stage to meet them (the engine's, or a stage
+ *      reassembling or unwrapping them);
+ *  32: with 16, the engine's own stage is stage 1, not 0.
  * Records:
  *   op & 3: 0 the bytes are a frame as received; 1 the bytes are the
  *           plaintext of an ESP packet of sealable SA (op >> 2) & 7 (for
