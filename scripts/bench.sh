@@ -16,7 +16,8 @@
 #
 # Useful options (scripts/bench/bench.py --help for all):
 #   --rounds N (3)  --duration S (3)  --sizes 64,512,1400,imix  --sas 1,1024
-#   --programs testpmd,rxsec,secgw-la,secgw-cpu  --mode loop|memif|both
+#   --programs testpmd,rxsec,secgw-la,secgw-cpu  --mode loop|memif|both|lcores
+#   (lcores: every program on CPUs 0 and 1 with two RX queues; --sas 1024)
 #   --cpu N (1: the CPU every program polls on)  --json FILE
 # Environment: BUILD (build), PACKETS (most packets per pcap, 4096),
 # MAX_BYTES (most frame bytes per pcap, 1 MiB: see gen_traffic.py),

@@ -25,6 +25,8 @@ encrypted (plain-*.pcap).
 Memif mode (part 2): dpdk-testpmd in a second process replays the pcap
 (io forwarding, net_pcap -> net_memif server) and the program under test
 receives from the net_memif client as its port 0.
+
+Lcores mode: every program on two lcores and two RX queues (lcores.py).
 """
 
 import argparse
@@ -219,10 +221,12 @@ class Bench:
             time.sleep(0.05)
         raise RuntimeError("nothing on port %d within %.0f s" % (port, timeout))
 
-    def measure(self, prog, case, ports, tag, peer=None):
-        """Steady-state rate of one program run; dict of results."""
+    def measure(self, prog, case, ports, tag, peer=None, command=None):
+        """Steady-state rate of one program run; dict of results. command
+        builds the argv from (prog, case, ports, prefix): self.command's
+        one lcore unless told otherwise."""
         prefix = self.prefix(prog)
-        argv = self.command(prog, case, ports, prefix)
+        argv = (command or self.command)(prog, case, ports, prefix)
         proc = self.start(argv, "%s-%s-%d-%s" % (tag, case[0], case[1], prog))
         res = {"prog": prog, "size": case[0], "sas": case[1]}
         tel = None
@@ -301,8 +305,18 @@ class Bench:
             os.unlink(out)
         prefix = self.prefix(prog)
         argv = self.command(prog, case, self.ports_verify(case, out), prefix)
-        proc = self.start(argv, "verify-%s-%d-%s" % (case[0], case[1], prog))
-        npkts = len(read_pcap(self.pcap(case)))
+        err = self.run_finite(argv, prefix, "verify-%s-%d-%s" % (case[0], case[1], prog),
+                              len(read_pcap(self.pcap(case))))
+        if err is None:
+            err = check_delivery(prog, self.pcap(case),
+                                 os.path.join(self.tr, "plain-%s-%d.pcap" % case),
+                                 out)
+        return err
+
+    def run_finite(self, argv, prefix, logname, npkts):
+        """Run argv until port 1 sent npkts frames or stopped sending; None,
+        or what went wrong."""
+        proc = self.start(argv, logname)
         err = None
         try:
             tel = Telemetry(prefix, proc)
@@ -321,10 +335,6 @@ class Bench:
         rc = self.stop(proc)
         if err is None and rc != 0:
             err = "exit status %s" % rc
-        if err is None:
-            err = check_delivery(prog, self.pcap(case),
-                                 os.path.join(self.tr, "plain-%s-%d.pcap" % case),
-                                 out)
         return err
 
 
@@ -361,16 +371,22 @@ def read_pcap(path):
 
 
 def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
-    """None if out_pcap holds exactly the expected frames, else what is wrong."""
-    if not os.path.exists(out_pcap):
-        return "no output pcap"
-    try:
-        got = read_pcap(out_pcap)
-    except PcapError as e:
-        return str(e)
+    """None if out_pcap (or the list of pcaps of several TX queues) holds
+    exactly the expected frames, else what is wrong."""
+    outs = out_pcap if isinstance(out_pcap, list) else [out_pcap]
+    got = []
+    for out in outs:
+        if not os.path.exists(out):
+            return "no output pcap"
+        try:
+            got += read_pcap(out)
+        except PcapError as e:
+            return str(e)
     if prog == "testpmd":
         want = read_pcap(esp_pcap)
-        return None if got == want else "io forwarding changed frames"
+        # several queues interleave as they will; one keeps the order
+        same = got == want if len(outs) == 1 else sorted(got) == sorted(want)
+        return None if same else "io forwarding changed frames"
     plain = read_pcap(plain_pcap)
     if len(got) != len(plain):
         return "delivered %d of %d packets" % (len(got), len(plain))
@@ -578,9 +594,16 @@ def check_setup(ap, args):
     if args.cpu not in cpus:
         ap.error("--cpu %d: not one of this process's CPUs (%s)"
                  % (args.cpu, ",".join(map(str, sorted(cpus)))))
-    if args.mode != "loop" and (args.cpu > 1 or (1 - args.cpu) not in cpus):
+    if args.mode in ("memif", "both") and (args.cpu > 1 or (1 - args.cpu) not in cpus):
         ap.error("--mode %s: the generator polls on the other of CPUs 0 and 1, "
                  "so --cpu must be 0 or 1 and both usable" % args.mode)
+    if args.mode == "lcores":
+        if not {0, 1} <= cpus or args.cpu > 1:
+            ap.error("--mode lcores: the programs poll on CPUs 0 and 1, so both must "
+                     "be usable and --cpu (the one-lcore run's) one of them")
+        if max(args.sas) < 2:
+            ap.error("--mode lcores: the traffic is split over two queues by SPI, "
+                     "so it needs --sas 1024")
     if not 0 <= args.max_loss < 1:
         ap.error("--max-loss must be a share from 0 up to 1, not %g" % args.max_loss)
 
@@ -621,7 +644,8 @@ def parse_args():
     ap.add_argument("--warmup", type=at_least(0, float), default=0.5)
     ap.add_argument("--cpu", type=at_least(0, int), default=1,
                     help="CPU of every program's polling lcore")
-    ap.add_argument("--mode", choices=("loop", "memif", "both"), default="loop")
+    ap.add_argument("--mode", choices=("loop", "memif", "both", "lcores"), default="loop",
+                    help="lcores: every program on two lcores and two queues")
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--max-loss", type=float, default=0.01,
                     help="largest share of received packets not delivered")
@@ -708,7 +732,7 @@ def run_all(b, args, progs, cases, spis):
     """Verify, measure and print the tables; the exit status."""
     failed = False
 
-    if not args.no_verify:
+    if not args.no_verify and args.mode != "lcores":
         for p in progs:
             for case in cases:
                 err = b.verify(p, case)
@@ -750,10 +774,24 @@ def run_all(b, args, progs, cases, spis):
         for w in unsteady(runs, cases, progs):
             log(w)
         out["memif"] = runs
+    if args.mode == "lcores":
+        import lcores
+        lc_cases, lc_progs, runs, bad = lcores.run(b, args, progs, cases)
+        failed |= bad
+        print(lcores.summarize(runs, lc_cases, lc_progs,
+                               "Two lcores: net_pcap (2 RX queues, split by SPI, "
+                               "infinite_rx) -> program on CPUs 0 and 1 -> net_null; Mpps "
+                               "delivered, medians of %d rounds x %.0f s, %s SPIs; ratios "
+                               "the medians of the rounds' own"
+                               % (args.rounds, args.duration, spis)))
+        print()
+        for w in unsteady(runs, lc_cases, lc_progs):
+            log(w)
+        out["lcores"] = runs
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
-    errors = [r for k in ("loop", "memif") for r in out.get(k, []) if "error" in r]
+    errors = [r for k in ("loop", "memif", "lcores") for r in out.get(k, []) if "error" in r]
     for r in errors:
         log("run error: %s %s-%d: %s" % (r["prog"], r["size"], r["sas"], r["error"]))
     if verdicts:

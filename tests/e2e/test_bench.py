@@ -95,6 +95,44 @@ def test_measures():
               % (row.group(1) if row else None, want))
 
 
+def test_lcores():
+    """--mode lcores on 1024 SAs split over two queues: every two-lcore
+    rxsec layout verified byte for byte, measured, and tabled; each SA's
+    packets in one queue's pcap only; a one-SA case refused."""
+    tr = os.path.join(work, 'traffic1024')
+    r = subprocess.run([py, os.path.join(root, 'scripts/bench/gen_traffic.py'),
+                        '--out', tr, '--packets', '1024', '--sizes', '64', '--sas', '1024'],
+                       capture_output=True, text=True, timeout=240)
+    check(r.returncode == 0, 'gen_traffic 1024 SAs: %s' % r.stderr.strip()[-200:])
+    out = os.path.join(work, 'lcores.json')
+    r = bench('--mode', 'lcores', '--traffic', tr, '--sas', '1024', '--json', out)
+    sys.stderr.write(r.stderr)
+    check(r.returncode == 0, '--mode lcores: a clean run exits 0 (got %d)' % r.returncode)
+    for p in ('testpmd', 'rxsec', 'rxsec-slot'):
+        check(re.search(r'^verify %s\s+64\s+1024 SA, 2 lcores: ok$' % p, r.stderr, re.M)
+              is not None, '--mode lcores: %s verified on two lcores' % p)
+    runs = json.load(open(out)).get('lcores', []) if os.path.exists(out) else []
+    got = {x['prog']: x.get('mpps', 0) for x in runs if 'error' not in x}
+    check(sorted(got) == ['rxsec', 'rxsec-1l', 'rxsec-slot', 'testpmd'] and
+          all(v > 0 for v in got.values()), '--mode lcores: every layout measured (%s)' % got)
+    check('Two lcores:' in r.stdout and 'rxsec/rxsec-slot' in r.stdout,
+          '--mode lcores: table printed')
+    sys.path.insert(0, os.path.join(root, 'scripts/bench'))
+    import bench as b
+    spis = [{fr[34:38] for fr in b.read_pcap(os.path.join(tr, 'esp-64-1024-q%d.pcap' % q))}
+            for q in range(2)]
+    frames = b.read_pcap(os.path.join(tr, 'esp-64-1024.pcap'))
+    n = sum(len(b.read_pcap(os.path.join(tr, 'esp-64-1024-q%d.pcap' % q))) for q in range(2))
+    check(spis[0] and spis[1] and not spis[0] & spis[1] and
+          spis[0] | spis[1] == {fr[34:38] for fr in frames} and n == len(frames),
+          '--mode lcores: the split pcaps hold every packet, each SA in one queue '
+          '(%d and %d SAs, %d of %d packets)' % (len(spis[0]), len(spis[1]), n, len(frames)))
+    corrupt_plaintext(5, os.path.join(tr, 'plain-64-1024.pcap'))
+    r = bench('--mode', 'lcores', '--traffic', tr, '--sas', '1024', programs='rxsec')
+    check(r.returncode == 1 and 'packet 5: delivered IP packet differs' in r.stderr,
+          '--mode lcores: a wrong two-lcore delivery is named, exit 1 (got %d)' % r.returncode)
+
+
 def test_floor_per_round():
     """The floor ratio is a median of per-round ratios, as the secgw ones:
     a round where the machine ran at half speed for every program leaves
@@ -116,9 +154,9 @@ def test_floor_per_round():
           'the table reports their median and misses 1.2: %s' % table.splitlines()[-1])
 
 
-def corrupt_plaintext(idx):
+def corrupt_plaintext(idx, path=None):
     """Flip the last byte of frame idx of the expected plaintext."""
-    path = os.path.join(traffic, 'plain-64-1.pcap')
+    path = path or os.path.join(traffic, 'plain-64-1.pcap')
     data = bytearray(open(path, 'rb').read())
     off = 24
     for _ in range(idx):
@@ -147,6 +185,8 @@ def test_bad_options():
         (['--duration', '0'], "argument --duration: '0' is not a number > 0"),
         (['--cpu', '4096'], "--cpu 4096: not one of this process's CPUs"),
         (['--max-loss', '1'], "--max-loss must be a share from 0 up to 1"),
+        (['--mode', 'lcores'], "--mode lcores: the traffic is split over two queues by SPI, "
+         "so it needs --sas 1024"),
         (['--sizes', '512'], "no traffic for 512 bytes, 1 SA(s): %s/esp-512-1.pcap is missing"
          % traffic),
     ]
@@ -214,6 +254,7 @@ def main():
         test_wrong_key_fails()
         test_crypto_bench_bad_input()
         test_wrong_plaintext_fails()
+        test_lcores()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if failures:
