@@ -24,9 +24,7 @@ rxsec_ports_max_rxq(const struct rxsec_ports *p)
 {
 	struct rte_eth_dev_info info;
 
-	if (rte_eth_dev_info_get(p->wire, &info) != 0)
-		return 1;
-	return info.max_rx_queues ? info.max_rx_queues : 1;
+	return rte_eth_dev_info_get(p->wire, &info) == 0 ? RTE_MAX(info.max_rx_queues, 1) : 1;
 }
 
 uint16_t
@@ -34,9 +32,7 @@ rxsec_ports_max_txq(const struct rxsec_ports *p)
 {
 	struct rte_eth_dev_info info;
 
-	if (rte_eth_dev_info_get(p->out, &info) != 0)
-		return 1;
-	return info.max_tx_queues ? info.max_tx_queues : 1;
+	return rte_eth_dev_info_get(p->out, &info) == 0 ? RTE_MAX(info.max_tx_queues, 1) : 1;
 }
 
 /* "0 (net_null0), 1 (net_pcap1)" for error messages. */
