@@ -78,9 +78,9 @@ void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_conf
  * SA and a tunnel whose selector takes its destination, or transport-mode
  * AH and ESP to one address) share stage 0; the others spread by slot, or
  * with claim_on_rx are left for the engine that first receives them to
- * claim (rxsec_sa_owner). Returns how many share stage 0. An SA added later that may nest with one in
- * the table joins that stage, or that SA's if none shares one yet
- * (rxsec_sa_table_add).
+ * claim (rxsec_sa_owner). Returns how many share stage 0. An SA added
+ * later that may nest with one in the table joins that stage, or that SA's
+ * if none shares one yet (rxsec_sa_table_add).
  */
 uint32_t rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports);
 
