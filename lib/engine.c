@@ -321,8 +321,10 @@ engine_transport_of(const struct rxsec_engine *e, struct rte_mbuf *m)
 			t = engine_claim_stage(e, sa);
 		return t < e->nb_rings ? t : 0;
 	}
-	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT))
+	if (unlikely(md->flags & RXSEC_PKT_F_FRAGMENT)) {
+		rxsec_pkt_priv(m)->rx_stage = (uint8_t)e->home_ring;
 		return rxsec_reassembly_stage_of(m, e->nb_rings);
+	}
 	return engine_flow_stage(m, md, e->nb_rings);
 }
 

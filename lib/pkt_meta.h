@@ -152,6 +152,8 @@ struct rxsec_pkt_priv {
 	uint8_t nest;			/* enum rxsec_pkt_nest */
 	uint8_t frag_ecn;		/* a held fragment's ECN codepoint, as a bit */
 	uint8_t outer_ds;		/* handed: the outer tunnel SA's ds_mode */
+	uint8_t rx_stage;		/* a fragment: its engine's home stage, the one
+					 * its datagram's unclaimed SA takes (sa.h) */
 };
 
 /* A whole cache line: the buffer (and with the default headroom, the

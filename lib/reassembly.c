@@ -159,6 +159,7 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint64_t n, bool 
 {
 	struct rxsec_pkt_priv *p;
 	uint16_t l2_len = d->l2_len;	/* a flattened copy does not keep it */
+	uint8_t rx_stage = rxsec_pkt_priv(d)->rx_stage;	/* nor this */
 
 	r->stats->datagrams++;
 	/* nothing for a NIC to compute on the way out */
@@ -169,6 +170,7 @@ datagram_ready(struct rxsec_reassembly *r, struct rte_mbuf *d, uint64_t n, bool 
 	*rxsec_result_ptr(d) = 0;
 	p->n = n;
 	p->nest = RXSEC_NEST_NONE;
+	p->rx_stage = rx_stage;
 	if (v4)
 		fix_ipv4_checksum(d, l2_len);	/* in the first segment either way */
 	rxsec_classify_frame(rte_pktmbuf_mtod(d, const uint8_t *), rte_pktmbuf_data_len(d),

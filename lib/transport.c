@@ -736,8 +736,8 @@ transport_datagram_sa(struct rxsec_transport *t, struct rte_mbuf *d,
 		      const struct rxsec_sa_key *key)
 {
 	struct rxsec_pkt_meta *md = rxsec_pkt_meta(d);
+	uint8_t rx = rxsec_pkt_priv(d)->rx_stage, owner;
 	struct rxsec_sa *sa;
-	uint8_t owner;
 
 	if (md->kind != RXSEC_PKT_ESP && md->kind != RXSEC_PKT_AH)
 		return false;
@@ -745,7 +745,8 @@ transport_datagram_sa(struct rxsec_transport *t, struct rte_mbuf *d,
 	if (sa == NULL)
 		return false;
 	md->sa_id = sa->handle;
-	owner = rxsec_sa_owner(sa, (uint8_t)t->id);	/* unclaimed: this stage's */
+	/* unclaimed: the stage of the lcore its first fragment came in on */
+	owner = rxsec_sa_owner(sa, rx < t->nb_rings ? rx : (uint8_t)t->id);
 	if (owner == t->id || owner >= t->nb_rings)
 		return false;
 	if (rte_ring_enqueue(t->rings[owner], d) == 0) {

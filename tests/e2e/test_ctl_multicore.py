@@ -10,7 +10,9 @@ the SA's first packet, so that nothing crosses lcores (queue q's SAs leave
 through stage q); with --sa-placement slot, SA slot i's is stage i % 2,
 which here is the other queue's for half of them. An SA whose packets
 arrive on both queues still gets one stage. --sa-placement receiver is
-refused when a worker's lcore runs no transport stage. Without --workers
+refused when a worker's lcore runs no transport stage. SAs whose packets
+all come fragmented still take their receiving lcore's stage, whichever
+stage reassembles them. Without --workers
 and --transports, -l 0-1 on two queues runs an engine and a stage on each
 lcore.
 While the same setup runs with a control socket, rxsec-ctl stats and
@@ -24,7 +26,8 @@ import subprocess
 import time
 
 from issue4_lib import (Sa, Daemon, workdir, check, finish, report_counts, write_pcap,
-                        read_pcap, parse_tag, eth, ipv4, run_to_idle, eal, file_prefix)
+                        read_pcap, parse_tag, eth, ipv4, run_to_idle, eal, file_prefix,
+                        fix_lengths)
 
 SAS = [Sa(0xd000 + i, window=64, reqid=20 + i, src='192.0.2.%d' % (30 + i)) for i in range(4)]
 N = 150
@@ -111,6 +114,45 @@ def case_default():
     reasons, (trx, tdel), _ = report_counts(out)
     check('1 worker(s), 1 transport(s)' in out and tdel == 4 * N,
           'default stages, one queue -l 0-1: one of each, %s of %d delivered' % (tdel, 4 * N))
+
+
+def fragments(frame, ident, cut=64):
+    """frame's IPv4 packet as two fragments (the first cut bytes of its
+    payload, then the rest), with identification ident."""
+    hdr, payload = frame[14:34], frame[34:]
+    out = []
+    for off, part, more in ((0, payload[:cut], 1), (cut, payload[cut:], 0)):
+        h = bytearray(hdr)
+        struct.pack_into('!HH', h, 4, ident, more << 13 | off // 8)
+        out.append(frame[:14] + fix_lengths(bytes(h) + part))
+    return out
+
+
+def case_fragments(lcores):
+    """SAs whose every packet comes fragmented: each datagram is reassembled
+    by the stage its identity hashes to, but an SA still takes the stage of
+    the lcore its fragments came in on, not the reassembler's."""
+    wd = workdir('mcf')
+    name = 'fragmented SAs -l %s' % lcores
+    queues = [[], []]
+    for k in range(1, 11):
+        for i, sa in enumerate(SAS):
+            queues[queue_of(i)] += fragments(sa.esp(k), i << 8 | k)
+    for q in range(2):
+        write_pcap(os.path.join(wd, 'q%d.pcap' % q), queues[q])
+    vdev = 'net_pcap0,' + ','.join('rx_pcap=%s' % os.path.join(wd, 'q%d.pcap' % q)
+                                   for q in range(2)) + ',' + \
+        ','.join('tx_pcap=%s' % os.path.join(wd, 'out%d.pcap' % q) for q in range(2))
+    out = stages_to_idle(wd, 'i4f', lcores, vdev, SAS, 2, name)
+    reasons, (trx, tdel), _ = report_counts(out)
+    check(tdel == 40, '%s: all 40 datagrams delivered (%s; %s)'
+          % (name, tdel, {k: v for k, v in reasons.items() if v}))
+    per_out = [[parse_tag(f) for f in read_pcap(os.path.join(wd, 'out%d.pcap' % q))]
+               for q in range(2)]
+    got = [sorted(q for q in range(2) if any(t[0] == sa.tag for t in per_out[q]))
+           for sa in SAS]
+    want = [[queue_of(i)] for i in range(len(SAS))]
+    check(got == want, '%s: SAs leave through stages %s, want %s' % (name, got, want))
 
 
 def case_both_queues(lcores):
@@ -249,6 +291,8 @@ case('0')
 case('0-1', 'slot')
 case('0', 'receiver')
 case_default()
+case_fragments('0-1')
+case_fragments('0')
 case_both_queues('0-1')
 case_both_queues('0')
 case_receiver_refused()
