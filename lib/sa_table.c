@@ -208,9 +208,10 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
  * transport-mode inner SA's. Both must have one writer, so SAs that may
  * nest with one another share a stage, nest_transport; the others spread
  * by slot, or each takes the stage of the engine that first receives it
- * (claim_on_rx, rxsec_sa_owner). One added later may nest in an SA of another stage: the outer
- * layer's stage then hands such packets to the inner SA's (transport.c),
- * which costs a ring trip and moves the outer window first, as Linux does.
+ * (claim_on_rx, rxsec_sa_owner). One added later may nest in an SA of
+ * another stage: the outer layer's stage then hands such packets to the
+ * inner SA's (transport.c), which costs a ring trip and moves the outer
+ * window first, as Linux does.
  */
 
 /* Might a packet of `carrier` hold a layer of `inner` (spec rule 5)? The
@@ -280,14 +281,25 @@ sa_table_mark_nested(const struct rxsec_sa_table *t, uint32_t *ids, uint8_t *mar
 		}
 }
 
+static uint8_t
+sa_slot_stage(const struct rxsec_sa_table *t, uint32_t slot)
+{
+	return t->nb_transports > 1 ? (uint8_t)(slot % t->nb_transports) : 0;
+}
+
 /* The stage of an SA that nests with none: by slot, or none yet when the
  * engine that first receives it claims one (claim_on_rx). */
 static uint8_t
 sa_unshared_stage(const struct rxsec_sa_table *t, uint32_t slot)
 {
-	if (t->nb_transports <= 1)
-		return 0;
-	return t->claim_on_rx ? RXSEC_TRANSPORT_UNSET : (uint8_t)(slot % t->nb_transports);
+	return t->claim_on_rx && t->nb_transports > 1 ? RXSEC_TRANSPORT_UNSET :
+		sa_slot_stage(t, slot);
+}
+
+uint8_t
+rxsec_sa_table_pin(const struct rxsec_sa_table *t, struct rxsec_sa *sa)
+{
+	return rxsec_sa_owner(sa, sa_slot_stage(t, sa->id));
 }
 
 uint32_t
@@ -337,9 +349,7 @@ sa_nest_stage_for_added(const struct rxsec_sa_table *t, const struct rxsec_sa *s
 
 		if (o == NULL || (!sa_may_carry(o, sa) && !sa_may_carry(sa, o)))
 			continue;
-		if (t->nest_transport >= 0)
-			return t->nest_transport;
-		return rxsec_sa_owner(o, (uint8_t)(o->id % t->nb_transports));
+		return t->nest_transport >= 0 ? t->nest_transport : rxsec_sa_table_pin(t, o);
 	}
 	return -1;
 }

@@ -84,6 +84,10 @@ void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_conf
  */
 uint32_t rxsec_sa_table_assign_transports(struct rxsec_sa_table *t, uint32_t nb_transports);
 
+/* The SA's stage; one no packet claimed yet is given its slot's (control
+ * plane: a window needs an owner to apply an update). */
+uint8_t rxsec_sa_table_pin(const struct rxsec_sa_table *t, struct rxsec_sa *sa);
+
 /* Add a configured SA; returns its id (slot), or -1 with a reason in err. */
 int rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 		       char *err, size_t errlen);

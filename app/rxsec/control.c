@@ -531,10 +531,7 @@ cmd_update_esn(struct rxsec_control_ctx *ctx, char *args, struct sbuf *out)
 	rte_spinlock_lock(ctx->lock);
 	sa = rxsec_sa_table_find(ctx->sat, &r.key);
 	if (sa != NULL && sa->esn) {
-		/* a stage must own the window to apply it: pin one if no
-		 * packet claimed one yet */
-		if (ctx->sat->nb_transports > 1)
-			rxsec_sa_owner(sa, (uint8_t)(sa->id % ctx->sat->nb_transports));
+		rxsec_sa_table_pin(ctx->sat, sa);	/* its owner applies it */
 		__atomic_store_n(&sa->esn_hi_req, 1ull << 32 | r.hi, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&ctx->sat->esn_req_seq, 1, __ATOMIC_RELEASE);
 	}

@@ -370,6 +370,15 @@ def read_pcap(path):
     return frames
 
 
+def write_pcap(path, frames):
+    """A classic little-endian Ethernet pcap of frames, timestamps zero."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for fr in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)))
+            f.write(fr)
+
+
 def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
     """None if out_pcap (or the list of pcaps of several TX queues) holds
     exactly the expected frames, else what is wrong."""

@@ -21,7 +21,6 @@ for byte.
 """
 
 import os
-import struct
 import zlib
 
 import bench as B
@@ -46,16 +45,8 @@ def split_pcaps(traffic, case):
     if not all(per):
         raise B.PcapError("%s: its SPIs hash to one queue only" % src)
     for path, frames in zip(outs, per):
-        write_pcap(path, frames)
+        B.write_pcap(path, frames)
     return outs
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for fr in frames:
-            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)))
-            f.write(fr)
 
 
 def rx_ports(queues, loop):
