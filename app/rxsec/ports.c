@@ -176,13 +176,35 @@ port_mtu(struct rte_eth_conf *conf, uint16_t port, const struct rte_eth_dev_info
 	return 0;
 }
 
+/* Drivers return -errno, or -1 after logging their own reason: -1 is not
+ * read as EPERM. */
+static void
+port_setup_fail(uint16_t port, const struct rte_eth_dev_info *info, const char *step,
+		uint16_t nb_rxq, uint16_t nb_txq, int ret)
+{
+	fprintf(stderr, "rxsec: port %u (%s) with %u RX / %u TX queues: %s failed: ", port,
+		info->driver_name, nb_rxq, nb_txq, step);
+	if (ret == -1)
+		fprintf(stderr, "the driver's reason is logged above\n");
+	else
+		fprintf(stderr, "%s\n", strerror(-ret));
+}
+
+/*
+ * nb_rxq RX and nb_txq TX queues. Some drivers (net_tap) take only as many
+ * TX as RX queues: TX queues nobody uses cost descriptors only, so a port
+ * gets at least as many as it has RX queues, within its limits. RX queues
+ * are never added to a receiving port (RSS would fill them); the delivery
+ * port's, when it is not the wire (idle_rx), nobody polls: as many as TX.
+ */
 static int
-port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, uint16_t mtu,
+port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16_t mtu,
 	   struct rte_mempool *pool)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t rxd = RX_DESC, txd = TX_DESC;
+	const char *step;
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
@@ -193,6 +215,9 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, uint16_t mtu,
 	}
 	if (port_mtu(&conf, port, &info, mtu) != 0)
 		return -1;
+	if (idle_rx)
+		nb_rxq = RTE_MAX(RTE_MIN(nb_txq, info.max_rx_queues), 1);
+	nb_txq = RTE_MAX(nb_txq, RTE_MIN(nb_rxq, info.max_tx_queues));
 	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
 		fprintf(stderr, "rxsec: port %u (%s) has %u RX / %u TX queues; %u RX and %u TX needed "
 			"(lower --workers / --transports)\n", port, info.driver_name,
@@ -207,30 +232,48 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, uint16_t mtu,
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_ESP | RTE_ETH_RSS_AH);
 	}
+	step = "configure";
 	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
-	for (uint16_t q = 0; ret == 0 && q < nb_rxq; q++)
+	for (uint16_t q = 0; ret == 0 && q < nb_rxq; q++) {
+		step = "RX queue setup";
 		ret = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port), NULL, pool);
-	for (uint16_t q = 0; ret == 0 && q < nb_txq; q++)
+	}
+	for (uint16_t q = 0; ret == 0 && q < nb_txq; q++) {
+		step = "TX queue setup";
 		ret = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
-	if (ret == 0)
+	}
+	if (ret == 0) {
+		step = "start";
 		ret = rte_eth_dev_start(port);
+	}
 	if (ret != 0) {
-		fprintf(stderr, "rxsec: port %u (%s): setup failed: %s\n", port, info.driver_name,
-			strerror(-ret));
+		port_setup_fail(port, &info, step, nb_rxq, nb_txq, ret);
 		return -1;
 	}
 	rte_eth_promiscuous_enable(port);
 	return 0;
 }
 
-/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight. */
-static unsigned int
-pool_mbufs(unsigned int workers, unsigned int transports)
+/* The delivery port's RX queues, when it is not the wire: nobody polls
+ * them, but some drivers (net_tap) take only as many RX as TX queues. */
+static uint16_t
+out_idle_rxq(const struct rxsec_ports *p, unsigned int transports)
 {
+	return p->out == p->wire ? 0 : (uint16_t)transports;
+}
+
+/* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight;
+ * the slack covers one idle RX ring of the delivery port. */
+static unsigned int
+pool_mbufs(const struct rxsec_ports *p, unsigned int workers, unsigned int transports)
+{
+	unsigned int idle = p->out_rx_big ? 0 : out_idle_rxq(p, transports);
+
 	return workers * RX_DESC + transports * (1024 + TX_DESC) +
-		(workers + transports + 2) * (POOL_CACHE + 64) + 2048;
+		(workers + transports + 2) * (POOL_CACHE + 64) + 2048 +
+		(idle > 1 ? (idle - 1) * RX_DESC : 0);
 }
 
 /* Flattened chains live from the engine to the TX ring: everything after
@@ -240,7 +283,8 @@ static unsigned int
 big_mbufs(const struct rxsec_ports *p, unsigned int workers, unsigned int transports)
 {
 	return transports * (1024 + TX_DESC) + (workers + transports + 2) * (BIG_CACHE + 64) +
-		(p->wire_rx_big ? workers * RX_DESC : 0) + (p->out_rx_big ? RX_DESC : 0);
+		(p->wire_rx_big ? workers * RX_DESC : 0) +
+		(p->out_rx_big ? out_idle_rxq(p, transports) * RX_DESC : 0);
 }
 
 static size_t
@@ -254,7 +298,7 @@ size_t
 rxsec_ports_pool_bytes(const struct rxsec_ports *p, unsigned int workers,
 		       unsigned int transports)
 {
-	return (pool_mbufs(workers, transports) + p->held_mbufs) *
+	return (pool_mbufs(p, workers, transports) + p->held_mbufs) *
 		pool_elt_bytes(RTE_MBUF_DEFAULT_BUF_SIZE) +
 		big_mbufs(p, workers, transports) * pool_elt_bytes(BIG_BUF_SIZE) + (2u << 20);
 }
@@ -278,7 +322,7 @@ int
 rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int transports,
 		 int socket)
 {
-	unsigned int nb_mbufs = pool_mbufs(workers, transports) + p->held_mbufs;
+	unsigned int nb_mbufs = pool_mbufs(p, workers, transports) + p->held_mbufs;
 	unsigned int nb_big = big_mbufs(p, workers, transports);
 
 	p->nb_rxq = (uint16_t)workers;
@@ -296,13 +340,14 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 		return -1;
 	}
 	/* One port: it transmits for every transport; two: one TX queue each way. */
-	if (port_setup(p->wire, p->nb_rxq, p->out == p->wire ? p->nb_txq : 1, p->mtu,
+	if (port_setup(p->wire, p->nb_rxq, p->out == p->wire ? p->nb_txq : 1, false, p->mtu,
 		       p->wire_rx_big ? p->big : p->pool) != 0)
 		return -1;
 	p->wire_started = true;
 	if (p->out == p->wire)
 		return 0;
-	if (port_setup(p->out, 1, p->nb_txq, p->mtu, p->out_rx_big ? p->big : p->pool) != 0)
+	if (port_setup(p->out, 1, p->nb_txq, true, p->mtu,
+		       p->out_rx_big ? p->big : p->pool) != 0)
 		return -1;
 	p->out_started = true;
 	return 0;

@@ -175,8 +175,10 @@ def file_prefix(name):
 
 
 def eal(prefix, lcores, vdev):
+    """EAL options for one vdev, or for each of a list of them."""
+    vdevs = [vdev] if isinstance(vdev, str) else vdev
     return [RXSEC, '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix,
-            '-l', lcores, '--vdev', vdev, '--']
+            '-l', lcores] + [a for v in vdevs for a in ('--vdev', v)] + ['--']
 
 
 def run(wd, sas, frames, lcores='0', args=(), timeout=120, prefix=None):

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""rxsec between two halves of the Linux kernel, over a multi-queue tap.
+
+rxsec runs in a network namespace of its own on net_tap with two queues. The
+kernel sends the ESP frames into the tap (an AF_PACKET socket in the
+namespace), and picks the tap queue of each frame by a hash of its addresses
+and, for ESP, its SPI, as a NIC's RSS does. rxsec delivers the plaintext
+back through the tap, and a UDP socket of the kernel in the same namespace
+must receive every datagram once, each SA's in order, with the kernel's IP
+and UDP input counting no error. So this covers, with the kernel on both
+sides, what the pcap tests cannot: queues filled by a hash rxsec does not
+control, SAs claimed by the stage of the lcore that received them (nothing
+crosses between stages: each stage decided exactly what its engine
+received), and delivered frames a real IP stack accepts. A replayed and a
+forged packet never reach the socket.
+
+Runs with -l 0-1 and the default layout (an engine and a stage on each
+lcore, one queue each), and with -l 0 and --workers 2 --transports 2.
+Needs root, /dev/net/tun and iproute2 (scripts/setup.sh installs it).
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from issue4_lib import (Sa, Daemon, check, eal, file_prefix, finish, workdir,  # noqa: E402
+                        parse_tag, write_pcap, read_pcap)
+from rxsec_vectors import MAC_B  # noqa: E402
+
+INNER_DST, INNER_NET, PORT = '203.0.113.20', '198.51.100.0/24', 9000
+SAS = [Sa(0x7a000000 + 0x10001 * i, window=64) for i in range(48)]
+PER_SA = 12
+
+
+def ns_run(ns, *cmd, check_rc=True):
+    p = subprocess.run(['ip', 'netns', 'exec', ns] + list(cmd), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = p.stdout.decode(errors='replace')
+    if check_rc and p.returncode != 0:
+        raise RuntimeError('%s: %s' % (' '.join(cmd), out.strip()))
+    return out
+
+
+def snmp(ns):
+    """The namespace's /proc/net/snmp as {'Ip': {...}, 'Udp': {...}}."""
+    rows = [l.split() for l in ns_run(ns, 'cat', '/proc/net/snmp').splitlines()]
+    res = {}
+    for head, vals in zip(rows[0::2], rows[1::2]):
+        res[head[0].rstrip(':')] = dict(zip(head[1:], (int(v) for v in vals[1:])))
+    return res
+
+
+def frames():
+    """Every SA's packets interleaved, then a replay and a forgery."""
+    f = [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS]
+    return f + [SAS[0].esp(5), SAS[1].esp(PER_SA + 1, corrupt=True)]
+
+
+def inside(pcap, out, expect):
+    """In the namespace: send the frames into the tap, read the socket
+    until `expect` datagrams came (or 5 s passed)."""
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)	# SO_RCVBUFFORCE: root
+    r.bind((INNER_DST, PORT))
+    r.settimeout(0.2)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((os.environ['TAP_IF'], 0))
+    got = []
+
+    def drain():
+        try:
+            while True:
+                got.append(r.recv(4096))
+        except socket.timeout:
+            pass
+    for i, fr in enumerate(read_pcap(pcap)):
+        s.send(fr)
+        if i % 32 == 31:	# the tap's queues hold 1000 frames: let rxsec read
+            time.sleep(0.002)
+    deadline = time.time() + 5
+    while time.time() < deadline and len(got) < expect:
+        drain()
+    time.sleep(0.3)
+    drain()
+    with open(out, 'w') as f:
+        json.dump([g.decode(errors='replace') for g in got], f)
+
+
+def setup_ns(ns, tap):
+    """Once rxsec made the tap: the kernel's side is the delivered frames'
+    destination (their MAC, address and a route back), without IPv6 chatter."""
+    ns_run(ns, 'ip', 'link', 'set', tap, 'address', MAC_B)
+    ns_run(ns, 'ip', 'addr', 'add', INNER_DST + '/24', 'dev', tap)
+    ns_run(ns, 'ip', 'route', 'add', INNER_NET, 'dev', tap)
+
+
+def wait_tap(ns, tap):
+    for _ in range(100):
+        if ns_run(ns, 'ip', 'link', 'show', tap, check_rc=False).find('UP') >= 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def stage_split(d):
+    """Each stage's share of the SAs' packets (delivered and dropped), from
+    rxsec-ctl list, and each worker's ESP packets from rxsec-ctl stats."""
+    rc1, lst = d.ctl('list')
+    rc2, st = d.ctl('stats')
+    by_stage, unclaimed = {}, 0
+    for sa in lst.get('sas', []):
+        n = sa['delivered'] + sum(sa['drops'].values())
+        if sa['transport'] is None:
+            unclaimed += 1
+        else:
+            by_stage[sa['transport']] = by_stage.get(sa['transport'], 0) + n
+    workers = [w['crypto_done'] for w in st.get('engine', {}).get('workers', [])]
+    return rc1 == 0 and rc2 == 0, by_stage, workers, unclaimed, st
+
+
+def run_case(name, lcores, args, layout):
+    wd = workdir('tap-' + name)
+    ns = 'rxsec-tap%d' % os.getpid()
+    tap = 'rxst%d' % (os.getpid() % 100000)
+    write_pcap(os.path.join(wd, 'in.pcap'), frames())
+    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    d = None
+    try:
+        ns_run(ns, 'ip', 'link', 'set', 'lo', 'up')
+        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        before = None
+        d = Daemon(wd, SAS, 'net_tap0,iface=%s' % tap, lcores=lcores,
+                   args=list(args), prefix='tap%d%s' % (os.getpid(), name),
+                   wrap=['ip', 'netns', 'exec', ns])
+        if not check(d.p.poll() is None and wait_tap(ns, tap),
+                     '%s: rxsec runs on a two-queue tap (%s)' % (name, wd)):
+            return
+        setup_ns(ns, tap)
+        before = snmp(ns)
+        env = dict(os.environ, TAP_IF=tap)
+        p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
+                            '--inside', os.path.join(wd, 'in.pcap'),
+                            os.path.join(wd, 'got.json'), str(len(SAS) * PER_SA)],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        check(p.returncode == 0, '%s: sender and receiver in the namespace ran (%s)'
+              % (name, p.stdout.decode(errors='replace')[-300:]))
+        after = snmp(ns)
+        ok, by_stage, workers, unclaimed, st = stage_split(d)
+        rc, out = d.stop()
+        d = None
+    finally:
+        if d is not None:
+            d.stop()
+        subprocess.run(['ip', 'netns', 'del', ns])
+
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
+    check(layout in out, '%s: %s' % (name, layout))
+    check('each SA takes the transport stage of the lcore that first receives it' in out,
+          '%s: SAs placed by receiver' % name)
+    with open(os.path.join(wd, 'got.json')) as f:
+        got = [parse_tag(g.encode()) for g in json.load(f)]
+    want = [(sa.tag, seq) for sa in SAS for seq in range(1, PER_SA + 1)]
+    check(sorted(g for g in got if g) == sorted(want) and len(got) == len(want),
+          '%s: the kernel socket got each of the %d datagrams once (got %d)'
+          % (name, len(want), len(got)))
+    order = {}
+    for g in got:
+        if g:
+            order.setdefault(g[0], []).append(g[1])
+    check(all(v == sorted(v) for v in order.values()),
+          '%s: each SA\'s datagrams in order' % name)
+    udp = after['Udp']['InDatagrams'] - before['Udp']['InDatagrams']
+    errs = {k: after[s][k] - before[s][k] for s, k in
+            (('Ip', 'InHdrErrors'), ('Ip', 'InAddrErrors'), ('Udp', 'InErrors'),
+             ('Udp', 'InCsumErrors'), ('Udp', 'NoPorts'))}
+    check(udp == len(want) and not any(errs.values()),
+          '%s: Linux counted %d datagrams in, no input error (%s)' % (name, udp, errs))
+    check(ok and unclaimed == 0, '%s: every SA claimed by a stage' % name)
+    check(len(workers) == 2 and all(w > 0 for w in workers),
+          '%s: the kernel\'s queue hash spread the SAs over both queues %s'
+          % (name, workers))
+    check(by_stage == {i: w for i, w in enumerate(workers)},
+          '%s: each stage decided what its own engine received: stages %s, engines %s'
+          % (name, by_stage, workers))
+    reasons = st.get('transport', {}).get('reasons', {})
+    check(reasons.get('replay') == 1 and reasons.get('tunnel_esp_auth_failed') == 1,
+          '%s: the replay and the forgery dropped and counted' % name)
+
+
+def tags_once_by_sa(name, pcaps):
+    """Every plaintext once over the pcaps, each SA's in one pcap, in order."""
+    where, got = {}, []
+    for i, path in enumerate(pcaps):
+        for fr in read_pcap(path) if os.path.exists(path) else []:
+            t = parse_tag(fr)
+            got.append(t)
+            if t:
+                where.setdefault(t[0], set()).add(i)
+    want = [(sa.tag, seq) for sa in SAS for seq in range(1, PER_SA + 1)]
+    check(sorted(g for g in got if g) == sorted(want) and len(got) == len(want),
+          '%s: each of the %d plaintexts once (got %d)' % (name, len(want), len(got)))
+    check(all(len(q) == 1 for q in where.values()) and len(set().union(*where.values())) == 2,
+          '%s: each SA\'s packets left through one TX queue, both queues used' % name)
+    seqs = {}
+    for g in got:
+        if g:
+            seqs.setdefault(g[0], []).append(g[1])
+    check(all(v == sorted(v) for v in seqs.values()), '%s: each SA in order' % name)
+
+
+def run_tap_wire(name):
+    """The tap as the wire, net_pcap (a pcap per TX queue) as the delivery
+    port: a driver that takes only as many TX as RX queues (net_tap) gets
+    them on the wire port too."""
+    wd = workdir('tap-' + name)
+    ns = 'rxsec-tap%d' % os.getpid()
+    tap = 'rxst%d' % (os.getpid() % 100000)
+    outs = [os.path.join(wd, 'o%d.pcap' % q) for q in range(2)]
+    write_pcap(os.path.join(wd, 'in.pcap'), frames())
+    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    d = None
+    try:
+        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        d = Daemon(wd, SAS, ['net_tap0,iface=%s' % tap,
+                             'net_pcap0,' + ','.join('tx_pcap=' + o for o in outs)],
+                   lcores='0-1', prefix='tap%d%s' % (os.getpid(), name),
+                   wrap=['ip', 'netns', 'exec', ns])
+        if not check(d.p.poll() is None and wait_tap(ns, tap),
+                     '%s: rxsec runs with a two-queue tap as its wire (%s)' % (name, wd)):
+            return
+        p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
+                            '--inside', os.path.join(wd, 'in.pcap'),
+                            os.path.join(wd, 'got.json'), '0'],
+                           env=dict(os.environ, TAP_IF=tap), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        check(p.returncode == 0, '%s: the sender ran' % name)
+        time.sleep(0.5)
+        rc, out = d.stop()
+        d = None
+    finally:
+        if d is not None:
+            d.stop()
+        subprocess.run(['ip', 'netns', 'del', ns])
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
+    check('2 worker(s), 2 transport(s), wire port 0, delivery port 1' in out,
+          '%s: two queues each way' % name)
+    tags_once_by_sa(name, outs)
+
+
+def run_tap_out(name):
+    """net_pcap with two RX queues as the wire, the tap as the delivery port:
+    its RX queues, which nobody polls, match its two TX queues."""
+    wd = workdir('tap-' + name)
+    ns = 'rxsec-tap%d' % os.getpid()
+    tap = 'rxst%d' % (os.getpid() % 100000)
+    qs = [os.path.join(wd, 'q%d.pcap' % q) for q in range(2)]
+    write_pcap(qs[0], [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS[0::2]])
+    write_pcap(qs[1], [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS[1::2]])
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(''.join(sa.xfrm() for sa in SAS))
+    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        cmd = ['ip', 'netns', 'exec', ns] + eal(
+            file_prefix('tap%d%s' % (os.getpid(), name)), '0-1',
+            ['net_pcap0,' + ','.join('rx_pcap=' + q for q in qs), 'net_tap0,iface=' + tap]) + \
+            ['--sa', os.path.join(wd, 'sa.conf'), '--idle-exit', '500']
+        p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        out = p.stdout.decode(errors='replace')
+    finally:
+        subprocess.run(['ip', 'netns', 'del', ns])
+    with open(os.path.join(wd, 'run.log'), 'w') as f:
+        f.write(out)
+    check(p.returncode == 0 and 'mbufs: all' in out,
+          '%s: exit 0, every mbuf home (%s)' % (name, wd))
+    check('2 worker(s), 2 transport(s), wire port 0, delivery port 1' in out,
+          '%s: two queues each way' % name)
+    m = re.search(r'^port 1: rx \d+ tx (\d+) ', out, re.M)
+    check(m is not None and int(m.group(1)) == len(SAS) * PER_SA,
+          '%s: every plaintext written into the tap (%s)' % (name, m and m.group(1)))
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == '--inside':
+        inside(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    if not check(os.path.exists('/dev/net/tun'), '/dev/net/tun exists (net_tap needs it)'):
+        finish()
+    run_case('l01', '0-1', [], '2 worker(s), 2 transport(s)')
+    run_case('l0', '0', ['--workers', '2', '--transports', '2'],
+             '2 worker(s), 2 transport(s)')
+    run_tap_wire('wire')
+    run_tap_out('out')
+    finish()
+
+
+if __name__ == '__main__':
+    main()
