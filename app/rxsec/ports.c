@@ -159,15 +159,29 @@ rxsec_ports_pick(struct rxsec_ports *p, int wire, int out, uint16_t mtu)
 	return 0;
 }
 
+/* The bytes of a frame around its MTU, as ethdev counts them when it
+ * checks an MTU against the port's largest frame. */
+static uint32_t
+port_frame_overhead(const struct rte_eth_dev_info *info)
+{
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		return info->max_rx_pktlen - info->max_mtu;
+	return RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+}
+
 static int
 port_mtu(struct rte_eth_conf *conf, uint16_t port, const struct rte_eth_dev_info *info,
 	 uint16_t mtu)
 {
 	if (mtu == 0)
 		return 0;
-	if (mtu < info->min_mtu || mtu > info->max_mtu) {
+	uint32_t overhead = port_frame_overhead(info);
+	uint32_t max = info->max_rx_pktlen > overhead ?
+		RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead) : info->max_mtu;
+
+	if (mtu < info->min_mtu || mtu > max) {
 		fprintf(stderr, "rxsec: --mtu %u: port %u (%s) takes %u to %u\n", mtu, port,
-			info->driver_name, info->min_mtu, info->max_mtu);
+			info->driver_name, info->min_mtu, max);
 		return -1;
 	}
 	conf->rxmode.mtu = mtu;

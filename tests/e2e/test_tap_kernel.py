@@ -292,6 +292,31 @@ def run_tap_out(name):
           '%s: every plaintext written into the tap (%s)' % (name, m and m.group(1)))
 
 
+def run_tap_mtu(name):
+    """An MTU above what the port's largest frame allows is refused by rxsec
+    with the port's range (net_tap in DPDK 22.11: 1522-byte frames), not by
+    ethdev's configure failing."""
+    ns = 'rxsec-tap%d' % os.getpid()
+    wd = workdir('tap-' + name)
+    with open(os.path.join(wd, 'sa.conf'), 'w') as f:
+        f.write(SAS[0].xfrm())
+    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        p = subprocess.run(['ip', 'netns', 'exec', ns] + eal(
+            file_prefix('tap%d%s' % (os.getpid(), name)), '0',
+            'net_tap0,iface=rxst%d' % (os.getpid() % 100000)) +
+            ['--sa', os.path.join(wd, 'sa.conf'), '--mtu', '9000'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    finally:
+        subprocess.run(['ip', 'netns', 'del', ns])
+    out = p.stdout.decode(errors='replace')
+    m = re.search(r'^rxsec: --mtu 9000: port 0 \(net_tap\) takes (\d+) to (\d+)$', out, re.M)
+    check(p.returncode == 2 and m is not None and int(m.group(2)) < 9000 and
+          'configure failed' not in out,
+          '%s: --mtu 9000 refused with the tap\'s range (%s)' % (name, m and m.group(0)))
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == '--inside':
         inside(sys.argv[2], sys.argv[3], int(sys.argv[4]))
@@ -303,6 +328,7 @@ def main():
              '2 worker(s), 2 transport(s)')
     run_tap_wire('wire')
     run_tap_out('out')
+    run_tap_mtu('mtu')
     finish()
 
 
