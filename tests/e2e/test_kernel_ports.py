@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""rxsec between two halves of the Linux kernel, over a multi-queue tap.
+"""rxsec between two halves of the Linux kernel, on kernel-facing ports.
 
-rxsec runs in a network namespace of its own on net_tap with two queues. The
-kernel sends the ESP frames into the tap (an AF_PACKET socket in the
-namespace), and picks the tap queue of each frame by a hash of its addresses
-and, for ESP, its SPI, as a NIC's RSS does. rxsec delivers the plaintext
-back through the tap, and a UDP socket of the kernel in the same namespace
-must receive every datagram once, each SA's in order, with the kernel's IP
-and UDP input counting no error. So this covers, with the kernel on both
-sides, what the pcap tests cannot: queues filled by a hash rxsec does not
-control, SAs claimed by the stage of the lcore that received them (nothing
-crosses between stages: each stage decided exactly what its engine
-received), and delivered frames a real IP stack accepts. A replayed and a
-forged packet never reach the socket.
+rxsec runs in a network namespace of its own on two queues of net_tap, or
+of net_af_packet on one end of a veth pair. The kernel sends the ESP frames
+into that port (an AF_PACKET socket on the kernel's interface), and picks
+each frame's queue by a hash of its addresses and, for ESP, its SPI (the
+tap's queue selection, af_packet's PACKET_FANOUT), as a NIC's RSS does.
+rxsec delivers the plaintext back through the same port, and a UDP socket
+of the kernel in the namespace must receive every datagram once, each SA's
+in order, with the kernel's IP and UDP input counting no error. So this
+covers, with the kernel on both sides, what the pcap tests cannot: queues
+filled by a hash rxsec does not control, SAs claimed by the stage of the
+lcore that received them (nothing crosses between stages: each stage
+decided exactly what its engine received), and delivered frames a real IP
+stack accepts. A replayed and a forged packet never reach the socket.
 
-Runs with -l 0-1 and the default layout (an engine and a stage on each
-lcore, one queue each), and with -l 0 and --workers 2 --transports 2.
+The tap with -l 0-1 and the default layout (an engine and a stage on each
+lcore, one queue each), with -l 0 and --workers 2 --transports 2; the veth
+with -l 0-1. Then a tap as the wire beside a net_pcap delivery port, as the
+delivery port, and an --mtu beyond its largest frame.
 Needs root, /dev/net/tun and iproute2 (scripts/setup.sh installs it).
 """
 import json
@@ -71,7 +74,7 @@ def inside(pcap, out, expect):
     r.bind((INNER_DST, PORT))
     r.settimeout(0.2)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((os.environ['TAP_IF'], 0))
+    s.bind((os.environ['KERNEL_IF'], 0))
     got = []
 
     def drain():
@@ -93,17 +96,17 @@ def inside(pcap, out, expect):
         json.dump([g.decode(errors='replace') for g in got], f)
 
 
-def setup_ns(ns, tap):
-    """Once rxsec made the tap: the kernel's side is the delivered frames'
-    destination (their MAC, address and a route back), without IPv6 chatter."""
-    ns_run(ns, 'ip', 'link', 'set', tap, 'address', MAC_B)
-    ns_run(ns, 'ip', 'addr', 'add', INNER_DST + '/24', 'dev', tap)
-    ns_run(ns, 'ip', 'route', 'add', INNER_NET, 'dev', tap)
+def setup_ns(ns, kif):
+    """The kernel's interface facing rxsec is the delivered frames'
+    destination: their MAC, address and a route back to their source."""
+    ns_run(ns, 'ip', 'link', 'set', kif, 'address', MAC_B)
+    ns_run(ns, 'ip', 'addr', 'add', INNER_DST + '/24', 'dev', kif)
+    ns_run(ns, 'ip', 'route', 'add', INNER_NET, 'dev', kif)
 
 
-def wait_tap(ns, tap):
+def wait_up(ns, ifname):
     for _ in range(100):
-        if ns_run(ns, 'ip', 'link', 'show', tap, check_rc=False).find('UP') >= 0:
+        if ns_run(ns, 'ip', 'link', 'show', ifname, check_rc=False).find('UP') >= 0:
             return True
         time.sleep(0.1)
     return False
@@ -125,10 +128,24 @@ def stage_split(d):
     return rc1 == 0 and rc2 == 0, by_stage, workers, unclaimed, st
 
 
-def run_case(name, lcores, args, layout):
-    wd = workdir('tap-' + name)
-    ns = 'rxsec-tap%d' % os.getpid()
-    tap = 'rxst%d' % (os.getpid() % 100000)
+def kernel_port(ns, driver):
+    """The vdev rxsec runs on and the kernel interface facing it: a tap rxsec
+    makes, or one end of a veth pair whose other end net_af_packet takes
+    (two queues, filled by PACKET_FANOUT's hash)."""
+    tag = os.getpid() % 100000
+    if driver == 'tap':
+        return 'net_tap0,iface=rxst%d' % tag, 'rxst%d' % tag
+    kif, rif = 'rxsk%d' % tag, 'rxsr%d' % tag
+    ns_run(ns, 'ip', 'link', 'add', rif, 'type', 'veth', 'peer', 'name', kif)
+    ns_run(ns, 'ip', 'link', 'set', kif, 'up')
+    ns_run(ns, 'ip', 'link', 'set', rif, 'up')
+    setup_ns(ns, kif)
+    return 'net_af_packet0,iface=%s,qpairs=2' % rif, kif
+
+
+def run_case(name, lcores, args, layout, driver='tap'):
+    wd = workdir('kport-' + name)
+    ns = 'rxsec-kp%d' % os.getpid()
     write_pcap(os.path.join(wd, 'in.pcap'), frames())
     subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
     subprocess.run(['ip', 'netns', 'add', ns], check=True)
@@ -136,16 +153,18 @@ def run_case(name, lcores, args, layout):
     try:
         ns_run(ns, 'ip', 'link', 'set', 'lo', 'up')
         ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        vdev, kif = kernel_port(ns, driver)
         before = None
-        d = Daemon(wd, SAS, 'net_tap0,iface=%s' % tap, lcores=lcores,
-                   args=list(args), prefix='tap%d%s' % (os.getpid(), name),
+        d = Daemon(wd, SAS, vdev, lcores=lcores,
+                   args=list(args), prefix='kp%d%s' % (os.getpid(), name),
                    wrap=['ip', 'netns', 'exec', ns])
-        if not check(d.p.poll() is None and wait_tap(ns, tap),
-                     '%s: rxsec runs on a two-queue tap (%s)' % (name, wd)):
+        if not check(d.p.poll() is None and wait_up(ns, kif),
+                     '%s: rxsec runs on two queues of %s (%s)' % (name, driver, wd)):
             return
-        setup_ns(ns, tap)
+        if driver == 'tap':
+            setup_ns(ns, kif)
         before = snmp(ns)
-        env = dict(os.environ, TAP_IF=tap)
+        env = dict(os.environ, KERNEL_IF=kif)
         p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
                             '--inside', os.path.join(wd, 'in.pcap'),
                             os.path.join(wd, 'got.json'), str(len(SAS) * PER_SA)],
@@ -221,7 +240,7 @@ def run_tap_wire(name):
     """The tap as the wire, net_pcap (a pcap per TX queue) as the delivery
     port: a driver that takes only as many TX as RX queues (net_tap) gets
     them on the wire port too."""
-    wd = workdir('tap-' + name)
+    wd = workdir('kport-' + name)
     ns = 'rxsec-tap%d' % os.getpid()
     tap = 'rxst%d' % (os.getpid() % 100000)
     outs = [os.path.join(wd, 'o%d.pcap' % q) for q in range(2)]
@@ -235,13 +254,13 @@ def run_tap_wire(name):
                              'net_pcap0,' + ','.join('tx_pcap=' + o for o in outs)],
                    lcores='0-1', prefix='tap%d%s' % (os.getpid(), name),
                    wrap=['ip', 'netns', 'exec', ns])
-        if not check(d.p.poll() is None and wait_tap(ns, tap),
+        if not check(d.p.poll() is None and wait_up(ns, tap),
                      '%s: rxsec runs with a two-queue tap as its wire (%s)' % (name, wd)):
             return
         p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
                             '--inside', os.path.join(wd, 'in.pcap'),
                             os.path.join(wd, 'got.json'), '0'],
-                           env=dict(os.environ, TAP_IF=tap), stdout=subprocess.PIPE,
+                           env=dict(os.environ, KERNEL_IF=tap), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=120)
         check(p.returncode == 0, '%s: the sender ran' % name)
         time.sleep(0.5)
@@ -260,7 +279,7 @@ def run_tap_wire(name):
 def run_tap_out(name):
     """net_pcap with two RX queues as the wire, the tap as the delivery port:
     its RX queues, which nobody polls, match its two TX queues."""
-    wd = workdir('tap-' + name)
+    wd = workdir('kport-' + name)
     ns = 'rxsec-tap%d' % os.getpid()
     tap = 'rxst%d' % (os.getpid() % 100000)
     qs = [os.path.join(wd, 'q%d.pcap' % q) for q in range(2)]
@@ -297,7 +316,7 @@ def run_tap_mtu(name):
     with the port's range (net_tap in DPDK 22.11: 1522-byte frames), not by
     ethdev's configure failing."""
     ns = 'rxsec-tap%d' % os.getpid()
-    wd = workdir('tap-' + name)
+    wd = workdir('kport-' + name)
     with open(os.path.join(wd, 'sa.conf'), 'w') as f:
         f.write(SAS[0].xfrm())
     subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
@@ -326,6 +345,7 @@ def main():
     run_case('l01', '0-1', [], '2 worker(s), 2 transport(s)')
     run_case('l0', '0', ['--workers', '2', '--transports', '2'],
              '2 worker(s), 2 transport(s)')
+    run_case('afpacket', '0-1', [], '2 worker(s), 2 transport(s)', driver='af_packet')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
