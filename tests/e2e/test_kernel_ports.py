@@ -22,6 +22,7 @@ with -l 0-1. Then a tap as the wire beside a net_pcap delivery port, as the
 delivery port, and an --mtu beyond its largest frame.
 Needs root, /dev/net/tun and iproute2 (scripts/setup.sh installs it).
 """
+import contextlib
 import json
 import os
 import re
@@ -67,17 +68,21 @@ def frames():
 
 
 def inside(pcap, out, expect):
-    """In the namespace: send the frames into the tap, read the socket
-    until `expect` datagrams came (or 5 s passed)."""
+    """In the namespace: send the frames into the kernel's interface, read
+    the socket until `expect` datagrams came (or 5 s passed). With expect
+    0 the plaintext goes elsewhere: send only."""
     r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     r.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)	# SO_RCVBUFFORCE: root
-    r.bind((INNER_DST, PORT))
+    if expect:
+        r.bind((INNER_DST, PORT))
     r.settimeout(0.2)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((os.environ['KERNEL_IF'], 0))
     got = []
 
     def drain():
+        if not expect:
+            return
         try:
             while True:
                 got.append(r.recv(4096))
@@ -85,7 +90,7 @@ def inside(pcap, out, expect):
             pass
     for i, fr in enumerate(read_pcap(pcap)):
         s.send(fr)
-        if i % 32 == 31:	# the tap's queues hold 1000 frames: let rxsec read
+        if i % 32 == 31:	# queues hold 1000 frames: let rxsec read
             time.sleep(0.002)
     deadline = time.time() + 5
     while time.time() < deadline and len(got) < expect:
@@ -128,13 +133,57 @@ def stage_split(d):
     return rc1 == 0 and rc2 == 0, by_stage, workers, unclaimed, st
 
 
+TAP_IF = 'rxst%d' % (os.getpid() % 100000)
+
+
+@contextlib.contextmanager
+def namespace():
+    """A network namespace of the test's own, without IPv6 chatter; gone
+    afterwards whatever happened."""
+    ns = 'rxsec-kp%d' % os.getpid()
+    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        ns_run(ns, 'ip', 'link', 'set', 'lo', 'up')
+        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        yield ns
+    finally:
+        subprocess.run(['ip', 'netns', 'del', ns])
+
+
+@contextlib.contextmanager
+def daemon(ns, wd, name, vdev, lcores='0-1', args=()):
+    """rxsec in the namespace with a control socket; stopped on the way out
+    if the case did not stop it (d.stopped)."""
+    d = Daemon(wd, SAS, vdev, lcores=lcores, args=list(args),
+               prefix='kp%d%s' % (os.getpid(), name), wrap=['ip', 'netns', 'exec', ns])
+    d.stopped = None
+    try:
+        yield d
+    finally:
+        if d.stopped is None:
+            d.stopped = d.stop()
+
+
+def send_inside(ns, wd, kif, expect):
+    """This file's --inside mode in the namespace; its exit status."""
+    p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__, '--inside',
+                        os.path.join(wd, 'in.pcap'), os.path.join(wd, 'got.json'),
+                        str(expect)],
+                       env=dict(os.environ, KERNEL_IF=kif), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    if p.returncode != 0:
+        print(p.stdout.decode(errors='replace')[-600:])
+    return p.returncode
+
+
 def kernel_port(ns, driver):
     """The vdev rxsec runs on and the kernel interface facing it: a tap rxsec
     makes, or one end of a veth pair whose other end net_af_packet takes
     (two queues, filled by PACKET_FANOUT's hash)."""
     tag = os.getpid() % 100000
     if driver == 'tap':
-        return 'net_tap0,iface=rxst%d' % tag, 'rxst%d' % tag
+        return 'net_tap0,iface=' + TAP_IF, TAP_IF
     kif, rif = 'rxsk%d' % tag, 'rxsr%d' % tag
     ns_run(ns, 'ip', 'link', 'add', rif, 'type', 'veth', 'peer', 'name', kif)
     ns_run(ns, 'ip', 'link', 'set', kif, 'up')
@@ -144,42 +193,23 @@ def kernel_port(ns, driver):
 
 
 def run_case(name, lcores, args, layout, driver='tap'):
+    """ESP from the kernel through rxsec and back to a kernel socket."""
     wd = workdir('kport-' + name)
-    ns = 'rxsec-kp%d' % os.getpid()
     write_pcap(os.path.join(wd, 'in.pcap'), frames())
-    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
-    subprocess.run(['ip', 'netns', 'add', ns], check=True)
-    d = None
-    try:
-        ns_run(ns, 'ip', 'link', 'set', 'lo', 'up')
-        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+    with namespace() as ns:
         vdev, kif = kernel_port(ns, driver)
-        before = None
-        d = Daemon(wd, SAS, vdev, lcores=lcores,
-                   args=list(args), prefix='kp%d%s' % (os.getpid(), name),
-                   wrap=['ip', 'netns', 'exec', ns])
-        if not check(d.p.poll() is None and wait_up(ns, kif),
-                     '%s: rxsec runs on two queues of %s (%s)' % (name, driver, wd)):
-            return
-        if driver == 'tap':
-            setup_ns(ns, kif)
-        before = snmp(ns)
-        env = dict(os.environ, KERNEL_IF=kif)
-        p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
-                            '--inside', os.path.join(wd, 'in.pcap'),
-                            os.path.join(wd, 'got.json'), str(len(SAS) * PER_SA)],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=120)
-        check(p.returncode == 0, '%s: sender and receiver in the namespace ran (%s)'
-              % (name, p.stdout.decode(errors='replace')[-300:]))
-        after = snmp(ns)
-        ok, by_stage, workers, unclaimed, st = stage_split(d)
-        rc, out = d.stop()
-        d = None
-    finally:
-        if d is not None:
-            d.stop()
-        subprocess.run(['ip', 'netns', 'del', ns])
+        with daemon(ns, wd, name, vdev, lcores, args) as d:
+            if not check(d.p.poll() is None and wait_up(ns, kif),
+                         '%s: rxsec runs on two queues of %s (%s)' % (name, driver, wd)):
+                return
+            if driver == 'tap':
+                setup_ns(ns, kif)
+            before = snmp(ns)
+            check(send_inside(ns, wd, kif, len(SAS) * PER_SA) == 0,
+                  '%s: sender and receiver in the namespace ran' % name)
+            after = snmp(ns)
+            ok, by_stage, workers, unclaimed, st = stage_split(d)
+            d.stopped = rc, out = d.stop()
 
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
     check(layout in out, '%s: %s' % (name, layout))
@@ -241,69 +271,49 @@ def run_tap_wire(name):
     port: a driver that takes only as many TX as RX queues (net_tap) gets
     them on the wire port too."""
     wd = workdir('kport-' + name)
-    ns = 'rxsec-tap%d' % os.getpid()
-    tap = 'rxst%d' % (os.getpid() % 100000)
     outs = [os.path.join(wd, 'o%d.pcap' % q) for q in range(2)]
     write_pcap(os.path.join(wd, 'in.pcap'), frames())
-    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
-    subprocess.run(['ip', 'netns', 'add', ns], check=True)
-    d = None
-    try:
-        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
-        d = Daemon(wd, SAS, ['net_tap0,iface=%s' % tap,
-                             'net_pcap0,' + ','.join('tx_pcap=' + o for o in outs)],
-                   lcores='0-1', prefix='tap%d%s' % (os.getpid(), name),
-                   wrap=['ip', 'netns', 'exec', ns])
-        if not check(d.p.poll() is None and wait_up(ns, tap),
+    vdevs = ['net_tap0,iface=' + TAP_IF, 'net_pcap0,' + ','.join('tx_pcap=' + o for o in outs)]
+    with namespace() as ns, daemon(ns, wd, name, vdevs) as d:
+        if not check(d.p.poll() is None and wait_up(ns, TAP_IF),
                      '%s: rxsec runs with a two-queue tap as its wire (%s)' % (name, wd)):
             return
-        p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__,
-                            '--inside', os.path.join(wd, 'in.pcap'),
-                            os.path.join(wd, 'got.json'), '0'],
-                           env=dict(os.environ, KERNEL_IF=tap), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=120)
-        check(p.returncode == 0, '%s: the sender ran' % name)
+        check(send_inside(ns, wd, TAP_IF, 0) == 0, '%s: the sender ran' % name)
         time.sleep(0.5)
-        rc, out = d.stop()
-        d = None
-    finally:
-        if d is not None:
-            d.stop()
-        subprocess.run(['ip', 'netns', 'del', ns])
+        d.stopped = rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
     check('2 worker(s), 2 transport(s), wire port 0, delivery port 1' in out,
           '%s: two queues each way' % name)
     tags_once_by_sa(name, outs)
 
 
+def run_in_ns(ns, wd, name, lcores, vdevs, args):
+    """rxsec in the namespace until it stops: (exit status, output)."""
+    cmd = ['ip', 'netns', 'exec', ns] + eal(file_prefix('kp%d%s' % (os.getpid(), name)),
+                                           lcores, vdevs) + list(args)
+    p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    out = p.stdout.decode(errors='replace')
+    with open(os.path.join(wd, 'run.log'), 'w') as f:
+        f.write(out)
+    return p.returncode, out
+
+
 def run_tap_out(name):
     """net_pcap with two RX queues as the wire, the tap as the delivery port:
     its RX queues, which nobody polls, match its two TX queues."""
     wd = workdir('kport-' + name)
-    ns = 'rxsec-tap%d' % os.getpid()
-    tap = 'rxst%d' % (os.getpid() % 100000)
     qs = [os.path.join(wd, 'q%d.pcap' % q) for q in range(2)]
     write_pcap(qs[0], [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS[0::2]])
     write_pcap(qs[1], [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS[1::2]])
     with open(os.path.join(wd, 'sa.conf'), 'w') as f:
         f.write(''.join(sa.xfrm() for sa in SAS))
-    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
-    subprocess.run(['ip', 'netns', 'add', ns], check=True)
-    try:
-        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
-        cmd = ['ip', 'netns', 'exec', ns] + eal(
-            file_prefix('tap%d%s' % (os.getpid(), name)), '0-1',
-            ['net_pcap0,' + ','.join('rx_pcap=' + q for q in qs), 'net_tap0,iface=' + tap]) + \
-            ['--sa', os.path.join(wd, 'sa.conf'), '--idle-exit', '500']
-        p = subprocess.run(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=120)
-        out = p.stdout.decode(errors='replace')
-    finally:
-        subprocess.run(['ip', 'netns', 'del', ns])
-    with open(os.path.join(wd, 'run.log'), 'w') as f:
-        f.write(out)
-    check(p.returncode == 0 and 'mbufs: all' in out,
-          '%s: exit 0, every mbuf home (%s)' % (name, wd))
+    with namespace() as ns:
+        rc, out = run_in_ns(ns, wd, name, '0-1',
+                            ['net_pcap0,' + ','.join('rx_pcap=' + q for q in qs),
+                             'net_tap0,iface=' + TAP_IF],
+                            ['--sa', os.path.join(wd, 'sa.conf'), '--idle-exit', '500'])
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home (%s)' % (name, wd))
     check('2 worker(s), 2 transport(s), wire port 0, delivery port 1' in out,
           '%s: two queues each way' % name)
     m = re.search(r'^port 1: rx \d+ tx (\d+) ', out, re.M)
@@ -315,23 +325,14 @@ def run_tap_mtu(name):
     """An MTU above what the port's largest frame allows is refused by rxsec
     with the port's range (net_tap in DPDK 22.11: 1522-byte frames), not by
     ethdev's configure failing."""
-    ns = 'rxsec-tap%d' % os.getpid()
     wd = workdir('kport-' + name)
     with open(os.path.join(wd, 'sa.conf'), 'w') as f:
         f.write(SAS[0].xfrm())
-    subprocess.run(['ip', 'netns', 'del', ns], stderr=subprocess.DEVNULL)
-    subprocess.run(['ip', 'netns', 'add', ns], check=True)
-    try:
-        p = subprocess.run(['ip', 'netns', 'exec', ns] + eal(
-            file_prefix('tap%d%s' % (os.getpid(), name)), '0',
-            'net_tap0,iface=rxst%d' % (os.getpid() % 100000)) +
-            ['--sa', os.path.join(wd, 'sa.conf'), '--mtu', '9000'],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    finally:
-        subprocess.run(['ip', 'netns', 'del', ns])
-    out = p.stdout.decode(errors='replace')
+    with namespace() as ns:
+        rc, out = run_in_ns(ns, wd, name, '0', 'net_tap0,iface=' + TAP_IF,
+                            ['--sa', os.path.join(wd, 'sa.conf'), '--mtu', '9000'])
     m = re.search(r'^rxsec: --mtu 9000: port 0 \(net_tap\) takes (\d+) to (\d+)$', out, re.M)
-    check(p.returncode == 2 and m is not None and int(m.group(2)) < 9000 and
+    check(rc == 2 and m is not None and int(m.group(2)) < 9000 and
           'configure failed' not in out,
           '%s: --mtu 9000 refused with the tap\'s range (%s)' % (name, m and m.group(0)))
 
