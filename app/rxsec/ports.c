@@ -173,12 +173,12 @@ static int
 port_mtu(struct rte_eth_conf *conf, uint16_t port, const struct rte_eth_dev_info *info,
 	 uint16_t mtu)
 {
-	if (mtu == 0)
-		return 0;
 	uint32_t overhead = port_frame_overhead(info);
 	uint32_t max = info->max_rx_pktlen > overhead ?
 		RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead) : info->max_mtu;
 
+	if (mtu == 0)
+		return 0;
 	if (mtu < info->min_mtu || mtu > max) {
 		fprintf(stderr, "rxsec: --mtu %u: port %u (%s) takes %u to %u\n", mtu, port,
 			info->driver_name, info->min_mtu, max);
@@ -219,6 +219,7 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16
 	struct rte_eth_dev_info info;
 	uint16_t rxd = RX_DESC, txd = TX_DESC;
 	const char *step;
+	uint64_t rss_hf;
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
@@ -238,13 +239,15 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16
 			info.max_rx_queues, info.max_tx_queues, nb_rxq, nb_txq);
 		return -1;
 	}
-	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
-		/* Spread by outer addresses, and SPI where the port hashes it
-		 * (many SAs between two gateways): one SA stays on one queue,
-		 * in order. */
+	/* Spread by outer addresses, and SPI where the port hashes it (many SAs
+	 * between two gateways): one SA stays on one queue, in order. A port
+	 * that hashes none of these is left as it is rather than asked for an
+	 * RSS of no fields. */
+	rss_hf = info.flow_type_rss_offloads &
+		(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_ESP | RTE_ETH_RSS_AH);
+	if (nb_rxq > 1 && rss_hf != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_ESP | RTE_ETH_RSS_AH);
+		conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
 	}
 	step = "configure";
 	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);
@@ -353,7 +356,8 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 		pool_fail(nb_big, BIG_BUF_SIZE, p);
 		return -1;
 	}
-	/* One port: it transmits for every transport; two: one TX queue each way. */
+	/* One port: it transmits for every transport. Two: the wire receives,
+	 * the other transmits (port_setup: the directions nobody uses). */
 	if (port_setup(p->wire, p->nb_rxq, p->out == p->wire ? p->nb_txq : 1, false, p->mtu,
 		       p->wire_rx_big ? p->big : p->pool) != 0)
 		return -1;
