@@ -44,6 +44,10 @@ import sys
 import time
 
 EAL_COMMON = ["--no-huge", "-m", "512", "--no-pci"]
+# memif rings of 2^13 slots for verification: a whole pcap (4096 frames at
+# most) fits, so a receiver slower than testpmd's pcap read drops nothing.
+# Measurements keep memif's default (2^10).
+MEMIF_VERIFY_RSIZE = 13
 PROGRAMS = ("testpmd", "rxsec", "secgw-la", "secgw-cpu")
 SIZES = ("64", "512", "1400", "imix")
 SA_COUNTS = (1, 1024)
@@ -158,9 +162,74 @@ class Bench:
         return ["--vdev", "net_pcap0,rx_pcap=%s" % self.pcap(case),
                 "--vdev", "net_pcap1,tx_pcap=%s" % out]
 
-    def ports_memif(self, sock):
-        return ["--vdev", "net_memif0,role=client,id=0,socket=%s" % sock,
-                "--vdev", "net_null0,no-rx=1"]
+    def ports_memif(self, sock, out=None):
+        """The memif client; delivery to net_null, or (verification) to the
+        pcap `out`."""
+        if out is None:
+            return ["--vdev", "net_memif0,role=client,id=0,socket=%s" % sock,
+                    "--vdev", "net_null0,no-rx=1"]
+        return ["--vdev", "net_memif0,role=client,id=0,socket=%s,rsize=%d"
+                % (sock, MEMIF_VERIFY_RSIZE), "--vdev", "net_pcap1,tx_pcap=%s" % out]
+
+    def memif_generator(self, case, sock, gen_prefix, finite=False):
+        """testpmd reading the case's pcap (looped, or once) into a memif
+        server on the other CPU."""
+        return ([self.a.testpmd] + EAL_COMMON
+                + ["--file-prefix", gen_prefix, "--lcores",
+                   "0@%d,1@%d" % (1 - self.a.cpu, 1 - self.a.cpu),
+                   "--vdev", "net_pcap0,rx_pcap=%s%s"
+                   % (self.pcap(case), "" if finite else ",infinite_rx=1"),
+                   "--vdev", "net_memif0,role=server,id=0,socket=%s%s"
+                   % (sock, ",rsize=%d" % MEMIF_VERIFY_RSIZE if finite else ""),
+                   "--", "--forward-mode=io", "--nb-cores=1",
+                   "--total-num-mbufs=16384", "--no-flush-rx",
+                   "--stats-period", "3600"]
+                # once: interactive, told to start when the client is there
+                + (["-i"] if finite else []))
+
+    def verify_memif(self, prog, case):
+        """The case's pcap once through testpmd and net_memif into prog, port
+        1 to a pcap: every inner packet delivered once. testpmd is told to
+        start forwarding once the memif link is up, however long prog takes
+        to start, and the ring holds a whole pcap, so no frame is dropped
+        for a receiver slower than testpmd."""
+        out = os.path.join(self.a.logs, "verify-memif-%s-%s-%d.pcap" % (prog, *case))
+        if os.path.exists(out):
+            os.unlink(out)
+        sock = "/tmp/rxb%d-memif-v%d.sock" % (os.getpid(), self.seq)
+        gen_prefix = self.prefix("gen")
+        gen = self.start(self.memif_generator(case, sock, gen_prefix, finite=True),
+                         "verify-memif-%s-%d-%s-gen" % (case[0], case[1], prog),
+                         stdin=subprocess.PIPE)
+        gtel = None
+        try:
+            # The client connects once, at start: the server's (abstract)
+            # socket must exist, which it does once testpmd lists its port.
+            gtel = Telemetry(gen_prefix, gen)
+            if not self.wait_until(lambda: 1 in gtel.query("/ethdev/list"), 30):
+                return "testpmd made no memif port within 30 s"
+
+            def start_when_linked():
+                if not self.wait_until(lambda: gtel.query("/ethdev/link_status,1")
+                                       .get("status") == "UP", 60):
+                    raise RuntimeError("the memif link did not come up within 60 s")
+                gen.stdin.write(b"start\n")
+                gen.stdin.flush()
+            prefix = self.prefix(prog)
+            argv = self.command(prog, case, self.ports_memif(sock, out), prefix)
+            err = self.run_finite(argv, prefix, "verify-memif-%s-%d-%s" % (case[0], case[1], prog),
+                                  len(read_pcap(self.pcap(case))), on_start=start_when_linked)
+        except RuntimeError as e:
+            err = "generator: %s" % e
+        finally:
+            if gtel is not None:
+                gtel.close()
+            gen.stdin.close()	# end of input: interactive testpmd quits
+            self.stop(gen)	# its exit status is the source's, not prog's
+        if err is None:
+            err = check_delivery(prog, self.pcap(case),
+                                 os.path.join(self.tr, "plain-%s-%d.pcap" % case), out)
+        return err
 
     def pcap(self, case):
         return os.path.join(self.tr, "esp-%s-%d.pcap" % case)
@@ -190,12 +259,11 @@ class Bench:
 
     # ------------------------------------------------------------ processes
 
-    def start(self, argv, logname):
+    def start(self, argv, logname, stdin=subprocess.DEVNULL):
         logf = open(os.path.join(self.a.logs, logname + ".log"), "w")
         logf.write(" ".join(argv) + "\n")
         logf.flush()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=logf, stderr=subprocess.STDOUT)
         self.live.append(proc)
         return proc
 
@@ -313,13 +381,24 @@ class Bench:
                                  out)
         return err
 
-    def run_finite(self, argv, prefix, logname, npkts):
+    @staticmethod
+    def wait_until(cond, timeout):
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def run_finite(self, argv, prefix, logname, npkts, on_start=None):
         """Run argv until port 1 sent npkts frames or stopped sending; None,
-        or what went wrong."""
+        or what went wrong. on_start() runs once argv's telemetry is up."""
         proc = self.start(argv, logname)
         err = None
         try:
             tel = Telemetry(prefix, proc)
+            if on_start is not None:
+                on_start()
             deadline = time.monotonic() + 60
             last, still = -1, 0
             while time.monotonic() < deadline and proc.poll() is None:
@@ -701,16 +780,7 @@ def run_memif(b, args, progs, cases):
             for p in receivers:
                 sock = "/tmp/rxb%d-memif-%d.sock" % (os.getpid(), b.seq)
                 gen_prefix = b.prefix("gen")
-                gen_argv = ([args.testpmd] + EAL_COMMON
-                            + ["--file-prefix", gen_prefix, "--lcores",
-                               "0@%d,1@%d" % (1 - args.cpu, 1 - args.cpu),
-                               "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1"
-                               % b.pcap(case),
-                               "--vdev", "net_memif0,role=server,id=0,socket=%s"
-                               % sock,
-                               "--", "--forward-mode=io", "--nb-cores=1",
-                               "--total-num-mbufs=16384", "--no-flush-rx",
-                               "--stats-period", "3600"])
+                gen_argv = b.memif_generator(case, sock, gen_prefix)
                 gen = b.start(gen_argv, "memif-%s-%d-%s-gen" % (case[0], case[1], p))
                 gtel = None
                 try:
@@ -748,8 +818,15 @@ def run_all(b, args, progs, cases, spis):
                 log("verify %-9s %-5s %4d SA: %s" % (p, case[0], case[1], err or "ok"))
                 if err:
                     failed = True
-        if failed:
-            log("bench: verification failed; rates of failing programs are not reported")
+    if not args.no_verify and args.mode in ("memif", "both"):
+        for p in progs:
+            for case in cases:
+                err = b.verify_memif(p, case)
+                log("verify %-9s %-5s %4d SA over memif: %s" % (p, case[0], case[1],
+                                                               err or "ok"))
+                failed |= err is not None
+    if failed:
+        log("bench: verification failed; rates of failing programs are not reported")
 
     out = {"args": vars(args), "programs": progs, "spis": spis}
     verdicts = []

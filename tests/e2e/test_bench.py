@@ -154,6 +154,28 @@ def test_floor_per_round():
           'the table reports their median and misses 1.2: %s' % table.splitlines()[-1])
 
 
+def test_memif():
+    """--mode memif verifies each program over net_memif too: testpmd replays
+    the pcap once into it, and every plaintext must come out once."""
+    r = bench('--mode', 'memif', '--rounds', '0')
+    sys.stderr.write(r.stderr)
+    check(r.returncode == 0, '--mode memif: a clean verification exits 0 (got %d)'
+          % r.returncode)
+    for p in ('rxsec', 'testpmd'):
+        check(re.search(r'^verify %s\s+64\s+1 SA over memif: ok$' % p, r.stderr, re.M)
+              is not None, '--mode memif: %s verified over memif' % p)
+
+
+def test_memif_wrong_plaintext_fails():
+    """Run after test_wrong_plaintext_fails: the same wrong byte is named
+    over memif."""
+    r = bench('--mode', 'memif', '--rounds', '0', programs='rxsec')
+    check(r.returncode == 1 and re.search(
+        r'^verify rxsec\s+64\s+1 SA over memif: packet 17: delivered IP packet differs',
+        r.stderr, re.M) is not None,
+        '--mode memif: a wrong delivery over memif is named, exit 1 (got %d)' % r.returncode)
+
+
 def corrupt_plaintext(idx, path=None):
     """Flip the last byte of frame idx of the expected plaintext."""
     path = path or os.path.join(traffic, 'plain-64-1.pcap')
@@ -253,7 +275,9 @@ def main():
         test_measures()
         test_wrong_key_fails()
         test_crypto_bench_bad_input()
+        test_memif()
         test_wrong_plaintext_fails()
+        test_memif_wrong_plaintext_fails()
         test_lcores()
     finally:
         shutil.rmtree(work, ignore_errors=True)
