@@ -15,6 +15,10 @@ filled by a hash rxsec does not control, SAs claimed by the stage of the
 lcore that received them (nothing crosses between stages: each stage
 decided exactly what its engine received), and delivered frames a real IP
 stack accepts. A replayed and a forged packet never reach the socket.
+An SA of ESP in UDP (NAT-T) sends its packets between IKE messages and
+NAT keepalives: the plaintext reaches the application's socket, and an IKE
+daemon's socket on port 4500 gets the IKE traffic unchanged, in order, and
+no ESP.
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
 the kernel's own IP output fragments them: over the tap rxsec must
 reassemble Linux's fragments, not only scapy's (af_packet's fanout has the
@@ -42,8 +46,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from issue4_lib import (OUTER_DST, OUTER_SRC, Sa, Daemon, check, eal,  # noqa: E402
-                        file_prefix, finish, ipv4, parse_tag, read_pcap, workdir,
-                        write_pcap)
+                        eth, file_prefix, finish, inner_packet, ipv4, parse_tag,
+                        read_pcap, workdir, write_pcap)
 from rxsec_vectors import MAC_B  # noqa: E402
 
 INNER_DST, INNER_NET, PORT = '203.0.113.20', '198.51.100.0/24', 9000
@@ -51,6 +55,32 @@ SAS = [Sa(0x7a000000 + 0x10001 * i, window=64) for i in range(48)]
 PER_SA = 12
 # Datagrams sent whole to the kernel, which fragments them on the way out.
 BIG = [(sa, seq) for sa in SAS[2:6] for seq in (PER_SA + 1, PER_SA + 2)]
+# ESP in UDP from a peer behind a NAT, to an address of the kernel's, where
+# an IKE daemon's socket on 4500 must get IKE and keepalives, never ESP.
+NATT_LOCAL, NATT_PEER, NATT_SEQS = '192.0.2.30', '192.0.2.11', 8
+
+
+class NattSa(Sa):
+    def xfrm(self):
+        return Sa.xfrm(self).rstrip('\n') + ' encap espinudp 4500 4500 0.0.0.0\n'
+
+    def esp_udp(self, seq):
+        body = self._esp(seq, inner_packet(self.tag, seq), 4)
+        udp = struct.pack('!HHHH', 4500, 4500, 8 + len(body), 0) + body
+        return eth(ipv4(self.src, self.dst, 17, udp, ident=seq))
+
+
+NATT_SA = NattSa(0x7b000001, window=64, src=NATT_PEER, dst=NATT_LOCAL)
+
+
+def ike_frames():
+    """What the IKE daemon must get: IKE messages (a zero non-ESP marker,
+    RFC 3948 2.2) and NAT keepalives (one 0xff byte, 2.3)."""
+    msgs = [b'\0\0\0\0' + ('ike message %d ' % i).encode().ljust(28, b'.') for i in range(3)]
+    msgs.insert(1, b'\xff')
+    return [(m, eth(ipv4(NATT_PEER, NATT_LOCAL, 17,
+                         struct.pack('!HHHH', 4500, 4500, 8 + len(m), 0) + m, ident=900 + i)))
+            for i, m in enumerate(msgs)]
 
 
 def ns_run(ns, *cmd, check_rc=True):
@@ -79,17 +109,25 @@ def big_inner(sa, seq):
     return ipv4('198.51.100.10', INNER_DST, 17, udp, ident=seq)
 
 
-def frames():
-    """Every SA's packets interleaved, a replay and a forgery, then BIG's,
-    which the kernel will fragment."""
+def frames(natt=False):
+    """Every SA's packets interleaved, a replay and a forgery, BIG's, which
+    the kernel will fragment, and (natt) ESP in UDP between IKE traffic."""
     f = [sa.esp(seq) for seq in range(1, PER_SA + 1) for sa in SAS]
     f += [SAS[0].esp(5), SAS[1].esp(PER_SA + 1, corrupt=True)]
-    return f + [sa.esp(seq, inner=big_inner(sa, seq)) for sa, seq in BIG]
+    f += [sa.esp(seq, inner=big_inner(sa, seq)) for sa, seq in BIG]
+    if natt:
+        ike = [fr for _, fr in ike_frames()]
+        for seq in range(1, NATT_SEQS + 1):
+            f.append(NATT_SA.esp_udp(seq))
+            if seq % 2 == 0 and ike:
+                f.append(ike.pop(0))
+    return f
 
 
-def wanted():
+def wanted(natt=False):
     return sorted([(sa.tag, seq) for sa in SAS for seq in range(1, PER_SA + 1)] +
-                  [(sa.tag, seq) for sa, seq in BIG])
+                  [(sa.tag, seq) for sa, seq in BIG] +
+                  [(NATT_SA.tag, seq) for seq in range(1, NATT_SEQS + 1) if natt])
 
 
 def send_fragmented(frame):
@@ -109,9 +147,13 @@ def inside(pcap, out, expect):
     0 the plaintext goes elsewhere: send only."""
     r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     r.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)	# SO_RCVBUFFORCE: root
+    ike = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if expect:
         r.bind((INNER_DST, PORT))
+        ike.bind((NATT_LOCAL, 4500))
     r.settimeout(0.2)
+    ike.settimeout(0)
+    got_ike = []
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((os.environ['KERNEL_IF'], 0))
     got = []
@@ -136,8 +178,13 @@ def inside(pcap, out, expect):
         drain()
     time.sleep(0.3)
     drain()
+    while expect:
+        try:
+            got_ike.append(ike.recv(4096).hex())
+        except BlockingIOError:
+            break
     with open(out, 'w') as f:
-        json.dump([g.decode(errors='replace') for g in got], f)
+        json.dump({'app': [g.decode(errors='replace') for g in got], 'ike': got_ike}, f)
 
 
 def setup_ns(ns, kif):
@@ -151,6 +198,7 @@ def setup_ns(ns, kif):
     ns_run(ns, 'ip', 'addr', 'add', OUTER_SRC + '/32', 'dev', kif)
     ns_run(ns, 'ip', 'route', 'add', OUTER_DST + '/32', 'dev', kif)
     ns_run(ns, 'ip', 'neigh', 'add', OUTER_DST, 'lladdr', MAC_B, 'dev', kif)
+    ns_run(ns, 'ip', 'addr', 'add', NATT_LOCAL + '/32', 'dev', kif)
 
 
 def wait_up(ns, ifname):
@@ -200,7 +248,7 @@ def namespace():
 def daemon(ns, wd, name, vdev, lcores='0-1', args=()):
     """rxsec in the namespace with a control socket; stopped on the way out
     if the case did not stop it (d.stopped)."""
-    d = Daemon(wd, SAS, vdev, lcores=lcores, args=list(args),
+    d = Daemon(wd, SAS + [NATT_SA], vdev, lcores=lcores, args=list(args),
                prefix='kp%d%s' % (os.getpid(), name), wrap=['ip', 'netns', 'exec', ns])
     d.stopped = None
     try:
@@ -240,7 +288,7 @@ def kernel_port(ns, driver):
 def run_case(name, lcores, args, layout, driver='tap'):
     """ESP from the kernel through rxsec and back to a kernel socket."""
     wd = workdir('kport-' + name)
-    write_pcap(os.path.join(wd, 'in.pcap'), frames())
+    write_pcap(os.path.join(wd, 'in.pcap'), frames(natt=True))
     with namespace() as ns:
         vdev, kif = kernel_port(ns, driver)
         with daemon(ns, wd, name, vdev, lcores, args) as d:
@@ -250,7 +298,7 @@ def run_case(name, lcores, args, layout, driver='tap'):
             if driver == 'tap':
                 setup_ns(ns, kif)
             before = snmp(ns)
-            check(send_inside(ns, wd, kif, len(wanted())) == 0,
+            check(send_inside(ns, wd, kif, len(wanted(natt=True))) == 0,
                   '%s: sender and receiver in the namespace ran' % name)
             after = snmp(ns)
             ok, by_stage, sa_stage, workers, unclaimed, st = stage_split(d)
@@ -261,11 +309,15 @@ def run_case(name, lcores, args, layout, driver='tap'):
     check('each SA takes the transport stage of the lcore that first receives it' in out,
           '%s: SAs placed by receiver' % name)
     with open(os.path.join(wd, 'got.json')) as f:
-        got = [parse_tag(g.encode()) for g in json.load(f)]
-    want = wanted()
+        sockets = json.load(f)
+    got = [parse_tag(g.encode()) for g in sockets['app']]
+    want = wanted(natt=True)
     check(sorted(g for g in got if g) == want and len(got) == len(want),
-          '%s: the kernel socket got each of the %d datagrams once (got %d)'
-          % (name, len(want), len(got)))
+          '%s: the kernel socket got each of the %d datagrams once (got %d), ESP in '
+          'UDP\'s too' % (name, len(want), len(got)))
+    ike = [m.hex() for m, _ in ike_frames()]
+    check(sockets['ike'] == ike, '%s: the IKE socket on 4500 got the IKE messages and '
+          'keepalives, in order, and no ESP (%d of %d)' % (name, len(sockets['ike']), len(ike)))
     order = {}
     for g in got:
         if g and g[1] <= PER_SA:	# datagrams sent whole
@@ -276,7 +328,7 @@ def run_case(name, lcores, args, layout, driver='tap'):
     errs = {k: after[s][k] - before[s][k] for s, k in
             (('Ip', 'InHdrErrors'), ('Ip', 'InAddrErrors'), ('Udp', 'InErrors'),
              ('Udp', 'InCsumErrors'), ('Udp', 'NoPorts'))}
-    check(udp == len(want) and not any(errs.values()),
+    check(udp == len(want) + len(ike) and not any(errs.values()),
           '%s: Linux counted %d datagrams in, no input error (%s)' % (name, udp, errs))
     check(ok and unclaimed == 0, '%s: every SA claimed by a stage' % name)
     check(len(workers) == 2 and all(w > 0 for w in workers),
