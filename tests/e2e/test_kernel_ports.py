@@ -18,7 +18,8 @@ stack accepts. A replayed and a forged packet never reach the socket.
 An SA of ESP in UDP (NAT-T) sends its packets between IKE messages and
 NAT keepalives: the plaintext reaches the application's socket, and an IKE
 daemon's socket on port 4500 gets the IKE traffic unchanged, in order, and
-no ESP.
+no ESP. Transport-mode ESP to the kernel's own address must give Linux
+UDP datagrams whose checksums it verifies.
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
 the kernel's own IP output fragments them: over the tap rxsec must
 reassemble Linux's fragments, not only scapy's (af_packet's fanout has the
@@ -48,7 +49,7 @@ sys.path.insert(0, HERE)
 from issue4_lib import (OUTER_DST, OUTER_SRC, Sa, Daemon, check, eal,  # noqa: E402
                         eth, file_prefix, finish, inner_packet, ipv4, parse_tag,
                         read_pcap, workdir, write_pcap)
-from rxsec_vectors import MAC_B  # noqa: E402
+from rxsec_vectors import MAC_B, resum_udp  # noqa: E402
 
 INNER_DST, INNER_NET, PORT = '203.0.113.20', '198.51.100.0/24', 9000
 SAS = [Sa(0x7a000000 + 0x10001 * i, window=64) for i in range(48)]
@@ -245,10 +246,10 @@ def namespace():
 
 
 @contextlib.contextmanager
-def daemon(ns, wd, name, vdev, lcores='0-1', args=()):
+def daemon(ns, wd, name, vdev, lcores='0-1', args=(), sas=None):
     """rxsec in the namespace with a control socket; stopped on the way out
     if the case did not stop it (d.stopped)."""
-    d = Daemon(wd, SAS + [NATT_SA], vdev, lcores=lcores, args=list(args),
+    d = Daemon(wd, sas or SAS + [NATT_SA], vdev, lcores=lcores, args=list(args),
                prefix='kp%d%s' % (os.getpid(), name), wrap=['ip', 'netns', 'exec', ns])
     d.stopped = None
     try:
@@ -446,6 +447,53 @@ def run_tap_mtu(name):
           '%s: --mtu 9000 refused with the tap\'s range (%s)' % (name, m and m.group(0)))
 
 
+# Transport mode to the kernel's own address: the UDP datagram behind ESP
+# carries a real checksum over the outer addresses, which Linux verifies.
+TRANS_SA = Sa(0x7c000001, window=64, src='198.51.100.10', dst=INNER_DST, mode='transport')
+
+
+def transport_frame(seq, bad_sum=False):
+    data = ('%s seq %d ' % (TRANS_SA.tag, seq)).encode().ljust(48, b'.')
+    udp = struct.pack('!HHHH', 50101, PORT, 8 + len(data), 1) + data
+    ipb = resum_udp(ipv4(TRANS_SA.src, TRANS_SA.dst, 17, udp, ident=seq))
+    if bad_sum:
+        ipb = ipb[:26] + bytes([ipb[26] ^ 0x55]) + ipb[27:]
+    return eth(TRANS_SA.transport_esp(seq, ipb))
+
+
+def run_transport(name):
+    """Transport-mode ESP to the kernel's address: rxsec takes ESP out from
+    behind the IP header, and Linux must take every UDP datagram, its
+    checksum included; one whose sum was wrong before it was protected
+    reaches Linux (rxsec does not check it) and is counted there."""
+    wd = workdir('kport-' + name)
+    n = 16
+    write_pcap(os.path.join(wd, 'in.pcap'),
+               [transport_frame(seq) for seq in range(1, n + 1)] +
+               [transport_frame(n + 1, bad_sum=True)])
+    with namespace() as ns:
+        with daemon(ns, wd, name, 'net_tap0,iface=' + TAP_IF, '0', sas=[TRANS_SA]) as d:
+            if not check(d.p.poll() is None and wait_up(ns, TAP_IF),
+                         '%s: rxsec runs on a tap (%s)' % (name, wd)):
+                return
+            setup_ns(ns, TAP_IF)
+            before = snmp(ns)
+            check(send_inside(ns, wd, TAP_IF, n) == 0, '%s: the sender ran' % name)
+            after = snmp(ns)
+            d.stopped = rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
+    with open(os.path.join(wd, 'got.json')) as f:
+        got = [parse_tag(g.encode()) for g in json.load(f)['app']]
+    check(got == [(TRANS_SA.tag, seq) for seq in range(1, n + 1)],
+          '%s: the kernel socket got the %d datagrams in order (got %d)' % (name, n, len(got)))
+    d_udp = after['Udp']['InDatagrams'] - before['Udp']['InDatagrams']
+    d_sum = after['Udp']['InCsumErrors'] - before['Udp']['InCsumErrors']
+    check(d_udp == n and d_sum == 1 and
+          after['Ip']['InHdrErrors'] == before['Ip']['InHdrErrors'],
+          '%s: Linux took %d datagrams and counted the one bad UDP sum (in %d, sum errors %d)'
+          % (name, n, d_udp, d_sum))
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == '--inside':
         inside(sys.argv[2], sys.argv[3], int(sys.argv[4]))
@@ -456,6 +504,7 @@ def main():
     run_case('l0', '0', ['--workers', '2', '--transports', '2'],
              '2 worker(s), 2 transport(s)')
     run_case('afpacket', '0-1', [], '2 worker(s), 2 transport(s)', driver='af_packet')
+    run_transport('transport')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
