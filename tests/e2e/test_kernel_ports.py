@@ -19,7 +19,10 @@ An SA of ESP in UDP (NAT-T) sends its packets between IKE messages and
 NAT keepalives: the plaintext reaches the application's socket, and an IKE
 daemon's socket on port 4500 gets the IKE traffic unchanged, in order, and
 no ESP. Transport-mode ESP to the kernel's own address must give Linux
-UDP datagrams whose checksums it verifies.
+UDP datagrams whose checksums it verifies. IPv6 too: tunnel-mode ESP over
+IPv6 carrying IPv6/UDP (scapy's IPsec) to an IPv6 socket, the kernel's own
+IPv6 fragments of long ESP packets reassembled, and Linux counting a UDP
+sum that was wrong before protection (so it checks what rxsec delivers).
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
 the kernel's own IP output fragments them: over the tap rxsec must
 reassemble Linux's fragments, not only scapy's (af_packet's fanout has the
@@ -36,6 +39,7 @@ Needs root, /dev/net/tun and iproute2 (scripts/setup.sh installs it).
 import contextlib
 import json
 import os
+import random
 import re
 import socket
 import struct
@@ -50,6 +54,7 @@ from issue4_lib import (OUTER_DST, OUTER_SRC, Sa, Daemon, check, eal,  # noqa: E
                         eth, file_prefix, finish, inner_packet, ipv4, parse_tag,
                         read_pcap, workdir, write_pcap)
 from rxsec_vectors import MAC_B, resum_udp  # noqa: E402
+import rxsec_vectors as V  # noqa: E402
 
 INNER_DST, INNER_NET, PORT = '203.0.113.20', '198.51.100.0/24', 9000
 SAS = [Sa(0x7a000000 + 0x10001 * i, window=64) for i in range(48)]
@@ -133,12 +138,19 @@ def wanted(natt=False):
 
 def send_fragmented(frame):
     """The frame's ESP packet through a raw IP socket of its source address,
-    without DF: the kernel's IP output fragments it (ip_fragment)."""
-    src, dst = socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34])
-    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
-    raw.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: IP_PMTUDISC_DONT
-    raw.bind((src, 0))
-    raw.sendto(frame[34:], (dst, 0))
+    without DF (IPv4) or IPV6_DONTFRAG (IPv6): the kernel's IP output
+    fragments it (ip_fragment, ip6_fragment)."""
+    if frame[12:14] == b'\x86\xdd':
+        src, dst = (socket.inet_ntop(socket.AF_INET6, frame[o:o + 16]) for o in (22, 38))
+        raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 50)
+        raw.bind((src, 0))
+        raw.sendto(frame[54:], (dst, 0))
+    else:
+        src, dst = socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34])
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+        raw.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: IP_PMTUDISC_DONT
+        raw.bind((src, 0))
+        raw.sendto(frame[34:], (dst, 0))
     raw.close()
 
 
@@ -146,11 +158,12 @@ def inside(pcap, out, expect):
     """In the namespace: send the frames into the kernel's interface, read
     the socket until `expect` datagrams came (or 5 s passed). With expect
     0 the plaintext goes elsewhere: send only."""
-    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v6 = os.environ.get('INNER_FAMILY') == '6'
+    r = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
     r.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)	# SO_RCVBUFFORCE: root
     ike = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if expect:
-        r.bind((INNER_DST, PORT))
+        r.bind((V.INNER[6][1] if v6 else INNER_DST, PORT))
         ike.bind((NATT_LOCAL, 4500))
     r.settimeout(0.2)
     ike.settimeout(0)
@@ -259,12 +272,12 @@ def daemon(ns, wd, name, vdev, lcores='0-1', args=(), sas=None):
             d.stopped = d.stop()
 
 
-def send_inside(ns, wd, kif, expect):
+def send_inside(ns, wd, kif, expect, family=4):
     """This file's --inside mode in the namespace; its exit status."""
     p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__, '--inside',
                         os.path.join(wd, 'in.pcap'), os.path.join(wd, 'got.json'),
                         str(expect)],
-                       env=dict(os.environ, KERNEL_IF=kif), stdout=subprocess.PIPE,
+                       env=dict(os.environ, KERNEL_IF=kif, INNER_FAMILY=str(family)), stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=120)
     if p.returncode != 0:
         print(p.stdout.decode(errors='replace')[-600:])
@@ -493,6 +506,107 @@ def run_transport(name):
           '%s: Linux took %d datagrams and counted the one bad UDP sum (in %d, sum errors %d)'
           % (name, n, d_udp, d_sum))
 
+# IPv6 on both sides: tunnel-mode ESP over IPv6 carrying IPv6/UDP to a
+# kernel socket of IPv6, SAs and packets made by scapy's IPsec.
+V6_RNG = random.Random(0x7d)
+V6_SAS = [V.Sa(V6_RNG, 0x7d000001 + 0x10001 * i, family=6, enc='aes128gcm16', window=64)
+          for i in range(8)]
+V6_BIG = [(sa, seq) for sa in V6_SAS[:2] for seq in (PER_SA + 1, PER_SA + 2)]
+for _sa in V6_SAS:
+    _sa.xfrm = _sa.xfrm_line	# what Daemon writes into sa.conf
+
+
+def v6_inner(sa, seq, n=48, bad_sum=False):
+    data = ('sa%08x seq %d ' % (sa.spi, seq)).encode().ljust(n, b'.')
+    udp = V.UDP(sport=50101, dport=PORT)
+    if bad_sum:
+        udp.chksum = 0x1234
+    return V.IPv6(src=V.INNER[6][0], dst=V.INNER[6][1]) / udp / V.Raw(data)
+
+
+def v6_esp(sa, seq, n=48, corrupt=False, bad_sum=False):
+    outer = V.raw(sa.scapy_sa(seq).encrypt(v6_inner(sa, seq, n, bad_sum)))
+    if corrupt:
+        outer = outer[:-1] + bytes([outer[-1] ^ 1])
+    return V.eth(outer)
+
+
+def snmp6(ns):
+    """The namespace's /proc/net/snmp6 as {name: value}."""
+    return {k: int(v) for k, v in (l.split() for l in
+                                     ns_run(ns, 'cat', '/proc/net/snmp6').splitlines() if l)}
+
+
+def setup_ns6(ns, kif):
+    """IPv6 on the kernel's interface only, without duplicate address
+    detection: the inner packets' destination and a route back to their
+    source, and for send_fragmented the outer source and a way to the
+    outer destination behind rxsec's port."""
+    for k, v in (('disable_ipv6', 0), ('accept_dad', 0), ('autoconf', 0),
+                 ('router_solicitations', 0)):
+        ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.%s.%s=%d' % (kif, k, v))
+    (osrc, odst), (isrc, idst) = V.OUTER[6], V.INNER[6]
+    ns_run(ns, 'ip', '-6', 'addr', 'add', idst + '/64', 'dev', kif, 'nodad')
+    ns_run(ns, 'ip', '-6', 'route', 'add', isrc.rsplit('::', 1)[0] + '::/64', 'dev', kif)
+    ns_run(ns, 'ip', '-6', 'addr', 'add', osrc + '/128', 'dev', kif, 'nodad')
+    ns_run(ns, 'ip', '-6', 'route', 'add', odst + '/128', 'dev', kif)
+    ns_run(ns, 'ip', '-6', 'neigh', 'add', odst, 'lladdr', MAC_B, 'dev', kif)
+
+
+def run_ipv6(name):
+    """IPv6 ESP from the kernel through rxsec to an IPv6 socket of the
+    kernel: every datagram once, each SA's in order, Linux's IPv6 and UDP
+    input counting no error but the one datagram whose UDP sum was wrong
+    before it was protected (so Linux checks the sums rxsec delivers);
+    the kernel's own IPv6 fragments of long ESP packets reassembled; a
+    replay and a forgery dropped."""
+    wd = workdir('kport-' + name)
+    f = [v6_esp(sa, seq) for seq in range(1, PER_SA + 1) for sa in V6_SAS]
+    f += [v6_esp(V6_SAS[0], 5), v6_esp(V6_SAS[1], PER_SA + 3, corrupt=True)]
+    f += [v6_esp(sa, seq, n=1440) for sa, seq in V6_BIG]
+    f += [v6_esp(V6_SAS[2], PER_SA + 1, bad_sum=True)]
+    write_pcap(os.path.join(wd, 'in.pcap'), f)
+    want = sorted([('sa%08x' % sa.spi, seq) for sa in V6_SAS for seq in range(1, PER_SA + 1)] +
+                  [('sa%08x' % sa.spi, seq) for sa, seq in V6_BIG])
+    with namespace() as ns:
+        with daemon(ns, wd, name, 'net_tap0,iface=' + TAP_IF, sas=V6_SAS) as d:
+            if not check(d.p.poll() is None and wait_up(ns, TAP_IF),
+                         '%s: rxsec runs on a two-queue tap (%s)' % (name, wd)):
+                return
+            setup_ns(ns, TAP_IF)
+            setup_ns6(ns, TAP_IF)
+            before = snmp6(ns)
+            check(send_inside(ns, wd, TAP_IF, len(want), family=6) == 0,
+                  '%s: sender and receiver in the namespace ran' % name)
+            after = snmp6(ns)
+            rc2, st = d.ctl('stats')
+            d.stopped = rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
+    with open(os.path.join(wd, 'got.json')) as fj:
+        got = [parse_tag(g.encode()) for g in json.load(fj)['app']]
+    check(sorted(g for g in got if g) == want and len(got) == len(want),
+          '%s: the IPv6 socket got each of the %d datagrams once (got %d)'
+          % (name, len(want), len(got)))
+    order = {}
+    for g in got:
+        if g and g[1] <= PER_SA:
+            order.setdefault(g[0], []).append(g[1])
+    check(all(v == sorted(v) for v in order.values()), '%s: each SA\'s datagrams in order' % name)
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in
+             ('Udp6InDatagrams', 'Ip6InHdrErrors', 'Ip6InAddrErrors', 'Ip6InTruncatedPkts',
+              'Udp6InErrors', 'Udp6InCsumErrors', 'Udp6NoPorts', 'Ip6ReasmReqds')}
+    check(delta.pop('Udp6InDatagrams') == len(want) and delta.pop('Udp6InCsumErrors') == 1 and
+          delta.pop('Udp6InErrors') == 1 and not any(delta.values()),
+          '%s: Linux took %d IPv6 datagrams whole, counted the one bad UDP sum, no other '
+          'input error (%s)' % (name, len(want), delta))
+    frag = st.get('transport', {}).get('reassembly', {})
+    check(rc2 == 0 and frag.get('datagrams') == len(V6_BIG) and frag.get('discarded') == 0,
+          '%s: the kernel\'s IPv6 fragments of %d ESP packets reassembled (%s)'
+          % (name, len(V6_BIG), frag))
+    reasons = st.get('transport', {}).get('reasons', {})
+    check(reasons.get('replay') == 1 and reasons.get('tunnel_esp_auth_failed') == 1,
+          '%s: the replay and the forgery dropped and counted (%s)' % (name, reasons))
+
 
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == '--inside':
@@ -505,6 +619,7 @@ def main():
              '2 worker(s), 2 transport(s)')
     run_case('afpacket', '0-1', [], '2 worker(s), 2 transport(s)', driver='af_packet')
     run_transport('transport')
+    run_ipv6('ipv6')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
