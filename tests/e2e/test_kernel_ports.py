@@ -21,8 +21,9 @@ daemon's socket on port 4500 gets the IKE traffic unchanged, in order, and
 no ESP. Transport-mode ESP to the kernel's own address must give Linux
 UDP datagrams whose checksums it verifies. IPv6 too: tunnel-mode ESP over
 IPv6 carrying IPv6/UDP (scapy's IPsec) to an IPv6 socket, the kernel's own
-IPv6 fragments of long ESP packets reassembled, and Linux counting a UDP
-sum that was wrong before protection (so it checks what rxsec delivers).
+IPv6 fragments of long ESP packets reassembled, transport-mode ESP between
+two IPv6 hosts, and Linux counting a UDP sum that was wrong before
+protection (so it checks what rxsec delivers).
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
 the kernel's own IP output fragments them: over the tap rxsec must
 reassemble Linux's fragments, not only scapy's (af_packet's fanout has the
@@ -506,13 +507,16 @@ def run_transport(name):
           '%s: Linux took %d datagrams and counted the one bad UDP sum (in %d, sum errors %d)'
           % (name, n, d_udp, d_sum))
 
-# IPv6 on both sides: tunnel-mode ESP over IPv6 carrying IPv6/UDP to a
-# kernel socket of IPv6, SAs and packets made by scapy's IPsec.
+# IPv6 on both sides, SAs and packets made by scapy's IPsec: tunnel-mode
+# ESP over IPv6 carrying IPv6/UDP, and transport-mode ESP between two IPv6
+# hosts (the kernel's the destination), each to a kernel IPv6 socket.
 V6_RNG = random.Random(0x7d)
 V6_SAS = [V.Sa(V6_RNG, 0x7d000001 + 0x10001 * i, family=6, enc='aes128gcm16', window=64)
           for i in range(8)]
 V6_BIG = [(sa, seq) for sa in V6_SAS[:2] for seq in (PER_SA + 1, PER_SA + 2)]
-for _sa in V6_SAS:
+V6_TRANS = V.Sa(V6_RNG, 0x7e000001, mode='transport', family=6, enc='aes128gcm16', window=64)
+V6_TRANS.src, V6_TRANS.dst = V.INNER[6]
+for _sa in V6_SAS + [V6_TRANS]:
     _sa.xfrm = _sa.xfrm_line	# what Daemon writes into sa.conf
 
 
@@ -529,6 +533,20 @@ def v6_esp(sa, seq, n=48, corrupt=False, bad_sum=False):
     if corrupt:
         outer = outer[:-1] + bytes([outer[-1] ^ 1])
     return V.eth(outer)
+
+
+def v6_traffic(mode):
+    """The frames, the (tag, seq) the socket must get, and how many of them
+    the kernel fragments on the way out. Whatever the mode: a replay, a
+    forgery and a datagram whose UDP sum was wrong before protection."""
+    sas, big = (V6_SAS, V6_BIG) if mode == 'tunnel' else ([V6_TRANS], [])
+    f = [v6_esp(sa, seq) for seq in range(1, PER_SA + 1) for sa in sas]
+    f += [v6_esp(sas[0], 5), v6_esp(sas[-1], PER_SA + 3, corrupt=True)]
+    f += [v6_esp(sa, seq, n=1440) for sa, seq in big]
+    f += [v6_esp(sas[-1], PER_SA + 4, bad_sum=True)]
+    want = sorted([('sa%08x' % sa.spi, seq) for sa in sas for seq in range(1, PER_SA + 1)] +
+                  [('sa%08x' % sa.spi, seq) for sa, seq in big])
+    return sas, f, want, len(big)
 
 
 def snmp6(ns):
@@ -553,23 +571,19 @@ def setup_ns6(ns, kif):
     ns_run(ns, 'ip', '-6', 'neigh', 'add', odst, 'lladdr', MAC_B, 'dev', kif)
 
 
-def run_ipv6(name):
+def run_ipv6(name, mode):
     """IPv6 ESP from the kernel through rxsec to an IPv6 socket of the
     kernel: every datagram once, each SA's in order, Linux's IPv6 and UDP
     input counting no error but the one datagram whose UDP sum was wrong
-    before it was protected (so Linux checks the sums rxsec delivers);
-    the kernel's own IPv6 fragments of long ESP packets reassembled; a
-    replay and a forgery dropped."""
+    before it was protected (so Linux checks the sums rxsec delivers: in
+    transport mode over the pseudo-header rxsec's payload length is part
+    of); in tunnel mode the kernel's own IPv6 fragments of long ESP packets
+    reassembled; a replay and a forgery dropped."""
     wd = workdir('kport-' + name)
-    f = [v6_esp(sa, seq) for seq in range(1, PER_SA + 1) for sa in V6_SAS]
-    f += [v6_esp(V6_SAS[0], 5), v6_esp(V6_SAS[1], PER_SA + 3, corrupt=True)]
-    f += [v6_esp(sa, seq, n=1440) for sa, seq in V6_BIG]
-    f += [v6_esp(V6_SAS[2], PER_SA + 1, bad_sum=True)]
+    sas, f, want, n_big = v6_traffic(mode)
     write_pcap(os.path.join(wd, 'in.pcap'), f)
-    want = sorted([('sa%08x' % sa.spi, seq) for sa in V6_SAS for seq in range(1, PER_SA + 1)] +
-                  [('sa%08x' % sa.spi, seq) for sa, seq in V6_BIG])
     with namespace() as ns:
-        with daemon(ns, wd, name, 'net_tap0,iface=' + TAP_IF, sas=V6_SAS) as d:
+        with daemon(ns, wd, name, 'net_tap0,iface=' + TAP_IF, sas=sas) as d:
             if not check(d.p.poll() is None and wait_up(ns, TAP_IF),
                          '%s: rxsec runs on a two-queue tap (%s)' % (name, wd)):
                 return
@@ -600,13 +614,13 @@ def run_ipv6(name):
           '%s: Linux took %d IPv6 datagrams whole, counted the one bad UDP sum, no other '
           'input error (%s)' % (name, len(want), delta))
     frag = st.get('transport', {}).get('reassembly', {})
-    check(rc2 == 0 and frag.get('datagrams') == len(V6_BIG) and frag.get('discarded') == 0,
+    check(rc2 == 0 and frag.get('datagrams') == n_big and frag.get('discarded') == 0,
           '%s: the kernel\'s IPv6 fragments of %d ESP packets reassembled (%s)'
-          % (name, len(V6_BIG), frag))
+          % (name, n_big, frag))
     reasons = st.get('transport', {}).get('reasons', {})
-    check(reasons.get('replay') == 1 and reasons.get('tunnel_esp_auth_failed') == 1,
+    failed = 'tunnel_esp_auth_failed' if mode == 'tunnel' else 'transport_esp_auth_failed'
+    check(reasons.get('replay') == 1 and reasons.get(failed) == 1,
           '%s: the replay and the forgery dropped and counted (%s)' % (name, reasons))
-
 
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == '--inside':
@@ -619,7 +633,8 @@ def main():
              '2 worker(s), 2 transport(s)')
     run_case('afpacket', '0-1', [], '2 worker(s), 2 transport(s)', driver='af_packet')
     run_transport('transport')
-    run_ipv6('ipv6')
+    run_ipv6('ipv6', 'tunnel')
+    run_ipv6('ipv6-transport', 'transport')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
