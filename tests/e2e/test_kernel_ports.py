@@ -22,8 +22,9 @@ no ESP. Transport-mode ESP to the kernel's own address must give Linux
 UDP datagrams whose checksums it verifies. IPv6 too: tunnel-mode ESP over
 IPv6 carrying IPv6/UDP (scapy's IPsec) to an IPv6 socket, the kernel's own
 IPv6 fragments of long ESP packets reassembled, transport-mode ESP between
-two IPv6 hosts, and Linux counting a UDP sum that was wrong before
-protection (so it checks what rxsec delivers).
+two IPv6 hosts, ESP in UDP over IPv6 beside an IKE daemon's IPv6 socket,
+and Linux counting a UDP sum that was wrong before protection (so it
+checks what rxsec delivers).
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
 the kernel's own IP output fragments them: over the tap rxsec must
 reassemble Linux's fragments, not only scapy's (af_packet's fanout has the
@@ -162,10 +163,12 @@ def inside(pcap, out, expect):
     v6 = os.environ.get('INNER_FAMILY') == '6'
     r = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
     r.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)	# SO_RCVBUFFORCE: root
-    ike = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ike_addr = os.environ.get('IKE_ADDR', NATT_LOCAL)
+    ike = socket.socket(socket.AF_INET6 if ':' in ike_addr else socket.AF_INET,
+                        socket.SOCK_DGRAM)
     if expect:
         r.bind((V.INNER[6][1] if v6 else INNER_DST, PORT))
-        ike.bind((NATT_LOCAL, 4500))
+        ike.bind((ike_addr, 4500))
     r.settimeout(0.2)
     ike.settimeout(0)
     got_ike = []
@@ -273,12 +276,13 @@ def daemon(ns, wd, name, vdev, lcores='0-1', args=(), sas=None):
             d.stopped = d.stop()
 
 
-def send_inside(ns, wd, kif, expect, family=4):
+def send_inside(ns, wd, kif, expect, family=4, ike_addr=NATT_LOCAL):
     """This file's --inside mode in the namespace; its exit status."""
     p = subprocess.run(['ip', 'netns', 'exec', ns, '/usr/bin/python3', __file__, '--inside',
                         os.path.join(wd, 'in.pcap'), os.path.join(wd, 'got.json'),
                         str(expect)],
-                       env=dict(os.environ, KERNEL_IF=kif, INNER_FAMILY=str(family)), stdout=subprocess.PIPE,
+                       env=dict(os.environ, KERNEL_IF=kif, INNER_FAMILY=str(family),
+                                               IKE_ADDR=ike_addr), stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=120)
     if p.returncode != 0:
         print(p.stdout.decode(errors='replace')[-600:])
@@ -516,7 +520,10 @@ V6_SAS = [V.Sa(V6_RNG, 0x7d000001 + 0x10001 * i, family=6, enc='aes128gcm16', wi
 V6_BIG = [(sa, seq) for sa in V6_SAS[:2] for seq in (PER_SA + 1, PER_SA + 2)]
 V6_TRANS = V.Sa(V6_RNG, 0x7e000001, mode='transport', family=6, enc='aes128gcm16', window=64)
 V6_TRANS.src, V6_TRANS.dst = V.INNER[6]
-for _sa in V6_SAS + [V6_TRANS]:
+# ESP in UDP over IPv6 to an address of the kernel's, where an IKE
+# daemon's IPv6 socket on 4500 must get IKE and keepalives, never ESP.
+V6_NATT = V.Sa(V6_RNG, 0x7f000001, family=6, enc='aes128gcm16', window=64, encap=(4500, 4500))
+for _sa in V6_SAS + [V6_TRANS, V6_NATT]:
     _sa.xfrm = _sa.xfrm_line	# what Daemon writes into sa.conf
 
 
@@ -532,15 +539,30 @@ def v6_esp(sa, seq, n=48, corrupt=False, bad_sum=False):
     outer = V.raw(sa.scapy_sa(seq).encrypt(v6_inner(sa, seq, n, bad_sum)))
     if corrupt:
         outer = outer[:-1] + bytes([outer[-1] ^ 1])
+    if sa.encap:	# scapy sums no ESP in UDP; over IPv6 Linux sends and wants a sum
+        outer = V.resum_udp(outer)
     return V.eth(outer)
+
+
+def v6_ike():
+    """IKE messages and a NAT keepalive to the kernel's port 4500 (RFC 3948
+    2.2, 2.3), as (payload, frame)."""
+    (src, dst), msgs = V.OUTER[6], [m for m, _ in ike_frames()]
+    return [(m, V.eth(V.raw(V.IPv6(src=src, dst=dst) / V.UDP(sport=4500, dport=4500) /
+                            V.Raw(m)))) for m in msgs]
 
 
 def v6_traffic(mode):
     """The frames, the (tag, seq) the socket must get, and how many of them
     the kernel fragments on the way out. Whatever the mode: a replay, a
-    forgery and a datagram whose UDP sum was wrong before protection."""
-    sas, big = (V6_SAS, V6_BIG) if mode == 'tunnel' else ([V6_TRANS], [])
+    forgery and a datagram whose UDP sum was wrong before protection; ESP
+    in UDP between IKE messages and keepalives."""
+    sas, big = {'tunnel': (V6_SAS, V6_BIG), 'transport': ([V6_TRANS], []),
+                'natt': ([V6_NATT], [])}[mode]
     f = [v6_esp(sa, seq) for seq in range(1, PER_SA + 1) for sa in sas]
+    if mode == 'natt':
+        for i, (_, fr) in enumerate(v6_ike()):
+            f.insert(3 * i + 2, fr)
     f += [v6_esp(sas[0], 5), v6_esp(sas[-1], PER_SA + 3, corrupt=True)]
     f += [v6_esp(sa, seq, n=1440) for sa, seq in big]
     f += [v6_esp(sas[-1], PER_SA + 4, bad_sum=True)]
@@ -555,17 +577,21 @@ def snmp6(ns):
                                      ns_run(ns, 'cat', '/proc/net/snmp6').splitlines() if l)}
 
 
-def setup_ns6(ns, kif):
+def setup_ns6(ns, kif, own_outer=False):
     """IPv6 on the kernel's interface only, without duplicate address
     detection: the inner packets' destination and a route back to their
     source, and for send_fragmented the outer source and a way to the
-    outer destination behind rxsec's port."""
+    outer destination behind rxsec's port; or (own_outer) the outer
+    destination as the kernel's own address, an IKE daemon's."""
     for k, v in (('disable_ipv6', 0), ('accept_dad', 0), ('autoconf', 0),
                  ('router_solicitations', 0)):
         ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.%s.%s=%d' % (kif, k, v))
     (osrc, odst), (isrc, idst) = V.OUTER[6], V.INNER[6]
     ns_run(ns, 'ip', '-6', 'addr', 'add', idst + '/64', 'dev', kif, 'nodad')
     ns_run(ns, 'ip', '-6', 'route', 'add', isrc.rsplit('::', 1)[0] + '::/64', 'dev', kif)
+    if own_outer:
+        ns_run(ns, 'ip', '-6', 'addr', 'add', odst + '/128', 'dev', kif, 'nodad')
+        return
     ns_run(ns, 'ip', '-6', 'addr', 'add', osrc + '/128', 'dev', kif, 'nodad')
     ns_run(ns, 'ip', '-6', 'route', 'add', odst + '/128', 'dev', kif)
     ns_run(ns, 'ip', '-6', 'neigh', 'add', odst, 'lladdr', MAC_B, 'dev', kif)
@@ -578,7 +604,9 @@ def run_ipv6(name, mode):
     before it was protected (so Linux checks the sums rxsec delivers: in
     transport mode over the pseudo-header rxsec's payload length is part
     of); in tunnel mode the kernel's own IPv6 fragments of long ESP packets
-    reassembled; a replay and a forgery dropped."""
+    reassembled; ESP in UDP (natt) between IKE messages and keepalives, which
+    an IKE daemon's IPv6 socket on 4500 gets unchanged, in order, and no
+    ESP; a replay and a forgery dropped."""
     wd = workdir('kport-' + name)
     sas, f, want, n_big = v6_traffic(mode)
     write_pcap(os.path.join(wd, 'in.pcap'), f)
@@ -588,19 +616,24 @@ def run_ipv6(name, mode):
                          '%s: rxsec runs on a two-queue tap (%s)' % (name, wd)):
                 return
             setup_ns(ns, TAP_IF)
-            setup_ns6(ns, TAP_IF)
+            setup_ns6(ns, TAP_IF, own_outer=mode == 'natt')
             before = snmp6(ns)
-            check(send_inside(ns, wd, TAP_IF, len(want), family=6) == 0,
+            check(send_inside(ns, wd, TAP_IF, len(want), family=6,
+                              ike_addr=V.OUTER[6][1] if mode == 'natt' else '::1') == 0,
                   '%s: sender and receiver in the namespace ran' % name)
             after = snmp6(ns)
             rc2, st = d.ctl('stats')
             d.stopped = rc, out = d.stop()
     check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, every mbuf home' % name)
     with open(os.path.join(wd, 'got.json')) as fj:
-        got = [parse_tag(g.encode()) for g in json.load(fj)['app']]
+        sockets = json.load(fj)
+    got = [parse_tag(g.encode()) for g in sockets['app']]
     check(sorted(g for g in got if g) == want and len(got) == len(want),
           '%s: the IPv6 socket got each of the %d datagrams once (got %d)'
           % (name, len(want), len(got)))
+    ike = [m.hex() for m, _ in v6_ike()] if mode == 'natt' else []
+    check(sockets['ike'] == ike, '%s: the IKE socket on 4500 got %d IKE messages and '
+          'keepalives, in order, and no ESP (got %d)' % (name, len(ike), len(sockets['ike'])))
     order = {}
     for g in got:
         if g and g[1] <= PER_SA:
@@ -609,16 +642,17 @@ def run_ipv6(name, mode):
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in
              ('Udp6InDatagrams', 'Ip6InHdrErrors', 'Ip6InAddrErrors', 'Ip6InTruncatedPkts',
               'Udp6InErrors', 'Udp6InCsumErrors', 'Udp6NoPorts', 'Ip6ReasmReqds')}
-    check(delta.pop('Udp6InDatagrams') == len(want) and delta.pop('Udp6InCsumErrors') == 1 and
+    check(delta.pop('Udp6InDatagrams') == len(want) + len(ike) and
+          delta.pop('Udp6InCsumErrors') == 1 and
           delta.pop('Udp6InErrors') == 1 and not any(delta.values()),
           '%s: Linux took %d IPv6 datagrams whole, counted the one bad UDP sum, no other '
-          'input error (%s)' % (name, len(want), delta))
+          'input error (%s)' % (name, len(want) + len(ike), delta))
     frag = st.get('transport', {}).get('reassembly', {})
     check(rc2 == 0 and frag.get('datagrams') == n_big and frag.get('discarded') == 0,
           '%s: the kernel\'s IPv6 fragments of %d ESP packets reassembled (%s)'
           % (name, n_big, frag))
     reasons = st.get('transport', {}).get('reasons', {})
-    failed = 'tunnel_esp_auth_failed' if mode == 'tunnel' else 'transport_esp_auth_failed'
+    failed = '%s_esp_auth_failed' % sas[0].mode
     check(reasons.get('replay') == 1 and reasons.get(failed) == 1,
           '%s: the replay and the forgery dropped and counted (%s)' % (name, reasons))
 
@@ -635,6 +669,7 @@ def main():
     run_transport('transport')
     run_ipv6('ipv6', 'tunnel')
     run_ipv6('ipv6-transport', 'transport')
+    run_ipv6('ipv6-natt', 'natt')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
