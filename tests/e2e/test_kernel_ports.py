@@ -57,6 +57,7 @@ from issue4_lib import (OUTER_DST, OUTER_SRC, Sa, Daemon, check, eal,  # noqa: E
                         read_pcap, workdir, write_pcap)
 from rxsec_vectors import MAC_B, resum_udp  # noqa: E402
 import rxsec_vectors as V  # noqa: E402
+from scapy.layers.inet6 import IPv6ExtHdrDestOpt  # noqa: E402
 
 INNER_DST, INNER_NET, PORT = '203.0.113.20', '198.51.100.0/24', 9000
 SAS = [Sa(0x7a000000 + 0x10001 * i, window=64) for i in range(48)]
@@ -528,11 +529,17 @@ for _sa in V6_SAS + [V6_TRANS, V6_NATT]:
 
 
 def v6_inner(sa, seq, n=48, bad_sum=False):
+    """IPv6/UDP; in transport mode every even packet carries a Destination
+    Options header, which ESP follows (as Linux places it): rxsec must
+    write UDP into that header's next-header field, not the IPv6 header's."""
     data = ('sa%08x seq %d ' % (sa.spi, seq)).encode().ljust(n, b'.')
     udp = V.UDP(sport=50101, dport=PORT)
     if bad_sum:
         udp.chksum = 0x1234
-    return V.IPv6(src=V.INNER[6][0], dst=V.INNER[6][1]) / udp / V.Raw(data)
+    ip = V.IPv6(src=V.INNER[6][0], dst=V.INNER[6][1])
+    if sa.mode == 'transport' and seq % 2 == 0:
+        ip = ip / IPv6ExtHdrDestOpt()
+    return ip / udp / V.Raw(data)
 
 
 def v6_esp(sa, seq, n=48, corrupt=False, bad_sum=False):
