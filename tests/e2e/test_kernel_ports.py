@@ -21,8 +21,8 @@ daemon's socket on port 4500 gets the IKE traffic unchanged, in order, and
 no ESP. Transport-mode ESP to the kernel's own address must give Linux
 UDP datagrams whose checksums it verifies. IPv6 too: tunnel-mode ESP over
 IPv6 carrying IPv6/UDP (scapy's IPsec) to an IPv6 socket, the kernel's own
-IPv6 fragments of long ESP packets reassembled, transport-mode ESP between
-two IPv6 hosts, ESP in UDP over IPv6 beside an IKE daemon's IPv6 socket,
+IPv6 fragments of long ESP packets reassembled, transport-mode ESP and AH
+between two IPv6 hosts, ESP in UDP over IPv6 beside an IKE daemon's IPv6 socket,
 and Linux counting a UDP sum that was wrong before protection (so it
 checks what rxsec delivers).
 Eight ESP packets longer than the MTU go out through a raw IP socket, and
@@ -524,7 +524,12 @@ V6_TRANS.src, V6_TRANS.dst = V.INNER[6]
 # ESP in UDP over IPv6 to an address of the kernel's, where an IKE
 # daemon's IPv6 socket on 4500 must get IKE and keepalives, never ESP.
 V6_NATT = V.Sa(V6_RNG, 0x7f000001, family=6, enc='aes128gcm16', window=64, encap=(4500, 4500))
-for _sa in V6_SAS + [V6_TRANS, V6_NATT]:
+# AH between two IPv6 hosts: the ICV covers the IPv6 header (mutable
+# fields zeroed) and the options header in front of AH.
+V6_AH = V.Sa(V6_RNG, 0x7e000002, proto='ah', mode='transport', family=6, auth='sha256',
+             window=64)
+V6_AH.src, V6_AH.dst = V.INNER[6]
+for _sa in V6_SAS + [V6_TRANS, V6_NATT, V6_AH]:
     _sa.xfrm = _sa.xfrm_line	# what Daemon writes into sa.conf
 
 
@@ -565,7 +570,7 @@ def v6_traffic(mode):
     forgery and a datagram whose UDP sum was wrong before protection; ESP
     in UDP between IKE messages and keepalives."""
     sas, big = {'tunnel': (V6_SAS, V6_BIG), 'transport': ([V6_TRANS], []),
-                'natt': ([V6_NATT], [])}[mode]
+                'natt': ([V6_NATT], []), 'ah': ([V6_AH], [])}[mode]
     f = [v6_esp(sa, seq) for seq in range(1, PER_SA + 1) for sa in sas]
     if mode == 'natt':
         for i, (_, fr) in enumerate(v6_ike()):
@@ -659,7 +664,7 @@ def run_ipv6(name, mode):
           '%s: the kernel\'s IPv6 fragments of %d ESP packets reassembled (%s)'
           % (name, n_big, frag))
     reasons = st.get('transport', {}).get('reasons', {})
-    failed = '%s_esp_auth_failed' % sas[0].mode
+    failed = '%s_%s_auth_failed' % (sas[0].mode, sas[0].proto)
     check(reasons.get('replay') == 1 and reasons.get(failed) == 1,
           '%s: the replay and the forgery dropped and counted (%s)' % (name, reasons))
 
@@ -677,6 +682,7 @@ def main():
     run_ipv6('ipv6', 'tunnel')
     run_ipv6('ipv6-transport', 'transport')
     run_ipv6('ipv6-natt', 'natt')
+    run_ipv6('ipv6-ah', 'ah')
     run_tap_wire('wire')
     run_tap_out('out')
     run_tap_mtu('mtu')
