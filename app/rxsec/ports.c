@@ -204,12 +204,21 @@ port_setup_fail(uint16_t port, const struct rte_eth_dev_info *info, const char *
 		fprintf(stderr, "%s\n", strerror(-ret));
 }
 
+/* The delivery port's RX queues, when it is not the wire: nobody polls
+ * them, but some drivers (net_tap) take only as many RX as TX queues. */
+static uint16_t
+out_idle_rxq(const struct rxsec_ports *p, unsigned int transports)
+{
+	return p->out == p->wire ? 0 : (uint16_t)transports;
+}
+
 /*
  * nb_rxq RX and nb_txq TX queues. Some drivers (net_tap) take only as many
  * TX as RX queues: TX queues nobody uses cost descriptors only, so a port
  * gets at least as many as it has RX queues, within its limits. RX queues
  * are never added to a receiving port (RSS would fill them); the delivery
- * port's, when it is not the wire (idle_rx), nobody polls: as many as TX.
+ * port's, when it is not the wire (idle_rx: out_idle_rxq), nobody polls,
+ * and they are cut to what the port has.
  */
 static int
 port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16_t mtu,
@@ -231,7 +240,7 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16
 	if (port_mtu(&conf, port, &info, mtu) != 0)
 		return -1;
 	if (idle_rx)
-		nb_rxq = RTE_MAX(RTE_MIN(nb_txq, info.max_rx_queues), 1);
+		nb_rxq = RTE_MAX(RTE_MIN(nb_rxq, info.max_rx_queues), 1);
 	nb_txq = RTE_MAX(nb_txq, RTE_MIN(nb_rxq, info.max_tx_queues));
 	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
 		fprintf(stderr, "rxsec: port %u (%s) has %u RX / %u TX queues; %u RX and %u TX needed "
@@ -271,14 +280,6 @@ port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq, bool idle_rx, uint16
 	}
 	rte_eth_promiscuous_enable(port);
 	return 0;
-}
-
-/* The delivery port's RX queues, when it is not the wire: nobody polls
- * them, but some drivers (net_tap) take only as many RX as TX queues. */
-static uint16_t
-out_idle_rxq(const struct rxsec_ports *p, unsigned int transports)
-{
-	return p->out == p->wire ? 0 : (uint16_t)transports;
 }
 
 /* RX rings, transport rings, TX rings, per-lcore caches, bursts in flight;
@@ -364,7 +365,7 @@ rxsec_ports_init(struct rxsec_ports *p, unsigned int workers, unsigned int trans
 	p->wire_started = true;
 	if (p->out == p->wire)
 		return 0;
-	if (port_setup(p->out, 1, p->nb_txq, true, p->mtu,
+	if (port_setup(p->out, out_idle_rxq(p, p->nb_txq), p->nb_txq, true, p->mtu,
 		       p->out_rx_big ? p->big : p->pool) != 0)
 		return -1;
 	p->out_started = true;
