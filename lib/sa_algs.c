@@ -3,6 +3,7 @@
  * SA file parser: the algorithm names `ip xfrm` uses, their key lengths and
  * ICV truncations.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sa_parse_priv.h"
@@ -17,6 +18,9 @@ static const struct cipher_info cipher_tab[] = {
 	{ "rfc7539esp(chacha20,poly1305)", NULL,
 	  RXSEC_CIPHER_CHACHA20_POLY1305, true, { 36, 0, 0 }, { 128, 0, 0 },
 	  "36 bytes (32-byte key + 4-byte salt, RFC 7634)" },
+	{ "rfc4309(ccm(aes))", NULL, RXSEC_CIPHER_AES_CCM, true,
+	  { 19, 27, 35 }, { 64, 96, 128 },
+	  "19, 27 or 35 bytes (AES key + 3-byte salt, RFC 4309)" },
 	{ "cbc(aes)", "aes", RXSEC_CIPHER_AES_CBC, false, { 16, 24, 32 },
 	  { 0 }, "16, 24 or 32 bytes" },
 	{ "rfc3686(ctr(aes))", NULL, RXSEC_CIPHER_AES_CTR, false,
@@ -42,6 +46,8 @@ static const struct auth_info auth_tab[] = {
 	{ "hmac(sha512)", "sha512", RXSEC_AUTH_HMAC_SHA512, 64, 256,
 	  { 256, 512, 0 }, "256 or 512" },
 	{ "xcbc(aes)", NULL, RXSEC_AUTH_AES_XCBC, 16, 96, { 96, 128, 0 },
+	  "96 or 128" },
+	{ "cmac(aes)", NULL, RXSEC_AUTH_AES_CMAC, 16, 96, { 96, 128, 0 },
 	  "96 or 128" },
 };
 
@@ -71,4 +77,22 @@ sap_auth_lookup(const char *s)
 		if (name_is(s, auth_tab[i].name, auth_tab[i].alias))
 			return &auth_tab[i];
 	return NULL;
+}
+
+/* The names an `enc`, `aead` or `auth` keyword takes, for an error message. */
+void
+sap_alg_names(const char *kw, char *buf, size_t len)
+{
+	size_t o = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	if (strcmp(kw, "auth") == 0 || strcmp(kw, "auth-trunc") == 0) {
+		for (i = 0; i < TAB_LEN(auth_tab) && o < len; i++)
+			o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "", auth_tab[i].name);
+		return;
+	}
+	for (i = 0; i < TAB_LEN(cipher_tab) && o < len; i++)
+		if (cipher_tab[i].aead == (strcmp(kw, "aead") == 0))
+			o += snprintf(buf + o, len - o, "%s%s", o ? ", " : "", cipher_tab[i].name);
 }

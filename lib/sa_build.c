@@ -26,6 +26,17 @@ sap_cur_need(struct pctx *p, struct cursor *cu, const char *what,
 	return NULL;
 }
 
+/* Linux knows more algorithms than IPsec-MB has (Camellia, Serpent, SM4,
+ * RIPEMD-160, ...): say which names rxsec takes there. */
+static int
+sap_unknown_alg(struct pctx *p, const struct tok *kw, const struct tok *name)
+{
+	char names[160];
+
+	sap_alg_names(kw->s, names, sizeof(names));
+	return sap_tok_err(p, name, "unknown %s algorithm (rxsec takes %s)", kw->s, names);
+}
+
 int
 sap_set_cipher(struct pctx *p, struct sa_build *b, const struct tok *kw,
 	       const struct tok *name, const struct tok *key,
@@ -41,7 +52,7 @@ sap_set_cipher(struct pctx *p, struct sa_build *b, const struct tok *kw,
 			return sap_tok_err(p, name,
 					   "'%s' is an auth algorithm, not %s", name->s,
 					   kw->s);
-		return sap_tok_err(p, name, "unknown %s algorithm", kw->s);
+		return sap_unknown_alg(p, kw, name);
 	}
 	if (ci->aead != aead)
 		return sap_tok_err(p, name, aead ?
@@ -79,8 +90,7 @@ sap_set_cipher(struct pctx *p, struct sa_build *b, const struct tok *kw,
 	if (i == 3)
 		return sap_tok_err(p, bits, "ICV length %llu bits not allowed for %s "
 				   "(want %s)", (unsigned long long)v, ci->name,
-				   ci->alg == RXSEC_CIPHER_AES_GCM ?
-				   "64, 96 or 128" : "128");
+				   ci->icv_bits[1] != 0 ? "64, 96 or 128" : "128");
 	b->aead_bits = (unsigned int)v;
 	return 0;
 }
@@ -99,7 +109,7 @@ sap_set_auth(struct pctx *p, struct sa_build *b, const struct tok *kw,
 			return sap_tok_err(p, name,
 					   "'%s' is an encryption algorithm, not %s",
 					   name->s, kw->s);
-		return sap_tok_err(p, name, "unknown %s algorithm", kw->s);
+		return sap_unknown_alg(p, kw, name);
 	}
 	if (b->c.auth != RXSEC_AUTH_NONE)
 		return sap_tok_err(p, kw, "second auth algorithm in one SA");

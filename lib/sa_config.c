@@ -26,6 +26,7 @@ static const char *const cipher_names[RXSEC_CIPHER_MAX] = {
 	[RXSEC_CIPHER_AES_GCM] = "rfc4106(gcm(aes))",
 	[RXSEC_CIPHER_AES_GMAC] = "rfc4543(gcm(aes))",
 	[RXSEC_CIPHER_CHACHA20_POLY1305] = "rfc7539esp(chacha20,poly1305)",
+	[RXSEC_CIPHER_AES_CCM] = "rfc4309(ccm(aes))",
 };
 
 static const char *const auth_names[RXSEC_AUTH_MAX] = {
@@ -36,6 +37,7 @@ static const char *const auth_names[RXSEC_AUTH_MAX] = {
 	[RXSEC_AUTH_HMAC_SHA384] = "hmac(sha384)",
 	[RXSEC_AUTH_HMAC_SHA512] = "hmac(sha512)",
 	[RXSEC_AUTH_AES_XCBC] = "xcbc(aes)",
+	[RXSEC_AUTH_AES_CMAC] = "cmac(aes)",
 };
 
 const char *
@@ -57,6 +59,7 @@ static const uint8_t auth_full_len[RXSEC_AUTH_MAX] = {
 	[RXSEC_AUTH_HMAC_SHA384] = 48,
 	[RXSEC_AUTH_HMAC_SHA512] = 64,
 	[RXSEC_AUTH_AES_XCBC] = 16,
+	[RXSEC_AUTH_AES_CMAC] = 16,
 };
 
 unsigned int
@@ -102,6 +105,7 @@ rxsec_crypto_iv_len(enum rxsec_cipher_alg a)
 	case RXSEC_CIPHER_AES_GCM:
 	case RXSEC_CIPHER_AES_GMAC:
 	case RXSEC_CIPHER_CHACHA20_POLY1305:
+	case RXSEC_CIPHER_AES_CCM:
 		return 8;
 	default:
 		return 0;

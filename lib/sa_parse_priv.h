@@ -114,6 +114,7 @@ int sap_tok_u64(struct pctx *p, const struct tok *t, uint64_t max, bool comma,
 /* sa_algs.c: algorithm names */
 const struct auth_info *sap_auth_lookup(const char *s);
 const struct cipher_info *sap_cipher_lookup(const char *s);
+void sap_alg_names(const char *kw, char *buf, size_t len);
 
 /* sa_build.c: one SA under construction, final checks */
 void sap_add_flag(struct sa_build *b, const struct tok *t, int bit);

@@ -35,9 +35,10 @@ mb_icv_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
 }
 
 /*
- * ESP with an AEAD (RFC 4106 GCM, RFC 7634 ChaCha20-Poly1305): nonce =
- * salt || IV; AAD = SPI || seq, or SPI || seq_hi || seq with ESN (RFC 4106
- * section 5, RFC 7634 section 2.1).
+ * ESP with an AEAD (RFC 4106 GCM, RFC 7634 ChaCha20-Poly1305, RFC 4309 CCM):
+ * nonce = salt || IV (a 4-byte salt, CCM's 3); AAD = SPI || seq, or SPI ||
+ * seq_hi || seq with ESN (RFC 4106 section 5, RFC 7634 section 2.1, RFC 4309
+ * section 5).
  */
 static inline void
 mb_prep_aead(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
@@ -48,7 +49,7 @@ mb_prep_aead(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
 	uint64_t clen = op->len - off - csa->icv_len;
 
 	memcpy(s->iv, csa->salt, MB_SALT_LEN);
-	memcpy(s->iv + MB_SALT_LEN, d + MB_ESP_HDR, 8);
+	memcpy(s->iv + csa->salt_len, d + MB_ESP_HDR, 8);
 	job->src = d;
 	job->dst = d + off;	/* dst is where output starts, not offset */
 	job->cipher_start_src_offset_in_bytes = off;
@@ -57,8 +58,10 @@ mb_prep_aead(const struct rxsec_crypto_sa *csa, struct rxsec_crypto_op *op,
 	job->msg_len_to_hash_in_bytes = clen;
 	job->iv = s->iv;
 	job->auth_tag_output = s->tag;
-	if (csa->chacha)
+	if (csa->aead == MB_AEAD_CHACHA)
 		job->u.CHACHA20_POLY1305.aad = aad;
+	else if (csa->aead == MB_AEAD_CCM)
+		job->u.CCM.aad = aad;
 	else
 		job->u.GCM.aad = aad;
 	s->want = d + op->len - csa->icv_len;

@@ -21,9 +21,17 @@
 #define MB_ICV_MAX	64		/* largest ICV we accept (full SHA-512) */
 #define MB_ESP_HDR	8		/* SPI + sequence number */
 #define MB_SALT_LEN	4		/* RFC 4106/4543/7634 salt, RFC 3686 nonce */
+#define MB_CCM_SALT_LEN	3		/* RFC 4309 section 4 */
 
 struct mb_lcore;
 struct mb_slot;
+
+/* The AEADs of the job API: each takes its AAD in its own union member. */
+enum mb_aead {
+	MB_AEAD_GCM,		/* RFC 4106 (jobs only when the direct call is off) */
+	MB_AEAD_CHACHA,		/* RFC 7634 */
+	MB_AEAD_CCM,		/* RFC 4309 */
+};
 
 /* Fill the per-packet fields of a job; returns true when the job uses the
  * lcore scratch buffer and must complete before the next one is prepared. */
@@ -36,8 +44,9 @@ struct rxsec_crypto_sa {
 	bool esn;
 	uint8_t icv_len;		/* bytes compared; tmpl tag length may be longer */
 	uint8_t iv_len;			/* IV bytes carried in the packet */
-	bool chacha;			/* AAD goes in u.CHACHA20_POLY1305 */
+	uint8_t aead;			/* enum mb_aead: where a job takes the AAD */
 	bool ctr;			/* counter block built from nonce || IV */
+	uint8_t salt_len;		/* salt bytes in front of the IV in the nonce */
 	uint8_t salt[MB_SALT_LEN];
 	/* AES-GCM ESP: the direct decrypt call for the key size (the key
 	 * manager's, of the lcores' architecture); NULL: job API */
@@ -52,6 +61,9 @@ struct rxsec_crypto_sa {
 	uint32_t xcbc_k1[4 * 11] __attribute__((aligned(16)));
 	uint8_t xcbc_k2[16] __attribute__((aligned(16)));
 	uint8_t xcbc_k3[16] __attribute__((aligned(16)));
+	uint8_t cmac_keys[16 * 11] __attribute__((aligned(16)));
+	uint8_t cmac_sk1[16] __attribute__((aligned(16)));
+	uint8_t cmac_sk2[16] __attribute__((aligned(16)));
 	uint8_t aes_enc[16 * 15] __attribute__((aligned(16)));
 	uint8_t aes_dec[16 * 15] __attribute__((aligned(16)));
 	uint64_t des_ks[3][16] __attribute__((aligned(16)));

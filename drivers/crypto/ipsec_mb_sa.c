@@ -227,6 +227,33 @@ mb_setup_hmac(IMB_MGR *m, const struct rxsec_sa_config *c,
 	return 0;
 }
 
+/* RFC 4494: AES-CMAC with a 128-bit key, its ICV the MAC's first 96 bits
+ * (Linux takes auth-trunc 128, the whole MAC, too). */
+static int
+mb_setup_cmac(IMB_MGR *m, const struct rxsec_sa_config *c, struct rxsec_crypto_sa *csa,
+	      char *why, size_t whylen)
+{
+	const char *name = rxsec_auth_alg_name(c->auth);
+	uint8_t dec[16 * 11] __attribute__((aligned(16)));
+
+	if (c->auth_key_len != 16)
+		return mb_fail(why, whylen, -EINVAL, "%s: key must be 16 bytes (got %u)",
+			       name, c->auth_key_len);
+	if (c->icv_len != 12 && c->icv_len != 16)
+		return mb_fail(why, whylen, -EINVAL, "%s: ICV must be 12 or 16 bytes (got %u)",
+			       name, c->icv_len);
+	IMB_AES_KEYEXP_128(m, c->auth_key, csa->cmac_keys, dec);
+	explicit_bzero(dec, sizeof(dec));
+	IMB_AES_CMAC_SUBKEY_GEN_128(m, csa->cmac_keys, csa->cmac_sk1, csa->cmac_sk2);
+	csa->tmpl.hash_alg = IMB_AUTH_AES_CMAC;
+	csa->tmpl.u.CMAC._key_expanded = csa->cmac_keys;
+	csa->tmpl.u.CMAC._skey1 = csa->cmac_sk1;
+	csa->tmpl.u.CMAC._skey2 = csa->cmac_sk2;
+	csa->tmpl.auth_tag_output_len_in_bytes = c->icv_len;
+	csa->icv_len = c->icv_len;
+	return 0;
+}
+
 static int
 mb_setup_auth(IMB_MGR *m, const struct rxsec_sa_config *c,
 	      struct rxsec_crypto_sa *csa, char *why, size_t whylen)
@@ -267,6 +294,8 @@ mb_setup_auth(IMB_MGR *m, const struct rxsec_sa_config *c,
 		csa->tmpl.auth_tag_output_len_in_bytes = 12;
 		csa->icv_len = 12;
 		return 0;
+	case RXSEC_AUTH_AES_CMAC:
+		return mb_setup_cmac(m, c, csa, why, whylen);
 	default:
 		return mb_fail(why, whylen, -ENOTSUP,
 			       "auth algorithm %s not supported", name);
@@ -311,6 +340,37 @@ mb_gcm_pre(IMB_MGR *m, const uint8_t *key, int klen,
 		IMB_AES256_GCM_PRE(m, key, &csa->gcm);
 }
 
+/* RFC 4309: AES-CCM with an 11-byte nonce (3-byte salt || IV) and an 8,
+ * 12 or 16-byte ICV. IPsec-MB 1.3 has CCM for 128 and 256-bit keys only. */
+static int
+mb_setup_ccm(IMB_MGR *m, const struct rxsec_sa_config *c, struct rxsec_crypto_sa *csa,
+	     int klen, char *why, size_t whylen)
+{
+	const char *name = rxsec_cipher_alg_name(c->cipher);
+	IMB_JOB *t = &csa->tmpl;
+
+	if (klen == 24)
+		return mb_fail(why, whylen, -ENOTSUP,
+			       "%s: 192-bit AES keys are not supported (IPsec-MB 1.3 has CCM "
+			       "for 128 and 256-bit keys: 19 or 35 key bytes)", name);
+	if (c->icv_len != 8 && c->icv_len != 12 && c->icv_len != 16)
+		return mb_fail(why, whylen, -EINVAL,
+			       "%s: ICV must be 8, 12 or 16 bytes (got %u)", name, c->icv_len);
+	mb_aes_keyexp(m, c->cipher_key, klen, csa);
+	csa->aead = MB_AEAD_CCM;
+	t->cipher_mode = IMB_CIPHER_CCM;
+	t->hash_alg = IMB_AUTH_AES_CCM;
+	/* CCM's MAC covers the plaintext: decrypt first, then authenticate */
+	t->chain_order = IMB_ORDER_CIPHER_HASH;
+	t->enc_keys = csa->aes_enc;	/* CCM runs AES forward only */
+	t->dec_keys = csa->aes_enc;
+	t->key_len_in_bytes = klen;
+	t->iv_len_in_bytes = MB_CCM_SALT_LEN + 8;
+	t->u.CCM.aad_len_in_bytes = c->esn ? 12 : 8;
+	csa->prep = c->esn ? rxsec_mb_prep_esp_aead_esn : rxsec_mb_prep_esp_aead;
+	return 0;
+}
+
 static int
 mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 	      struct rxsec_crypto_sa *csa, char *why, size_t whylen)
@@ -323,6 +383,7 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 		return mb_fail(why, whylen, -EINVAL,
 			       "%s is an AEAD; no separate auth allowed (got %s)",
 			       name, rxsec_auth_alg_name(c->auth));
+	csa->salt_len = c->cipher == RXSEC_CIPHER_AES_CCM ? MB_CCM_SALT_LEN : MB_SALT_LEN;
 	if (c->cipher == RXSEC_CIPHER_CHACHA20_POLY1305) {
 		klen = 32;
 		if (c->cipher_key_len != 32 + MB_SALT_LEN)
@@ -330,15 +391,17 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 				       "%s: key must be 36 bytes (32 + 4 salt), got %u",
 				       name, c->cipher_key_len);
 	} else {
-		klen = mb_aes_keylen(c, MB_SALT_LEN, why, whylen);
+		klen = mb_aes_keylen(c, csa->salt_len, why, whylen);
 		if (klen < 0)
 			return klen;
 	}
-	memcpy(csa->salt, c->cipher_key + klen, MB_SALT_LEN);
+	memcpy(csa->salt, c->cipher_key + klen, csa->salt_len);
 	csa->icv_len = c->icv_len;
 	t->auth_tag_output_len_in_bytes = c->icv_len;
 
 	switch (c->cipher) {
+	case RXSEC_CIPHER_AES_CCM:
+		return mb_setup_ccm(m, c, csa, klen, why, whylen);
 	case RXSEC_CIPHER_AES_GCM:
 		/* RFC 4106 section 6: 8, 12 or 16 byte ICV */
 		if (c->icv_len != 8 && c->icv_len != 12 && c->icv_len != 16)
@@ -384,7 +447,7 @@ mb_setup_aead(IMB_MGR *m, const struct rxsec_sa_config *c,
 				       "%s: ICV must be 16 bytes (got %u)",
 				       name, c->icv_len);
 		memcpy(csa->chacha_key, c->cipher_key, 32);
-		csa->chacha = true;
+		csa->aead = MB_AEAD_CHACHA;
 		t->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
 		t->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
 		t->enc_keys = csa->chacha_key;
@@ -474,6 +537,7 @@ mb_setup_esp(IMB_MGR *m, const struct rxsec_sa_config *c,
 	case RXSEC_CIPHER_AES_GCM:
 	case RXSEC_CIPHER_AES_GMAC:
 	case RXSEC_CIPHER_CHACHA20_POLY1305:
+	case RXSEC_CIPHER_AES_CCM:
 		return mb_setup_aead(m, c, csa, why, whylen);
 	case RXSEC_CIPHER_NONE:
 		return mb_fail(why, whylen, -EINVAL,
@@ -506,7 +570,7 @@ mb_setup_ah(IMB_MGR *m, const struct rxsec_sa_config *c,
 
 	if (c->cipher != RXSEC_CIPHER_NONE)
 		return mb_fail(why, whylen, -ENOTSUP,
-			       "AH SA with %s: only HMAC/XCBC integrity is supported in AH",
+			       "AH SA with %s: only HMAC, XCBC or CMAC integrity is supported in AH",
 			       rxsec_cipher_alg_name(c->cipher));
 	if (c->auth == RXSEC_AUTH_NONE)
 		return mb_fail(why, whylen, -EINVAL,

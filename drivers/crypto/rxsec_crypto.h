@@ -3,7 +3,8 @@
  * The one small interface between rxsec and a crypto engine. The engine
  * receives ESP payloads and AH-protected packets already checked for length
  * and layout; it decrypts ESP in place and verifies ICVs. It knows RFC 4106,
- * 4543, 7634, 3602, 3686, 2410 and the HMAC/XCBC ICV rules, nothing of IP.
+ * 4543, 7634, 4309, 3602, 3686, 2410 and the HMAC/XCBC/CMAC ICV rules,
+ * nothing of IP.
  */
 #ifndef RXSEC_CRYPTO_H
 #define RXSEC_CRYPTO_H

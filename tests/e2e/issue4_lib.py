@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'vectors'))
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM  # noqa: E402
 from cryptography.hazmat.primitives import hashes, hmac  # noqa: E402
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
@@ -72,8 +72,8 @@ def inner_packet(tag, seq):
 
 
 class Sa:
-    """An inbound ESP SA: AES-GCM-128 (rfc4106) or AES-CBC-128 +
-    HMAC-SHA256-128, with or without ESN; tunnel mode, or transport mode
+    """An inbound ESP SA: AES-GCM-128 (rfc4106), AES-CCM-128 with a 96-bit
+    ICV (rfc4309) or AES-CBC-128 + HMAC-SHA256-128, with or without ESN; tunnel mode, or transport mode
     (transport_esp)."""
 
     def __init__(self, spi, alg='gcm', esn=False, window=64, reqid=1, seq=0, seq_hi=0,
@@ -83,7 +83,8 @@ class Sa:
         self.reqid, self.seq, self.seq_hi, self.limits = reqid, seq, seq_hi, limits
         self.src, self.dst = src, dst
         seed = spi if key_seed is None else key_seed
-        self.key = bytes((seed * 7 + i * 13) & 0xff for i in range(20 if alg == 'gcm' else 16))
+        klen = {'gcm': 20, 'ccm': 19}.get(alg, 16)    # AEADs: key || salt
+        self.key = bytes((seed * 7 + i * 13) & 0xff for i in range(klen))
         self.auth_key = bytes((seed * 11 + i * 5 + 1) & 0xff for i in range(32))
         self.tag = 'sa%08x' % spi
 
@@ -97,6 +98,8 @@ class Sa:
             w.append('replay-seq 0x%x replay-seq-hi 0x%x' % (self.seq, self.seq_hi))
         if self.alg == 'gcm':
             w.append('aead "rfc4106(gcm(aes))" 0x%s 128' % self.key.hex())
+        elif self.alg == 'ccm':
+            w.append('aead "rfc4309(ccm(aes))" 0x%s 96' % self.key.hex())
         else:
             w.append('enc "cbc(aes)" 0x%s auth-trunc "hmac(sha256)" 0x%s 128'
                      % (self.key.hex(), self.auth_key.hex()))
@@ -127,12 +130,15 @@ class Sa:
         if hi_override is not None:
             hi = hi_override
         hdr = struct.pack('!II', self.spi, lo)
-        if self.alg == 'gcm':
+        if self.alg in ('gcm', 'ccm'):
             iv = struct.pack('!Q', seq64 ^ 0x5a5a)
             padlen = (-(len(inner) + 2)) % 4
             pt = inner + bytes(range(1, padlen + 1)) + bytes([padlen, nh])
+            # RFC 4106 section 5, RFC 4309 section 5: the same AAD
             aad = hdr if not self.esn else struct.pack('!III', self.spi, hi, lo)
-            ct = AESGCM(self.key[:16]).encrypt(self.key[16:] + iv, pt, aad)
+            aead = AESGCM(self.key[:16]) if self.alg == 'gcm' else \
+                AESCCM(self.key[:16], tag_length=12)
+            ct = aead.encrypt(self.key[16:] + iv, pt, aad)
             body = hdr + iv + ct
         else:
             iv = struct.pack('!QQ', seq64, 0x1234)

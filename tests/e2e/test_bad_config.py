@@ -191,6 +191,15 @@ def main():
                     .replace('reqid 1', 'reqid 1 replay-window 64 flag esn'))
         r.check('esn_replay_window_0', ['--sa', esn, '--replay-window', '0'],
                 must=('0x00004e53', 'flag esn needs a replay window', '--replay-window 0'))
+        # a Linux algorithm IPsec-MB 1.3 lacks (AES-192 CCM): the SA and why
+        ccm192 = os.path.join(wd, 'ccm192.conf')
+        with open(ccm192, 'w') as f:
+            f.write('ip xfrm state add src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x0000c192 '
+                    'reqid 1 mode tunnel aead "rfc4309(ccm(aes))" 0x%s 128\n'
+                    % (bytes(range(24)).hex() + 'a0a1a2'))
+        r.check('ccm_aes192', ['--sa', ccm192],
+                must=('0x0000c192', 'rfc4309(ccm(aes))', '192-bit AES keys are not supported',
+                      '19 or 35 key bytes'))
         # the crypto driver's settings: a typo must not run another code path
         r.check('imb_arch_unknown', ['--sa', good], env={'RXSEC_IMB_ARCH': 'avx-512'},
                 must=("RXSEC_IMB_ARCH='avx-512'", 'sse, avx, avx2 or avx512'))

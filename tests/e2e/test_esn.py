@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """ESN end to end (RFC 4303 2.2.1, A2.1; issue 4 item 1), with -l 0 and -l 0-1:
   cross    sequences start just below 2^32 and cross it, reordered inside the
-           window, plus a replay and a below-window packet (GCM and CBC+HMAC:
-           seq_hi in the AAD / appended to the ICV input);
+           window, plus a replay and a below-window packet (GCM, CCM and
+           CBC+HMAC: seq_hi in the AAD / appended to the ICV input);
   resync   the receiver's window lags a whole subspace (RFC 4303 A2.3): the
            inferred high bits are wrong, the ICV fails, the transport
            re-verifies with the other high value and delivers; a corrupted
            packet near the boundary still fails; the window then follows
-           (GCM and CBC+HMAC, 48 and 1400-byte payloads);
+           (GCM, CCM and CBC+HMAC, 48 and 1400-byte payloads);
   edges    windows 32 and 4096 (and --replay-window 0 disabling) at their edges;
   nested   a tunnel SA carrying transport-mode ESP of a second SA (spec rule 5),
            either or both windows a subspace behind: the lagging layer is
@@ -155,9 +155,9 @@ for lc in ('0', '0-1'):
     for lag in ('inner', 'outer', 'both'):
         case_nested(lc, lag)
         case_nested(lc, lag, ['--no-offload'])
-    case_cross('gcm', lc)
-    case_cross('cbc', lc)
-    for alg in ('gcm', 'cbc'):
+    for alg in ('gcm', 'ccm', 'cbc'):
+        case_cross(alg, lc)
+    for alg in ('gcm', 'ccm', 'cbc'):
         for size in (48, 1400):
             case_resync(lc, alg, size)
     for w in (32, 4096):

@@ -137,7 +137,11 @@ static const char extra_sas[] =
 	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128\n"
 	"src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x203 mode tunnel replay-window 32 "
 	"aead rfc7539esp(chacha20,poly1305) "
-	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n";
+	"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f00010203 128\n"
+	"src 10.0.0.1 dst 192.0.2.1 proto esp spi 0x204 mode tunnel replay-window 32 "
+	"aead rfc4309(ccm(aes)) 0x000102030405060708090a0b0c0d0e0fa0a1a2 64\n"
+	"src 10.0.0.1 dst 192.0.2.1 proto ah spi 0x205 mode transport replay-window 32 "
+	"auth cmac(aes) 0x000102030405060708090a0b0c0d0e0f\n";
 
 enum seal_kind { SEAL_GCM, SEAL_CHACHA, SEAL_CBC, SEAL_AH };
 

@@ -378,9 +378,10 @@ static const struct esp_vec cipher_vecs[] = {
 /*
  * MACs. RFC 2202 / RFC 4231 test case 2 (key "Jefe", data "what do ya want
  * for nothing?") and RFC 2202 SHA-1 case 6 (80-byte key, hashed first),
- * RFC 3566 cases 2-4. Each is run as an AH op over the data, as ESP-NULL
- * where the data is the ESP header and payload and, with ESN, as ESP-NULL
- * and AH over the data minus its last 4 bytes with those bytes as seq_hi:
+ * RFC 3566 cases 2-4, RFC 4493 examples 2-4. Each is run as an AH op over
+ * the data, as ESP-NULL where the data is the ESP header and payload and,
+ * with ESN, as ESP-NULL and AH over the data minus its last 4 bytes with
+ * those bytes as seq_hi:
  * RFC 4303 2.2.1 / RFC 4302 2.5.1 append seq_hi to the ICV input, so the
  * MAC is still the published one.
  */
@@ -399,6 +400,9 @@ struct mac_vec {
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define LARGER	"54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a" \
 		"65204b6579202d2048617368204b6579204669727374"
+
+#define CMAC_KEY	"2b7e151628aed2a6abf7158809cf4f3c"
+#define CMAC_MSG16	"6bc1bee22e409f96e93d7e117393172a"
 
 static const struct mac_vec mac_vecs[] = {
 	{ "hmac-md5-rfc2202-tc2", RXSEC_AUTH_HMAC_MD5, JEFE, WHAT,
@@ -426,9 +430,19 @@ static const struct mac_vec mac_vecs[] = {
 	  "000102030405060708090a0b0c0d0e0f",
 	  "000102030405060708090a0b0c0d0e0f10111213",
 	  "47f51b4564966215b8985c63055ed308" },
+	/* RFC 4493 section 4 examples 2-4 (RFC 4494: the first 96 bits) */
+	{ "aes-cmac-rfc4493-ex2", RXSEC_AUTH_AES_CMAC, CMAC_KEY, CMAC_MSG16,
+	  "070a16b46b4d4144f79bdd9dd04a287c" },
+	{ "aes-cmac-rfc4493-ex3", RXSEC_AUTH_AES_CMAC, CMAC_KEY,
+	  CMAC_MSG16 "ae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411",
+	  "dfa66747de9ae63030ca32611497c827" },
+	{ "aes-cmac-rfc4493-ex4", RXSEC_AUTH_AES_CMAC, CMAC_KEY,
+	  CMAC_MSG16 "ae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411"
+	  "e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
+	  "51f0bebf7e3b9d92fc49741779363cfe" },
 };
 
-/* ICV lengths in use: RFC 2403/2404/3566 96-bit, Linux hmac(sha256) 96-bit,
+/* ICV lengths in use: RFC 2403/2404/3566/4494 96-bit, Linux hmac(sha256) 96-bit,
  * RFC 4868 128/192/256-bit, and the full digest. */
 static const unsigned int icv_lens[RXSEC_AUTH_MAX][3] = {
 	[RXSEC_AUTH_HMAC_MD5] = { 12, 16, 0 },
@@ -437,6 +451,7 @@ static const unsigned int icv_lens[RXSEC_AUTH_MAX][3] = {
 	[RXSEC_AUTH_HMAC_SHA384] = { 24, 48, 0 },
 	[RXSEC_AUTH_HMAC_SHA512] = { 32, 64, 0 },
 	[RXSEC_AUTH_AES_XCBC] = { 12, 0, 0 },
+	[RXSEC_AUTH_AES_CMAC] = { 12, 16, 0 },
 };
 
 static void
@@ -590,6 +605,56 @@ static const struct esp_vec gmac_vecs[] = {
 	},
 };
 
+/*
+ * AES-CCM in ESP (RFC 4309). No published vector has its 11-byte nonce
+ * (RFC 3610 and SP 800-38C use 13 and 7..13 other lengths with other AAD):
+ * these were made with python3-cryptography's AESCCM (OpenSSL, an
+ * independent implementation) on RFC 7634 appendix A's SPI, sequence
+ * number, IV and plaintext, with salt a0a1a2.
+ */
+#define CCM_PLAIN "45000054a6f200004001e778c6336405c000020508005b7a3a080000553bec10" \
+		  "0007362708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" \
+		  "202122232425262728292a2b2c2d2e2f303132333435363701020204"
+
+static const struct esp_vec ccm_vecs[] = {
+	{
+		.name = "ccm-aes128-icv8-xcheck",
+		.cipher = RXSEC_CIPHER_AES_CCM, .icv_len = 8,
+		.ckey = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf a0a1a2",
+		.packet = "01020304 00000005 1011121314151617"
+			  "66042f6199658a9239775a49bcc2cf39c13d5fd015f41b78c5b0f1d77eac417b"
+			  "375fd24f7969820bc74388bf5d081eb81f73ee9c345d77c3eea9d94e19048d90"
+			  "1a14da11a8bb26c1f84c4d6019e2f4a127f23b4944921a6d"
+			  "44f85cb13a22cb1d",
+		.plain = CCM_PLAIN,
+	},
+	{
+		.name = "ccm-aes256-icv16-esn-xcheck",
+		.cipher = RXSEC_CIPHER_AES_CCM, .icv_len = 16,
+		.esn = true, .seq_hi = 0x01020304,
+		.ckey = "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+			" a0a1a2",
+		.packet = "01020304 00000005 1011121314151617"
+			  "7756d150a9ceb29be43a431d2d5175cc6723904af08a1c77605dcedc16c14eb2"
+			  "7cbf4e051edf4277886faec4b74d46201626e3f7aa67ee32c7060be20ee8a723"
+			  "944aca143ea26ef816a5d3e25f6428fd94cb6b68c99a903d"
+			  "a987197b4fba384e9bc49342f01e5981",
+		.plain = CCM_PLAIN,
+	},
+	{
+		.name = "ccm-aes128-icv12-esn-xcheck",
+		.cipher = RXSEC_CIPHER_AES_CCM, .icv_len = 12,
+		.esn = true, .seq_hi = 0x01020304,
+		.ckey = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf a0a1a2",
+		.packet = "01020304 00000005 1011121314151617"
+			  "66042f6199658a9239775a49bcc2cf39c13d5fd015f41b78c5b0f1d77eac417b"
+			  "375fd24f7969820bc74388bf5d081eb81f73ee9c345d77c3eea9d94e19048d90"
+			  "1a14da11a8bb26c1f84c4d6019e2f4a127f23b4944921a6d"
+			  "a1017ddc5cabea0066d9c315",
+		.plain = CCM_PLAIN,
+	},
+};
+
 /* RFC 7634 appendix A inputs with ESN (seq_hi 0x01020304): tag from
  * python3-cryptography (cross-check, not a published value). */
 static const struct esp_vec chacha_esn_vec = {
@@ -619,6 +684,9 @@ test_ciphers(void)
 	for (i = 0; i < sizeof(gmac_vecs) / sizeof(gmac_vecs[0]); i++)
 		if (!gmac_vecs[i].esn)
 			run_esp_vec(&gmac_vecs[i]);
+	for (i = 0; i < sizeof(ccm_vecs) / sizeof(ccm_vecs[0]); i++)
+		if (!ccm_vecs[i].esn)
+			run_esp_vec(&ccm_vecs[i]);
 }
 
 static void
@@ -630,6 +698,9 @@ test_aead_esn_more(void)
 	for (i = 0; i < sizeof(gmac_vecs) / sizeof(gmac_vecs[0]); i++)
 		if (gmac_vecs[i].esn)
 			run_esp_vec(&gmac_vecs[i]);
+	for (i = 0; i < sizeof(ccm_vecs) / sizeof(ccm_vecs[0]); i++)
+		if (ccm_vecs[i].esn)
+			run_esp_vec(&ccm_vecs[i]);
 }
 
 /*
@@ -644,7 +715,7 @@ test_mixed_burst(void)
 {
 	static const struct esp_vec *kinds[] = {
 		&gcm_vecs[0], &gcm_vecs[1], &chacha_vec, &gmac_vecs[0],
-		&gcm_esn_vecs[0], &gmac_vecs[1], &chacha_esn_vec,
+		&gcm_esn_vecs[0], &gmac_vecs[1], &chacha_esn_vec, &ccm_vecs[0], &ccm_vecs[1],
 	};
 	enum { NK = sizeof(kinds) / sizeof(kinds[0]) };
 	static uint8_t pkts[BURST_N][512], origs[NK][512], plains[NK][512];
@@ -777,6 +848,12 @@ static const struct bad_cfg bad_cfgs[] = {
 	{ "sha1 icv 24", 50, RXSEC_CIPHER_AES_CBC, 16, RXSEC_AUTH_HMAC_SHA1, 20, 24, -EINVAL },
 	{ "xcbc key 20", 50, RXSEC_CIPHER_AES_CBC, 16, RXSEC_AUTH_AES_XCBC, 20, 12, -EINVAL },
 	{ "xcbc icv 16", 50, RXSEC_CIPHER_AES_CBC, 16, RXSEC_AUTH_AES_XCBC, 16, 16, -ENOTSUP },
+	{ "ccm key 27 (AES-192)", 50, RXSEC_CIPHER_AES_CCM, 27, 0, 0, 16, -ENOTSUP },
+	{ "ccm key 20", 50, RXSEC_CIPHER_AES_CCM, 20, 0, 0, 16, -EINVAL },
+	{ "ccm icv 4", 50, RXSEC_CIPHER_AES_CCM, 19, 0, 0, 4, -EINVAL },
+	{ "ccm + cmac", 50, RXSEC_CIPHER_AES_CCM, 19, RXSEC_AUTH_AES_CMAC, 16, 16, -EINVAL },
+	{ "cmac key 32", 50, RXSEC_CIPHER_AES_CBC, 16, RXSEC_AUTH_AES_CMAC, 32, 12, -EINVAL },
+	{ "cmac icv 8", 51, RXSEC_CIPHER_NONE, 0, RXSEC_AUTH_AES_CMAC, 16, 8, -EINVAL },
 	{ "md5 key 80", 51, RXSEC_CIPHER_NONE, 0, RXSEC_AUTH_HMAC_MD5, 80, 12, -ENOTSUP },
 	{ "ah with gmac", 51, RXSEC_CIPHER_AES_GMAC, 20, 0, 0, 16, -ENOTSUP },
 	{ "ah without auth", 51, RXSEC_CIPHER_NONE, 0, 0, 0, 0, -EINVAL },

@@ -444,6 +444,7 @@ test_known_values(void)
 	"0xe0aabf1f58ade4ee69b74bef670eb7a74ae8b1e2a69bb90cbc959031ac9d113f"
 #define ID "src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x100 "
 #define GCM " aead \"rfc4106(gcm(aes))\" " GCM_KEY " 128"
+#define CCM_KEY "0x1468d9f64dea4352c2b73cd67ec9a37b013bbf"
 
 struct err_case {
 	const char *name;
@@ -455,7 +456,15 @@ struct err_case {
 
 static const struct err_case err_cases[] = {
 	{ "unknown algorithm", ID "aead \"rfc9999(foo)\" " GCM_KEY " 128",
-	  1, "rfc9999(foo)", "unknown aead algorithm" },
+	  1, "rfc9999(foo)", "unknown aead algorithm (rxsec takes rfc4106(gcm(aes)), "
+	  "rfc4543(gcm(aes)), rfc7539esp(chacha20,poly1305), rfc4309(ccm(aes)))" },
+	{ "Linux cipher IPsec-MB lacks", ID "enc cbc(camellia) 0x000102030405060708090a0b0c0d0e0f",
+	  1, "cbc(camellia)", "unknown enc algorithm (rxsec takes cbc(aes), rfc3686(ctr(aes)), "
+	  "cbc(des), cbc(des3_ede), ecb(cipher_null))" },
+	{ "Linux auth IPsec-MB lacks", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
+	  "auth hmac(rmd160) 0x00010203040506070809101112131415161718", 1, "hmac(rmd160)",
+	  "unknown auth algorithm (rxsec takes hmac(md5), hmac(sha1), hmac(sha256), "
+	  "hmac(sha384), hmac(sha512), xcbc(aes), cmac(aes))" },
 	{ "auth name used as enc", ID "enc hmac(sha1) 0x00",
 	  1, "hmac(sha1)", "is an auth algorithm" },
 	{ "aead alg given as enc", ID "enc rfc4106(gcm(aes)) " GCM_KEY,
@@ -477,6 +486,13 @@ static const struct err_case err_cases[] = {
 	  1, "100", "ICV length 100 bits not allowed" },
 	{ "gmac ICV 64", ID "aead rfc4543(gcm(aes)) " GCM_KEY " 64",
 	  1, "64", "ICV length 64 bits not allowed" },
+	{ "ccm key with a GCM salt", ID "aead rfc4309(ccm(aes)) " GCM_KEY " 128",
+	  1, GCM_KEY, "wrong key length for rfc4309(ccm(aes)): 20 bytes, want 19, 27 or 35" },
+	{ "ccm ICV 32", ID "aead rfc4309(ccm(aes)) " CCM_KEY " 32",
+	  1, "32", "ICV length 32 bits not allowed for rfc4309(ccm(aes)) (want 64, 96 or 128)" },
+	{ "cmac truncation 64", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
+	  "auth-trunc cmac(aes) 0x000102030405060708090a0b0c0d0e0f 64",
+	  1, "64", "truncation 64 bits not allowed" },
 	{ "auth-trunc 7", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
 	  "auth-trunc hmac(sha256) " SHA256_KEY " 7",
 	  1, "7", "truncation 7 bits not allowed" },
@@ -749,6 +765,42 @@ parse_ok(const char *text, struct rxsec_sa_list *l, const char *what)
 		CHECK(false, "%s: %s", what, buf);
 	}
 	return rc;
+}
+
+/* RFC 4309 and RFC 4494 as strongSwan's aes128ccm8 and aescmac proposals
+ * install them: a 3-byte salt, CCM's ICV from the aead line, CMAC's default
+ * truncation 96 bits as Linux's. */
+static void
+test_ccm_cmac(void)
+{
+	static const char text[] =
+		ID "mode tunnel aead rfc4309(ccm(aes)) " CCM_KEY " 64\n"
+		"src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x101 mode tunnel "
+		"aead rfc4309(ccm(aes)) 0x" "000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f" "a0a1a2 128\n"
+		"src 192.0.2.10 dst 192.0.2.20 proto ah spi 0x102 mode transport "
+		"auth cmac(aes) 0x000102030405060708090a0b0c0d0e0f\n"
+		"src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x103 mode transport "
+		"enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
+		"auth-trunc cmac(aes) 0x000102030405060708090a0b0c0d0e0f 128\n";
+	struct rxsec_sa_list l = { 0 };
+	const struct rxsec_sa_config *c;
+
+	if (parse_ok(text, &l, "ccm/cmac") != 0)
+		return;
+	c = by_spi(&l, 0x100);
+	CHECK(c && c->cipher == RXSEC_CIPHER_AES_CCM && c->cipher_key_len == 19 &&
+	      c->icv_len == 8 && c->auth == RXSEC_AUTH_NONE, "ccm128: key 19, icv 8");
+	c = by_spi(&l, 0x101);
+	CHECK(c && c->cipher == RXSEC_CIPHER_AES_CCM && c->cipher_key_len == 35 &&
+	      c->icv_len == 16, "ccm256: key 35, icv 16");
+	c = by_spi(&l, 0x102);
+	CHECK(c && c->proto == RXSEC_PROTO_AH && c->auth == RXSEC_AUTH_AES_CMAC &&
+	      c->auth_key_len == 16 && c->icv_len == 12, "ah cmac: icv 12 by default");
+	c = by_spi(&l, 0x103);
+	CHECK(c && c->auth == RXSEC_AUTH_AES_CMAC && c->icv_len == 16,
+	      "esp cbc + cmac 128: icv 16");
+	rxsec_sa_list_free(&l);
 }
 
 /* strongSwan's route-based SAs carry marks and interface ids: taken, ignored. */
@@ -1065,6 +1117,7 @@ main(int argc, char **argv)
 	test_errors();
 	test_many_ids();
 	test_routing_metadata();
+	test_ccm_cmac();
 	test_inline();
 	if (file_exists(probe))
 		test_robustness();

@@ -273,6 +273,9 @@ def matrix_pairs():
         for icv in (8, 12, 16):
             pairs.append(('aes%dgcm%d' % (bits, icv), None))
         pairs.append(('aes%dgmac' % bits, None))
+    for bits in (128, 256):
+        for icv in (8, 12, 16):
+            pairs.append(('aes%dccm%d' % (bits, icv), None))
     if 'chacha20poly1305' in V.ENC:
         pairs.append(('chacha20poly1305', None))
     auths = list(V.AUTH)
@@ -346,7 +349,7 @@ def issue3_esp():
 
 def issue3_ah():
     cases = []
-    for auth in ('sha1', 'sha256', 'md5'):
+    for auth in ('sha1', 'sha256', 'md5', 'cmac'):
         c = Case('i3_ah_%s' % auth, 'AH %s, tunnel/transport x IPv4/IPv6 (scapy pads '
                  'IPv4 AH to 4 bytes); a flipped ICV' % auth)
         for mode in ('tunnel', 'transport'):
@@ -475,7 +478,7 @@ def _ah_full_digest():
              'the tail as received); the SA\'s truncated length still taken')
     rng = c.rng
     # (auth, family, mode, alignment of the field): sha256-128 tail 16,
-    # sha1-96 tail 8 + 4 padding, md5-96 / xcbc-96 tail 4 (+ 4 over IPv6),
+    # sha1-96 tail 8 + 4 padding, md5-96 / xcbc-96 / cmac-96 tail 4 (+ 4 over IPv6),
     # sha256-96 tail 20, sha512-256 tail 32
     for auth, fam, mode, align in (('sha256', 4, 'transport', 8), ('sha256', 4, 'tunnel', 4),
                                    ('sha256', 6, 'transport', 8), ('sha256', 6, 'tunnel', 8),
@@ -483,7 +486,8 @@ def _ah_full_digest():
                                    ('sha1', 4, 'transport', 4), ('md5', 6, 'tunnel', 8),
                                    ('xcbc', 4, 'transport', 8), ('xcbc', 6, 'transport', 8),
                                    ('sha256_96', 4, 'tunnel', 8), ('sha512', 6, 'tunnel', 8),
-                                   ('sha512', 4, 'transport', 4)):
+                                   ('sha512', 4, 'transport', 4), ('cmac', 4, 'tunnel', 8),
+                                   ('cmac', 6, 'transport', 8)):
         sa = c.sa(proto='ah', mode=mode, family=fam, auth=auth)
         full = V.AUTH_FULL[sa.auth['xfrm']]
         tail = full - sa.icv_len
@@ -2314,7 +2318,9 @@ def _caps_base(name):
     a6 = c.sa(proto='ah', family=6, auth='sha256', **tun)
     u4 = c.sa(family=4, enc='aes128gcm16', encap=(4500, 4500), **tun)
     ud = c.sa(family=4, enc='3des', auth='md5', encap=(4500, 4500), **tun)
-    for sa in (g4, g6, b4, b6, d4, m4, n4, d6, gm, a4, a6, u4, ud):
+    cc = c.sa(family=4, enc='aes128ccm8', **tun)
+    ac = c.sa(proto='ah', mode='transport', family=6, auth='cmac')
+    for sa in (g4, g6, b4, b6, d4, m4, n4, d6, gm, a4, a6, u4, ud, cc, ac):
         c.ipsec(sa, c.inner(sa, 0))
         c.ipsec(sa, c.inner(sa, 100, family=10 - sa.family if sa.mode == 'tunnel' else None))
         if sa.proto == 'ah':

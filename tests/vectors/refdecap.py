@@ -26,13 +26,15 @@ import rfc_extra  # noqa: E402
 
 ENC_SCAPY = {'rfc4106(gcm(aes))': 'AES-GCM', 'rfc7539esp(chacha20,poly1305)': 'CHACHA20-POLY1305',
              'cbc(aes)': 'AES-CBC', 'rfc3686(ctr(aes))': 'AES-CTR', 'cbc(des3_ede)': '3DES',
-             'cbc(des)': 'DES', 'ecb(cipher_null)': 'NULL', 'rfc4543(gcm(aes))': None}
+             'cbc(des)': 'DES', 'ecb(cipher_null)': 'NULL', 'rfc4543(gcm(aes))': None,
+             'rfc4309(ccm(aes))': 'AES-CCM'}
 AUTH_SCAPY = {('hmac(md5)', 96): 'HMAC-MD5-96', ('hmac(sha1)', 96): 'HMAC-SHA1-96',
               ('hmac(sha256)', 96): 'HMAC-SHA256-96', ('hmac(sha256)', 128): 'SHA2-256-128',
               ('hmac(sha384)', 192): 'SHA2-384-192', ('hmac(sha512)', 256): 'SHA2-512-256',
-              ('hmac(sha512)', 512): 'HMAC-SHA512-512', ('xcbc(aes)', 96): 'AES-XCBC-MAC-96'}
+              ('hmac(sha512)', 512): 'HMAC-SHA512-512', ('xcbc(aes)', 96): 'AES-XCBC-MAC-96',
+              ('cmac(aes)', 96): 'AES-CMAC-96'}
 AUTH_DEFAULT_BITS = {'hmac(md5)': 96, 'hmac(sha1)': 96, 'hmac(sha256)': 96,
-                     'xcbc(aes)': 96, 'hmac(sha384)': 192, 'hmac(sha512)': 256}
+                     'xcbc(aes)': 96, 'cmac(aes)': 96, 'hmac(sha384)': 192, 'hmac(sha512)': 256}
 
 
 def _key(tok):
@@ -257,6 +259,8 @@ class RefSa:
                 self.special = ('gmac', key[:-4], key[-4:])
             elif name == 'rfc4106(gcm(aes))' and bits != 128:
                 self.special = ('gcm', key[:-4], key[-4:], bits // 8)
+            elif name == 'rfc4309(ccm(aes))':   # the tag is made at its length
+                kw.update(crypt_algo='AES-CCM', crypt_key=key, crypt_icv_size=bits // 8)
             else:
                 kw.update(crypt_algo=ENC_SCAPY[name], crypt_key=key)
         if 'enc' in d:

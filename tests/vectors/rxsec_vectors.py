@@ -71,6 +71,14 @@ for _bits in (128, 192, 256):
                                    saltlen=0, scapy='AES-CBC', blurb='AES-CBC-%d' % _bits)
     ENC['aes%dctr' % _bits] = dict(kind='enc', xfrm='rfc3686(ctr(aes))', keylen=_bits // 8,
                                    saltlen=4, scapy='AES-CTR', blurb='AES-CTR-%d' % _bits)
+# RFC 4309: a 3-byte salt; scapy makes CCM's tag at the SA's length (the
+# length is part of CCM's first block, so it cannot be cut from a longer
+# one). IPsec-MB 1.3 has no AES-192 CCM: rxsec refuses such SAs.
+for _bits in (128, 256):
+    for _icv in (8, 12, 16):
+        ENC['aes%dccm%d' % (_bits, _icv)] = dict(
+            kind='aead', xfrm='rfc4309(ccm(aes))', keylen=_bits // 8, saltlen=3,
+            icv=_icv, scapy='AES-CCM', blurb='AES-CCM-%d ICV %d' % (_bits, _icv * 8))
 if 'CHACHA20-POLY1305' in CRYPT_ALGOS:
     ENC['chacha20poly1305'] = dict(kind='aead', xfrm='rfc7539esp(chacha20,poly1305)',
                                    keylen=32, saltlen=4, icv=16, scapy='CHACHA20-POLY1305',
@@ -98,12 +106,13 @@ AUTH = {
     'sha512_512': dict(xfrm='hmac(sha512)', keylen=64, bits=512, scapy='HMAC-SHA512-512',
                        plain=False),
     'xcbc': dict(xfrm='xcbc(aes)', keylen=16, bits=96, scapy='AES-XCBC-MAC-96', plain=False),
+    'cmac': dict(xfrm='cmac(aes)', keylen=16, bits=96, scapy='AES-CMAC-96', plain=True),
 }
 
 # The algorithms' whole digests in bytes (RFC 2104 with MD5/SHA-1/SHA-2,
 # RFC 3566): Linux's icv_full_len, the other AH length ah_input takes.
 AUTH_FULL = {'hmac(md5)': 16, 'hmac(sha1)': 20, 'hmac(sha256)': 32, 'hmac(sha384)': 48,
-             'hmac(sha512)': 64, 'xcbc(aes)': 16}
+             'hmac(sha512)': 64, 'xcbc(aes)': 16, 'cmac(aes)': 16}
 
 STATUS_FAIL = {('esp', 'tunnel'): 'CRYPTO_TUNNEL_ESP_AUTH_FAILED',
                ('esp', 'transport'): 'CRYPTO_TRANSPORT_ESP_AUTH_FAILED',
@@ -169,6 +178,12 @@ class Sa:
     @property
     def is_aead(self):
         return self.enc is not None and self.enc['kind'] == 'aead'
+
+    @property
+    def gcm_cut(self):
+        """scapy writes GCM's whole 16-byte tag: a shorter ICV is its start
+        (RFC 4106 section 6), cut off afterwards."""
+        return self.is_aead and self.enc['scapy'] == 'AES-GCM' and self.enc['icv'] != 16
 
     @property
     def icv_len(self):
@@ -622,7 +637,7 @@ def esp_protect(sa, pkt, seq, iv, nh=None, data=None, padding=None):
             # any UDP receiver (Linux's, rxsec's) reads as an empty datagram,
             # and its UDP checksum 0 for both families (IPv6 summed here)
             ipb = fix_lengths(ipb, True)
-        if sa.is_aead and sa.enc['icv'] != 16:
+        if sa.gcm_cut:
             ipb = fix_lengths(ipb[:len(ipb) - (16 - sa.enc['icv'])], bool(sa.encap))
         if seq == 0:    # scapy treats seq_num=0 as "use the SA's counter"
             assert struct.unpack('!L', ipb[ip_hdr_len(ipb) + (8 if sa.encap else 0) + 4:][:4])[0] == 0
@@ -657,7 +672,7 @@ def esp_protect(sa, pkt, seq, iv, nh=None, data=None, padding=None):
                            esn_en=sa.esn, esn=0)
         ssa.auth_algo.sign(enc, ssa.auth_key)
         espb = raw(enc)
-        if sa.is_aead and sa.enc['icv'] != 16:
+        if sa.gcm_cut:
             espb = espb[:len(espb) - (16 - sa.enc['icv'])]
     return assemble(hdr, espb, 50, sa.encap)
 
