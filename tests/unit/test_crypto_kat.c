@@ -615,16 +615,20 @@ static const struct esp_vec gmac_vecs[] = {
 #define CCM_PLAIN "45000054a6f200004001e778c6336405c000020508005b7a3a080000553bec10" \
 		  "0007362708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" \
 		  "202122232425262728292a2b2c2d2e2f303132333435363701020204"
+/* The same key and nonce give the same ciphertext whatever the ICV length
+ * and AAD: only the tag depends on them. */
+#define CCM128_KEY "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf a0a1a2"
+#define CCM128_CT "66042f6199658a9239775a49bcc2cf39c13d5fd015f41b78c5b0f1d77eac417b" \
+		  "375fd24f7969820bc74388bf5d081eb81f73ee9c345d77c3eea9d94e19048d90" \
+		  "1a14da11a8bb26c1f84c4d6019e2f4a127f23b4944921a6d"
 
 static const struct esp_vec ccm_vecs[] = {
 	{
 		.name = "ccm-aes128-icv8-xcheck",
 		.cipher = RXSEC_CIPHER_AES_CCM, .icv_len = 8,
-		.ckey = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf a0a1a2",
+		.ckey = CCM128_KEY,
 		.packet = "01020304 00000005 1011121314151617"
-			  "66042f6199658a9239775a49bcc2cf39c13d5fd015f41b78c5b0f1d77eac417b"
-			  "375fd24f7969820bc74388bf5d081eb81f73ee9c345d77c3eea9d94e19048d90"
-			  "1a14da11a8bb26c1f84c4d6019e2f4a127f23b4944921a6d"
+			  CCM128_CT
 			  "44f85cb13a22cb1d",
 		.plain = CCM_PLAIN,
 	},
@@ -645,11 +649,9 @@ static const struct esp_vec ccm_vecs[] = {
 		.name = "ccm-aes128-icv12-esn-xcheck",
 		.cipher = RXSEC_CIPHER_AES_CCM, .icv_len = 12,
 		.esn = true, .seq_hi = 0x01020304,
-		.ckey = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf a0a1a2",
+		.ckey = CCM128_KEY,
 		.packet = "01020304 00000005 1011121314151617"
-			  "66042f6199658a9239775a49bcc2cf39c13d5fd015f41b78c5b0f1d77eac417b"
-			  "375fd24f7969820bc74388bf5d081eb81f73ee9c345d77c3eea9d94e19048d90"
-			  "1a14da11a8bb26c1f84c4d6019e2f4a127f23b4944921a6d"
+			  CCM128_CT
 			  "a1017ddc5cabea0066d9c315",
 		.plain = CCM_PLAIN,
 	},
