@@ -156,6 +156,14 @@ sap_flag_bit(const char *s)
 	return -1;
 }
 
+/* XFRM_SA_XFLAG_*: DSCP copying on encapsulation and outbound sequence
+ * wrap, both outbound settings that change nothing on receive. */
+bool
+sap_extra_flag_known(const char *s)
+{
+	return strcmp(s, "dont-encap-dscp") == 0 || strcmp(s, "oseq-may-wrap") == 0;
+}
+
 void
 sap_add_flag(struct sa_build *b, const struct tok *t, int bit)
 {

@@ -228,6 +228,44 @@ add_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 typedef int (*add_kw_fn)(struct pctx *, struct sa_build *, struct cursor *,
 			 const struct tok *);
 
+/* `extra-flag dont-encap-dscp|oseq-may-wrap ...` or `extra-flag 0xN`, as
+ * iproute2 takes it: outbound settings (sap_extra_flag_known), accepted and
+ * ignored (strongSwan asks for dont-encap-dscp through copy_dscp). */
+static int
+add_extra_flags(struct pctx *p, struct sa_build *b, struct cursor *cu,
+		const struct tok *kw)
+{
+	const struct tok *t = sap_cur_need(p, cu, "extra flag name", kw);
+	uint64_t v;
+
+	(void)b;
+	if (t == NULL)
+		return -1;
+	if (strncmp(t->s, "0x", 2) == 0 && sap_parse_u64(t->s, UINT32_MAX, false, &v) == 0)
+		return 0;
+	if (!sap_extra_flag_known(t->s))
+		return sap_tok_err(p, t, "unknown extra flag (want dont-encap-dscp, "
+				   "oseq-may-wrap or a hex value)");
+	while ((t = sap_cur_peek(cu)) != NULL && sap_extra_flag_known(t->s))
+		cu->i++;
+	return 0;
+}
+
+/* `dir in|out` (Linux 6.10): which way the SA carries traffic. rxsec takes
+ * outbound SAs too, as the pairs an SA's hard limit deletes with it. */
+static int
+add_dir(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok *kw)
+{
+	const struct tok *t = sap_cur_need(p, cu, "in or out", kw);
+
+	(void)b;
+	if (t == NULL)
+		return -1;
+	if (strcmp(t->s, "in") != 0 && strcmp(t->s, "out") != 0)
+		return sap_tok_err(p, t, "dir must be in or out");
+	return 0;
+}
+
 /*
  * Marks and interface ids steer Linux's policy lookup and routing, and TFC
  * padding is an outbound setting: none changes how an inbound packet is
@@ -277,10 +315,12 @@ static const struct {
 	{ "output-mark", sap_add_ignored },
 	{ "if_id", sap_add_ignored },
 	{ "tfcpad", sap_add_ignored },
+	{ "extra-flag", add_extra_flags },
+	{ "dir", add_dir },
 };
 
 static const char *const add_unsupported[] = {
-	"comp", "coa", "ctx", "extra-flag", "offload",
+	"comp", "coa", "ctx", "offload",
 };
 
 static int

@@ -88,7 +88,7 @@ dump_flag_bits(struct pctx *p, struct sa_build *b, const struct tok *t)
 	return 0;
 }
 
-/* `replay-window N [seq 0x..] [flag F...] [(0x........)]` */
+/* `replay-window N [seq 0x..] [flag F...] [extra_flag X...] [(0x........)]` */
 static int
 dump_replay(struct pctx *p, struct sa_build *b, struct cursor *cu,
 	    const struct tok *kw)
@@ -105,10 +105,20 @@ dump_replay(struct pctx *p, struct sa_build *b, struct cursor *cu,
 			if (sap_cur_need(p, cu, "number", t) == NULL)
 				return -1;
 		} else if (strcmp(t->s, "flag") == 0) {
-			while ((t = sap_cur_peek(cu)) != NULL && t->s[0] != '(') {
+			while ((t = sap_cur_peek(cu)) != NULL && t->s[0] != '(' &&
+			       strcmp(t->s, "extra_flag") != 0) {
 				if ((bit = sap_flag_bit(t->s)) < 0)
 					return sap_tok_err(p, t, "unknown flag");
 				sap_add_flag(b, t, bit);
+				cu->i++;
+			}
+		} else if (strcmp(t->s, "extra_flag") == 0) {
+			/* ip -s: outbound settings (sap_extra_flag_known),
+			 * unknown bits printed in hex after the names */
+			while ((t = sap_cur_peek(cu)) != NULL && t->s[0] != '(') {
+				if (!sap_extra_flag_known(t->s) &&
+				    strspn(t->s, "0123456789abcdef") != strlen(t->s))
+					return sap_tok_err(p, t, "unknown extra flag");
 				cu->i++;
 			}
 		} else if (t->s[0] == '(') {
@@ -507,9 +517,11 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_sel(p, b, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
-	/* Routing metadata and outbound settings: see sap_add_ignored(). */
+	/* Routing metadata and outbound settings: see sap_add_ignored(); the
+	 * SA's direction (Linux 6.10 prints `dir in|out` on a line of its own) */
 	if (strcmp(kw->s, "mark") == 0 || strcmp(kw->s, "output-mark") == 0 ||
-	    strcmp(kw->s, "if_id") == 0 || strcmp(kw->s, "tfcpad") == 0) {
+	    strcmp(kw->s, "if_id") == 0 || strcmp(kw->s, "tfcpad") == 0 ||
+	    strcmp(kw->s, "dir") == 0) {
 		cu->i = cu->n;
 		return 0;
 	}

@@ -493,6 +493,9 @@ static const struct err_case err_cases[] = {
 	{ "cmac truncation 64", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
 	  "auth-trunc cmac(aes) 0x000102030405060708090a0b0c0d0e0f 64",
 	  1, "64", "truncation 64 bits not allowed" },
+	{ "extra-flag unknown", ID "mode tunnel extra-flag dont-encap-ecn" GCM,
+	  1, "dont-encap-ecn", "unknown extra flag (want dont-encap-dscp, oseq-may-wrap" },
+	{ "dir unknown", ID "mode tunnel dir both" GCM, 1, "both", "dir must be in or out" },
 	{ "auth-trunc 7", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
 	  "auth-trunc hmac(sha256) " SHA256_KEY " 7",
 	  1, "7", "truncation 7 bits not allowed" },
@@ -830,6 +833,36 @@ test_routing_metadata(void)
 	rxsec_sa_list_free(&l);
 }
 
+/* Outbound settings and the SA's direction: extra-flag (iproute2's add form,
+ * and the `extra_flag` of an `ip -s` dump) and Linux 6.10's dir. */
+static void
+test_extra_flags_dir(void)
+{
+	static const char text[] =
+		ID "mode tunnel replay-window 64 extra-flag dont-encap-dscp oseq-may-wrap "
+		"flag esn dir in" GCM "\n"
+		"src 192.0.2.20 dst 192.0.2.10 proto esp spi 0x102 mode tunnel "
+		"extra-flag 0x1 dir out" GCM "\n"
+		"src 192.0.2.10 dst 192.0.2.30\n"
+		"\tproto esp spi 0x00000101(257) reqid 9(0x00000009) mode tunnel\n"
+		"\treplay-window 32 seq 0x00000000 flag af-unspec extra_flag dont-encap-dscp "
+		"(0x00100000)\n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " (160 bits) 128\n"
+		"\tanti-replay context: seq 0x0, oseq 0x0, bitmap 0x00000000\n"
+		"\tdir in\n";
+	struct rxsec_sa_list l = { 0 };
+	struct rxsec_sa_parse_error err;
+	char msg[512] = "";
+
+	if (rxsec_sa_parse_string(text, "xflags", &l, &err) != 0)
+		rxsec_sa_parse_error_format(&err, msg, sizeof(msg));
+	CHECK(l.n == 3 && l.sa[0].spi == 0x100 && l.sa[0].esn &&
+	      l.sa[0].replay_window == 64 && l.sa[1].spi == 0x102 &&
+	      l.sa[2].spi == 0x101 && (l.sa[2].flags & RXSEC_SA_FLAG_AF_UNSPEC),
+	      "extra-flag, extra_flag and dir accepted in add and dump forms %s", msg);
+	rxsec_sa_list_free(&l);
+}
+
 static void
 test_inline(void)
 {
@@ -1118,6 +1151,7 @@ main(int argc, char **argv)
 	test_many_ids();
 	test_routing_metadata();
 	test_ccm_cmac();
+	test_extra_flags_dir();
 	test_inline();
 	if (file_exists(probe))
 		test_robustness();
