@@ -206,7 +206,8 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		snprintf(trs, sizeof(trs), "%u", tr);
 
 	sb_printf(b, "{\"spi\":\"0x%08x\",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-		  "\"mode\":\"%s\",\"selector\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,"
+		  "\"mode\":\"%s\",\"enc\":\"%s\",\"auth\":\"%s\",\"icv_bits\":%u,"
+		  "\"selector\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,"
 		  "\"transport\":%s,"
 		  "\"offload\":%s,\"esn\":%s,\"replay_window\":%u,\"seq\":%" PRIu64
 		  ",\"seq_hi\":%u,\"life_packets\":%" PRIu64 ",\"life_bytes\":%" PRIu64
@@ -216,6 +217,8 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
 		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
+		  rxsec_cipher_alg_name(sa->cfg.cipher), rxsec_auth_alg_name(sa->cfg.auth),
+		  sa->cfg.icv_len * 8u,
 		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id,
 		  trs, sa->offload ? "true" : "false",
 		  sa->esn ? "true" : "false", sa->window, top, (uint32_t)(top >> 32),

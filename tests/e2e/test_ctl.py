@@ -128,6 +128,9 @@ def case_ops(lcores):
     name = 'ops -l %s' % lcores
     rc, r = d.ctl('list')
     check(rc == 0 and [s['spi'] for s in r['sas']] == ['0x0000a001'], '%s: list has A' % name)
+    a = r['sas'][0] if rc == 0 and r['sas'] else {}
+    check((a.get('enc'), a.get('auth'), a.get('icv_bits')) == ('rfc4106(gcm(aes))', 'none', 128),
+          '%s: list names A\'s algorithms and ICV, not its key (%s)' % (name, a))
     rc, r = d.ctl('add', *B.xfrm().split()[4:])
     check(rc == 0 and r['ok'] and r['added'][0]['spi'] == '0x0000b001',
           '%s: add from the command line (%s)' % (name, r))
@@ -175,7 +178,8 @@ def case_ops(lcores):
           '%s: telemetry /rxsec/sa/list %s' % (name, t))
     t = d.telemetry('/rxsec/sa/stats,0xa001')
     sa = t.get('/rxsec/sa/stats', {})
-    check(sa.get('spi') == '0x0000a001' and sa.get('delivered') == 8,
+    check(sa.get('spi') == '0x0000a001' and sa.get('delivered') == 8 and
+          sa.get('enc') == 'rfc4106(gcm(aes))' and sa.get('icv_bits') == 128,
           '%s: telemetry /rxsec/sa/stats,0xa001 (delivered %s)' % (name, sa.get('delivered')))
     telemetry_proto(d, name)
     rc, out = d.stop()
