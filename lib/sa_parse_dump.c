@@ -517,11 +517,9 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_sel(p, b, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
-	/* Routing metadata and outbound settings: see sap_add_ignored(); the
-	 * SA's direction (Linux 6.10 prints `dir in|out` on a line of its own) */
+	/* Routing metadata and outbound settings: see sap_add_ignored(). */
 	if (strcmp(kw->s, "mark") == 0 || strcmp(kw->s, "output-mark") == 0 ||
-	    strcmp(kw->s, "if_id") == 0 || strcmp(kw->s, "tfcpad") == 0 ||
-	    strcmp(kw->s, "dir") == 0) {
+	    strcmp(kw->s, "if_id") == 0 || strcmp(kw->s, "tfcpad") == 0) {
 		cu->i = cu->n;
 		return 0;
 	}
