@@ -1221,6 +1221,17 @@ def issue3_malformed():
     c.ipsec(tcbc, c.inner(tcbc, 20))
     c.ipsec(gcm, c.inner(gcm, 10))
     assert len(body) == 38
+    # AES-CCM (RFC 4309), its 8-byte ICV: lengths and a valid ICV over bad
+    # padding, made by scapy's AES-CCM at the SA's ICV length
+    ccm = c.sa(mode='tunnel', family=4, enc='aes128ccm8')
+    c.ipsec(ccm, c.inner(ccm, 10))
+    c.ipsec(ccm, c.inner(ccm, 10), expect='invalid_packet_syntax', mutate=V.keep_ipsec(8 + 8 + 6),
+            wire='ESP CCM IV + 6 bytes: shorter than the ICV')
+    c.ipsec(ccm, c.inner(ccm, 10), expect='invalid_packet_syntax', data=b'\x45' * 2,
+            padding=(b'', 250), wire='ESP CCM pad length 250 > payload')
+    c.ipsec(ccm, c.inner(ccm, 10), expect='invalid_packet_syntax', data=b'\x45' * 4,
+            padding=(b'\x01\x03', 2), wire='ESP CCM pad bytes 1, 3')
+    c.ipsec(ccm, c.inner(ccm, 10))
     cases.append(c)
 
     # A truncated ESP header. Our reading (to confirm with the spec owner):
