@@ -30,7 +30,7 @@ enum rxsec_cipher_alg {
 	RXSEC_CIPHER_AES_GCM,		/* rfc4106(gcm(aes)), AEAD, key ends with salt */
 	RXSEC_CIPHER_AES_GMAC,		/* rfc4543(gcm(aes)), auth only, key ends with salt */
 	RXSEC_CIPHER_CHACHA20_POLY1305,	/* rfc7539esp(chacha20,poly1305), RFC 7634 */
-	RXSEC_CIPHER_AES_CCM,		/* rfc4309(ccm(aes)), AEAD, key ends with 3-byte salt */
+	RXSEC_CIPHER_AES_CCM,		/* rfc4309(ccm(aes)), AEAD, 3-byte salt at the end */
 	RXSEC_CIPHER_MAX
 };
 

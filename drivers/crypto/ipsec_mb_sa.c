@@ -570,7 +570,7 @@ mb_setup_ah(IMB_MGR *m, const struct rxsec_sa_config *c,
 
 	if (c->cipher != RXSEC_CIPHER_NONE)
 		return mb_fail(why, whylen, -ENOTSUP,
-			       "AH SA with %s: only HMAC, XCBC or CMAC integrity is supported in AH",
+			       "AH SA with %s: AH takes HMAC, XCBC or CMAC integrity only",
 			       rxsec_cipher_alg_name(c->cipher));
 	if (c->auth == RXSEC_AUTH_NONE)
 		return mb_fail(why, whylen, -EINVAL,

@@ -73,8 +73,8 @@ def inner_packet(tag, seq):
 
 class Sa:
     """An inbound ESP SA: AES-GCM-128 (rfc4106), AES-CCM-128 with a 96-bit
-    ICV (rfc4309) or AES-CBC-128 + HMAC-SHA256-128, with or without ESN; tunnel mode, or transport mode
-    (transport_esp)."""
+    ICV (rfc4309) or AES-CBC-128 + HMAC-SHA256-128, with or without ESN;
+    tunnel mode, or transport mode (transport_esp)."""
 
     def __init__(self, spi, alg='gcm', esn=False, window=64, reqid=1, seq=0, seq_hi=0,
                  limits='', src=OUTER_SRC, dst=OUTER_DST, key_seed=None, mode='tunnel'):
