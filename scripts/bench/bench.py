@@ -458,6 +458,16 @@ def write_pcap(path, frames):
             f.write(fr)
 
 
+def frames_diff(got, want):
+    """How a forwarder's output differs from its input, for the log."""
+    if sorted(got) == sorted(want):
+        return "the same %d frames in another order" % len(got)
+    i = next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    extra = len([g for g in got if g not in want])
+    return "%d frames for %d sent, first difference at frame %d, %d not sent at all" % (
+        len(got), len(want), i, extra)
+
+
 def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
     """None if out_pcap (or the list of pcaps of several TX queues) holds
     exactly the expected frames, else what is wrong."""
@@ -474,7 +484,7 @@ def check_delivery(prog, esp_pcap, plain_pcap, out_pcap):
         want = read_pcap(esp_pcap)
         # several queues interleave as they will; one keeps the order
         same = got == want if len(outs) == 1 else sorted(got) == sorted(want)
-        return None if same else "io forwarding changed frames"
+        return None if same else "io forwarding changed frames: " + frames_diff(got, want)
     plain = read_pcap(plain_pcap)
     if len(got) != len(plain):
         return "delivered %d of %d packets" % (len(got), len(plain))
