@@ -154,13 +154,18 @@ def test_floor_per_round():
           'the table reports their median and misses 1.2: %s' % table.splitlines()[-1])
 
 
+def verify_lines(stderr):
+    """bench.py's verification lines, for a failed check's message."""
+    return ' | '.join(l for l in stderr.splitlines() if l.startswith('verify')) or 'no verify line'
+
+
 def test_memif():
     """--mode memif verifies each program over net_memif too: testpmd replays
     the pcap once into it, and every plaintext must come out once."""
     r = bench('--mode', 'memif', '--rounds', '0')
     sys.stderr.write(r.stderr)
-    check(r.returncode == 0, '--mode memif: a clean verification exits 0 (got %d)'
-          % r.returncode)
+    check(r.returncode == 0, '--mode memif: a clean verification exits 0 (got %d; %s)'
+          % (r.returncode, verify_lines(r.stderr)))
     for p in ('rxsec', 'testpmd'):
         check(re.search(r'^verify %s\s+64\s+1 SA over memif: ok$' % p, r.stderr, re.M)
               is not None, '--mode memif: %s verified over memif' % p)
@@ -173,7 +178,8 @@ def test_memif_wrong_plaintext_fails():
     check(r.returncode == 1 and re.search(
         r'^verify rxsec\s+64\s+1 SA over memif: packet 17: delivered IP packet differs',
         r.stderr, re.M) is not None,
-        '--mode memif: a wrong delivery over memif is named, exit 1 (got %d)' % r.returncode)
+        '--mode memif: a wrong delivery over memif is named, exit 1 (got %d; %s)'
+        % (r.returncode, verify_lines(r.stderr)))
 
 
 def corrupt_plaintext(idx, path=None):
@@ -280,9 +286,10 @@ def main():
         test_memif_wrong_plaintext_fails()
         test_lcores()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not failures:
+            shutil.rmtree(work, ignore_errors=True)
     if failures:
-        print('%d check(s) failed' % len(failures))
+        print('%d check(s) failed; logs kept in %s' % (len(failures), work))
         return 1
     print('all checks passed')
     return 0
