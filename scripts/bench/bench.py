@@ -187,6 +187,17 @@ class Bench:
                 # once: interactive, told to start when the client is there
                 + (["-i"] if finite else []))
 
+    def wait_memif_server(self, gtel):
+        """Wait until the generator's memif server port is started. The
+        client connects once, when it starts, and a server whose port exists
+        but is not started yet answers its hello with "ID 0 not found" and
+        hangs up: the link then never comes up (bench-gate saw it about
+        once in ten runs while this waited only for the port to exist)."""
+        def started():
+            return (1 in gtel.query("/ethdev/list") and
+                    gtel.query("/ethdev/info,1").get("dev_started") == 1)
+        return self.wait_until(started, 30)
+
     def verify_memif(self, prog, case):
         """The case's pcap once through testpmd and net_memif into prog, port
         1 to a pcap: every inner packet delivered once. testpmd is told to
@@ -203,11 +214,9 @@ class Bench:
                          stdin=subprocess.PIPE)
         gtel = None
         try:
-            # The client connects once, at start: the server's (abstract)
-            # socket must exist, which it does once testpmd lists its port.
             gtel = Telemetry(gen_prefix, gen)
-            if not self.wait_until(lambda: 1 in gtel.query("/ethdev/list"), 30):
-                return "testpmd made no memif port within 30 s"
+            if not self.wait_memif_server(gtel):
+                return "testpmd started no memif port within 30 s"
 
             def start_when_linked():
                 if not self.wait_until(lambda: gtel.query("/ethdev/link_status,1")
@@ -459,9 +468,8 @@ def write_pcap(path, frames):
 
 
 def memif_debug(argv):
-    """argv with memif's handshake logged: a verification whose memif link
-    never came up (seen about once in ten bench-gate runs) says why in
-    the program's and the generator's logs."""
+    """argv with memif's handshake logged, so that a verification whose
+    memif link never comes up says why in both processes' logs."""
     return argv[:1] + ["--log-level=pmd.net.memif:debug"] + argv[1:]
 
 
@@ -802,6 +810,8 @@ def run_memif(b, args, progs, cases):
                 gtel = None
                 try:
                     gtel = Telemetry(gen_prefix, gen)
+                    if not b.wait_memif_server(gtel):
+                        raise RuntimeError("testpmd started no memif port within 30 s")
                     r = b.measure(p, case, b.ports_memif(sock), "memif", gtel)
                 except RuntimeError as e:
                     r = {"prog": p, "size": case[0], "sas": case[1],
