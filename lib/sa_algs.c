@@ -89,7 +89,7 @@ sap_alg_names(const char *kw, char *buf, size_t len)
 	buf[0] = '\0';
 	if (strcmp(kw, "auth") == 0 || strcmp(kw, "auth-trunc") == 0) {
 		for (i = 0; i < TAB_LEN(auth_tab) && o < len; i++)
-			o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "", auth_tab[i].name);
+			o += snprintf(buf + o, len - o, "%s%s", o ? ", " : "", auth_tab[i].name);
 		return;
 	}
 	for (i = 0; i < TAB_LEN(cipher_tab) && o < len; i++)

@@ -478,7 +478,8 @@ def frames_diff(got, want):
     if sorted(got) == sorted(want):
         return "the same %d frames in another order" % len(got)
     i = next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
-    extra = len([g for g in got if g not in want])
+    sent = set(want)
+    extra = sum(g not in sent for g in got)
     return "%d frames for %d sent, first difference at frame %d, %d not sent at all" % (
         len(got), len(want), i, extra)
 
