@@ -5,7 +5,8 @@
  * holds fails its ICV; so records may also name an SA whose key the target
  * knows, and the target seals the fuzzer's bytes with it (AES-GCM or
  * ChaCha20-Poly1305 through IPsec-MB's direct calls, which rxsec does not
- * use for them; AES-CBC through a cipher-only job, and HMAC-SHA-256 from
+ * use for them; AES-CCM in an encrypting job, MAC first; AES-CBC through a
+ * cipher-only job, AES-CMAC through a hash-only one, and HMAC-SHA-256 from
  * IPsec-MB's one-shot SHA-256, for ESP and for AH with its mutable fields
  * zeroed as RFC 4302 says): the code after verification (trailer checks,
  * replay, ESN, nesting, fragments, decapsulation, selectors, lifetimes)
@@ -81,18 +82,22 @@
 #define CHACHA_KEY_LEN	32
 #define CBC_KEY_LEN	16
 #define HMAC_KEY_LEN	32
-#define SALT_LEN	4
-#define ICV_LEN		16	/* the AEADs', and HMAC-SHA-256 truncated to 128 bits */
+#define CMAC_KEY_LEN	16
+#define SALT_LEN	4	/* GCM's and ChaCha20's; CCM's is 3 */
+#define CCM_SALT_LEN	3
+#define ICV_LEN		16	/* the AEADs', and HMAC-SHA-256 and CMAC at 128 bits */
 #define ESP_HDR_LEN	8
 #define ESP_IV_LEN	8	/* the AEADs' */
 #define CBC_IV_LEN	16
 
 /*
  * SAs 0-7 are sealable: AES-GCM-128 (key 16 bytes of 0x10 + i, salt 4 of
- * 0xa0 + i), but ChaCha20-Poly1305 for 3 and 5 (key 32 bytes of 0x10 + i,
- * the same salt) and AES-128-CBC with HMAC-SHA-256-128 for 6 (keys 16 bytes
- * of 0x10 + i and 32 of 0x30 + i), and 7 is AH with HMAC-SHA-256-128 (key
- * 32 bytes of 0x30 + i); the others only meet frames as received. 4 is
+ * 0xa0 + i), but AES-CCM-128 with a 16-byte ICV for 2 (the same key, salt
+ * 3 of 0xa0 + i), ChaCha20-Poly1305 for 3 (key 32 bytes of 0x10 + i, salt
+ * as GCM's), AES-128-CBC with HMAC-SHA-256-128 for 6 and with AES-CMAC-128
+ * for 5 (keys 16 bytes of 0x10 + i and 32, for CMAC 16, of 0x30 + i), and 7
+ * is AH with HMAC-SHA-256-128 (key 32 bytes of 0x30 + i); the others only
+ * meet frames as received. 4 is
  * the transport-mode SA that tunnels 0 and 1 may carry (nested records);
  * with two stages, tunnels 0 and 1 are placed on different ones.
  */
@@ -143,19 +148,34 @@ static const char extra_sas[] =
 	"src 10.0.0.1 dst 192.0.2.1 proto ah spi 0x205 mode transport replay-window 32 "
 	"auth cmac(aes) 0x000102030405060708090a0b0c0d0e0f\n";
 
-enum seal_kind { SEAL_GCM, SEAL_CHACHA, SEAL_CBC, SEAL_AH };
+enum seal_kind { SEAL_GCM, SEAL_CCM, SEAL_CHACHA, SEAL_CBC, SEAL_CBC_CMAC, SEAL_AH };
 
 static enum seal_kind
 seal_kind_of(unsigned int i)
 {
-	return i == 3 || i == 5 ? SEAL_CHACHA : i == 6 ? SEAL_CBC : i == 7 ? SEAL_AH : SEAL_GCM;
+	static const enum seal_kind kind[SEALABLE] = {
+		SEAL_GCM, SEAL_GCM, SEAL_CCM, SEAL_CHACHA,
+		SEAL_GCM, SEAL_CBC_CMAC, SEAL_CBC, SEAL_AH,
+	};
+
+	return kind[i];
+}
+
+static bool
+seal_is_cbc(enum seal_kind k)
+{
+	return k == SEAL_CBC || k == SEAL_CBC_CMAC;
 }
 
 struct seal_sa {
 	const struct rxsec_sa_config *c;
 	enum seal_kind kind;
-	uint8_t cbc_enc[11 * 16] __attribute__((aligned(16)));
-	uint8_t cbc_dec[11 * 16] __attribute__((aligned(16)));
+	/* AES-CBC's or AES-CCM's round keys; CMAC's own */
+	uint8_t aes_enc[11 * 16] __attribute__((aligned(16)));
+	uint8_t aes_dec[11 * 16] __attribute__((aligned(16)));
+	uint8_t cmac_enc[11 * 16] __attribute__((aligned(16)));
+	uint8_t cmac_dec[11 * 16] __attribute__((aligned(16)));
+	uint8_t cmac_sk1[16], cmac_sk2[16];
 	/* intel-ipsec-mb.h aligns it only when LINUX is defined */
 	struct gcm_key_data key __attribute__((aligned(64)));
 	uint32_t next_seq;
@@ -239,23 +259,26 @@ sas_parse(void)
 	for (unsigned int i = 0; i < SEALABLE; i++) {
 		enum seal_kind kind = seal_kind_of(i);
 		unsigned int klen = kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN;
+		unsigned int slen = kind == SEAL_CCM ? CCM_SALT_LEN : SALT_LEN;
+		bool cmac = kind == SEAL_CBC_CMAC;
 
-		if (kind == SEAL_CBC || kind == SEAL_AH) {
+		if (seal_is_cbc(kind) || kind == SEAL_AH) {
 			p += sprintf(p, "%s", sa_lines[i]);
-			if (kind == SEAL_CBC) {
+			if (seal_is_cbc(kind)) {
 				p += sprintf(p, " enc cbc(aes) 0x");
 				for (unsigned int k = 0; k < CBC_KEY_LEN; k++)
 					p += sprintf(p, "%02x", 0x10 + i);
 			}
-			p += sprintf(p, " auth-trunc hmac(sha256) 0x");
-			for (unsigned int k = 0; k < HMAC_KEY_LEN; k++)
+			p += sprintf(p, " auth-trunc %s 0x", cmac ? "cmac(aes)" : "hmac(sha256)");
+			for (unsigned int k = 0; k < (cmac ? CMAC_KEY_LEN : HMAC_KEY_LEN); k++)
 				p += sprintf(p, "%02x", 0x30 + i);
 			p += sprintf(p, " 128\n");
 			continue;
 		}
-		p += sprintf(p, "%s aead %s 0x", sa_lines[i], kind == SEAL_CHACHA ?
-			     "rfc7539esp(chacha20,poly1305)" : "rfc4106(gcm(aes))");
-		for (unsigned int k = 0; k < klen + SALT_LEN; k++)
+		p += sprintf(p, "%s aead %s 0x", sa_lines[i],
+			     kind == SEAL_CHACHA ? "rfc7539esp(chacha20,poly1305)" :
+			     kind == SEAL_CCM ? "rfc4309(ccm(aes))" : "rfc4106(gcm(aes))");
+		for (unsigned int k = 0; k < klen + slen; k++)
 			p += sprintf(p, "%02x", k < klen ? 0x10 + i : 0xa0 + i);
 		p += sprintf(p, " 128\n");
 	}
@@ -270,9 +293,15 @@ sas_parse(void)
 		f.seal[i].kind = seal_kind_of(i);
 		if (f.seal[i].kind == SEAL_GCM)
 			IMB_AES128_GCM_PRE(f.mb, f.list.sa[i].cipher_key, &f.seal[i].key);
-		else if (f.seal[i].kind == SEAL_CBC)
-			IMB_AES_KEYEXP_128(f.mb, f.list.sa[i].cipher_key, f.seal[i].cbc_enc,
-					   f.seal[i].cbc_dec);
+		else if (f.seal[i].kind != SEAL_CHACHA && f.seal[i].kind != SEAL_AH)
+			IMB_AES_KEYEXP_128(f.mb, f.list.sa[i].cipher_key, f.seal[i].aes_enc,
+					   f.seal[i].aes_dec);
+		if (f.seal[i].kind == SEAL_CBC_CMAC) {
+			IMB_AES_KEYEXP_128(f.mb, f.list.sa[i].auth_key, f.seal[i].cmac_enc,
+					   f.seal[i].cmac_dec);
+			IMB_AES_CMAC_SUBKEY_GEN_128(f.mb, f.seal[i].cmac_enc, f.seal[i].cmac_sk1,
+						    f.seal[i].cmac_sk2);
+		}
 	}
 }
 
@@ -488,7 +517,47 @@ put_trailer(uint8_t *pt, uint32_t len, uint8_t nh, uint32_t align)
 static uint32_t
 seal_iv_len(const struct seal_sa *s)
 {
-	return s->kind == SEAL_CBC ? CBC_IV_LEN : ESP_IV_LEN;
+	return seal_is_cbc(s->kind) ? CBC_IV_LEN : ESP_IV_LEN;
+}
+
+/* A job with one AES-128 key schedule, src and dst, the cipher and the
+ * hash over the same len bytes from their start (cipher or hash NULL). */
+static IMB_JOB *
+seal_job(IMB_CIPHER_MODE cipher, IMB_HASH_ALG hash, const uint8_t *keys,
+	 const uint8_t *src, uint8_t *dst, uint32_t len)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(f.mb);
+
+	job->cipher_mode = cipher;
+	job->hash_alg = hash;
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	/* CCM's MAC covers the plaintext, so it goes first */
+	job->chain_order = cipher == IMB_CIPHER_CBC ? IMB_ORDER_CIPHER_HASH :
+						      IMB_ORDER_HASH_CIPHER;
+	job->enc_keys = keys;
+	job->dec_keys = keys;	/* encryption only */
+	job->key_len_in_bytes = keys != NULL ? 16 : 0;
+	job->src = src;
+	job->dst = dst;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->msg_len_to_cipher_in_bytes = cipher == IMB_CIPHER_NULL ? 0 : len;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = hash == IMB_AUTH_NULL ? 0 : len;
+	job->auth_tag_output = NULL;
+	job->auth_tag_output_len_in_bytes = 0;
+	return job;
+}
+
+static void
+seal_job_run(IMB_JOB *job, const char *what)
+{
+	job = IMB_SUBMIT_JOB(f.mb);
+	if (job == NULL)
+		job = IMB_FLUSH_JOB(f.mb);
+	if (job == NULL || job->status != IMB_STATUS_COMPLETED) {
+		fprintf(stderr, "rxsec-fuzz: %s job failed\n", what);
+		exit(2);
+	}
 }
 
 /* AES-CBC of pt's whole blocks into ct, through a cipher-only job; a
@@ -502,31 +571,41 @@ seal_cbc(struct seal_sa *s, const uint8_t *iv, const uint8_t *pt, uint32_t len, 
 	memcpy(ct + whole, pt + whole, len - whole);
 	if (whole == 0)
 		return;
-	job = IMB_GET_NEXT_JOB(f.mb);
-	job->cipher_mode = IMB_CIPHER_CBC;
-	job->cipher_direction = IMB_DIR_ENCRYPT;
-	job->chain_order = IMB_ORDER_CIPHER_HASH;
-	job->hash_alg = IMB_AUTH_NULL;
-	job->enc_keys = s->cbc_enc;
-	job->dec_keys = s->cbc_dec;
-	job->key_len_in_bytes = CBC_KEY_LEN;
-	job->src = pt;
-	job->dst = ct;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = whole;
+	job = seal_job(IMB_CIPHER_CBC, IMB_AUTH_NULL, s->aes_enc, pt, ct, whole);
 	job->iv = iv;
 	job->iv_len_in_bytes = CBC_IV_LEN;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = 0;
-	job->auth_tag_output = NULL;
-	job->auth_tag_output_len_in_bytes = 0;
-	job = IMB_SUBMIT_JOB(f.mb);
-	if (job == NULL)
-		job = IMB_FLUSH_JOB(f.mb);
-	if (job == NULL || job->status != IMB_STATUS_COMPLETED) {
-		fprintf(stderr, "rxsec-fuzz: AES-CBC job failed\n");
-		exit(2);
-	}
+	seal_job_run(job, "AES-CBC");
+}
+
+/* AES-CMAC-128 (RFC 4494) of msg, not truncated, at icv. */
+static void
+seal_cmac(struct seal_sa *s, const uint8_t *msg, uint32_t len, uint8_t *icv)
+{
+	IMB_JOB *job = seal_job(IMB_CIPHER_NULL, IMB_AUTH_AES_CMAC, NULL, msg, icv, len);
+
+	job->u.CMAC._key_expanded = s->cmac_enc;
+	job->u.CMAC._skey1 = s->cmac_sk1;
+	job->u.CMAC._skey2 = s->cmac_sk2;
+	job->auth_tag_output = icv;
+	job->auth_tag_output_len_in_bytes = ICV_LEN;
+	seal_job_run(job, "AES-CMAC");
+}
+
+/* AES-CCM-128 (RFC 4309) of pt into ct, the ICV behind it: nonce is salt
+ * || IV (11 bytes, so CCM's length field takes 4). */
+static void
+seal_ccm(struct seal_sa *s, const uint8_t *nonce, const uint8_t *aad, uint32_t aad_len,
+	 const uint8_t *pt, uint32_t len, uint8_t *ct)
+{
+	IMB_JOB *job = seal_job(IMB_CIPHER_CCM, IMB_AUTH_AES_CCM, s->aes_enc, pt, ct, len);
+
+	job->iv = nonce;
+	job->iv_len_in_bytes = CCM_SALT_LEN + ESP_IV_LEN;
+	job->u.CCM.aad = aad;
+	job->u.CCM.aad_len_in_bytes = aad_len;
+	job->auth_tag_output = ct + len;
+	job->auth_tag_output_len_in_bytes = ICV_LEN;
+	seal_job_run(job, "AES-CCM");
 }
 
 /* SHA-256 of (key, zero-padded to a block, XOR pad) || msg. */
@@ -553,10 +632,10 @@ seal_hmac(const uint8_t *key, const uint8_t *esp, uint32_t len, uint8_t *icv)
 	memcpy(icv, outer, ICV_LEN);
 }
 
-/* AES-CBC then HMAC-SHA-256 over header, IV and ciphertext (no ESN: SA 6
- * has none); esp holds the ESP header. */
+/* AES-CBC then HMAC-SHA-256 or AES-CMAC over header, IV and ciphertext
+ * (no ESN: SAs 5 and 6 have none); esp holds the ESP header. */
 static void
-seal_cbc_hmac(struct seal_sa *s, uint64_t explicit_iv, const uint8_t *pt, uint32_t len,
+seal_cbc_auth(struct seal_sa *s, uint64_t explicit_iv, const uint8_t *pt, uint32_t len,
 	      uint8_t *esp)
 {
 	uint8_t *iv = esp + ESP_HDR_LEN, *ct = iv + CBC_IV_LEN;
@@ -566,10 +645,13 @@ seal_cbc_hmac(struct seal_sa *s, uint64_t explicit_iv, const uint8_t *pt, uint32
 	memcpy(iv + 8, &explicit_iv, 8);
 	iv[15] ^= 0x5a;
 	seal_cbc(s, iv, pt, len, ct);
-	seal_hmac(s->c->auth_key, esp, ESP_HDR_LEN + CBC_IV_LEN + len, ct + len);
+	if (s->kind == SEAL_CBC_CMAC)
+		seal_cmac(s, esp, ESP_HDR_LEN + CBC_IV_LEN + len, ct + len);
+	else
+		seal_hmac(s->c->auth_key, esp, ESP_HDR_LEN + CBC_IV_LEN + len, ct + len);
 }
 
-/* AES-GCM or ChaCha20-Poly1305; esp holds the ESP header. */
+/* AES-GCM, AES-CCM or ChaCha20-Poly1305; esp holds the ESP header. */
 static void
 seal_aead(struct seal_sa *s, uint64_t seq, uint64_t explicit_iv, const uint8_t *pt,
 	  uint32_t len, uint8_t *esp)
@@ -577,13 +659,15 @@ seal_aead(struct seal_sa *s, uint64_t seq, uint64_t explicit_iv, const uint8_t *
 	const uint8_t *key = s->c->cipher_key;
 	uint8_t nonce[SALT_LEN + ESP_IV_LEN], aad[12], *ct = esp + ESP_HDR_LEN + ESP_IV_LEN;
 	uint32_t be_hi = rte_cpu_to_be_32((uint32_t)(seq >> 32)), aad_len = 8;
+	uint32_t salt_len = s->kind == SEAL_CCM ? CCM_SALT_LEN : SALT_LEN;
 
 	memcpy(esp + ESP_HDR_LEN, &explicit_iv, ESP_IV_LEN);
-	/* RFC 4106 4 and RFC 7634 2: nonce = salt (the key's last bytes) || IV */
-	memcpy(nonce, key + (s->kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN), SALT_LEN);
-	memcpy(nonce + SALT_LEN, &explicit_iv, ESP_IV_LEN);
+	/* RFC 4106 4, RFC 4309 4 and RFC 7634 2: nonce = salt (the key's
+	 * last bytes) || IV */
+	memcpy(nonce, key + (s->kind == SEAL_CHACHA ? CHACHA_KEY_LEN : GCM_KEY_LEN), salt_len);
+	memcpy(nonce + salt_len, &explicit_iv, ESP_IV_LEN);
 	memcpy(aad, esp, 4);
-	if (s->c->esn) {	/* RFC 4106 5, RFC 7634 2.1: SPI, high and low halves */
+	if (s->c->esn) {	/* RFC 4106 5, RFC 4309 5, RFC 7634 2.1: SPI, high, low */
 		memcpy(aad + 4, &be_hi, 4);
 		memcpy(aad + 8, esp + 4, 4);
 		aad_len = 12;
@@ -596,6 +680,8 @@ seal_aead(struct seal_sa *s, uint64_t seq, uint64_t explicit_iv, const uint8_t *
 		IMB_CHACHA20_POLY1305_INIT(f.mb, key, &ctx, nonce, aad, aad_len);
 		IMB_CHACHA20_POLY1305_ENC_UPDATE(f.mb, key, &ctx, ct, pt, len);
 		IMB_CHACHA20_POLY1305_ENC_FINALIZE(f.mb, &ctx, ct + len, ICV_LEN);
+	} else if (s->kind == SEAL_CCM) {
+		seal_ccm(s, nonce, aad, aad_len, pt, len, ct);
 	} else {
 		struct gcm_context_data ctx;
 
@@ -614,8 +700,8 @@ seal_esp(struct seal_sa *s, uint64_t seq, const uint8_t *pt, uint32_t len, uint8
 
 	memcpy(out, &spi, 4);
 	memcpy(out + 4, &be_seq, 4);
-	if (s->kind == SEAL_CBC)
-		seal_cbc_hmac(s, explicit_iv, pt, len, out);
+	if (seal_is_cbc(s->kind))
+		seal_cbc_auth(s, explicit_iv, pt, len, out);
 	else
 		seal_aead(s, seq, explicit_iv, pt, len, out);
 	return ESP_HDR_LEN + seal_iv_len(s) + len + ICV_LEN;

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The pipeline fuzz target's own sealing is right: its seeds that seal a
-plaintext with each sealable SA (AES-GCM, ChaCha20-Poly1305, AES-CBC with
-HMAC-SHA-256, AH with HMAC-SHA-256; tunnel and transport, ESN, VLAN,
-nested, fragmented) must come out of rxsec delivered, and byte-checked by
+plaintext with each sealable SA (AES-GCM, AES-CCM, ChaCha20-Poly1305,
+AES-CBC with HMAC-SHA-256 and with AES-CMAC, AH with HMAC-SHA-256; tunnel
+and transport, ESN, VLAN, nested, fragmented) must come out of rxsec
+delivered, and byte-checked by
 the target, every frame of them; SA 6's UDP ones stop at its TCP-only
 selector. Without this a sealing bug would leave the fuzzer testing only
 ICV failures, and nothing would say so.
