@@ -164,6 +164,23 @@ sap_extra_flag_known(const char *s)
 	return strcmp(s, "dont-encap-dscp") == 0 || strcmp(s, "oseq-may-wrap") == 0;
 }
 
+/* `dir in|out` (Linux 6.10, XFRMA_SA_DIR): which way the SA carries
+ * traffic. rxsec takes outbound SAs too, as the pairs an SA's hard limit
+ * deletes with it; received packets never find one. */
+int
+sap_set_dir(struct pctx *p, struct sa_build *b, const struct tok *t)
+{
+	enum rxsec_sa_dir d = strcmp(t->s, "in") == 0 ? RXSEC_SA_DIR_IN :
+			      strcmp(t->s, "out") == 0 ? RXSEC_SA_DIR_OUT : RXSEC_SA_DIR_ANY;
+
+	if (d == RXSEC_SA_DIR_ANY)
+		return sap_tok_err(p, t, "dir must be in or out");
+	if (b->c.dir != RXSEC_SA_DIR_ANY && b->c.dir != d)
+		return sap_tok_err(p, t, "dir given twice, as in and as out");
+	b->c.dir = d;
+	return 0;
+}
+
 void
 sap_add_flag(struct sa_build *b, const struct tok *t, int bit)
 {
@@ -402,7 +419,8 @@ sap_finish_sa(struct pctx *p, struct sa_build *b)
 	if (check_algs(p, b) < 0)
 		return -1;
 	c->esn = (c->flags & RXSEC_SA_FLAG_ESN) != 0;
-	if (c->esn && c->replay_window == 0)
+	/* as iproute2 6.10: an outbound SA has no window, ESN or not */
+	if (c->esn && c->replay_window == 0 && c->dir != RXSEC_SA_DIR_OUT)
 		return sap_tok_err(p, b->t_esn, "esn flag set without replay-window");
 	if (c->encap && c->proto != RXSEC_PROTO_ESP)
 		return sap_tok_err(p, b->t_encap, "UDP encapsulation is for ESP only "

@@ -52,6 +52,12 @@ rxsec_auth_alg_name(enum rxsec_auth_alg a)
 	return (unsigned int)a < RXSEC_AUTH_MAX ? auth_names[a] : "?";
 }
 
+const char *
+rxsec_sa_dir_name(enum rxsec_sa_dir d)
+{
+	return d == RXSEC_SA_DIR_IN ? "in" : d == RXSEC_SA_DIR_OUT ? "out" : NULL;
+}
+
 static const uint8_t auth_full_len[RXSEC_AUTH_MAX] = {
 	[RXSEC_AUTH_HMAC_MD5] = 16,
 	[RXSEC_AUTH_HMAC_SHA1] = 20,

@@ -71,6 +71,15 @@ enum {
 	RXSEC_SA_BMP_RING,	/* `anti-replay esn context:` words */
 };
 
+/* An SA's direction (XFRMA_SA_DIR). Linux drops a received packet whose SA
+ * is outbound (XfrmInStateDirError), and an outbound SA takes no replay
+ * window, ESN or not. */
+enum rxsec_sa_dir {
+	RXSEC_SA_DIR_ANY,	/* not given */
+	RXSEC_SA_DIR_IN,
+	RXSEC_SA_DIR_OUT,
+};
+
 struct rxsec_sa_config {
 	/* identity: (spi, dst, proto) is the lookup key */
 	uint32_t spi;			/* host order */
@@ -81,6 +90,7 @@ struct rxsec_sa_config {
 	uint32_t flags;			/* RXSEC_SA_FLAG_* */
 	bool esn;			/* flag esn, and nothing else, means ESN */
 	uint32_t replay_window;		/* packets; 0 = no anti-replay */
+	enum rxsec_sa_dir dir;		/* `dir in|out`, Linux 6.10 */
 
 	/* algorithms; key lengths in bytes, salt/nonce included as written */
 	enum rxsec_cipher_alg cipher;
@@ -130,6 +140,8 @@ void rxsec_sa_config_init(struct rxsec_sa_config *c);
 /* Names as iproute2 writes them, e.g. "rfc4106(gcm(aes))", "hmac(sha256)". */
 const char *rxsec_cipher_alg_name(enum rxsec_cipher_alg a);
 const char *rxsec_auth_alg_name(enum rxsec_auth_alg a);
+/* "in", "out", or NULL for an SA of no direction */
+const char *rxsec_sa_dir_name(enum rxsec_sa_dir d);
 /* The algorithm's whole digest in bytes (Linux: icv_fullbits / 8). */
 unsigned int rxsec_auth_full_len(enum rxsec_auth_alg a);
 

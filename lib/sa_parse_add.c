@@ -251,19 +251,12 @@ add_extra_flags(struct pctx *p, struct sa_build *b, struct cursor *cu,
 	return 0;
 }
 
-/* `dir in|out` (Linux 6.10): which way the SA carries traffic. rxsec takes
- * outbound SAs too, as the pairs an SA's hard limit deletes with it. */
 static int
 add_dir(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok *kw)
 {
 	const struct tok *t = sap_cur_need(p, cu, "in or out", kw);
 
-	(void)b;
-	if (t == NULL)
-		return -1;
-	if (strcmp(t->s, "in") != 0 && strcmp(t->s, "out") != 0)
-		return sap_tok_err(p, t, "dir must be in or out");
-	return 0;
+	return t == NULL ? -1 : sap_set_dir(p, b, t);
 }
 
 /*

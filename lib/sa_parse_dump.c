@@ -39,7 +39,7 @@ dump_u32_deco(struct pctx *p, const struct tok *t, const char *what,
 	return 0;
 }
 
-/* `proto esp spi 0x... reqid N mode tunnel` */
+/* `proto esp spi 0x... reqid N mode tunnel [dir in|out]` */
 static int
 dump_proto(struct pctx *p, struct sa_build *b, struct cursor *cu)
 {
@@ -61,6 +61,10 @@ dump_proto(struct pctx *p, struct sa_build *b, struct cursor *cu)
 				return -1;
 		} else if (strcmp(k->s, "mode") == 0) {
 			if (sap_set_mode(p, b, v) < 0)
+				return -1;
+		} else if (strcmp(k->s, "dir") == 0) {
+			/* where a proposed iproute2 output put it */
+			if (sap_set_dir(p, b, v) < 0)
 				return -1;
 		} else {
 			return sap_tok_err(p, k, "unexpected word in the proto line");
@@ -491,6 +495,19 @@ dump_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 	return 0;
 }
 
+/* `dir in|out`, a line of its own (iproute2 6.10 prints it after tfcpad). */
+static int
+dump_dir(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok *kw)
+{
+	const struct tok *t = sap_cur_need(p, cu, "in or out", kw);
+
+	if (t == NULL || sap_set_dir(p, b, t) < 0)
+		return -1;
+	if (sap_cur_peek(cu) != NULL)
+		return sap_tok_err(p, sap_cur_peek(cu), "unexpected word in the dir line");
+	return 0;
+}
+
 /* One tab-indented attribute line of a dump block. */
 static int
 dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
@@ -515,6 +532,8 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_antireplay(p, b, cu, kw);
 	if (strcmp(kw->s, "sel") == 0)
 		return dump_sel(p, b, cu, kw);
+	if (strcmp(kw->s, "dir") == 0)
+		return dump_dir(p, b, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
 	/* Routing metadata and outbound settings: see sap_add_ignored(). */

@@ -124,6 +124,7 @@ const struct tok *sap_cur_peek(const struct cursor *cu);
 int sap_finish_sa(struct pctx *p, struct sa_build *b);
 int sap_flag_bit(const char *s);
 bool sap_extra_flag_known(const char *s);
+int sap_set_dir(struct pctx *p, struct sa_build *b, const struct tok *t);
 int sap_parse_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 		  const struct tok *kw);
 void sap_sa_build_init(struct sa_build *b, const struct tok *first);

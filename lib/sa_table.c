@@ -164,6 +164,7 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->proto = c->proto;
 	sa->mode = c->mode;
 	sa->esn = c->esn;
+	sa->outbound = c->dir == RXSEC_SA_DIR_OUT;
 	sa->offload = 1;
 	sa->iv_len = rxsec_crypto_iv_len(c->cipher);
 	sa->icv_len = c->icv_len;
@@ -379,8 +380,9 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 
 	/* The high bits of an ESN are inferred from the window (RFC 4303
 	 * A2.1): Linux refuses an inbound ESN SA without one. Here too, also
-	 * when --replay-window 0 would take it away after the SA file's check. */
-	if (c->esn && c->replay_window == 0) {
+	 * when --replay-window 0 would take it away after the SA file's check.
+	 * An outbound SA receives nothing: it needs none. */
+	if (c->esn && c->replay_window == 0 && c->dir != RXSEC_SA_DIR_OUT) {
 		snprintf(err, errlen, "%s: spi 0x%08x: flag esn needs a replay window "
 			 "(--replay-window 0 turns anti-replay off)", c->origin, c->spi);
 		return -1;
@@ -544,6 +546,9 @@ rxsec_sa_table_lookup_bulk(const struct rxsec_sa_table *t,
 	if (n == 0)
 		return;
 	rte_hash_lookup_bulk_data(t->hash, (const void **)keys, n, &hits, data);
+	/* an outbound SA is no SA for a received packet (Linux 6.10's
+	 * xfrm_input drops it); the control socket still finds it */
 	for (uint32_t i = 0; i < n; i++)
-		sas[i] = (hits >> i) & 1 ? data[i] : NULL;
+		sas[i] = (hits >> i) & 1 && !((struct rxsec_sa *)data[i])->outbound ?
+			data[i] : NULL;
 }

@@ -201,12 +201,15 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 	uint64_t top = rxsec_replay_top(&sa->replay);
 	uint8_t tr = __atomic_load_n(&sa->transport_id, __ATOMIC_RELAXED);
 	char src[64], dst[64], sel[192], trs[8] = "null";	/* null: no packet yet */
+	char dir[8] = "null";					/* null: not given */
 
 	if (tr != RXSEC_TRANSPORT_UNSET)
 		snprintf(trs, sizeof(trs), "%u", tr);
+	if (rxsec_sa_dir_name(sa->cfg.dir) != NULL)
+		snprintf(dir, sizeof(dir), "\"%s\"", rxsec_sa_dir_name(sa->cfg.dir));
 
 	sb_printf(b, "{\"spi\":\"0x%08x\",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-		  "\"mode\":\"%s\",\"enc\":\"%s\",\"auth\":\"%s\",\"icv_bits\":%u,"
+		  "\"mode\":\"%s\",\"dir\":%s,\"enc\":\"%s\",\"auth\":\"%s\",\"icv_bits\":%u,"
 		  "\"selector\":\"%s\",\"reqid\":%u,\"state\":\"%s\",\"id\":%u,"
 		  "\"transport\":%s,"
 		  "\"offload\":%s,\"esn\":%s,\"replay_window\":%u,\"seq\":%" PRIu64
@@ -216,7 +219,7 @@ json_sa(struct sbuf *b, const struct rxsec_sa *sa, const char *state)
 		  sa->spi, sa->proto == RXSEC_PROTO_AH ? "ah" : "esp",
 		  rxsec_addr_str(&sa->cfg.src, src, sizeof(src)),
 		  rxsec_addr_str(&sa->cfg.dst, dst, sizeof(dst)),
-		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport",
+		  sa->mode == RXSEC_MODE_TUNNEL ? "tunnel" : "transport", dir,
 		  rxsec_cipher_alg_name(sa->cfg.cipher), rxsec_auth_alg_name(sa->cfg.auth),
 		  sa->cfg.icv_len * 8u,
 		  rxsec_selector_str(&sa->cfg, sel, sizeof(sel)), sa->cfg.reqid, state, sa->id,

@@ -182,6 +182,8 @@ tel_sa(struct rte_tel_data *d, const struct rxsec_sa *sa)
 	rte_tel_data_add_dict_string(d, "src", rxsec_addr_str(&sa->cfg.src, buf, sizeof(buf)));
 	rte_tel_data_add_dict_string(d, "dst", rxsec_addr_str(&sa->cfg.dst, buf, sizeof(buf)));
 	rte_tel_data_add_dict_u64(d, "reqid", sa->cfg.reqid);
+	if (rxsec_sa_dir_name(sa->cfg.dir) != NULL)	/* absent: no direction */
+		rte_tel_data_add_dict_string(d, "dir", rxsec_sa_dir_name(sa->cfg.dir));
 	rte_tel_data_add_dict_string(d, "enc", rxsec_cipher_alg_name(sa->cfg.cipher));
 	rte_tel_data_add_dict_string(d, "auth", rxsec_auth_alg_name(sa->cfg.auth));
 	rte_tel_data_add_dict_u64(d, "icv_bits", sa->cfg.icv_len * 8u);

@@ -77,8 +77,9 @@ class Sa:
     tunnel mode, or transport mode (transport_esp)."""
 
     def __init__(self, spi, alg='gcm', esn=False, window=64, reqid=1, seq=0, seq_hi=0,
-                 limits='', src=OUTER_SRC, dst=OUTER_DST, key_seed=None, mode='tunnel'):
-        self.mode = mode
+                 limits='', src=OUTER_SRC, dst=OUTER_DST, key_seed=None, mode='tunnel',
+                 direction=None):
+        self.mode, self.direction = mode, direction
         self.spi, self.alg, self.esn, self.window = spi, alg, esn, window
         self.reqid, self.seq, self.seq_hi, self.limits = reqid, seq, seq_hi, limits
         self.src, self.dst = src, dst
@@ -91,6 +92,8 @@ class Sa:
     def xfrm(self):
         w = ['ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode %s'
              % (self.src, self.dst, self.spi, self.reqid, self.mode)]
+        if self.direction:
+            w.append('dir %s' % self.direction)
         w.append('replay-window %d' % self.window)
         if self.esn:
             w.append('flag esn')
@@ -107,10 +110,13 @@ class Sa:
             w.append(self.limits)
         return ' '.join(w) + '\n'
 
-    def outbound(self, spi):
-        """The paired outbound SA: same reqid, addresses swapped."""
-        o = Sa(spi, self.alg, self.esn, self.window, self.reqid, src=self.dst, dst=self.src)
-        return o
+    def outbound(self, spi, direction='out'):
+        """The paired outbound SA: same reqid, addresses swapped; as Linux
+        6.10 keeps one marked `dir out`, with no replay window (ESN or not),
+        or with the inbound SA's window when it has no direction."""
+        window = 0 if direction == 'out' else self.window
+        return Sa(spi, self.alg, self.esn, window, self.reqid, src=self.dst, dst=self.src,
+                  direction=direction)
 
     def esp(self, seq64, inner=None, corrupt=False, hi_override=None):
         """The outer IPv4 packet carrying ESP with 64-bit sequence seq64 (only

@@ -138,6 +138,14 @@ def case_ops(lcores):
         f.write(B_OUT.xfrm() + C.xfrm())
     rc, r = d.ctl('add', '-f', os.path.join(wd, 'more.conf'))
     check(rc == 0 and len(r['added']) == 2, '%s: add -f FILE (2 SAs)' % name)
+    # B_OUT is `dir out` with ESN and no window, as Linux 6.10 keeps it
+    rc, r = d.ctl('list')
+    dirs = {s['spi']: s.get('dir', 'absent') for s in r.get('sas', [])} if rc == 0 else {}
+    check(dirs.get('0x0000b002') == 'out' and dirs.get('0x0000a001') is None,
+          '%s: list shows the outbound SA\'s dir, null for none (%s)' % (name, dirs))
+    sa = d.telemetry('/rxsec/sa/stats,0xb002').get('/rxsec/sa/stats', {})
+    check(sa.get('dir') == 'out', '%s: telemetry /rxsec/sa/stats,0xb002 has dir out (%s)'
+          % (name, sa.get('dir')))
     rc, r = d.ctl('add', *B.xfrm().split()[4:])
     check(rc == 1 and not r['ok'] and 'already exists' in r['added'][0]['error'],
           '%s: duplicate add refused' % name)

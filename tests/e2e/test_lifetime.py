@@ -92,7 +92,7 @@ def case_soft(lcores):
 def case_time(lcores):
     """time-soft 1 / time-hard 2 on one SA pair, traffic on a looping pcap."""
     sa = Sa(0x5201, reqid=11, window=0, limits='limit time-soft 1 limit time-hard 2')
-    out_sa = sa.outbound(0x5202)
+    out_sa = sa.outbound(0x5202, direction=None)   # an SA of no direction pairs too
     wd = workdir('life-time')
     from issue4_lib import write_pcap
     write_pcap(os.path.join(wd, 'in.pcap'), [sa.esp(i) for i in range(1, 4)])

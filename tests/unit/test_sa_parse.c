@@ -496,6 +496,21 @@ static const struct err_case err_cases[] = {
 	{ "extra-flag unknown", ID "mode tunnel extra-flag dont-encap-ecn" GCM,
 	  1, "dont-encap-ecn", "unknown extra flag (want dont-encap-dscp, oseq-may-wrap" },
 	{ "dir unknown", ID "mode tunnel dir both" GCM, 1, "both", "dir must be in or out" },
+	{ "esn without window, dir in", ID "mode tunnel dir in flag esn" GCM, 1, "esn",
+	  "esn flag set without replay-window" },
+	{ "dir in and out", ID "mode tunnel dir in dir out" GCM, 1, "out",
+	  "dir given twice, as in and as out" },
+	{ "dump dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tdir other (3)\n", 4, "other", "dir must be in or out" },
+	{ "dump dir line with more", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tdir in out\n", 4, "out", "unexpected word in the dir line" },
+	{ "dump proto line dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel dir fwd\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n", 2, "fwd", "dir must be in or out" },
 	{ "auth-trunc 7", ID "enc cbc(aes) 0x000102030405060708090a0b0c0d0e0f "
 	  "auth-trunc hmac(sha256) " SHA256_KEY " 7",
 	  1, "7", "truncation 7 bits not allowed" },
@@ -848,14 +863,46 @@ test_extra_flags_dir(void)
 		"\treplay-window 32 seq 0x00000000 flag af-unspec extra_flag dont-encap-dscp "
 		"(0x00100000)\n"
 		"\taead rfc4106(gcm(aes)) " GCM_KEY " (160 bits) 128\n"
-		"\tanti-replay context: seq 0x0, oseq 0x0, bitmap 0x00000000\n";
+		"\tanti-replay context: seq 0x0, oseq 0x0, bitmap 0x00000000\n"
+		/* iproute2 6.10: a dir line after the attributes */
+		"src 192.0.2.10 dst 192.0.2.31\n"
+		"\tproto esp spi 0x00000103 reqid 2 mode tunnel\n"
+		"\treplay-window 32 \n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		"\tanti-replay context: seq 0x7, oseq 0x0, bitmap 0x0000007f\n"
+		"\tdir in\n"
+		"\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n"
+		/* a proposed output: dir at the end of the proto line */
+		"src 192.0.2.31 dst 192.0.2.10\n"
+		"\tproto esp spi 0x00000104 reqid 2 mode tunnel dir out\n"
+		"\treplay-window 0 \n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		/* an outbound ESN SA as Linux 6.10 keeps it: no window */
+		"src 192.0.2.31 dst 192.0.2.10\n"
+		"\tproto esp spi 0x00000105 reqid 3 mode tunnel\n"
+		"\treplay-window 0 flag esn\n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		"\tanti-replay esn context:\n"
+		"\t seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x2a\n"
+		"\t replay_window 0, bitmap-length 0\n"
+		"\tdir out\n"
+		"src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x106 mode tunnel "
+		"flag esn dir out" GCM "\n";
 	struct rxsec_sa_list l = { 0 };
 
 	parse_ok(text, &l, "extra-flag and dir");
-	CHECK(l.n == 3 && l.sa[0].spi == 0x100 && l.sa[0].esn &&
-	      l.sa[0].replay_window == 64 && l.sa[1].spi == 0x102 &&
-	      l.sa[2].spi == 0x101 && (l.sa[2].flags & RXSEC_SA_FLAG_AF_UNSPEC),
-	      "extra-flag and dir (add form), extra_flag (dump) accepted");
+	CHECK(l.n == 7 && l.sa[0].spi == 0x100 && l.sa[0].esn &&
+	      l.sa[0].replay_window == 64 && l.sa[0].dir == RXSEC_SA_DIR_IN &&
+	      l.sa[1].spi == 0x102 && l.sa[1].dir == RXSEC_SA_DIR_OUT &&
+	      l.sa[2].spi == 0x101 && (l.sa[2].flags & RXSEC_SA_FLAG_AF_UNSPEC) &&
+	      l.sa[2].dir == RXSEC_SA_DIR_ANY &&
+	      l.sa[3].spi == 0x103 && l.sa[3].seq == 7 && l.sa[3].replay_window == 32 &&
+	      l.sa[3].mode == RXSEC_MODE_TUNNEL && l.sa[3].dir == RXSEC_SA_DIR_IN &&
+	      l.sa[4].spi == 0x104 && l.sa[4].dir == RXSEC_SA_DIR_OUT &&
+	      l.sa[5].spi == 0x105 && l.sa[5].esn && l.sa[5].replay_window == 0 &&
+	      l.sa[5].dir == RXSEC_SA_DIR_OUT && l.sa[6].esn && l.sa[6].dir == RXSEC_SA_DIR_OUT,
+	      "extra-flag and dir (add form), extra_flag and dir (dump) accepted; "
+	      "outbound ESN SAs need no window");
 	rxsec_sa_list_free(&l);
 }
 

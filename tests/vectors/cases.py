@@ -217,6 +217,24 @@ def issue2():
     c.ipsec(alias, c.inner(alias, 10), expect='no_sa')
     cases.append(c)
 
+    # SA directions (Linux 6.10): a received packet meets inbound SAs and
+    # SAs of no direction; an outbound one (ESN without a window included,
+    # which iproute2 takes for dir out only) is no SA to it
+    c = Case('i2_sa_dir', '`dir in` and `dir out` SAs, ESP and AH, IPv4 and IPv6: an '
+             'inbound SA delivers, an outbound one (with ESN and no replay window, '
+             'as Linux keeps them) drops no_sa, crypto_done 0')
+    for fam in (4, 6):
+        sa_in = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', direction='in')
+        out = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', direction='out',
+                   esn=True, window=0)
+        ah_out = c.sa(proto='ah', mode='transport', family=fam, auth='sha256',
+                      direction='out')
+        c.ipsec(sa_in, c.inner(sa_in, 10))
+        c.ipsec(out, c.inner(out, 10), expect='no_sa')
+        c.ipsec(ah_out, c.inner(ah_out, 10), expect='no_sa')
+        c.ipsec(sa_in, c.inner(sa_in, 20))
+    cases.append(c)
+
     # More SAs than the engine's SA cache has ways, all in one set, over
     # several receive bursts: every packet must still meet its own SA.
     c = Case('i2_sa_cache_set', 'five ESP SAs (IPv4 and IPv6, two sharing one SPI) '

@@ -67,7 +67,7 @@ def parse_sa_conf(text):
         i = 0
         while i < len(t):
             w = t[i]
-            if w in ('src', 'dst', 'proto', 'mode', 'reqid'):
+            if w in ('src', 'dst', 'proto', 'mode', 'reqid', 'dir'):
                 d.setdefault(w, t[i + 1])   # the first ones; `sel src ..` follows
                 i += 2
             elif w == 'spi':
@@ -246,6 +246,9 @@ class RefSa:
         self.mode = d['mode']
         self.spi = d['spi']
         self.dst = d['dst']
+        # Linux 6.10's xfrm_input drops a packet whose SA is outbound
+        # (XfrmInStateDirError): for a received packet it is no SA
+        self.outbound = d.get('dir') == 'out'
         # the IP version of the inner packets a tunnel SA decapsulates
         # (mode_refuses), None: either
         self.inner_family = sel_family(d) if self.mode == 'tunnel' else None
@@ -658,7 +661,7 @@ def norm(a):
 
 def find_sa(sas, proto, spi, dst):
     for s in sas:
-        if s.spi == spi and s.proto == proto and norm(s.dst) == norm(dst):
+        if s.spi == spi and s.proto == proto and norm(s.dst) == norm(dst) and not s.outbound:
             return s
     return None
 
@@ -960,11 +963,7 @@ def check_case(d, verbose=False):
             reasm.passed(ipb)
         proto, spi, dst, ipb2 = classify(ipb)
         why = malformed_why(ipb, proto, spi)
-        sa = None
-        if proto in ('esp', 'ah'):
-            for s in sas:
-                if s.spi == spi and s.proto == proto and norm(s.dst) == norm(dst):
-                    sa = s
+        sa = find_sa(sas, proto, spi, dst) if proto in ('esp', 'ah') else None
         msg = None
         try:
             if reason == 'fragment':

@@ -142,8 +142,12 @@ class Sa:
     def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
                  auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
                  quote=True, sel=None, sel_last=False, af_unspec=False, noecn=False,
-                 decap_dscp=False, icmp=False):
+                 decap_dscp=False, icmp=False, direction=None):
         self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
+        # direction: 'in', 'out' or None, written as `dir` (Linux 6.10); a
+        # received packet never meets an outbound SA (xfrm_input drops it,
+        # XfrmInStateDirError), so it is dropped no_sa
+        self.direction = direction
         # flag noecn / decap-dscp: what tunnel decapsulation does to the
         # inner DS field (tunnel_ds below)
         self.noecn, self.decap_dscp = noecn, decap_dscp
@@ -231,6 +235,8 @@ class Sa:
     def xfrm_line(self):
         w = ['ip xfrm state add src', self.src, 'dst', self.dst, 'proto', self.proto,
              'spi 0x%08x' % self.spi, 'reqid %d' % self.reqid, 'mode', self.mode]
+        if self.direction:
+            w.append('dir ' + self.direction)
         if self.window:
             w.append('replay-window %d' % self.window)
         flags = self.ds_flags() + \
