@@ -167,17 +167,43 @@ sap_extra_flag_known(const char *s)
 /* `dir in|out` (Linux 6.10, XFRMA_SA_DIR): which way the SA carries
  * traffic. rxsec takes outbound SAs too, as the pairs an SA's hard limit
  * deletes with it; received packets never find one. */
+static enum rxsec_sa_dir
+dir_of(const struct tok *t)
+{
+	return strcmp(t->s, "in") == 0 ? RXSEC_SA_DIR_IN :
+	       strcmp(t->s, "out") == 0 ? RXSEC_SA_DIR_OUT : RXSEC_SA_DIR_ANY;
+}
+
 int
 sap_set_dir(struct pctx *p, struct sa_build *b, const struct tok *t)
 {
-	enum rxsec_sa_dir d = strcmp(t->s, "in") == 0 ? RXSEC_SA_DIR_IN :
-			      strcmp(t->s, "out") == 0 ? RXSEC_SA_DIR_OUT : RXSEC_SA_DIR_ANY;
+	enum rxsec_sa_dir d = dir_of(t);
 
 	if (d == RXSEC_SA_DIR_ANY)
 		return sap_tok_err(p, t, "dir must be in or out");
 	if (b->c.dir != RXSEC_SA_DIR_ANY && b->c.dir != d)
 		return sap_tok_err(p, t, "dir given twice, as in and as out");
 	b->c.dir = d;
+	return 0;
+}
+
+/*
+ * Linux's NIC offload of the SA (`offload [crypto|packet] dev DEV dir D`,
+ * the dump's `crypto offload parameters:` line). rxsec is itself the
+ * offload, so the device and mode change nothing; the direction is checked
+ * against the SA's own, as Linux 6.10 does (xfrm_dev_state_add: mismatched
+ * SA and offload direction). mode may be NULL (not given).
+ */
+int
+sap_set_offload(struct pctx *p, struct sa_build *b, const struct tok *mode,
+		const struct tok *dir)
+{
+	if (mode != NULL && strcmp(mode->s, "crypto") != 0 && strcmp(mode->s, "packet") != 0)
+		return sap_tok_err(p, mode, "offload mode must be crypto or packet");
+	b->offload_dir = dir_of(dir);
+	b->t_offload_dir = dir;
+	if (b->offload_dir == RXSEC_SA_DIR_ANY)
+		return sap_tok_err(p, dir, "offload dir must be in or out");
 	return 0;
 }
 
@@ -419,6 +445,11 @@ sap_finish_sa(struct pctx *p, struct sa_build *b)
 	if (check_algs(p, b) < 0)
 		return -1;
 	c->esn = (c->flags & RXSEC_SA_FLAG_ESN) != 0;
+	if (b->offload_dir != RXSEC_SA_DIR_ANY && c->dir != RXSEC_SA_DIR_ANY &&
+	    b->offload_dir != c->dir)
+		return sap_tok_err(p, b->t_offload_dir, "offload dir %s does not match the "
+				   "SA's dir %s", rxsec_sa_dir_name(b->offload_dir),
+				   rxsec_sa_dir_name(c->dir));
 	/* as iproute2 6.10: an outbound SA has no window, ESN or not */
 	if (c->esn && c->replay_window == 0 && c->dir != RXSEC_SA_DIR_OUT)
 		return sap_tok_err(p, b->t_esn, "esn flag set without replay-window");

@@ -259,6 +259,33 @@ add_dir(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok 
 	return t == NULL ? -1 : sap_set_dir(p, b, t);
 }
 
+/* `offload [crypto|packet] dev DEV dir in|out`: dev and dir are required,
+ * as iproute2 wants them. */
+static int
+add_offload(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok *kw)
+{
+	const struct tok *mode = NULL, *t, *dir;
+
+	t = sap_cur_need(p, cu, "dev", kw);
+	if (t != NULL && (strcmp(t->s, "crypto") == 0 || strcmp(t->s, "packet") == 0)) {
+		mode = t;
+		t = sap_cur_need(p, cu, "dev", mode);
+	}
+	if (t == NULL)
+		return -1;
+	if (strcmp(t->s, "dev") != 0)
+		return sap_tok_err(p, t, "offload wants [crypto|packet] dev DEV dir in|out");
+	if (sap_cur_need(p, cu, "device name", t) == NULL)
+		return -1;
+	t = sap_cur_need(p, cu, "dir", kw);
+	if (t == NULL)
+		return -1;
+	if (strcmp(t->s, "dir") != 0)
+		return sap_tok_err(p, t, "offload wants [crypto|packet] dev DEV dir in|out");
+	dir = sap_cur_need(p, cu, "in or out", t);
+	return dir == NULL ? -1 : sap_set_offload(p, b, mode, dir);
+}
+
 /*
  * Marks and interface ids steer Linux's policy lookup and routing, and TFC
  * padding is an outbound setting: none changes how an inbound packet is
@@ -310,10 +337,11 @@ static const struct {
 	{ "tfcpad", sap_add_ignored },
 	{ "extra-flag", add_extra_flags },
 	{ "dir", add_dir },
+	{ "offload", add_offload },
 };
 
 static const char *const add_unsupported[] = {
-	"comp", "coa", "ctx", "offload",
+	"comp", "coa", "ctx",
 };
 
 static int

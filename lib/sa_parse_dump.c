@@ -508,6 +508,32 @@ dump_dir(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok
 	return 0;
 }
 
+/* `crypto offload parameters: dev DEV dir in|out [mode crypto|packet]`
+ * (older iproute2 prints no mode) */
+static int
+dump_offload(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct tok *kw)
+{
+	const struct tok *k, *v, *mode = NULL, *dir = NULL;
+
+	if (!tok_is(cu, cu->i, "offload") || !tok_is(cu, cu->i + 1, "parameters:"))
+		return sap_tok_err(p, kw, "unknown or unsupported line in the dump");
+	cu->i += 2;
+	while ((k = sap_cur_peek(cu)) != NULL) {
+		cu->i++;
+		if ((v = sap_cur_need(p, cu, "value", k)) == NULL)
+			return -1;
+		if (strcmp(k->s, "dir") == 0)
+			dir = v;
+		else if (strcmp(k->s, "mode") == 0)
+			mode = v;
+		else if (strcmp(k->s, "dev") != 0)
+			return sap_tok_err(p, k, "unexpected word in the offload line");
+	}
+	if (dir == NULL)
+		return sap_tok_err(p, kw, "offload line without a dir");
+	return sap_set_offload(p, b, mode, dir);
+}
+
 /* One tab-indented attribute line of a dump block. */
 static int
 dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
@@ -534,6 +560,8 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_sel(p, b, cu, kw);
 	if (strcmp(kw->s, "dir") == 0)
 		return dump_dir(p, b, cu, kw);
+	if (strcmp(kw->s, "crypto") == 0)
+		return dump_offload(p, b, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
 	/* Routing metadata and outbound settings: see sap_add_ignored(). */

@@ -73,6 +73,8 @@ struct sa_build {
 	const struct tok *first;
 	const struct tok *t_dst, *t_proto, *t_spi, *t_esn;
 	const struct tok *t_enc, *t_aead, *t_auth, *t_encap;
+	const struct tok *t_offload_dir;	/* offload ... dir in|out */
+	enum rxsec_sa_dir offload_dir;
 	bool have_src, have_id;
 	bool sel_given;
 	unsigned int auth_bits;		/* 0: the algorithm's default */
@@ -125,6 +127,8 @@ int sap_finish_sa(struct pctx *p, struct sa_build *b);
 int sap_flag_bit(const char *s);
 bool sap_extra_flag_known(const char *s);
 int sap_set_dir(struct pctx *p, struct sa_build *b, const struct tok *t);
+int sap_set_offload(struct pctx *p, struct sa_build *b, const struct tok *mode,
+		    const struct tok *dir);
 int sap_parse_sel(struct pctx *p, struct sa_build *b, struct cursor *cu,
 		  const struct tok *kw);
 void sap_sa_build_init(struct sa_build *b, const struct tok *first);

@@ -500,6 +500,35 @@ static const struct err_case err_cases[] = {
 	  "esn flag set without replay-window" },
 	{ "dir in and out", ID "mode tunnel dir in dir out" GCM, 1, "out",
 	  "dir given twice, as in and as out" },
+	{ "offload dir against the SA's", ID "mode tunnel dir in offload dev eth0 dir out" GCM,
+	  1, "out", "offload dir out does not match the SA's dir in" },
+	{ "offload without dev", ID "mode tunnel offload dir in" GCM, 1, "dir",
+	  "offload wants [crypto|packet] dev DEV dir in|out" },
+	{ "offload mode unknown", ID "mode tunnel offload turbo dev eth0 dir in" GCM, 1, "turbo",
+	  "offload wants [crypto|packet] dev DEV dir in|out" },
+	{ "offload without dir", ID "mode tunnel offload dev eth0" GCM, 1, "aead",
+	  "offload wants [crypto|packet] dev DEV dir in|out" },
+	{ "offload dir unknown", ID "mode tunnel offload dev eth0 dir fwd" GCM, 1, "fwd",
+	  "offload dir must be in or out" },
+	{ "dump offload mode unknown", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tcrypto offload parameters: dev eth0 dir in mode full\n", 4, "full",
+	  "offload mode must be crypto or packet" },
+	{ "dump offload dir against the SA's", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tcrypto offload parameters: dev eth0 dir out mode packet\n"
+	  "\tdir in\n", 4, "out", "offload dir out does not match the SA's dir in" },
+	{ "dump offload without dir", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tcrypto offload parameters: dev eth0\n", 4, "crypto",
+	  "offload line without a dir" },
+	{ "dump crypto line", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tcrypto something\n", 4, "crypto", "unknown or unsupported line in the dump" },
 	{ "dump dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
 	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
 	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
@@ -887,11 +916,32 @@ test_extra_flags_dir(void)
 		"\t replay_window 0, bitmap-length 0\n"
 		"\tdir out\n"
 		"src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x106 mode tunnel "
-		"flag esn dir out" GCM "\n";
+		"flag esn dir out" GCM "\n"
+		/* NIC offload: rxsec is the offload; the direction must agree */
+		"src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x107 mode tunnel replay-window 32 "
+		"offload dev eth0 dir in" GCM "\n"
+		"src 192.0.2.20 dst 192.0.2.10 proto esp spi 0x108 mode tunnel dir out "
+		"offload packet dev eth2 dir out" GCM "\n"
+		/* as strongSwan installs a packet-offloaded outbound SA */
+		"src 192.169.101.2 dst 192.169.101.1\n"
+		"\tproto esp spi 0xc88b7652 reqid 1 mode tunnel\n"
+		"\treplay-window 0 flag af-unspec esn\n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		"\tanti-replay esn context:\n"
+		"\t seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x0\n"
+		"\t replay_window 1, bitmap-length 1\n"
+		"\t 00000000 \n"
+		"\tcrypto offload parameters: dev eth2 dir out mode packet\n"
+		"src 192.0.2.10 dst 192.0.2.40\n"
+		"\tproto esp spi 0x00000109 reqid 4 mode transport\n"
+		"\treplay-window 32 \n"
+		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+		"\tcrypto offload parameters: dev eth0 dir in\n"
+		"\tdir in\n";
 	struct rxsec_sa_list l = { 0 };
 
 	parse_ok(text, &l, "extra-flag and dir");
-	CHECK(l.n == 7 && l.sa[0].spi == 0x100 && l.sa[0].esn &&
+	CHECK(l.n >= 7 && l.sa[0].spi == 0x100 && l.sa[0].esn &&
 	      l.sa[0].replay_window == 64 && l.sa[0].dir == RXSEC_SA_DIR_IN &&
 	      l.sa[1].spi == 0x102 && l.sa[1].dir == RXSEC_SA_DIR_OUT &&
 	      l.sa[2].spi == 0x101 && (l.sa[2].flags & RXSEC_SA_FLAG_AF_UNSPEC) &&
@@ -903,6 +953,12 @@ test_extra_flags_dir(void)
 	      l.sa[5].dir == RXSEC_SA_DIR_OUT && l.sa[6].esn && l.sa[6].dir == RXSEC_SA_DIR_OUT,
 	      "extra-flag and dir (add form), extra_flag and dir (dump) accepted; "
 	      "outbound ESN SAs need no window");
+	CHECK(l.n == 11 && l.sa[7].spi == 0x107 && l.sa[7].dir == RXSEC_SA_DIR_ANY &&
+	      l.sa[7].replay_window == 32 && l.sa[8].spi == 0x108 &&
+	      l.sa[8].dir == RXSEC_SA_DIR_OUT && l.sa[9].spi == 0xc88b7652 && l.sa[9].esn &&
+	      l.sa[9].replay_window == 1 && l.sa[10].spi == 0x109 &&
+	      l.sa[10].mode == RXSEC_MODE_TRANSPORT && l.sa[10].dir == RXSEC_SA_DIR_IN,
+	      "offload (add form) and crypto offload parameters (dump) accepted");
 	rxsec_sa_list_free(&l);
 }
 

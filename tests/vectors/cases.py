@@ -222,7 +222,8 @@ def issue2():
     # which iproute2 takes for dir out only) is no SA to it
     c = Case('i2_sa_dir', '`dir in` and `dir out` SAs, ESP and AH, IPv4 and IPv6: an '
              'inbound SA delivers, an outbound one (with ESN and no replay window, '
-             'as Linux keeps them) drops no_sa, crypto_done 0')
+             'as Linux keeps them) drops no_sa, crypto_done 0; SAs with Linux NIC '
+             'offload settings but no dir deliver, whichever way the offload goes')
     for fam in (4, 6):
         sa_in = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', direction='in')
         out = c.sa(mode='tunnel', family=fam, enc='aes128gcm16', direction='out',
@@ -233,6 +234,9 @@ def issue2():
         c.ipsec(out, c.inner(out, 10), expect='no_sa')
         c.ipsec(ah_out, c.inner(ah_out, 10), expect='no_sa')
         c.ipsec(sa_in, c.inner(sa_in, 20))
+        for way in ('in', 'out'):
+            hw = c.sa(mode='transport', family=fam, enc='aes128gcm16', offload=way)
+            c.ipsec(hw, c.inner(hw, 30))
     cases.append(c)
 
     # More SAs than the engine's SA cache has ways, all in one set, over

@@ -75,6 +75,11 @@ def parse_sa_conf(text):
                 i += 2
             elif w == 'sel':
                 d['sel'], i = parse_sel(t, i + 1)
+            elif w == 'offload' or t[i:i + 3] == ['crypto', 'offload', 'parameters:']:
+                # Linux's NIC offload: its dir is the offload's, not the SA's
+                i += 1 if w == 'offload' else 3
+                while i + 1 < len(t) and t[i] in ('crypto', 'packet', 'dev', 'dir', 'mode'):
+                    i += 1 if t[i] in ('crypto', 'packet') else 2
             elif w == 'replay-window':
                 d['window'] = int(t[i + 1])
                 i += 2

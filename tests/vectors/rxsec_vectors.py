@@ -142,12 +142,15 @@ class Sa:
     def __init__(self, rng, spi, proto='esp', mode='tunnel', family=4, enc=None,
                  auth=None, window=32, esn=False, encap=None, reqid=1, keys=None,
                  quote=True, sel=None, sel_last=False, af_unspec=False, noecn=False,
-                 decap_dscp=False, icmp=False, direction=None):
+                 decap_dscp=False, icmp=False, direction=None, offload=None):
         self.spi, self.proto, self.mode, self.family = spi, proto, mode, family
         # direction: 'in', 'out' or None, written as `dir` (Linux 6.10); a
         # received packet never meets an outbound SA (xfrm_input drops it,
         # XfrmInStateDirError), so it is dropped no_sa
         self.direction = direction
+        # offload: 'in' or 'out', written `offload packet dev eth0 dir X`
+        # (Linux's NIC offload; its direction is not the SA's)
+        self.offload = offload
         # flag noecn / decap-dscp: what tunnel decapsulation does to the
         # inner DS field (tunnel_ds below)
         self.noecn, self.decap_dscp = noecn, decap_dscp
@@ -264,6 +267,8 @@ class Sa:
             cont.append('encap espinudp %d %d 0.0.0.0' % self.encap)
         if self.sel and self.sel_last:
             cont.append(self.sel_clause())
+        if self.offload:
+            cont.append('offload packet dev eth0 dir %s' % self.offload)
         return ' '.join(w) + ' \\\n    ' + ' \\\n    '.join(cont) + '\n'
 
     def sel_clause(self):
