@@ -534,6 +534,48 @@ dump_offload(struct pctx *p, struct sa_build *b, struct cursor *cu, const struct
 	return sap_set_offload(p, b, mode, dir);
 }
 
+/* Does s look like strftime's "%Y-%m-%d" (sep '-') or "%T" (sep ':')? */
+static bool
+is_date_part(const char *s, char sep)
+{
+	unsigned int fields = 1, digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9') {
+			digits++;
+		} else if (*s == sep && digits != 0) {
+			fields++;
+			digits = 0;
+		} else {
+			return false;
+		}
+	}
+	return fields == 3 && digits != 0;
+}
+
+/* `lastused 2024-05-20 10:11:12` (the kernel exports when the SA last
+ * carried a packet; every used outbound SA has one, and inbound ones on
+ * newer kernels): nothing rxsec keeps. */
+static int
+dump_lastused(struct pctx *p, struct cursor *cu, const struct tok *kw)
+{
+	const struct tok *d = sap_cur_need(p, cu, "date", kw), *t;
+
+	if (d == NULL)
+		return -1;
+	if (strcmp(d->s, "-") != 0) {
+		if (!is_date_part(d->s, '-'))
+			return sap_tok_err(p, d, "lastused wants a date YYYY-MM-DD HH:MM:SS");
+		if ((t = sap_cur_need(p, cu, "time", d)) == NULL)
+			return -1;
+		if (!is_date_part(t->s, ':'))
+			return sap_tok_err(p, t, "lastused wants a date YYYY-MM-DD HH:MM:SS");
+	}
+	if (sap_cur_peek(cu) != NULL)
+		return sap_tok_err(p, sap_cur_peek(cu), "unexpected word in the lastused line");
+	return 0;
+}
+
 /* One tab-indented attribute line of a dump block. */
 static int
 dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
@@ -562,6 +604,8 @@ dump_top_line(struct pctx *p, struct sa_build *b, struct cursor *cu)
 		return dump_dir(p, b, cu, kw);
 	if (strcmp(kw->s, "crypto") == 0)
 		return dump_offload(p, b, cu, kw);
+	if (strcmp(kw->s, "lastused") == 0)
+		return dump_lastused(p, cu, kw);
 	if (strcmp(kw->s, "lifetime") == 0 || strcmp(kw->s, "stats:") == 0)
 		return dump_block_open(p, b, cu, kw);
 	/* Routing metadata and outbound settings: see sap_add_ignored(). */

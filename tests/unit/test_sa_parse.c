@@ -529,6 +529,18 @@ static const struct err_case err_cases[] = {
 	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
 	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
 	  "\tcrypto something\n", 4, "crypto", "unknown or unsupported line in the dump" },
+	{ "dump lastused not a date", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tlastused yesterday\n", 4, "yesterday", "lastused wants a date YYYY-MM-DD HH:MM:SS" },
+	{ "dump lastused without time", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tlastused 2024-05-20\n", 4, "", "missing time after '2024-05-20'" },
+	{ "dump lastused bad time", "src 192.0.2.10 dst 192.0.2.20\n"
+	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
+	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
+	  "\tlastused 2024-05-20 10:11\n", 4, "10:11", "lastused wants a date" },
 	{ "dump dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
 	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
 	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
@@ -932,11 +944,13 @@ test_extra_flags_dir(void)
 		"\t replay_window 1, bitmap-length 1\n"
 		"\t 00000000 \n"
 		"\tcrypto offload parameters: dev eth2 dir out mode packet\n"
+		"\tlastused 2024-05-20 10:11:12\n"
 		"src 192.0.2.10 dst 192.0.2.40\n"
 		"\tproto esp spi 0x00000109 reqid 4 mode transport\n"
 		"\treplay-window 32 \n"
 		"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
 		"\tcrypto offload parameters: dev eth0 dir in\n"
+		"\tlastused -\n"
 		"\tdir in\n";
 	struct rxsec_sa_list l = { 0 };
 
