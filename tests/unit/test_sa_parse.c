@@ -445,6 +445,10 @@ test_known_values(void)
 #define ID "src 192.0.2.10 dst 192.0.2.20 proto esp spi 0x100 "
 #define GCM " aead \"rfc4106(gcm(aes))\" " GCM_KEY " 128"
 #define CCM_KEY "0x1468d9f64dea4352c2b73cd67ec9a37b013bbf"
+/* a dump's first lines, for the cases about the lines after them (line 4) */
+#define DUMP_HEAD "src 192.0.2.10 dst 192.0.2.20\n" \
+	"\tproto esp spi 0x00000100 reqid 2 mode tunnel\n" \
+	"\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
 
 struct err_case {
 	const char *name;
@@ -510,45 +514,25 @@ static const struct err_case err_cases[] = {
 	  "offload wants [crypto|packet] dev DEV dir in|out" },
 	{ "offload dir unknown", ID "mode tunnel offload dev eth0 dir fwd" GCM, 1, "fwd",
 	  "offload dir must be in or out" },
-	{ "dump offload mode unknown", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tcrypto offload parameters: dev eth0 dir in mode full\n", 4, "full",
-	  "offload mode must be crypto or packet" },
-	{ "dump offload dir against the SA's", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tcrypto offload parameters: dev eth0 dir out mode packet\n"
-	  "\tdir in\n", 4, "out", "offload dir out does not match the SA's dir in" },
-	{ "dump offload without dir", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tcrypto offload parameters: dev eth0\n", 4, "crypto",
-	  "offload line without a dir" },
-	{ "dump crypto line", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tcrypto something\n", 4, "crypto", "unknown or unsupported line in the dump" },
-	{ "dump lastused not a date", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tlastused yesterday\n", 4, "yesterday", "lastused wants a date YYYY-MM-DD HH:MM:SS" },
-	{ "dump lastused without time", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tlastused 2024-05-20\n", 4, "", "missing time after '2024-05-20'" },
-	{ "dump lastused bad time", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tlastused 2024-05-20 10:11\n", 4, "10:11", "lastused wants a date" },
-	{ "dump dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tdir other (3)\n", 4, "other", "dir must be in or out" },
-	{ "dump dir line with more", "src 192.0.2.10 dst 192.0.2.20\n"
-	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel\n"
-	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n"
-	  "\tdir in out\n", 4, "out", "unexpected word in the dir line" },
+	{ "dump offload mode unknown",
+	  DUMP_HEAD "\tcrypto offload parameters: dev eth0 dir in mode full\n",
+	  4, "full", "offload mode must be crypto or packet" },
+	{ "dump offload dir against the SA's",
+	  DUMP_HEAD "\tcrypto offload parameters: dev eth0 dir out mode packet\n\tdir in\n",
+	  4, "out", "offload dir out does not match the SA's dir in" },
+	{ "dump offload without dir", DUMP_HEAD "\tcrypto offload parameters: dev eth0\n",
+	  4, "crypto", "offload line without a dir" },
+	{ "dump crypto line", DUMP_HEAD "\tcrypto something\n",
+	  4, "crypto", "unknown or unsupported line in the dump" },
+	{ "dump lastused not a date", DUMP_HEAD "\tlastused yesterday\n",
+	  4, "yesterday", "lastused wants a date YYYY-MM-DD HH:MM:SS" },
+	{ "dump lastused without time", DUMP_HEAD "\tlastused 2024-05-20\n",
+	  4, "", "missing time after '2024-05-20'" },
+	{ "dump lastused bad time", DUMP_HEAD "\tlastused 2024-05-20 10:11\n",
+	  4, "10:11", "lastused wants a date" },
+	{ "dump dir unknown", DUMP_HEAD "\tdir other (3)\n", 4, "other", "dir must be in or out" },
+	{ "dump dir line with more", DUMP_HEAD "\tdir in out\n",
+	  4, "out", "unexpected word in the dir line" },
 	{ "dump proto line dir unknown", "src 192.0.2.10 dst 192.0.2.20\n"
 	  "\tproto esp spi 0x00000100 reqid 2 mode tunnel dir fwd\n"
 	  "\taead rfc4106(gcm(aes)) " GCM_KEY " 128\n", 2, "fwd", "dir must be in or out" },
