@@ -82,6 +82,7 @@ struct rxsec_sa {
 	uint64_t drops[RXSEC_REASON_MAX];	/* by reason; [OK] stays 0 */
 	uint8_t deleted;
 	uint8_t soft_expired;
+	uint8_t by_control;		/* added over the control socket, not from a file */
 
 	/* control plane (main lcore): lifetimes in seconds, NDIS UPDATE_SA */
 	uint64_t add_time;		/* rte_get_timer_cycles() when added */

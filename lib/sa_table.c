@@ -159,7 +159,8 @@ sa_replay_import(struct rxsec_replay *r, const struct rxsec_sa_config *c)
 static void
 sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 {
-	sa->cfg = *c;
+	/* whole, padding too: rxsec_sa_table_sync compares configs bytewise */
+	memcpy(&sa->cfg, c, sizeof(sa->cfg));
 	sa->spi = c->spi;
 	sa->proto = c->proto;
 	sa->mode = c->mode;

@@ -476,6 +476,8 @@ cmd_add(struct rxsec_control_ctx *ctx, const char *text, struct sbuf *out)
 			c->replay_window = (uint32_t)ctx->replay_window;
 		rte_spinlock_lock(ctx->lock);
 		id = rxsec_sa_table_add(ctx->sat, c, msg, sizeof(msg));
+		if (id >= 0)	/* a reload of the SA files leaves it alone */
+			ctx->sat->slot[id]->by_control = 1;
 		rte_spinlock_unlock(ctx->lock);
 		if (id < 0) {
 			ok = 0;

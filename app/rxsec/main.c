@@ -35,6 +35,7 @@
 #include "rxsec_crypto.h"
 #include "rxsec_result.h"
 #include "sa_parse.h"
+#include "sa_sync.h"
 #include "sa_table.h"
 #include "telemetry.h"
 #include "thp_heap.h"
@@ -72,6 +73,7 @@ static struct {
 	uint64_t next_n;
 	volatile int rx_stop;		/* engines stop receiving */
 	volatile int signalled;
+	volatile sig_atomic_t reload;	/* SIGHUP: read the SA files again */
 	bool verdicts_failed;		/* stopped: the record is no longer whole */
 	unsigned int engines_done;	/* engines that stopped receiving */
 } g;
@@ -81,6 +83,13 @@ on_signal(int sig)
 {
 	g.signalled = sig;
 	g.rx_stop = 1;
+}
+
+static void
+on_hangup(int sig)
+{
+	(void)sig;
+	g.reload = 1;
 }
 
 /* --frag-flows is the total over the transport stages, each reassembling
@@ -120,28 +129,41 @@ choose_memory(void)
 	       sas_fit ? " and SAs" : "", g.thp.len >> 20);
 }
 
+/* Every --sa file into list, --replay-window applied; a parse error is
+ * printed and nothing kept. */
+static int
+read_sa_files(struct rxsec_sa_list *list)
+{
+	struct rxsec_sa_parse_error err;
+	char msg[512];
+
+	for (unsigned int i = 0; i < g.opt.nb_sa_files; i++) {
+		if (rxsec_sa_parse_file(g.opt.sa_files[i], list, &err) != 0) {
+			rxsec_sa_parse_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "rxsec: bad SA file: %s\n", msg);
+			rxsec_sa_list_free(list);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < list->n; i++)
+		if (g.opt.replay_window >= 0)
+			list->sa[i].replay_window = (uint32_t)g.opt.replay_window;
+	return 0;
+}
+
 static int
 load_sas(void)
 {
 	struct rxsec_sa_list list = {0};
-	struct rxsec_sa_parse_error err;
 	char msg[512];
 	int ret = 0;
 
-	for (unsigned int i = 0; i < g.opt.nb_sa_files; i++) {
-		if (rxsec_sa_parse_file(g.opt.sa_files[i], &list, &err) != 0) {
-			rxsec_sa_parse_error_format(&err, msg, sizeof(msg));
-			fprintf(stderr, "rxsec: bad SA file: %s\n", msg);
-			rxsec_sa_list_free(&list);
-			return -1;
-		}
-	}
+	if (read_sa_files(&list) != 0)
+		return -1;
 	for (unsigned int i = 0; i < list.n && ret == 0; i++) {
 		struct rxsec_sa_config *c = &list.sa[i];
 		int id;
 
-		if (g.opt.replay_window >= 0)
-			c->replay_window = (uint32_t)g.opt.replay_window;
 		id = rxsec_sa_table_add(&g.sat, c, msg, sizeof(msg));
 		if (id < 0) {
 			fprintf(stderr, "rxsec: bad SA: %s\n", msg);
@@ -154,6 +176,36 @@ load_sas(void)
 		printf("rxsec: %u SAs loaded from %u file(s)\n", list.n, g.opt.nb_sa_files);
 	rxsec_sa_list_free(&list);
 	return ret;
+}
+
+/* SIGHUP: the SA files read again. A file that does not parse, or holds
+ * one SA twice, changes nothing; the SAs keep running as they were. */
+static void
+reload_sas(void)
+{
+	struct rxsec_sa_list list = {0};
+	struct rxsec_sa_sync_counts n;
+	char msg[512];
+	int ret;
+
+	g.reload = 0;
+	printf("rxsec: SIGHUP: reading the SA files again\n");
+	fflush(stdout);		/* before any error on stderr */
+	if (read_sa_files(&list) != 0) {
+		fprintf(stderr, "rxsec: SIGHUP: SAs unchanged\n");
+		fflush(stdout);
+		return;
+	}
+	rte_spinlock_lock(&g.sat_lock);
+	ret = rxsec_sa_table_sync(&g.sat, &list, &n, msg, sizeof(msg));
+	rte_spinlock_unlock(&g.sat_lock);
+	rxsec_sa_list_free(&list);
+	if (ret != 0)
+		fprintf(stderr, "rxsec: SIGHUP: %s: SAs unchanged\n", msg);
+	else
+		printf("rxsec: SIGHUP: %u SAs kept, %u added, %u replaced, %u deleted, "
+		       "%u failed\n", n.kept, n.added, n.replaced, n.deleted, n.failed);
+	fflush(stdout);
 }
 
 /* A typo in a driver setting must not quietly run another code path. */
@@ -487,6 +539,8 @@ housekeeping(void)
 
 	if (g.opt.idle_exit_ms && !g.rx_stop)
 		idle_check(now, hz);
+	if (g.reload && !g.rx_stop)
+		reload_sas();
 	/* Every packet has a verdict line or rxsec stops: a reader of a pipe
 	 * that went away (SIGPIPE is ignored) or a full disk ends the run. */
 	if (!g.verdicts_failed && rxsec_verdict_files_failed(&g.vf)) {
@@ -622,6 +676,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hangup);
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, seen */
 	rte_spinlock_init(&g.sat_lock);
 	g.drv = &rxsec_crypto_ipsec_mb;

@@ -14,6 +14,9 @@
            is one that was sent, and every mbuf comes home.
   rekey    an SA deleted and added again with another key: no engine keeps
            using the old one from its SA cache.
+  reload   SIGHUP reads the --sa file again: SAs kept (counters go on),
+           added, replaced, deleted; one added over the socket stays; a bad
+           file changes nothing.
   garbage  600 requests of random words, mutated commands and noise: each
            answered with JSON, rxsec still serving and forwarding.
   ready    the socket path appears only once rxsec listens (listen() held
@@ -34,6 +37,8 @@ Runs with -l 0 and with -l 0-1 (--transports 2).
 import json
 import os
 import random
+import re
+import signal
 import socket
 import subprocess
 import threading
@@ -304,6 +309,95 @@ def case_rekey(lcores):
     check(a.get('delivered', 0) > 0 and not a.get('drops'),
           '%s: the new SA verifies every packet, none meets the old one (%s)' % (name, a))
     check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
+
+
+def wait_log(d, pattern, timeout=10.0):
+    """The first match of pattern in rxsec's log, waiting for it."""
+    end = time.time() + timeout
+    while time.time() < end:
+        with open(os.path.join(d.wd, 'run.log')) as f:
+            m = re.search(pattern, f.read(), re.M)
+        if m:
+            return m
+        time.sleep(0.05)
+    return None
+
+
+def case_reload(lcores):
+    """SIGHUP reads the --sa file again while traffic loops: an SA it still
+    holds unchanged (but for its starting sequence number, as a later dump
+    has it) keeps its window and counters, a new one is added, one with
+    another key replaced, one it dropped deleted; an SA added over the
+    control socket stays. A file that does not parse, or holds one SA twice,
+    changes nothing."""
+    a = Sa(0xe001, window=0, reqid=21)
+    b = Sa(0xe002, window=0, reqid=22)
+    c = Sa(0xe003, window=0, reqid=23)
+    d_old = Sa(0xe004, window=0, reqid=24, key_seed=0x31)
+    d_new = Sa(0xe004, window=0, reqid=24, key_seed=0x32)
+    e = Sa(0xe005, window=0, reqid=25)
+    frames = [s.esp(i) for i in range(1, 9) for s in (a, b, c, d_new, e)]
+    wd, d = start('reload', lcores, [a, b, d_old], frames)
+    name = 'reload -l %s' % lcores
+    conf = os.path.join(wd, 'sa.conf')
+    rc, _ = d.ctl('add', '-f', '-', input_text=e.xfrm())
+    check(rc == 0, '%s: E added over the control socket' % name)
+    time.sleep(0.5)
+
+    def stats(sa):
+        rc, r = d.ctl('stats', 'spi', '0x%x' % sa.spi, 'dst', sa.dst)
+        return r.get('sa', {}) if rc == 0 else {}
+
+    a0, d0 = stats(a), stats(d_old)
+    a_later = Sa(0xe001, window=0, reqid=21, seq=0x50)    # A's keys, a later window top
+    with open(conf, 'w') as f:
+        f.write(a_later.xfrm() + c.xfrm() + d_new.xfrm())
+    d.p.send_signal(signal.SIGHUP)
+    m = wait_log(d, r'^rxsec: SIGHUP: (\d+) SAs kept, (\d+) added, (\d+) replaced, '
+                 r'(\d+) deleted, (\d+) failed$')
+    check(m is not None and m.groups() == ('1', '1', '1', '1', '0'),
+          '%s: 1 kept (A), 1 added (C), 1 replaced (D), 1 deleted (B) (%s)'
+          % (name, m.group(0) if m else 'no SIGHUP line'))
+    time.sleep(0.5)
+    a1, c1, d1, e1 = stats(a), stats(c), stats(d_new), stats(e)
+    _, lst = d.ctl('list')
+    states = {(s['spi'], s['state']) for s in lst.get('sas', [])}
+    check(a1.get('delivered', 0) > a0.get('delivered', 0) > 0 and not a1.get('drops'),
+          '%s: A kept: its counters go on (%s then %s)'
+          % (name, a0.get('delivered'), a1.get('delivered')))
+    check(('0x0000e002', 'deleted') in states and ('0x0000e002', 'live') not in states,
+          '%s: B deleted (%s)' % (name, sorted(states)))
+    check(c1.get('delivered', 0) > 0 and not c1.get('drops'), '%s: C added, delivers (%s)'
+          % (name, c1))
+    check(d0.get('delivered') == 0 and d0.get('drops', {}).get('tunnel_esp_auth_failed', 0) > 0
+          and d1.get('delivered', 0) > 0 and not d1.get('drops'),
+          '%s: D replaced: every packet failed with the old key, none with the new (%s, %s)'
+          % (name, d0, d1))
+    check(e1.get('delivered', 0) > 0 and ('0x0000e005', 'live') in states,
+          '%s: E, added over the socket, stays (%s)' % (name, e1))
+    for what, text, want in (
+            ('a file that does not parse', a.xfrm() + 'src 192.0.2.10 dst\n',
+             r'^rxsec: bad SA file: .*sa\.conf:\d+: .*\n(?:.*\n)*?rxsec: SIGHUP: SAs unchanged$'),
+            ('one SA twice', a.xfrm() + c.xfrm() + a.xfrm(),
+             r'^rxsec: bad SA file: .*sa\.conf:3: .*duplicate SA \(spi 0x0000e001 .*first at '
+             r'.*sa\.conf:1\n(?:.*\n)*?rxsec: SIGHUP: SAs unchanged$')):
+        with open(os.path.join(wd, 'run.log')) as f:
+            mark = len(f.read())
+        with open(conf, 'w') as f:
+            f.write(text)
+        d.p.send_signal(signal.SIGHUP)
+        end, found = time.time() + 10, None
+        while time.time() < end and found is None:
+            with open(os.path.join(wd, 'run.log')) as f:
+                found = re.search(want, f.read()[mark:], re.M)
+            time.sleep(0.05)
+        _, lst = d.ctl('list')
+        live = sorted(s['spi'] for s in lst.get('sas', []) if s['state'] == 'live')
+        check(found is not None and live == ['0x0000e001', '0x0000e003', '0x0000e004',
+                                              '0x0000e005'],
+              '%s: %s: said so, SAs unchanged (%s)' % (name, what, live))
+    rc, out = d.stop()
+    check(rc == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
 def case_gen_wrap(lcores):
@@ -664,6 +758,8 @@ case_ops('0-1')
 case_gen_wrap('0')
 case_rekey('0')
 case_rekey('0-1')
+case_reload('0')
+case_reload('0-1')
 case_churn('0')
 case_churn('0-1', transports=2)
 finish()
