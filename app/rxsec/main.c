@@ -193,7 +193,6 @@ reload_sas(void)
 	fflush(stdout);		/* before any error on stderr */
 	if (read_sa_files(&list) != 0) {
 		fprintf(stderr, "rxsec: SIGHUP: SAs unchanged\n");
-		fflush(stdout);
 		return;
 	}
 	rte_spinlock_lock(&g.sat_lock);
