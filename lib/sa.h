@@ -28,8 +28,13 @@ struct rxsec_sa_key {
 	uint8_t family;		/* 4 or 6 */
 	uint16_t zero;
 	uint8_t dst[16];	/* IPv4: first 4 bytes, rest zero */
-	uint64_t pad;		/* zero */
+	uint64_t pad;		/* zero; RXSEC_SA_KEY_OUTBOUND in an outbound SA's */
 };
+
+/* An outbound SA's key in the table carries this in pad, so that no
+ * received packet's key (pad 0) finds it: Linux 6.10's xfrm_input drops a
+ * packet whose SA is outbound. rxsec_sa_table_find() finds it either way. */
+#define RXSEC_SA_KEY_OUTBOUND	1
 
 /* A packet carries its SA's handle: the slot id plus the slot's generation,
  * so a packet still queued when its SA is deleted and the slot reused later

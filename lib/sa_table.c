@@ -203,6 +203,8 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->ds_mode = (c->flags & RXSEC_SA_FLAG_NOECN ? 0 : RXSEC_DS_ECN) |
 		(c->flags & RXSEC_SA_FLAG_DECAP_DSCP ? RXSEC_DS_DSCP : 0);
 	rxsec_sa_key_from_config(&sa->key, c);
+	if (sa->outbound)
+		sa->key.pad = RXSEC_SA_KEY_OUTBOUND;
 }
 
 /*
@@ -409,7 +411,7 @@ rxsec_sa_table_add(struct rxsec_sa_table *t, const struct rxsec_sa_config *c,
 	if (t->caps != NULL)
 		sa->offload = rxsec_caps_sa_offloadable(t->caps, c);
 	sa->add_time = rte_get_timer_cycles();
-	if (rte_hash_lookup(t->hash, &sa->key) >= 0) {
+	if (rxsec_sa_table_find(t, &sa->key) != NULL) {
 		snprintf(err, errlen, "%s: SA spi 0x%08x already exists", c->origin, c->spi);
 		rte_free(sa);
 		return -1;
@@ -515,9 +517,15 @@ rxsec_sa_table_reclaim(struct rxsec_sa_table *t)
 struct rxsec_sa *
 rxsec_sa_table_find(const struct rxsec_sa_table *t, const struct rxsec_sa_key *k)
 {
+	struct rxsec_sa_key in = *k, out = *k;
 	void *data;
 
-	return rte_hash_lookup_data(t->hash, k, &data) >= 0 ? data : NULL;
+	in.pad = 0;
+	out.pad = RXSEC_SA_KEY_OUTBOUND;
+	if (rte_hash_lookup_data(t->hash, &in, &data) >= 0 ||
+	    rte_hash_lookup_data(t->hash, &out, &data) >= 0)
+		return data;
+	return NULL;
 }
 
 struct rxsec_sa *
@@ -547,9 +555,6 @@ rxsec_sa_table_lookup_bulk(const struct rxsec_sa_table *t,
 	if (n == 0)
 		return;
 	rte_hash_lookup_bulk_data(t->hash, (const void **)keys, n, &hits, data);
-	/* an outbound SA is no SA for a received packet (Linux 6.10's
-	 * xfrm_input drops it); the control socket still finds it */
 	for (uint32_t i = 0; i < n; i++)
-		sas[i] = (hits >> i) & 1 && !((struct rxsec_sa *)data[i])->outbound ?
-			data[i] : NULL;
+		sas[i] = (hits >> i) & 1 ? data[i] : NULL;
 }

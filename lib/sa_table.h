@@ -100,7 +100,7 @@ void rxsec_sa_destroy(struct rxsec_sa_table *t, struct rxsec_sa *sa);
 /* Free what no reader can still see; returns how many SAs were reclaimed. */
 unsigned int rxsec_sa_table_reclaim(struct rxsec_sa_table *t);
 
-/* Find by key (control plane). */
+/* Find by key (control plane), an outbound SA too. */
 struct rxsec_sa *rxsec_sa_table_find(const struct rxsec_sa_table *t,
 				     const struct rxsec_sa_key *k);
 
