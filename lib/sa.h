@@ -68,7 +68,6 @@ struct rxsec_sa {
 	uint8_t udp_encap;		/* encap espinudp: takes ESP in UDP only */
 	uint8_t inner_nh;		/* tunnel: the inner IP version its selector's
 					 * family allows (4 or 41), 0 = either */
-	uint8_t outbound;		/* dir out: received packets never find it */
 	uint32_t window;
 	struct rxsec_crypto_sa *csa;
 	uint64_t packet_hard, byte_hard;

@@ -19,12 +19,12 @@ struct rxsec_sa_sync_counts {
 
 /*
  * Make the table's SAs that came from files (not over the control socket)
- * those of l, which it sorts by key and which holds each key once (the
- * parser refuses a second one). The caller holds the table's writer lock
- * and has applied --replay-window to l. Returns -1 (err says why), with
- * nothing changed, when it cannot start.
+ * those of l, which holds each key once (the parser refuses a second one).
+ * The caller holds the table's writer lock and has applied --replay-window
+ * to l. Returns -1 (err says why), with nothing changed, when it cannot
+ * start.
  */
-int rxsec_sa_table_sync(struct rxsec_sa_table *t, struct rxsec_sa_list *l,
+int rxsec_sa_table_sync(struct rxsec_sa_table *t, const struct rxsec_sa_list *l,
 			struct rxsec_sa_sync_counts *n, char *err, size_t errlen);
 
 #endif /* RXSEC_SA_SYNC_H */

@@ -122,6 +122,8 @@ rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_config *c
 	k->proto = c->proto;
 	k->family = c->dst.family;
 	memcpy(k->dst, c->dst.bytes, sizeof(k->dst));
+	if (c->dir == RXSEC_SA_DIR_OUT)
+		k->pad = RXSEC_SA_KEY_OUTBOUND;
 }
 
 /* Did the dump's bitmap record number top - d as received? */
@@ -165,7 +167,6 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->proto = c->proto;
 	sa->mode = c->mode;
 	sa->esn = c->esn;
-	sa->outbound = c->dir == RXSEC_SA_DIR_OUT;
 	sa->offload = 1;
 	sa->iv_len = rxsec_crypto_iv_len(c->cipher);
 	sa->icv_len = c->icv_len;
@@ -203,8 +204,6 @@ sa_derive(struct rxsec_sa *sa, const struct rxsec_sa_config *c)
 	sa->ds_mode = (c->flags & RXSEC_SA_FLAG_NOECN ? 0 : RXSEC_DS_ECN) |
 		(c->flags & RXSEC_SA_FLAG_DECAP_DSCP ? RXSEC_DS_DSCP : 0);
 	rxsec_sa_key_from_config(&sa->key, c);
-	if (sa->outbound)
-		sa->key.pad = RXSEC_SA_KEY_OUTBOUND;
 }
 
 /*

@@ -69,7 +69,7 @@ int rxsec_sa_table_create(struct rxsec_sa_table *t, const char *name,
 			  const struct rxsec_crypto_driver *drv);
 void rxsec_sa_table_free(struct rxsec_sa_table *t);
 
-/* Build the key of a configured SA. */
+/* Build the key of a configured SA (an outbound one's marked: sa.h). */
 void rxsec_sa_key_from_config(struct rxsec_sa_key *k, const struct rxsec_sa_config *c);
 
 /*

@@ -145,9 +145,8 @@ read_sa_files(struct rxsec_sa_list *list)
 			return -1;
 		}
 	}
-	for (unsigned int i = 0; i < list->n; i++)
-		if (g.opt.replay_window >= 0)
-			list->sa[i].replay_window = (uint32_t)g.opt.replay_window;
+	for (unsigned int i = 0; i < list->n && g.opt.replay_window >= 0; i++)
+		list->sa[i].replay_window = (uint32_t)g.opt.replay_window;
 	return 0;
 }
 

@@ -311,12 +311,18 @@ def case_rekey(lcores):
     check(rc_stop == 0 and 'mbufs: all' in out, '%s: exit 0, mbufs home (%s)' % (name, wd))
 
 
-def wait_log(d, pattern, timeout=10.0):
-    """The first match of pattern in rxsec's log, waiting for it."""
+def log_len(d):
+    with open(os.path.join(d.wd, 'run.log')) as f:
+        return len(f.read())
+
+
+def wait_log(d, pattern, timeout=10.0, since=0):
+    """The first match of pattern in rxsec's log from offset since on,
+    waiting for it."""
     end = time.time() + timeout
     while time.time() < end:
         with open(os.path.join(d.wd, 'run.log')) as f:
-            m = re.search(pattern, f.read(), re.M)
+            m = re.search(pattern, f.read()[since:], re.M)
         if m:
             return m
         time.sleep(0.05)
@@ -381,16 +387,11 @@ def case_reload(lcores):
             ('one SA twice', a.xfrm() + c.xfrm() + a.xfrm(),
              r'^rxsec: bad SA file: .*sa\.conf:3: .*duplicate SA \(spi 0x0000e001 .*first at '
              r'.*sa\.conf:1\n(?:.*\n)*?rxsec: SIGHUP: SAs unchanged$')):
-        with open(os.path.join(wd, 'run.log')) as f:
-            mark = len(f.read())
+        mark = log_len(d)
         with open(conf, 'w') as f:
             f.write(text)
         d.p.send_signal(signal.SIGHUP)
-        end, found = time.time() + 10, None
-        while time.time() < end and found is None:
-            with open(os.path.join(wd, 'run.log')) as f:
-                found = re.search(want, f.read()[mark:], re.M)
-            time.sleep(0.05)
+        found = wait_log(d, want, since=mark)
         _, lst = d.ctl('list')
         live = sorted(s['spi'] for s in lst.get('sas', []) if s['state'] == 'live')
         check(found is not None and live == ['0x0000e001', '0x0000e003', '0x0000e004',
